@@ -1,0 +1,62 @@
+import { InvalidKeyError, parseLearningContextKey, parseUsageKey, type LearningContextKey } from "../keys/index.js";
+import { invalidArgument } from "../errors.js";
+
+/** Where a block's state is filed: the columns derived from its usage key. */
+export interface BlockAddress {
+  /** Canonical usage key. */
+  readonly usageKey: string;
+  /** The learning context the block belongs to, as stored (see {@link storedContext}). */
+  readonly contextKey: string;
+  readonly blockType: string;
+}
+
+/**
+ * The context string stored for a block. An `i4x://` key names its course's
+ * org and course but no run, so its state is filed under `org/course`, which
+ * no complete course key can equal; a deprecated course key `org/course/run`
+ * matches those rows too (see {@link contextsOfCourse}).
+ */
+function storedContext(context: LearningContextKey): string {
+  return context.run === null && context.deprecated ? `${context.org}/${context.course}` : context.toString();
+}
+
+/**
+ * Parses a usage key from the request field `field` and derives its address.
+ * Throws INVALID_ARGUMENT with reason INVALID_USAGE_KEY naming the field and
+ * the key when it does not parse.
+ */
+export function addressBlock(text: string, field: string): BlockAddress {
+  try {
+    const key = parseUsageKey(text);
+    return { usageKey: key.toString(), contextKey: storedContext(key.contextKey), blockType: key.blockType };
+  } catch (error) {
+    if (error instanceof InvalidKeyError) {
+      throw invalidArgument("INVALID_USAGE_KEY", field, `${JSON.stringify(text.slice(0, 200))} is not a usage key: ${error.reason}`, {
+        key: text.slice(0, 200),
+      });
+    }
+    throw error;
+  }
+}
+
+/**
+ * Parses a learning context key from the request field `field` and returns
+ * every stored context string that belongs to it: its canonical form, plus
+ * `org/course` for a deprecated `org/course/run` key, where the state of its
+ * `i4x://` blocks is filed. Throws INVALID_ARGUMENT (INVALID_COURSE_KEY).
+ */
+export function contextsOfCourse(text: string, field: string): string[] {
+  try {
+    const key = parseLearningContextKey(text);
+    const contexts = [key.toString()];
+    if (key.deprecated && key.run !== null) contexts.push(`${key.org}/${key.course}`);
+    return contexts;
+  } catch (error) {
+    if (error instanceof InvalidKeyError) {
+      throw invalidArgument("INVALID_COURSE_KEY", field, `${JSON.stringify(text.slice(0, 200))} is not a course key: ${error.reason}`, {
+        key: text.slice(0, 200),
+      });
+    }
+    throw error;
+  }
+}

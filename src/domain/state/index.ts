@@ -1,0 +1,26 @@
+export { addressBlock, contextsOfCourse } from "./block-address.js";
+export type { BlockAddress } from "./block-address.js";
+export { checkFieldName, checkFieldValue, maxJsonDepth } from "./field-value.js";
+export { limits } from "./limits.js";
+export { requireSupportedScope, supportedScopes } from "./scope.js";
+export type { Scope } from "./scope.js";
+export type {
+  BlockWrite,
+  FieldTexts,
+  IterationFilter,
+  Micros,
+  PositionedState,
+  StateStore,
+  StoredHistoryEntry,
+  StoredState,
+} from "./state-store.js";
+export { createUserStateOperations } from "./user-state-operations.js";
+export type {
+  BlockFields,
+  BlocksOfLearner,
+  IterationBatch,
+  IterationRequest,
+  ReturnedState,
+  UserStateOperations,
+} from "./user-state-operations.js";
+export { checkUsername } from "./username.js";

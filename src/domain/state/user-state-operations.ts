@@ -1,0 +1,201 @@
+import { LearnerStateError, invalidArgument } from "../errors.js";
+import { addressBlock, contextsOfCourse, type BlockAddress } from "./block-address.js";
+import { checkFieldName, checkFieldValue } from "./field-value.js";
+import { limits } from "./limits.js";
+import { requireSupportedScope, type Scope } from "./scope.js";
+import type { FieldTexts, IterationFilter, Micros, PositionedState, StateStore, StoredHistoryEntry, StoredState } from "./state-store.js";
+import { checkUsername } from "./username.js";
+
+/** Which blocks of one learner a read or delete is about. */
+export interface BlocksOfLearner {
+  readonly username: string;
+  readonly scope: Scope;
+  readonly blockKeys: readonly string[];
+  /** Null: every field. Empty: no field. */
+  readonly fieldNames: readonly string[] | null;
+}
+
+/** One block's fields to overlay, as the caller sent them. */
+export interface BlockFields {
+  readonly blockKey: string;
+  readonly fields: FieldTexts;
+}
+
+/** A state as returned to the caller, its `usageKey` spelled as the caller spelled it. */
+export type ReturnedState = StoredState;
+
+/** Where an iteration over many learners' states starts and what it covers. */
+export type IterationRequest =
+  | { readonly kind: "block"; readonly scope: Scope; readonly blockKey: string }
+  | { readonly kind: "course"; readonly scope: Scope; readonly courseKey: string; readonly blockType: string };
+
+/** One batch of an iteration, with the position to resume after it. */
+export interface IterationBatch {
+  readonly states: readonly PositionedState[];
+  readonly lastPosition: bigint;
+}
+
+/** The state rules, independent of transport and storage. */
+export interface UserStateOperations {
+  /** Existing states of the requested blocks, in request order, duplicates once. */
+  getMany(request: BlocksOfLearner): Promise<ReturnedState[]>;
+  /** Overlays each block's fields; returns the new modification times in request order. */
+  setMany(username: string, scope: Scope, updates: readonly BlockFields[]): Promise<Micros[]>;
+  /** Deletes whole states (fieldNames null) or the named fields. */
+  deleteMany(request: BlocksOfLearner): Promise<void>;
+  /** Per-field modification times of the requested blocks. */
+  getModDates(request: BlocksOfLearner): Promise<Array<{ usageKey: string; fieldName: string; modified: Micros }>>;
+  /** The block's history in batches, newest first; NOT_FOUND when it has none. */
+  getHistory(username: string, scope: Scope, blockKey: string): AsyncIterable<StoredHistoryEntry[]>;
+  /** Checks an iteration request and returns the filter it walks (to bind resume tokens to). */
+  iterationFilter(request: IterationRequest): IterationFilter;
+  /** Current states matching `filter` after `after`, in batches of `batchSize`. */
+  iterate(filter: IterationFilter, after: bigint | null, batchSize: number): AsyncIterable<IterationBatch>;
+}
+
+function checkCount(count: number, max: number, field: string): void {
+  if (count === 0) throw invalidArgument("EMPTY_BATCH", field, "must not be empty");
+  if (count > max) {
+    throw invalidArgument("TOO_MANY_ITEMS", field, `has ${count} entries; at most ${max} are allowed`, {
+      count: String(count),
+      max: String(max),
+    });
+  }
+}
+
+function checkFieldNames(fieldNames: readonly string[] | null, field: string): string[] | null {
+  if (fieldNames === null) return null;
+  if (fieldNames.length > limits.maxFieldsPerBlock) {
+    throw invalidArgument("TOO_MANY_ITEMS", field, `has ${fieldNames.length} names; at most ${limits.maxFieldsPerBlock} are allowed`);
+  }
+  fieldNames.forEach((name, index) => checkFieldName(name, `${field}[${index}]`));
+  return [...new Set(fieldNames)];
+}
+
+/**
+ * Parses each key once; returns the distinct canonical keys in first-seen order
+ * and, for each canonical key, the first spelling the caller used.
+ */
+function addressAll(blockKeys: readonly string[], field: string): { addresses: BlockAddress[]; spelling: Map<string, string> } {
+  const spelling = new Map<string, string>();
+  const addresses: BlockAddress[] = [];
+  blockKeys.forEach((text, index) => {
+    const address = addressBlock(text, `${field}[${index}]`);
+    if (!spelling.has(address.usageKey)) {
+      spelling.set(address.usageKey, text);
+      addresses.push(address);
+    }
+  });
+  return { addresses, spelling };
+}
+
+/** Builds the JSON object text of validated fields without re-serialising their values. */
+function stateJsonOf(fields: FieldTexts): string {
+  return `{${Object.entries(fields)
+    .map(([name, value]) => `${JSON.stringify(name)}:${value}`)
+    .join(",")}}`;
+}
+
+/** Creates the state rules on top of `store`. */
+export function createUserStateOperations(store: StateStore): UserStateOperations {
+  function prepareBlocks(request: BlocksOfLearner, maxBlocks: number) {
+    checkUsername(request.username);
+    const scope = requireSupportedScope(request.scope);
+    checkCount(request.blockKeys.length, maxBlocks, "block_keys");
+    const { addresses, spelling } = addressAll(request.blockKeys, "block_keys");
+    const fieldNames = checkFieldNames(request.fieldNames, "field_selection.field_names");
+    return { scope, usageKeys: addresses.map((address) => address.usageKey), spelling, fieldNames };
+  }
+
+  return {
+    async getMany(request) {
+      const { scope, usageKeys, spelling, fieldNames } = prepareBlocks(request, limits.maxReadBlocks);
+      const states = await store.readStates(request.username, scope, usageKeys, fieldNames);
+      return states.map((state) => ({ ...state, usageKey: spelling.get(state.usageKey) ?? state.usageKey }));
+    },
+
+    async setMany(username, scope, updates) {
+      checkUsername(username);
+      const checkedScope = requireSupportedScope(scope);
+      checkCount(updates.length, limits.maxWriteBlocks, "updates");
+      const seen = new Map<string, number>();
+      const writes = updates.map((update, index) => {
+        const path = `updates[${index}]`;
+        const address = addressBlock(update.blockKey, `${path}.block_key`);
+        const earlier = seen.get(address.usageKey);
+        if (earlier !== undefined) {
+          throw invalidArgument("DUPLICATE_BLOCK_KEY", `${path}.block_key`, `names the same block as updates[${earlier}]`, {
+            key: update.blockKey,
+          });
+        }
+        seen.set(address.usageKey, index);
+        const entries = Object.entries(update.fields);
+        if (entries.length > limits.maxFieldsPerBlock) {
+          throw invalidArgument("TOO_MANY_ITEMS", `${path}.fields`, `has ${entries.length} fields; at most ${limits.maxFieldsPerBlock} are allowed`);
+        }
+        for (const [name, value] of entries) {
+          const fieldPath = `${path}.fields[${JSON.stringify(name)}]`;
+          checkFieldName(name, fieldPath);
+          checkFieldValue(value, fieldPath);
+        }
+        return { address, stateJson: stateJsonOf(update.fields) };
+      });
+      return store.writeStates(username, checkedScope, writes);
+    },
+
+    async deleteMany(request) {
+      const { scope, usageKeys, fieldNames } = prepareBlocks(request, limits.maxWriteBlocks);
+      if (fieldNames === null) return store.deleteStates(request.username, scope, usageKeys);
+      if (fieldNames.length === 0) return;
+      return store.deleteFields(request.username, scope, usageKeys, fieldNames);
+    },
+
+    async getModDates(request) {
+      const { scope, usageKeys, spelling, fieldNames } = prepareBlocks(request, limits.maxReadBlocks);
+      const times = await store.readFieldTimes(request.username, scope, usageKeys, fieldNames);
+      return times.map((time) => ({ ...time, usageKey: spelling.get(time.usageKey) ?? time.usageKey }));
+    },
+
+    getHistory(username, scope, blockKey) {
+      checkUsername(username);
+      const checkedScope = requireSupportedScope(scope);
+      const { usageKey } = addressBlock(blockKey, "block_key");
+      return (async function* () {
+        let before: bigint | null = null;
+        for (;;) {
+          const entries = await store.readHistory(username, checkedScope, usageKey, before, limits.blocksPerMessage);
+          if (entries.length === 0 && before === null) {
+            throw new LearnerStateError("not-found", "STATE_NOT_FOUND", `block_key: ${username} never had state for this block`, {
+              username,
+              key: blockKey,
+            });
+          }
+          if (entries.length > 0) yield entries;
+          if (entries.length < limits.blocksPerMessage) return;
+          before = entries[entries.length - 1]!.position;
+        }
+      })();
+    },
+
+    iterationFilter(request) {
+      const scope = requireSupportedScope(request.scope);
+      if (request.kind === "block") return { kind: "block", scope, usageKey: addressBlock(request.blockKey, "block_key").usageKey };
+      return { kind: "course", scope, contextKeys: contextsOfCourse(request.courseKey, "course_key"), blockType: request.blockType || null };
+    },
+
+    iterate(filter, after, batchSize) {
+      if (batchSize < 0) throw invalidArgument("INVALID_BATCH_SIZE", "batch_size", "must not be negative");
+      const size = batchSize === 0 ? limits.defaultBatchSize : Math.min(batchSize, limits.maxBatchSize);
+      return (async function* () {
+        let position = after;
+        for (;;) {
+          const states = await store.readPositionedStates(filter, position, size);
+          if (states.length === 0) return;
+          position = states[states.length - 1]!.position;
+          yield { states, lastPosition: position };
+          if (states.length < size) return;
+        }
+      })();
+    },
+  };
+}

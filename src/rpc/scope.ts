@@ -1,0 +1,18 @@
+import { Scope as ScopeMessage } from "../../gen/learnerstate/v1/scope_pb.js";
+import { invalidArgument } from "../domain/errors.js";
+import type { Scope } from "../domain/state/index.js";
+
+const scopeOfEnum: Record<ScopeMessage, Scope> = {
+  [ScopeMessage.UNSPECIFIED]: "user_state",
+  [ScopeMessage.USER_STATE]: "user_state",
+  [ScopeMessage.PREFERENCES]: "preferences",
+  [ScopeMessage.USER_INFO]: "user_info",
+  [ScopeMessage.USER_STATE_SUMMARY]: "user_state_summary",
+};
+
+/** The domain scope of a wire enum value; unknown numbers are INVALID_ARGUMENT. */
+export function scopeFromEnum(value: ScopeMessage): Scope {
+  const scope = scopeOfEnum[value];
+  if (scope === undefined) throw invalidArgument("UNSUPPORTED_SCOPE", "scope", `unknown scope value ${value}`);
+  return scope;
+}

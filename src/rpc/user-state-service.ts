@@ -1,0 +1,126 @@
+import { create } from "@bufbuild/protobuf";
+import type { ServiceImpl } from "@connectrpc/connect";
+import {
+  BlockStateSchema,
+  BlockWriteResultSchema,
+  FieldModificationSchema,
+  HistoryEntrySchema,
+  StateSnapshotSchema,
+  type BlockState,
+  type FieldSelection,
+} from "../../gen/learnerstate/v1/user_state_pb.js";
+import { UserStateService } from "../../gen/learnerstate/v1/user_state_service_pb.js";
+import { limits, type IterationFilter, type StoredState, type UserStateOperations } from "../domain/state/index.js";
+import { batches } from "./batches.js";
+import type { ResumeTokenCodec } from "./resume-token.js";
+import { scopeFromEnum } from "./scope.js";
+import { timestampFromMicros } from "./timestamp.js";
+
+// Generated message types stop here: requests are read field by field into
+// plain domain values, and responses are built field by field from them.
+
+const fieldNamesOf = (selection: FieldSelection | undefined) => (selection === undefined ? null : selection.fieldNames);
+
+function blockStateOf(state: StoredState): BlockState {
+  return create(BlockStateSchema, {
+    username: state.username,
+    blockKey: state.usageKey,
+    fields: { ...state.fields },
+    updateTime: timestampFromMicros(state.modified),
+  });
+}
+
+/** Implements learnerstate.v1.UserStateService on top of the state rules. */
+export function createUserStateService(
+  operations: UserStateOperations,
+  resumeTokens: ResumeTokenCodec,
+): ServiceImpl<typeof UserStateService> {
+  async function* iterateAll(filter: IterationFilter, resumeToken: string, batchSize: number) {
+    const after = resumeTokens.decode(resumeToken, filter);
+    for await (const batch of operations.iterate(filter, after, batchSize)) {
+      yield { blockStates: batch.states.map(blockStateOf), resumeToken: resumeTokens.encode(filter, batch.lastPosition) };
+    }
+  }
+
+  return {
+    async *getMany(request) {
+      const states = await operations.getMany({
+        username: request.username,
+        scope: scopeFromEnum(request.scope),
+        blockKeys: request.blockKeys,
+        fieldNames: fieldNamesOf(request.fieldSelection),
+      });
+      for (const batch of batches(states, limits.blocksPerMessage)) yield { blockStates: batch.map(blockStateOf) };
+    },
+
+    async setMany(request) {
+      const times = await operations.setMany(
+        request.username,
+        scopeFromEnum(request.scope),
+        request.updates.map((update) => ({ blockKey: update.blockKey, fields: update.fields })),
+      );
+      return {
+        results: request.updates.map((update, index) =>
+          create(BlockWriteResultSchema, { blockKey: update.blockKey, updateTime: timestampFromMicros(times[index]!) }),
+        ),
+      };
+    },
+
+    async deleteMany(request) {
+      await operations.deleteMany({
+        username: request.username,
+        scope: scopeFromEnum(request.scope),
+        blockKeys: request.blockKeys,
+        fieldNames: fieldNamesOf(request.fieldSelection),
+      });
+      return {};
+    },
+
+    async *getModDates(request) {
+      const times = await operations.getModDates({
+        username: request.username,
+        scope: scopeFromEnum(request.scope),
+        blockKeys: request.blockKeys,
+        fieldNames: fieldNamesOf(request.fieldSelection),
+      });
+      for (const batch of batches(times, limits.modificationsPerMessage)) {
+        yield {
+          fieldModifications: batch.map((time) =>
+            create(FieldModificationSchema, { blockKey: time.usageKey, fieldName: time.fieldName, updateTime: timestampFromMicros(time.modified) }),
+          ),
+        };
+      }
+    },
+
+    async *getHistory(request) {
+      const history = operations.getHistory(request.username, scopeFromEnum(request.scope), request.blockKey);
+      for await (const entries of history) {
+        yield {
+          entries: entries.map((entry) =>
+            create(HistoryEntrySchema, {
+              username: request.username,
+              blockKey: request.blockKey,
+              state: entry.fields === null ? undefined : create(StateSnapshotSchema, { fields: { ...entry.fields } }),
+              updateTime: timestampFromMicros(entry.modified),
+            }),
+          ),
+        };
+      }
+    },
+
+    iterAllForBlock(request) {
+      const filter = operations.iterationFilter({ kind: "block", scope: scopeFromEnum(request.scope), blockKey: request.blockKey });
+      return iterateAll(filter, request.resumeToken, request.batchSize);
+    },
+
+    iterAllForCourse(request) {
+      const filter = operations.iterationFilter({
+        kind: "course",
+        scope: scopeFromEnum(request.scope),
+        courseKey: request.courseKey,
+        blockType: request.blockType,
+      });
+      return iterateAll(filter, request.resumeToken, request.batchSize);
+    },
+  };
+}

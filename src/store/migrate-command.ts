@@ -1,0 +1,15 @@
+// `npm run migrate`: applies pending migrations to DATABASE_URL and exits.
+import { openStore } from "./open-store.js";
+
+const databaseUrl = process.env["DATABASE_URL"];
+if (!databaseUrl) {
+  console.error("DATABASE_URL is not set (the server applies migrations to its embedded database itself at start-up)");
+  process.exit(2);
+}
+const store = await openStore({ databaseUrl, poolSize: 1 });
+try {
+  const applied = await store.migrate();
+  console.log(applied.length === 0 ? "database is up to date" : `applied: ${applied.join(", ")}`);
+} finally {
+  await store.close();
+}

@@ -1,0 +1,35 @@
+import { defineConfig } from "@mikro-orm/postgresql";
+import { Migrator } from "@mikro-orm/migrations";
+import { Migration0001UserState } from "./migrations/migration-0001-user-state.js";
+import { UserStateHistoryRow } from "./user-state-history-row.js";
+import { UserStateRow } from "./user-state-row.js";
+
+/** Options for {@link createOrmConfig}. */
+export interface OrmConfigOptions {
+  /** `postgres://user:password@host:port/database`. */
+  readonly databaseUrl: string;
+  /** Largest number of pooled connections. */
+  readonly poolSize: number;
+}
+
+/**
+ * MikroORM configuration for the store. Migrations are listed explicitly, not
+ * discovered from the file system, so start-up works the same from source and
+ * from a bundle.
+ */
+export function createOrmConfig(options: OrmConfigOptions) {
+  return defineConfig({
+    clientUrl: options.databaseUrl,
+    entities: [UserStateRow, UserStateHistoryRow],
+    discovery: { warnWhenNoEntities: false },
+    extensions: [Migrator],
+    migrations: {
+      migrationsList: [{ name: "Migration0001UserState", class: Migration0001UserState }],
+      transactional: true,
+      snapshot: false,
+    },
+    pool: { min: 0, max: options.poolSize },
+    debug: false,
+    allowGlobalContext: false,
+  });
+}

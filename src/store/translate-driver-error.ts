@@ -1,0 +1,62 @@
+import { LearnerStateError } from "../domain/errors.js";
+
+// SQLSTATE classes and codes that mean "the database is not there right now",
+// as opposed to "this statement is wrong".
+const unavailableSqlStates = new Set([
+  "57P01", // admin_shutdown: the backend was terminated (pg_terminate_backend, server stop)
+  "57P02", // crash_shutdown
+  "57P03", // cannot_connect_now: the server is starting up or shutting down
+  "53300", // too_many_connections
+]);
+const unavailableNodeCodes = new Set(["ECONNREFUSED", "ECONNRESET", "ETIMEDOUT", "EPIPE", "EHOSTUNREACH", "ENOTFOUND"]);
+const unavailableMessages = [
+  "Connection terminated", // pg: the server closed the socket mid-query
+  "timeout exceeded when trying to connect", // pg pool
+  "Knex: Timeout acquiring a connection", // knex pool
+  "Client has encountered a connection error",
+];
+
+function codeOf(error: unknown): string | undefined {
+  if (typeof error !== "object" || error === null) return undefined;
+  const code = (error as { code?: unknown }).code;
+  return typeof code === "string" ? code : undefined;
+}
+
+/** The error itself and every `cause` and driver error behind it. */
+function* chain(error: unknown): Generator<unknown> {
+  const seen = new Set<unknown>();
+  for (let current = error; current !== undefined && current !== null && !seen.has(current); ) {
+    seen.add(current);
+    yield current;
+    const next: unknown = (current as { cause?: unknown; previous?: unknown }).cause ?? (current as { previous?: unknown }).previous;
+    current = next;
+  }
+}
+
+/**
+ * Turns whatever the driver threw into a {@link LearnerStateError} where its
+ * meaning is known: unreachable database → "unavailable" (STORE_UNAVAILABLE),
+ * data PostgreSQL refuses to store (SQLSTATE class 22, or nesting too deep for
+ * its stack) → "invalid-argument" (VALUE_REJECTED_BY_DATABASE). Anything else
+ * is returned unchanged and ends up as INTERNAL. The driver's text is kept as
+ * the cause, never put in the message.
+ */
+export function translateDriverError(error: unknown): unknown {
+  if (error instanceof LearnerStateError) return error;
+  for (const link of chain(error)) {
+    const code = codeOf(link);
+    const message = link instanceof Error ? link.message : "";
+    if (
+      (code !== undefined && (unavailableSqlStates.has(code) || code.startsWith("08") || unavailableNodeCodes.has(code))) ||
+      unavailableMessages.some((text) => message.includes(text))
+    ) {
+      return new LearnerStateError("unavailable", "STORE_UNAVAILABLE", "the state database is unavailable; retry later", {}, { cause: error });
+    }
+    if (code !== undefined && (code.startsWith("22") || code === "54001")) {
+      return new LearnerStateError("invalid-argument", "VALUE_REJECTED_BY_DATABASE", "the database refused a value of this request", { sqlState: code }, {
+        cause: error,
+      });
+    }
+  }
+  return error;
+}

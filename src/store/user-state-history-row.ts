@@ -1,0 +1,21 @@
+import { defineEntity } from "@mikro-orm/core";
+
+/**
+ * One write to a block's state: the whole state after it, or null when the
+ * write deleted the state. Append-only; kept after the state is deleted, so
+ * it does not reference user_state.
+ */
+export const UserStateHistoryRow = defineEntity({
+  name: "UserStateHistoryRow",
+  tableName: "user_state_history",
+  properties: (p) => ({
+    /** Identity; orders a block's entries (newest has the largest). */
+    id: p.bigint("string").primary().autoincrement(),
+    username: p.text(),
+    usageKey: p.text(),
+    scope: p.text(),
+    state: p.json<Record<string, unknown>>().columnType("jsonb").nullable(),
+    modified: p.datetime(6).defaultRaw("now()"),
+  }),
+  indexes: [{ properties: ["username", "usageKey", "scope", "id"], name: "user_state_history_block_index" }],
+});
