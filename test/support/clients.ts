@@ -1,0 +1,26 @@
+import { createClient, type Client, type Transport } from "@connectrpc/connect";
+import { createConnectTransport, createGrpcTransport, createGrpcWebTransport } from "@connectrpc/connect-node";
+import { UserStateService } from "../../gen/learnerstate/v1/user_state_service_pb.js";
+
+/** The three protocols the server speaks on its one port. */
+export type Protocol = "grpc" | "grpc-web" | "connect";
+
+/** A transport of `protocol` to the server at `baseUrl`, over HTTP/2 without TLS. */
+export function transportTo(baseUrl: string, protocol: Protocol = "grpc"): Transport {
+  const options = { baseUrl, httpVersion: "2" as const };
+  if (protocol === "grpc") return createGrpcTransport(options);
+  if (protocol === "grpc-web") return createGrpcWebTransport(options);
+  return createConnectTransport(options);
+}
+
+/** A generated-stub client of UserStateService. */
+export function userStateClient(baseUrl: string, protocol: Protocol = "grpc"): Client<typeof UserStateService> {
+  return createClient(UserStateService, transportTo(baseUrl, protocol));
+}
+
+/** Collects every message of a server stream. */
+export async function collect<T>(stream: AsyncIterable<T>): Promise<T[]> {
+  const messages: T[] = [];
+  for await (const message of stream) messages.push(message);
+  return messages;
+}

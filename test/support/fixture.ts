@@ -1,0 +1,93 @@
+import { randomBytes } from "node:crypto";
+import { BinaryReader } from "@bufbuild/protobuf/wire";
+import { Code, ConnectError, type Client } from "@connectrpc/connect";
+import pg from "pg";
+import { afterAll, beforeAll, expect, inject } from "vitest";
+import type { UserStateService } from "../../gen/learnerstate/v1/user_state_service_pb.js";
+import { userStateClient } from "./clients.js";
+import { startServerProcess, type ServerProcess } from "./server-process.js";
+
+/** What a test file gets from {@link useServer}. */
+export interface ServerFixture {
+  readonly server: ServerProcess;
+  /** A gRPC client of the server. */
+  readonly client: Client<typeof UserStateService>;
+  /** A direct connection to the server's database, for checks behind its back. */
+  readonly db: pg.Pool;
+}
+
+/** Starts one server process against the suite's database for the test file. */
+export function useServer(env: Record<string, string | undefined> = {}): ServerFixture {
+  let server: ServerProcess | undefined;
+  let client: Client<typeof UserStateService> | undefined;
+  let db: pg.Pool | undefined;
+  beforeAll(async () => {
+    const databaseUrl = inject("databaseUrl");
+    server = await startServerProcess({ DATABASE_URL: databaseUrl, ...env });
+    client = userStateClient(server.baseUrl);
+    db = new pg.Pool({ connectionString: databaseUrl, max: 4 });
+  });
+  afterAll(async () => {
+    await db?.end();
+    const exitCode = await server?.stop();
+    expect(exitCode).toBe(0);
+  });
+  return {
+    get server() {
+      return server!;
+    },
+    get client() {
+      return client!;
+    },
+    get db() {
+      return db!;
+    },
+  };
+}
+
+/** A name no other test uses, so test files share one database without clashing. */
+export function unique(prefix: string): string {
+  return `${prefix}_${randomBytes(5).toString("hex")}`;
+}
+
+/** A modern usage key in course `course-v1:<org>+<course>+<run>`. */
+export function blockKey(course: string, type: string, id: string): string {
+  return `block-v1:${course.replace(/^course-v1:/u, "")}+type@${type}+block@${id}`;
+}
+
+/** The reason and metadata of the `google.rpc.ErrorInfo` detail of `error`. */
+export function errorInfoOf(error: ConnectError): { reason: string; domain: string; metadata: Record<string, string> } {
+  const detail = error.details.find((candidate) => "type" in candidate && candidate.type === "google.rpc.ErrorInfo");
+  if (!detail || !("value" in detail) || !(detail.value instanceof Uint8Array)) throw new Error("no ErrorInfo detail");
+  const reader = new BinaryReader(detail.value);
+  const info = { reason: "", domain: "", metadata: {} as Record<string, string> };
+  while (reader.pos < reader.len) {
+    const [field] = reader.tag();
+    if (field === 1) info.reason = reader.string();
+    else if (field === 2) info.domain = reader.string();
+    else {
+      const entry = new BinaryReader(reader.bytes());
+      let key = "";
+      let value = "";
+      while (entry.pos < entry.len) {
+        const [entryField] = entry.tag();
+        if (entryField === 1) key = entry.string();
+        else value = entry.string();
+      }
+      info.metadata[key] = value;
+    }
+  }
+  return info;
+}
+
+/** Awaits `call`, expects it to fail with `code`, and returns the error. */
+export async function expectCode(call: Promise<unknown>, code: Code): Promise<ConnectError> {
+  const error = await call.then(
+    () => undefined,
+    (reason: unknown) => reason,
+  );
+  expect(error, "the call should have failed").toBeInstanceOf(ConnectError);
+  const connectError = error as ConnectError;
+  expect(Code[connectError.code], connectError.message).toBe(Code[code]);
+  return connectError;
+}

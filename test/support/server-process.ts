@@ -1,0 +1,74 @@
+import { spawn, type ChildProcess } from "node:child_process";
+import { readFile } from "node:fs/promises";
+import { fileURLToPath } from "node:url";
+
+const repoRoot = fileURLToPath(new URL("../..", import.meta.url));
+
+/** A learnerstate server running as its own process, started the way `npm start` starts it. */
+export interface ServerProcess {
+  readonly port: number;
+  readonly baseUrl: string;
+  readonly pid: number;
+  /** Every line it has written to stdout and stderr. */
+  readonly output: string[];
+  /** Resident memory of the server process, in bytes. */
+  rssBytes(): Promise<number>;
+  /** Sends SIGTERM and waits for the exit code. */
+  stop(): Promise<number | null>;
+}
+
+function waitForExit(child: ChildProcess): Promise<number | null> {
+  if (child.exitCode !== null || child.signalCode !== null) return Promise.resolve(child.exitCode);
+  return new Promise((resolve) => child.once("exit", (code) => resolve(code)));
+}
+
+/**
+ * Starts `src/server/main.ts` with `env` on a free port and resolves once it
+ * logs that it listens. Rejects with its output if it exits first.
+ */
+export async function startServerProcess(env: Record<string, string | undefined>): Promise<ServerProcess> {
+  const child = spawn(process.execPath, ["--import", "tsx", "src/server/main.ts"], {
+    cwd: repoRoot,
+    env: { ...process.env, PORT: "0", LOG_LEVEL: "info", ...env },
+    stdio: ["ignore", "pipe", "pipe"],
+  });
+  const output: string[] = [];
+  const port = await new Promise<number>((resolve, reject) => {
+    const onLine = (line: string) => {
+      output.push(line);
+      try {
+        const record = JSON.parse(line) as { port?: number; msg?: string };
+        if (record.msg?.startsWith("listening") && typeof record.port === "number") resolve(record.port);
+      } catch {
+        // Not a log record (for example a warning from Node); kept in output.
+      }
+    };
+    for (const stream of [child.stdout, child.stderr]) {
+      let pending = "";
+      stream.setEncoding("utf8");
+      stream.on("data", (chunk: string) => {
+        pending += chunk;
+        const lines = pending.split("\n");
+        pending = lines.pop() ?? "";
+        lines.forEach(onLine);
+      });
+    }
+    child.once("exit", (code) => reject(new Error(`server exited with ${code} before listening:\n${output.join("\n")}`)));
+  });
+  return {
+    port,
+    baseUrl: `http://127.0.0.1:${port}`,
+    pid: child.pid!,
+    output,
+    async rssBytes() {
+      const status = await readFile(`/proc/${child.pid}/status`, "utf8");
+      const kilobytes = /VmRSS:\s+(\d+) kB/u.exec(status)?.[1];
+      return Number(kilobytes) * 1024;
+    },
+    async stop() {
+      const exited = waitForExit(child);
+      child.kill("SIGTERM");
+      return exited;
+    },
+  };
+}
