@@ -1,0 +1,130 @@
+import { create } from "@bufbuild/protobuf";
+import { Code } from "@connectrpc/connect";
+import { describe, expect, it } from "vitest";
+import { Scope } from "../gen/learnerstate/v1/scope_pb.js";
+import { FieldSelectionSchema } from "../gen/learnerstate/v1/user_state_pb.js";
+import { collect } from "./support/clients.js";
+import { blockKey, errorInfoOf, expectCode, unique, useServer } from "./support/fixture.js";
+
+const fixture = useServer();
+const course = `course-v1:${unique("Org")}+Bad+2026`;
+const good = blockKey(course, "problem", "good");
+
+/** A digest of both tables, to show a rejected call changed nothing. */
+async function digest(): Promise<string> {
+  const result = await fixture.db.query(`
+    select md5(coalesce((select string_agg(t::text, '|' order by id) from user_state t), '') ||
+               coalesce((select string_agg(h::text, '|' order by id) from user_state_history h), '')) as digest`);
+  return result.rows[0].digest as string;
+}
+
+/** Expects `call` to be INVALID_ARGUMENT with `reason` naming `field`, and the database unchanged. */
+async function expectRejected(call: () => Promise<unknown>, reason: string, field: string) {
+  const before = await digest();
+  const error = await expectCode(call(), Code.InvalidArgument);
+  const info = errorInfoOf(error);
+  expect(info).toMatchObject({ reason, domain: "learnerstate" });
+  expect(info.metadata["field"]).toBe(field);
+  expect(error.rawMessage).toContain(field);
+  expect(await digest()).toBe(before);
+  return error;
+}
+
+describe("bad requests get INVALID_ARGUMENT naming the field and change nothing", () => {
+  it("an unparsable block key, naming the key", async () => {
+    const username = unique("learner");
+    await fixture.client.setMany({ username, updates: [{ blockKey: good, fields: { a: "1" } }] });
+    const error = await expectRejected(
+      () => fixture.client.setMany({ username, updates: [{ blockKey: good, fields: { a: "2" } }, { blockKey: "not a key", fields: { a: "2" } }] }),
+      "INVALID_USAGE_KEY",
+      "updates[1].block_key",
+    );
+    expect(error.rawMessage).toContain("not a key");
+    expect(errorInfoOf(error).metadata["key"]).toBe("not a key");
+    await expectRejected(() => collect(fixture.client.getMany({ username, blockKeys: [good, "i4x://broken"] })), "INVALID_USAGE_KEY", "block_keys[1]");
+    await expectRejected(() => fixture.client.deleteMany({ username, blockKeys: ["block-v1:"] }), "INVALID_USAGE_KEY", "block_keys[0]");
+    await expectRejected(() => collect(fixture.client.getHistory({ username, blockKey: "??" })), "INVALID_USAGE_KEY", "block_key");
+    await expectRejected(() => collect(fixture.client.iterAllForBlock({ blockKey: "nope" })), "INVALID_USAGE_KEY", "block_key");
+    await expectRejected(() => collect(fixture.client.iterAllForCourse({ courseKey: "nope" })), "INVALID_COURSE_KEY", "course_key");
+  });
+
+  it("an unsupported scope, saying which scopes are supported", async () => {
+    for (const scope of [Scope.PREFERENCES, Scope.USER_INFO, Scope.USER_STATE_SUMMARY]) {
+      const error = await expectRejected(
+        () => fixture.client.setMany({ username: unique("learner"), scope, updates: [{ blockKey: good, fields: { a: "1" } }] }),
+        "UNSUPPORTED_SCOPE",
+        "scope",
+      );
+      expect(error.rawMessage).toContain("supported scopes: user_state");
+    }
+    await expectRejected(() => collect(fixture.client.getMany({ username: "u", scope: 99 as Scope, blockKeys: [good] })), "UNSUPPORTED_SCOPE", "scope");
+  });
+
+  it("a field value that is not JSON", async () => {
+    for (const value of ["", "{", "abc", "'single'", "NaN", "1 2", "[1,]"]) {
+      await expectRejected(
+        () => fixture.client.setMany({ username: unique("learner"), updates: [{ blockKey: good, fields: { ok: "1", answer: value } }] }),
+        "INVALID_FIELD_VALUE",
+        'updates[0].fields["answer"]',
+      );
+    }
+  });
+
+  it("a JSON string containing \\u0000 or an unpaired surrogate, which jsonb refuses", async () => {
+    for (const value of ['"a\\u0000b"', '{"k\\u0000": 1}', '["\\ud800"]', '"\\udc00x"']) {
+      await expectRejected(
+        () => fixture.client.setMany({ username: unique("learner"), updates: [{ blockKey: good, fields: { answer: value } }] }),
+        "INVALID_FIELD_VALUE",
+        'updates[0].fields["answer"]',
+      );
+    }
+  });
+
+  it("a number beyond the range of a double, and nesting deeper than 100 levels", async () => {
+    await expectRejected(
+      () => fixture.client.setMany({ username: unique("learner"), updates: [{ blockKey: good, fields: { n: "1e400" } }] }),
+      "INVALID_FIELD_VALUE",
+      'updates[0].fields["n"]',
+    );
+    await expectRejected(
+      () => fixture.client.setMany({ username: unique("learner"), updates: [{ blockKey: good, fields: { deep: "[".repeat(10_000) + "]".repeat(10_000) } }] }),
+      "INVALID_FIELD_VALUE",
+      'updates[0].fields["deep"]',
+    );
+  });
+
+  it("a bad username, field name, count, duplicate or batch size", async () => {
+    await expectRejected(() => fixture.client.setMany({ username: "", updates: [{ blockKey: good, fields: {} }] }), "INVALID_USERNAME", "username");
+    await expectRejected(() => fixture.client.setMany({ username: "a\u0000b", updates: [{ blockKey: good, fields: {} }] }), "INVALID_USERNAME", "username");
+    await expectRejected(
+      () => fixture.client.setMany({ username: unique("learner"), updates: [{ blockKey: good, fields: { "": "1" } }] }),
+      "INVALID_FIELD_NAME",
+      'updates[0].fields[""]',
+    );
+    await expectRejected(() => fixture.client.setMany({ username: unique("learner"), updates: [] }), "EMPTY_BATCH", "updates");
+    await expectRejected(() => collect(fixture.client.getMany({ username: "u", blockKeys: [] })), "EMPTY_BATCH", "block_keys");
+    await expectRejected(
+      () => fixture.client.deleteMany({ username: "u", blockKeys: Array.from({ length: 1001 }, (_, index) => blockKey(course, "html", `h${index}`)) }),
+      "TOO_MANY_ITEMS",
+      "block_keys",
+    );
+    await expectRejected(
+      () =>
+        fixture.client.setMany({
+          username: unique("learner"),
+          updates: [
+            { blockKey: good, fields: { a: "1" } },
+            { blockKey: good, fields: { b: "1" } },
+          ],
+        }),
+      "DUPLICATE_BLOCK_KEY",
+      "updates[1].block_key",
+    );
+    await expectRejected(
+      () => collect(fixture.client.getMany({ username: "u", blockKeys: [good], fieldSelection: create(FieldSelectionSchema, { fieldNames: ["ok", ""] }) })),
+      "INVALID_FIELD_NAME",
+      "field_selection.field_names[1]",
+    );
+    await expectRejected(() => collect(fixture.client.iterAllForCourse({ courseKey: course, batchSize: -1 })), "INVALID_BATCH_SIZE", "batch_size");
+  });
+});
