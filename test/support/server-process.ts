@@ -23,13 +23,15 @@ function waitForExit(child: ChildProcess): Promise<number | null> {
 }
 
 /**
- * Starts `src/server/main.ts` with `env` on a free port and resolves once it
- * logs that it listens. Rejects with its output if it exits first.
+ * Starts `src/server/main.ts` with `env` (an undefined value removes that
+ * variable) on a free port and resolves once it logs that it listens. Rejects
+ * with its output if it exits first.
  */
 export async function startServerProcess(env: Record<string, string | undefined>): Promise<ServerProcess> {
+  const merged: Record<string, string | undefined> = { ...process.env, PORT: "0", LOG_LEVEL: "info", ...env };
   const child = spawn(process.execPath, ["--import", "tsx", "src/server/main.ts"], {
     cwd: repoRoot,
-    env: { ...process.env, PORT: "0", LOG_LEVEL: "info", ...env },
+    env: Object.fromEntries(Object.entries(merged).filter((entry): entry is [string, string] => entry[1] !== undefined)),
     stdio: ["ignore", "pipe", "pipe"],
   });
   const output: string[] = [];
