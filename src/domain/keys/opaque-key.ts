@@ -1,5 +1,6 @@
 import { InvalidKeyError } from "./invalid-key-error.js";
 import { KeyOperationError } from "./key-operation-error.js";
+import type { Key } from "./key-types.js";
 
 /** A value in a key description: strings, booleans, null (Python `None`) and, for bundle versions, integers. */
 export type KeyPartValue = string | number | boolean | null;
@@ -8,7 +9,7 @@ export type KeyPartValue = string | number | boolean | null;
 export type KeyParts = Record<string, KeyPartValue>;
 
 /** Computes one part: a plain value, or a nested key that is described by its string form. */
-export type PartSource = () => KeyPartValue | OpaqueKey;
+export type PartSource = () => KeyPartValue | Key;
 
 /**
  * Runs `compute` and returns its result, or undefined if it failed the way the Python
@@ -70,7 +71,7 @@ export abstract class OpaqueKey {
     for (const [name, source] of Object.entries(this.partSources())) {
       const value = unlessUnsupported(() => {
         const computed = source();
-        return computed instanceof OpaqueKey ? computed.toString() : computed;
+        return typeof computed === "object" && computed !== null ? computed.toString() : computed;
       });
       if (value !== undefined) parts[name] = value;
     }

@@ -1,0 +1,171 @@
+import {
+  decodeAsideV1,
+  decodeAsideV2,
+  encodeAsideV1,
+  encodeAsideV2,
+  splitAsideV1,
+  splitAsideV2,
+} from "./aside-encoding.js";
+import { InvalidKeyError } from "./invalid-key-error.js";
+import { KeyOperationError } from "./key-operation-error.js";
+import { parseRegisteredKey, registerKeyClass } from "./key-registry.js";
+import type { AsideUsageKey, CourseKey, LearningContextKey, UsageKey } from "./key-types.js";
+import { OpaqueKey, type PartSource } from "./opaque-key.js";
+
+/** Parses the wrapped usage key of an aside key, explaining a failure in terms of the whole input. */
+function parseWrapped(text: string, input: string): UsageKey {
+  try {
+    return parseRegisteredKey("UsageKey", text);
+  } catch (error) {
+    if (error instanceof InvalidKeyError) {
+      throw new InvalidKeyError(input, `the wrapped usage key ${JSON.stringify(text.slice(0, 80))} is invalid: ${error.reason}`);
+    }
+    throw error;
+  }
+}
+
+/**
+ * The usage key of an aside: `aside-usage-v2:<usage key>::<aside type>`, where `$` and `:`
+ * in both halves are escaped as `$$` and `$:`. Its block type, block id and context are
+ * those of the wrapped usage key.
+ */
+export class AsideUsageKeyV2 extends OpaqueKey implements AsideUsageKey {
+  static readonly NAMESPACE: string = "aside-usage-v2";
+  get className(): string {
+    return "AsideUsageKeyV2";
+  }
+  get namespace(): string {
+    return AsideUsageKeyV2.NAMESPACE;
+  }
+  readonly deprecated = false;
+
+  protected constructor(
+    /** The usage key of the decorated block. */
+    readonly usageKey: UsageKey,
+    /** The aside type (may be empty). */
+    readonly asideType: string,
+  ) {
+    super();
+  }
+
+  /** An aside usage key (any usage key can be wrapped). */
+  static create(usageKey: UsageKey, asideType: string): AsideUsageKeyV2 {
+    return new AsideUsageKeyV2(usageKey, asideType);
+  }
+
+  /** Parses the body of an `aside-usage-v2:` key. Throws InvalidKeyError. */
+  static fromBody(body: string, input: string): AsideUsageKeyV2 {
+    const halves = splitAsideV2(body).map((half) => decodeAsideV2(half));
+    for (const half of halves) if ("problem" in half) throw new InvalidKeyError(input, `bad escaping: ${half.problem}`);
+    const [usage, asideType] = halves.map((half) => ("value" in half ? half.value : "")) as [string, string];
+    return AsideUsageKeyV2.create(parseWrapped(usage, input), asideType);
+  }
+
+  get blockType(): string {
+    return this.usageKey.blockType;
+  }
+  get declaredBlockType(): string | null {
+    return this.usageKey.declaredBlockType;
+  }
+  get blockId(): string {
+    return this.usageKey.blockId;
+  }
+  /** The context of the wrapped usage key. */
+  get contextKey(): LearningContextKey {
+    return this.usageKey.contextKey;
+  }
+
+  override toString(): string {
+    return `${this.namespace}:${encodeAsideV2(this.usageKey.toString())}::${encodeAsideV2(this.asideType)}`;
+  }
+
+  /** The same aside on the wrapped block mapped into `courseKey`. Throws where mapping the wrapped key does. */
+  mapIntoCourse(courseKey: CourseKey): AsideUsageKeyV2 {
+    const mapped = this.usageKey.mapIntoCourse(courseKey);
+    return mapped.equals(this.usageKey) ? this : this.rebuild(mapped);
+  }
+
+  /** A key of this class around another usage key. */
+  protected rebuild(usageKey: UsageKey): AsideUsageKeyV2 {
+    return AsideUsageKeyV2.create(usageKey, this.asideType);
+  }
+
+  protected identity(): readonly unknown[] {
+    return [this.usageKey, this.asideType];
+  }
+
+  protected partSources(): Readonly<Record<string, PartSource>> {
+    return {
+      block_type: () => this.declaredBlockType,
+      block_id: () => this.blockId,
+      aside_type: () => this.asideType,
+      usage_key: () => this.usageKey,
+      course_key: () => this.contextKey,
+      context_key: () => this.contextKey,
+    };
+  }
+}
+
+/** Why a usage key cannot be wrapped by a v1 aside key, or undefined if it can. */
+function v1Problem(usageKey: UsageKey): string | undefined {
+  const text = usageKey.toString();
+  return text.includes("::") || text.endsWith(":") ? "v1 aside keys cannot wrap a usage key containing '::' or ending with ':'" : undefined;
+}
+
+/**
+ * The original aside usage key, `aside-usage-v1:<usage key>::<aside type>`, which only
+ * escapes `$` and `::` and so cannot wrap usage keys that contain `::` or end with `:`.
+ */
+export class AsideUsageKeyV1 extends AsideUsageKeyV2 {
+  static override readonly NAMESPACE: string = "aside-usage-v1";
+  override get className(): string {
+    return "AsideUsageKeyV1";
+  }
+  override get namespace(): string {
+    return AsideUsageKeyV1.NAMESPACE;
+  }
+
+  /** A v1 aside usage key. Throws KeyOperationError if the usage key cannot be wrapped (Python ValueError). */
+  static override create(usageKey: UsageKey, asideType: string): AsideUsageKeyV1 {
+    const problem = v1Problem(usageKey);
+    if (problem !== undefined) throw new KeyOperationError("AsideUsageKeyV1", problem, "ValueError");
+    return new AsideUsageKeyV1(usageKey, asideType);
+  }
+
+  /** Parses the body of an `aside-usage-v1:` key. Throws InvalidKeyError. */
+  static override fromBody(body: string, input: string): AsideUsageKeyV1 {
+    const [left, right] = splitAsideV1(body);
+    const usage = decodeAsideV1(left);
+    const asideType = decodeAsideV1(right);
+    if (usage === null || asideType === null) throw new InvalidKeyError(input, "ambiguous escaping of '$' or '::'");
+    const usageKey = parseWrapped(usage, input);
+    const problem = v1Problem(usageKey);
+    if (problem !== undefined) throw new InvalidKeyError(input, problem);
+    return new AsideUsageKeyV1(usageKey, asideType);
+  }
+
+  override toString(): string {
+    return `${this.namespace}:${encodeAsideV1(this.usageKey.toString())}::${encodeAsideV1(this.asideType)}`;
+  }
+
+  override mapIntoCourse(courseKey: CourseKey): AsideUsageKeyV1 {
+    return super.mapIntoCourse(courseKey) as AsideUsageKeyV1;
+  }
+
+  protected override rebuild(usageKey: UsageKey): AsideUsageKeyV1 {
+    return AsideUsageKeyV1.create(usageKey, this.asideType);
+  }
+}
+
+registerKeyClass({
+  namespace: AsideUsageKeyV1.NAMESPACE,
+  className: "AsideUsageKeyV1",
+  families: ["UsageKey", "AsideUsageKey"],
+  parse: (body, input) => AsideUsageKeyV1.fromBody(body, input),
+});
+registerKeyClass({
+  namespace: AsideUsageKeyV2.NAMESPACE,
+  className: "AsideUsageKeyV2",
+  families: ["UsageKey", "AsideUsageKey"],
+  parse: (body, input) => AsideUsageKeyV2.fromBody(body, input),
+});
