@@ -4,7 +4,7 @@ import { CourseLocator, courseFieldsOf } from "./course-locator.js";
 import { InvalidKeyError } from "./invalid-key-error.js";
 import { registerDeprecatedFallback, registerKeyClass } from "./key-registry.js";
 import type { AssetKey, CourseKey } from "./key-types.js";
-import { parseLocatorBody } from "./locator-body.js";
+import { BLOCK_LOCATOR_GRAMMAR, parseLocatorBody } from "./locator-body.js";
 import type { PartSource } from "./opaque-key.js";
 import { parseSlashLocation } from "./slash-location.js";
 
@@ -36,7 +36,7 @@ export class AssetLocator extends BlockUsageLocator implements AssetKey {
 
   /** Parses the body of an `asset-v1:` key. Throws InvalidKeyError. */
   static override fromBody(body: string, input: string): AssetLocator {
-    const parsed = parseLocatorBody(body, input, { ccx: false, blockIdChars: DEPRECATED_ID_CHARS });
+    const parsed = parseLocatorBody(body, input, BLOCK_LOCATOR_GRAMMAR);
     const courseKey = CourseLocator.create(courseFieldsOf(parsed, input), false, input);
     if (parsed.blockId === null) throw new InvalidKeyError(input, "missing the block@ part");
     return AssetLocator.create(courseKey, parsed.blockType, parsed.blockId, input);

@@ -1,11 +1,11 @@
 import { BlockUsageLocator, blockIdProblem } from "./block-usage-locator.js";
-import { CCXLocator, CCX_GRAMMAR } from "./ccx-locator.js";
+import { CCXLocator } from "./ccx-locator.js";
 import { ID_CHARS } from "./char-class.js";
 import { InvalidKeyError } from "./invalid-key-error.js";
 import { KeyOperationError } from "./key-operation-error.js";
 import { registerKeyClass } from "./key-registry.js";
 import type { CourseKey } from "./key-types.js";
-import { parseLocatorBody } from "./locator-body.js";
+import { CCX_LOCATOR_GRAMMAR, parseLocatorBody } from "./locator-body.js";
 
 /**
  * A block in a custom course (edx-ccx-keys):
@@ -37,7 +37,7 @@ export class CCXBlockUsageLocator extends BlockUsageLocator {
   /** Parses the body of a `ccx-block-v1:` key. Throws InvalidKeyError. */
   static override fromBody(body: string, input: string): CCXBlockUsageLocator {
     const courseKey = CCXLocator.fromBody(body, input);
-    const parsed = parseLocatorBody(body, input, CCX_GRAMMAR);
+    const parsed = parseLocatorBody(body, input, CCX_LOCATOR_GRAMMAR);
     if (parsed.blockId === null) throw new InvalidKeyError(input, "missing the block@ part");
     return CCXBlockUsageLocator.create(courseKey, parsed.blockType, parsed.blockId, input);
   }

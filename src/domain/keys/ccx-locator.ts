@@ -1,11 +1,8 @@
-import { ID_CHARS } from "./char-class.js";
 import { CourseLocator, courseFieldsOf, type CourseFields } from "./course-locator.js";
 import { InvalidKeyError } from "./invalid-key-error.js";
 import { registerKeyClass } from "./key-registry.js";
-import { parseLocatorBody } from "./locator-body.js";
+import { CCX_LOCATOR_GRAMMAR, parseLocatorBody } from "./locator-body.js";
 
-/** The ccx dialect of the locator body grammar: a mandatory `ccx@` part, case-insensitive labels. */
-export const CCX_GRAMMAR = { ccx: true, blockIdChars: ID_CHARS } as const;
 
 /**
  * A custom course (edx-ccx-keys): `ccx-v1:org+course+run[+branch@b][+version@v]+ccx@N`.
@@ -37,7 +34,7 @@ export class CCXLocator extends CourseLocator {
 
   /** Parses the body of a `ccx-v1:` key. Throws InvalidKeyError. */
   static override fromBody(body: string, input: string): CCXLocator {
-    const parsed = parseLocatorBody(body, input, CCX_GRAMMAR);
+    const parsed = parseLocatorBody(body, input, CCX_LOCATOR_GRAMMAR);
     if (parsed.ccx === null) throw new InvalidKeyError(input, "missing the ccx@ part");
     return CCXLocator.of(courseFieldsOf(parsed, input), parsed.ccx, input);
   }

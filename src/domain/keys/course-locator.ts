@@ -2,7 +2,7 @@ import { DEPRECATED_ID_CHARS, DEPRECATED_PART_CHARS, ID_CHARS } from "./char-cla
 import { InvalidKeyError } from "./invalid-key-error.js";
 import { registerDeprecatedFallback, registerKeyClass } from "./key-registry.js";
 import type { CourseKey } from "./key-types.js";
-import { parseLocatorBody, type LocatorBody } from "./locator-body.js";
+import { BLOCK_LOCATOR_GRAMMAR, parseLocatorBody, type LocatorBody } from "./locator-body.js";
 import { toObjectId } from "./object-id.js";
 import { OpaqueKey, type PartSource } from "./opaque-key.js";
 
@@ -94,7 +94,7 @@ export class CourseLocator extends OpaqueKey implements CourseKey {
 
   /** Parses the body of a `course-v1:` (or `slashes:`) key. Throws InvalidKeyError. */
   static fromBody(body: string, input: string): CourseLocator {
-    const parsed = parseLocatorBody(body, input, { ccx: false, blockIdChars: ID_CHARS });
+    const parsed = parseLocatorBody(body, input, BLOCK_LOCATOR_GRAMMAR);
     return CourseLocator.create(courseFieldsOf(parsed, input), false, input);
   }
 

@@ -3,7 +3,7 @@ import { courseFieldsOf } from "./course-locator.js";
 import { InvalidKeyError } from "./invalid-key-error.js";
 import { registerKeyClass } from "./key-registry.js";
 import type { CourseKey } from "./key-types.js";
-import { parseLocatorBody } from "./locator-body.js";
+import { BLOCK_LOCATOR_GRAMMAR, parseLocatorBody } from "./locator-body.js";
 import { OpaqueKey, type PartSource } from "./opaque-key.js";
 
 /** The fields of a v1 library locator. */
@@ -61,7 +61,7 @@ export class LibraryLocator extends OpaqueKey implements CourseKey {
 
   /** Parses the body of a `library-v1:` key. Throws InvalidKeyError. */
   static fromBody(body: string, input: string): LibraryLocator {
-    const parsed = courseFieldsOf(parseLocatorBody(body, input, { ccx: false, blockIdChars: ID_CHARS }), input);
+    const parsed = courseFieldsOf(parseLocatorBody(body, input, BLOCK_LOCATOR_GRAMMAR), input);
     return LibraryLocator.create(
       { org: parsed.org, library: parsed.course, branch: parsed.branch, versionGuid: parsed.versionGuid },
       input,

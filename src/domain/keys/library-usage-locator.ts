@@ -4,7 +4,7 @@ import { InvalidKeyError } from "./invalid-key-error.js";
 import { registerKeyClass } from "./key-registry.js";
 import type { CourseKey } from "./key-types.js";
 import { LibraryLocator } from "./library-locator.js";
-import { parseLocatorBody } from "./locator-body.js";
+import { BLOCK_LOCATOR_GRAMMAR, parseLocatorBody } from "./locator-body.js";
 import type { PartSource } from "./opaque-key.js";
 
 /**
@@ -39,7 +39,7 @@ export class LibraryUsageLocator extends BlockUsageLocator {
   /** Parses the body of a `lib-block-v1:` key. Throws InvalidKeyError. */
   static override fromBody(body: string, input: string): LibraryUsageLocator {
     const libraryKey = LibraryLocator.fromBody(body, input);
-    const parsed = parseLocatorBody(body, input, { ccx: false, blockIdChars: ID_CHARS });
+    const parsed = parseLocatorBody(body, input, BLOCK_LOCATOR_GRAMMAR);
     if (parsed.blockId === null) throw new InvalidKeyError(input, "missing the block@ part");
     if (parsed.blockType === null) throw new InvalidKeyError(input, "missing the type@ part");
     return LibraryUsageLocator.create(libraryKey, parsed.blockType, parsed.blockId, input);

@@ -6,7 +6,7 @@
 // every part optional and in this order. The Python library matches it with one
 // regular expression; because no value may contain `+` or `@`, splitting on `+` and
 // reading `label@value` parts in order is equivalent, and linear.
-import { CharClass, DECIMAL_CHARS, HEX_CHARS, ID_CHARS, LOWER_HEX_CHARS } from "./char-class.js";
+import { CharClass, DECIMAL_CHARS, DEPRECATED_ID_CHARS, HEX_CHARS, ID_CHARS, LOWER_HEX_CHARS } from "./char-class.js";
 import { InvalidKeyError } from "./invalid-key-error.js";
 
 /** The fields of a parsed locator body; null where the body has no such part. */
@@ -29,6 +29,11 @@ export interface LocatorGrammar {
   /** The characters allowed in the block id. */
   readonly blockIdChars: CharClass;
 }
+
+/** The grammar of `course-v1:`, `library-v1:`, `block-v1:`, `lib-block-v1:` and `asset-v1:` bodies (block ids may hold `%`). */
+export const BLOCK_LOCATOR_GRAMMAR: LocatorGrammar = { ccx: false, blockIdChars: DEPRECATED_ID_CHARS };
+/** The grammar of `ccx-v1:` and `ccx-block-v1:` bodies (edx-ccx-keys). */
+export const CCX_LOCATOR_GRAMMAR: LocatorGrammar = { ccx: true, blockIdChars: ID_CHARS };
 
 type Label = "branch" | "version" | "ccx" | "type" | "block";
 
