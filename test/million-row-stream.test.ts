@@ -6,7 +6,7 @@ import { unique, useServer } from "./support/fixture.js";
 // lazily and RSS wanders up and down with the allocation rate, which says
 // nothing about what the server holds.
 const heapCapMegabytes = 128;
-const fixture = useServer({ NODE_OPTIONS: `--max-old-space-size=${heapCapMegabytes}` });
+const fixture = useServer({ env: { NODE_OPTIONS: `--max-old-space-size=${heapCapMegabytes}` }, ownDatabase: true });
 
 const rowCount = 1_000_000;
 const blocksPerLearner = 100;

@@ -16,20 +16,47 @@ export interface ServerFixture {
   readonly db: pg.Pool;
 }
 
-/** Starts one server process against the suite's database for the test file. */
-export function useServer(env: Record<string, string | undefined> = {}): ServerFixture {
+/** Options for {@link useServer}. */
+export interface ServerFixtureOptions {
+  /** Extra environment for the server process. */
+  readonly env?: Record<string, string | undefined>;
+  /** Give the file a database of its own, dropped afterwards (for files that load bulk data). */
+  readonly ownDatabase?: boolean;
+}
+
+/** Runs `sql` on the suite's database (used to create and drop databases beside it). */
+async function onSuiteDatabase(sql: string): Promise<void> {
+  const client = new pg.Client({ connectionString: inject("databaseUrl") });
+  await client.connect();
+  try {
+    await client.query(sql);
+  } finally {
+    await client.end();
+  }
+}
+
+/** Starts one server process against the suite's database (or one of its own) for the test file. */
+export function useServer(options: ServerFixtureOptions = {}): ServerFixture {
   let server: ServerProcess | undefined;
   let client: Client<typeof UserStateService> | undefined;
   let db: pg.Pool | undefined;
+  const ownDatabase = options.ownDatabase ? unique("learnerstate_file") : null;
   beforeAll(async () => {
-    const databaseUrl = inject("databaseUrl");
-    server = await startServerProcess({ DATABASE_URL: databaseUrl, ...env });
+    let databaseUrl = inject("databaseUrl");
+    if (ownDatabase !== null) {
+      await onSuiteDatabase(`create database "${ownDatabase}"`);
+      const url = new URL(databaseUrl);
+      url.pathname = `/${ownDatabase}`;
+      databaseUrl = url.toString();
+    }
+    server = await startServerProcess({ DATABASE_URL: databaseUrl, ...options.env });
     client = userStateClient(server.baseUrl);
     db = new pg.Pool({ connectionString: databaseUrl, max: 4 });
   });
   afterAll(async () => {
     await db?.end();
     const exitCode = await server?.stop();
+    if (ownDatabase !== null) await onSuiteDatabase(`drop database if exists "${ownDatabase}" with (force)`);
     expect(exitCode).toBe(0);
   });
   return {

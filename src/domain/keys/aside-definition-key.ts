@@ -61,10 +61,12 @@ export class AsideDefinitionKeyV2 extends OpaqueKey implements AsideDefinitionKe
     return AsideDefinitionKeyV2.create(parseWrapped(definition, input), asideType);
   }
 
+  /** The wrapped definition's block type. */
   get blockType(): string {
     return this.definitionKey.blockType;
   }
 
+  /** `aside-def-v2:<escaped definition key>::<escaped aside type>`. Never throws. */
   override toString(): string {
     return `${this.namespace}:${encodeAsideV2(this.definitionKey.toString())}::${encodeAsideV2(this.asideType)}`;
   }
@@ -122,6 +124,7 @@ export class AsideDefinitionKeyV1 extends AsideDefinitionKeyV2 {
     return new AsideDefinitionKeyV1(definitionKey, asideType);
   }
 
+  /** `aside-def-v1:<escaped definition key>::<escaped aside type>`. Never throws. */
   override toString(): string {
     return `${this.namespace}:${encodeAsideV1(this.definitionKey.toString())}::${encodeAsideV1(this.asideType)}`;
   }

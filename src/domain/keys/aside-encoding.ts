@@ -23,7 +23,7 @@ export function encodeAsideV2(value: string): string {
   return replaceAll(replaceAll(value, "$", "$$"), ":", "$:");
 }
 
-/** Decodes one half of a v2 aside key; returns the problem as a string in `problem` if it is not a valid encoding. */
+/** Decodes one half of a v2 aside key: `{ value }`, or `{ problem }` if the text has an unescaped `:` or `$`. */
 export function decodeAsideV2(encoded: string): { value: string } | { problem: string } {
   for (let index = encoded.indexOf(":"); index >= 0; index = encoded.indexOf(":", index + 1)) {
     if (index === 0 || encoded[index - 1] !== "$") return { problem: "unescaped ':'" };

@@ -61,12 +61,15 @@ export class AsideUsageKeyV2 extends OpaqueKey implements AsideUsageKey {
     return AsideUsageKeyV2.create(parseWrapped(usage, input), asideType);
   }
 
+  /** The wrapped key's block type. */
   get blockType(): string {
     return this.usageKey.blockType;
   }
+  /** The wrapped key's block type as Python reports it (null if it has no `type@`). */
   get declaredBlockType(): string | null {
     return this.usageKey.declaredBlockType;
   }
+  /** The wrapped key's block id. */
   get blockId(): string {
     return this.usageKey.blockId;
   }
@@ -75,6 +78,7 @@ export class AsideUsageKeyV2 extends OpaqueKey implements AsideUsageKey {
     return this.usageKey.contextKey;
   }
 
+  /** `aside-usage-v2:<escaped usage key>::<escaped aside type>`. Never throws. */
   override toString(): string {
     return `${this.namespace}:${encodeAsideV2(this.usageKey.toString())}::${encodeAsideV2(this.asideType)}`;
   }
@@ -144,6 +148,7 @@ export class AsideUsageKeyV1 extends AsideUsageKeyV2 {
     return new AsideUsageKeyV1(usageKey, asideType);
   }
 
+  /** `aside-usage-v1:<escaped usage key>::<escaped aside type>`. Never throws. */
   override toString(): string {
     return `${this.namespace}:${encodeAsideV1(this.usageKey.toString())}::${encodeAsideV1(this.asideType)}`;
   }

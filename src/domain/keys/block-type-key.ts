@@ -47,6 +47,7 @@ export class BlockTypeKeyV1 extends OpaqueKey implements BlockTypeKey {
     return BlockTypeKeyV1.create(XBLOCK_V1, input);
   }
 
+  /** The bare block type for `xblock.v1` keys, else `block-type-v1:family:type`. Never throws. */
   override toString(): string {
     return this.deprecated ? this.blockType : `${this.namespace}:${this.blockFamily}:${this.blockType}`;
   }

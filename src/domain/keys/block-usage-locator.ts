@@ -84,32 +84,40 @@ export class BlockUsageLocator extends OpaqueKey implements UsageKey {
     return BlockUsageLocator.create(courseKey, location.category, location.name, input);
   }
 
+  /** True for `i4x://` keys (the course key's flag). */
   get deprecated(): boolean {
     return this.courseKey.deprecated;
   }
-  /** The block type; `"None"` where the key has no `type@` part. */
+  /** The block type; `"None"` where the key has no `type@` part (as the canonical string says). */
   get blockType(): string {
     return pythonText(this.declaredBlockType);
   }
+  /** The course key (Python `context_key`). */
   get contextKey(): CourseKey {
     return this.courseKey;
   }
+  /** The course key's org; null for version-only keys. */
   get org(): string | null {
     return this.courseKey.org;
   }
+  /** The course key's course (the library, for library blocks); null for version-only keys. */
   get course(): string | null {
     return this.courseKey.course;
   }
+  /** The course key's run; null for `i4x://` and version-only keys. */
   get run(): string | null {
     return this.courseKey.run;
   }
+  /** The course key's branch, or null. */
   get branch(): string | null {
     return this.courseKey.branch;
   }
+  /** The course key's version (24 lowercase hex digits), or null. */
   get versionGuid(): string | null {
     return this.courseKey.versionGuid;
   }
 
+  /** `block-v1:…+type@T+block@I`, or `i4x://org/course/type/id[@branch]` for deprecated keys. Never throws. */
   override toString(): string {
     if (this.deprecated) return this.deprecatedString();
     return `${this.namespace}:${this.courseKey.locatorBody()}+type@${this.blockType}+block@${this.blockId}`;

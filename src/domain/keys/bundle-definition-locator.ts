@@ -75,6 +75,7 @@ export class BundleDefinitionLocator extends OpaqueKey implements DefinitionKey 
     return this.bundleVersionText === null ? null : Number(this.bundleVersionText);
   }
 
+  /** `bundle-olx:<uuid>:<version or draft>:<type>:<path>`. Never throws. */
   override toString(): string {
     return `${this.namespace}:${this.bundleUuid}:${this.bundleVersionText ?? this.draftName}:${this.blockType}:${this.olxPath}`;
   }

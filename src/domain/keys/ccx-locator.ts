@@ -44,6 +44,7 @@ export class CCXLocator extends CourseLocator {
     return CourseLocator.create(this.fieldsOf());
   }
 
+  /** The course body followed by `+ccx@N`. */
   override locatorBody(): string {
     return `${super.locatorBody()}+ccx@${this.ccx}`;
   }

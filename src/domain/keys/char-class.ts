@@ -62,7 +62,7 @@ export function isDigitCodePoint(codePoint: number): boolean {
   return codePoint < 0x80 ? codePoint >= 0x30 && codePoint <= 0x39 : DIGIT.has(codePoint);
 }
 
-/** Calls `visit` with each code point of `text` until it returns false; returns that code point, or undefined. */
+/** The first code point of `text` for which `reject` is true, or undefined if there is none. */
 function findCodePoint(text: string, reject: (codePoint: number) => boolean): number | undefined {
   for (let index = 0; index < text.length; ) {
     const codePoint = text.codePointAt(index)!;

@@ -13,7 +13,7 @@ export function stringFieldProblem(field: string, value: string, chars: CharClas
 
 /** Splits `body` on every `:` into exactly `count` fields, or throws InvalidKeyError naming the expected shape. */
 export function splitColonFields(body: string, input: string, count: number, shape: string): string[] {
-  const fields = body.split(":");
+  const fields = body.split(":", count + 1);
   if (fields.length !== count) throw new InvalidKeyError(input, `expected ${shape}`);
   return fields;
 }

@@ -100,13 +100,13 @@ export class CourseLocator extends OpaqueKey implements CourseKey {
 
   /** Parses a deprecated `org/course/run` id (the run may be empty). Throws InvalidKeyError. */
   static fromDeprecatedString(input: string): CourseLocator {
-    const pieces = input.split("/");
+    const pieces = input.split("/", 4);
     if (pieces.length !== 3) throw new InvalidKeyError(input, "a deprecated course id has exactly two '/'");
     const [org, course, run] = pieces as [string, string, string];
     return CourseLocator.create({ org, course, run, branch: null, versionGuid: null }, true, input);
   }
 
-  /** The string form without the namespace prefix (Python `_to_string`). */
+  /** The string form without the namespace prefix (Python `_to_string`); "" never occurs for valid keys. */
   locatorBody(): string {
     const parts: string[] = [];
     if (this.course && this.run) {

@@ -36,6 +36,7 @@ export class DefinitionLocator extends OpaqueKey implements DefinitionKey {
     return new DefinitionLocator(definitionId!, blockType);
   }
 
+  /** `def-v1:<id>+type@<type>`. Never throws. */
   override toString(): string {
     return `${this.namespace}:${this.definitionId}+type@${this.blockType}`;
   }

@@ -34,7 +34,7 @@ export class DeprecatedLocation extends BlockUsageLocator {
 
   /** Parses the body of a `location:` key: exactly five `+`-separated parts. Throws InvalidKeyError. */
   static override fromBody(body: string, input: string): DeprecatedLocation {
-    const parts = body.split("+");
+    const parts = body.split("+", 6);
     if (parts.length !== 5) throw new InvalidKeyError(input, "a location has exactly five parts: org+course+run+type+id");
     const [org, course, run, blockType, blockId] = parts as [string, string, string, string, string];
     for (const [name, value] of [["org", org], ["course", course], ["run", run]] as const) {
@@ -50,6 +50,7 @@ export class DeprecatedLocation extends BlockUsageLocator {
     throw new InvalidKeyError(input, "locations have no deprecated form");
   }
 
+  /** `location:org+course+run+type+id`. Never throws. */
   override toString(): string {
     return `${this.namespace}:${[this.org, this.course, this.run, this.blockType, this.blockId].join("+")}`;
   }

@@ -60,17 +60,18 @@ export function describeKey(family: KeyFamily, input: string): KeyDescription {
     deprecated: key.deprecated,
     ...key.describeParts(),
   };
-  const methods = key as Partial<KeyMethods>;
-  const results: [string, ((keyWithMethods: KeyMethods) => Key | string) | undefined][] = [
-    ["html_id", methods.htmlId && ((it) => it.htmlId())],
-    ["for_branch_none", methods.forBranch && ((it) => it.forBranch(null))],
-    ["version_agnostic", methods.versionAgnostic && ((it) => it.versionAgnostic())],
-    ["map_into_course", methods.mapIntoCourse && ((it) => it.mapIntoCourse(course))],
-    ["map_into_deprecated_course", methods.mapIntoCourse && ((it) => it.mapIntoCourse(deprecated))],
+  // Each operation is reported only if the key has it, and only if it succeeds.
+  const has = key as Partial<KeyMethods>;
+  const operations: [string, (() => Key | string) | undefined][] = [
+    ["html_id", has.htmlId && (() => has.htmlId!())],
+    ["for_branch_none", has.forBranch && (() => has.forBranch!(null))],
+    ["version_agnostic", has.versionAgnostic && (() => has.versionAgnostic!())],
+    ["map_into_course", has.mapIntoCourse && (() => has.mapIntoCourse!(course))],
+    ["map_into_deprecated_course", has.mapIntoCourse && (() => has.mapIntoCourse!(deprecated))],
   ];
-  for (const [field, compute] of results) {
-    if (compute === undefined) continue;
-    const value = unlessUnsupported(() => compute(methods as KeyMethods).toString());
+  for (const [field, operation] of operations) {
+    if (operation === undefined) continue;
+    const value = unlessUnsupported(() => operation().toString());
     if (value !== undefined) description[field] = value;
   }
   description.reparse_equal = unlessUnsupported(() => parseRegisteredKey(family, canonical).equals(key)) ?? false;

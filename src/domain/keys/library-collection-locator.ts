@@ -33,13 +33,16 @@ export class LibraryCollectionLocator extends OpaqueKey implements CollectionKey
     return LibraryCollectionLocator.create(LibraryLocatorV2.create(org, slug, input), collectionId, input);
   }
 
+  /** The library's org. */
   get org(): string {
     return this.libKey.org;
   }
+  /** The library. */
   get contextKey(): LibraryLocatorV2 {
     return this.libKey;
   }
 
+  /** `lib-collection:org:slug:id`. Never throws. */
   override toString(): string {
     return `${this.namespace}:${this.libKey.org}:${this.libKey.slug}:${this.collectionId}`;
   }

@@ -39,13 +39,16 @@ export class LibraryContainerLocator extends OpaqueKey implements ContainerKey {
     return LibraryContainerLocator.create(LibraryLocatorV2.create(org, slug, input), containerType, containerId, input);
   }
 
+  /** The library's org. */
   get org(): string {
     return this.libKey.org;
   }
+  /** The library. */
   get contextKey(): LibraryLocatorV2 {
     return this.libKey;
   }
 
+  /** `lct:org:slug:type:id`. Never throws. */
   override toString(): string {
     return `${this.namespace}:${this.libKey.org}:${this.libKey.slug}:${this.containerType}:${this.containerId}`;
   }

@@ -42,6 +42,7 @@ export class LibraryLocatorV2 extends OpaqueKey implements LearningContextKey {
     return LibraryLocatorV2.create(org, slug, input);
   }
 
+  /** `lib:org:slug`. Never throws. */
   override toString(): string {
     return `${this.namespace}:${this.org}:${this.slug}`;
   }

@@ -73,10 +73,12 @@ export class LibraryLocator extends OpaqueKey implements CourseKey {
     return this.library;
   }
 
+  /** The string form without the namespace prefix (`org+library[+branch@b][+version@v]`). */
   locatorBody(): string {
     return renderLibrary(this);
   }
 
+  /** `library-v1:…`. Never throws. */
   override toString(): string {
     return `${this.namespace}:${this.locatorBody()}`;
   }

@@ -40,16 +40,20 @@ export class LibraryUsageLocatorV2 extends OpaqueKey implements UsageKey {
     return LibraryUsageLocatorV2.create(LibraryLocatorV2.create(org, slug, input), blockType, usageId, input);
   }
 
+  /** The block type (never null for these keys). */
   get declaredBlockType(): string {
     return this.blockType;
   }
+  /** The usage id. */
   get blockId(): string {
     return this.usageId;
   }
+  /** The library. */
   get contextKey(): LibraryLocatorV2 {
     return this.libKey;
   }
 
+  /** `lb:org:slug:type:id`. Never throws. */
   override toString(): string {
     return `${this.namespace}:${this.libKey.org}:${this.libKey.slug}:${this.blockType}:${this.usageId}`;
   }

@@ -35,6 +35,9 @@ export const BLOCK_LOCATOR_GRAMMAR: LocatorGrammar = { ccx: false, blockIdChars:
 /** The grammar of `ccx-v1:` and `ccx-block-v1:` bodies (edx-ccx-keys). */
 export const CCX_LOCATOR_GRAMMAR: LocatorGrammar = { ccx: true, blockIdChars: ID_CHARS };
 
+/** org, course, run, branch@, version@, ccx@, type@, block@. */
+const MAX_PARTS = 8;
+
 type Label = "branch" | "version" | "ccx" | "type" | "block";
 
 // Python's IGNORECASE also equates these non-ASCII letters with the ASCII letters of
@@ -76,7 +79,9 @@ export function parseLocatorBody(body: string, input: string, grammar: LocatorGr
     return problem === undefined ? value : fail(problem);
   };
   if (body === "") return grammar.ccx ? fail("missing the ccx@ part") : fields;
-  const parts = body.split("+");
+  // At most org, course, run and five labelled parts; reading further would only cost time.
+  const parts = body.split("+", MAX_PARTS + 1);
+  if (parts.length > MAX_PARTS) fail(`more than ${MAX_PARTS} '+'-separated parts`);
   if (parts.includes("")) fail("empty part: a '+' at the start or end, or two in a row");
 
   let index = 0;
