@@ -43,6 +43,8 @@ describe("bad requests get INVALID_ARGUMENT naming the field and change nothing"
     expect(errorInfoOf(error).metadata["key"]).toBe("not a key");
     await expectRejected(() => collect(fixture.client.getMany({ username, blockKeys: [good, "i4x://broken"] })), "INVALID_USAGE_KEY", "block_keys[1]");
     await expectRejected(() => fixture.client.deleteMany({ username, blockKeys: ["block-v1:"] }), "INVALID_USAGE_KEY", "block_keys[0]");
+    // A leading byte order mark makes a different string, which edx-opaque-keys refuses; it must not be dropped on the wire.
+    await expectRejected(() => fixture.client.deleteMany({ username, blockKeys: [`\uFEFF${good}`] }), "INVALID_USAGE_KEY", "block_keys[0]");
     await expectRejected(() => collect(fixture.client.getHistory({ username, blockKey: "??" })), "INVALID_USAGE_KEY", "block_key");
     await expectRejected(() => collect(fixture.client.iterAllForBlock({ blockKey: "nope" })), "INVALID_USAGE_KEY", "block_key");
     await expectRejected(() => collect(fixture.client.iterAllForCourse({ courseKey: "nope" })), "INVALID_COURSE_KEY", "course_key");

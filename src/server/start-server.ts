@@ -2,9 +2,10 @@ import http2 from "node:http2";
 import type { AddressInfo } from "node:net";
 import { connectNodeAdapter } from "@connectrpc/connect-node";
 import type { Logger } from "pino";
+import { KeyService } from "../../gen/learnerstate/v1/key_service_pb.js";
 import { UserStateService } from "../../gen/learnerstate/v1/user_state_service_pb.js";
 import { createUserStateOperations } from "../domain/state/index.js";
-import { createResumeTokenCodec, createUserStateService } from "../rpc/index.js";
+import { createKeyService, createResumeTokenCodec, createUserStateService, installExactTextEncoding } from "../rpc/index.js";
 import { openStore } from "../store/index.js";
 import type { ServerConfig } from "./config.js";
 import { startEmbeddedDatabase, type EmbeddedDatabase } from "./embedded-database.js";
@@ -28,6 +29,7 @@ const maxMessageBytes = 16 * 1024 * 1024;
  * h2c port.
  */
 export async function startServer(config: ServerConfig, logger: Logger): Promise<RunningServer> {
+  installExactTextEncoding();
   let embedded: EmbeddedDatabase | null = null;
   let databaseUrl = config.databaseUrl;
   if (databaseUrl === null) {
@@ -43,7 +45,7 @@ export async function startServer(config: ServerConfig, logger: Logger): Promise
   const operations = createUserStateOperations(store.stateStore);
   const userStateService = createUserStateService(operations, createResumeTokenCodec(config.resumeTokenSecret));
   const handler = connectNodeAdapter({
-    routes: (router) => router.service(UserStateService, userStateService),
+    routes: (router) => router.service(UserStateService, userStateService).service(KeyService, createKeyService()),
     // Outermost first: log what the client finally sees.
     interceptors: [createLogInterceptor(logger), errorInterceptor],
     readMaxBytes: maxMessageBytes,

@@ -1,6 +1,10 @@
 import { createClient, type Client, type Transport } from "@connectrpc/connect";
 import { createConnectTransport, createGrpcTransport, createGrpcWebTransport } from "@connectrpc/connect-node";
 import { UserStateService } from "../../gen/learnerstate/v1/user_state_service_pb.js";
+import { installExactTextEncoding } from "../../src/rpc/index.js";
+
+// Test clients decode strings exactly too (see installExactTextEncoding).
+installExactTextEncoding();
 
 /** The three protocols the server speaks on its one port. */
 export type Protocol = "grpc" | "grpc-web" | "connect";
