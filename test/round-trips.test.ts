@@ -3,7 +3,7 @@ import { afterAll, beforeAll, describe, expect, inject, it } from "vitest";
 import { FieldSelectionSchema } from "../gen/learnerstate/v1/user_state_pb.js";
 import { collect, userStateClient } from "./support/clients.js";
 import { blockKey, unique } from "./support/fixture.js";
-import { startPgProxy, type PgProxy } from "./support/pg-proxy.js";
+import { startPgProxy, throughProxy, type PgProxy } from "./support/pg-proxy.js";
 import { startServerProcess, type ServerProcess } from "./support/server-process.js";
 
 let proxy: PgProxy;
@@ -12,11 +12,8 @@ let server: ServerProcess;
 beforeAll(async () => {
   const databaseUrl = new URL(inject("databaseUrl"));
   proxy = await startPgProxy({ host: databaseUrl.hostname, port: Number(databaseUrl.port || 5432) });
-  const viaProxy = new URL(databaseUrl);
-  viaProxy.hostname = "127.0.0.1";
-  viaProxy.port = String(proxy.port);
   // One pooled connection, so nothing but the call under test talks to the database.
-  server = await startServerProcess({ DATABASE_URL: viaProxy.toString(), DB_POOL_SIZE: "1" });
+  server = await startServerProcess({ DATABASE_URL: throughProxy(databaseUrl.toString(), proxy), DB_POOL_SIZE: "1" });
 });
 afterAll(async () => {
   expect(await server.stop()).toBe(0);

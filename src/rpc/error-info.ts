@@ -24,3 +24,13 @@ export function encodeErrorInfo(reason: string, metadata: Readonly<Record<string
   }
   return { type: "google.rpc.ErrorInfo", value: writer.finish() };
 }
+
+/**
+ * Encodes a `google.rpc.RetryInfo` whose retry_delay (field 1, a
+ * google.protobuf.Duration of seconds = 1 and nanos = 2) is `delayMs`.
+ */
+export function encodeRetryInfo(delayMs: number): RawDetail {
+  const writer = new BinaryWriter();
+  writer.tag(1, 2).fork().tag(1, 0).int64(Math.floor(delayMs / 1000)).tag(2, 0).int32((delayMs % 1000) * 1_000_000).join();
+  return { type: "google.rpc.RetryInfo", value: writer.finish() };
+}

@@ -1,23 +1,27 @@
 import { Code, ConnectError } from "@connectrpc/connect";
 import { LearnerStateError, type ErrorKind } from "../domain/errors.js";
-import { encodeErrorInfo } from "./error-info.js";
+import { encodeErrorInfo, encodeRetryInfo } from "./error-info.js";
 
 const codeOfKind: Record<ErrorKind, Code> = {
   "invalid-argument": Code.InvalidArgument,
   "not-found": Code.NotFound,
   unavailable: Code.Unavailable,
   "resource-exhausted": Code.ResourceExhausted,
+  "deadline-exceeded": Code.DeadlineExceeded,
 };
 
 /**
  * The one place domain errors become wire errors: the kind picks the code,
  * the message goes out as is, and the reason and metadata travel as a
- * `google.rpc.ErrorInfo` detail. Anything that is not a LearnerStateError is
+ * `google.rpc.ErrorInfo` detail, plus a `google.rpc.RetryInfo` when the
+ * error says when to retry (`retryAfterMs`). Anything that is not a LearnerStateError is
  * passed through, so Connect reports it as INTERNAL without its text.
  */
 export function toConnectError(error: unknown): unknown {
   if (!(error instanceof LearnerStateError)) return error;
   const connectError = new ConnectError(error.message, codeOfKind[error.kind], undefined, undefined, error);
   connectError.details.push(encodeErrorInfo(error.reason, error.metadata));
+  const retryAfterMs = error.metadata["retryAfterMs"];
+  if (retryAfterMs !== undefined) connectError.details.push(encodeRetryInfo(Number(retryAfterMs)));
   return connectError;
 }

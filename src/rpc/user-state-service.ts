@@ -10,8 +10,9 @@ import {
   type FieldSelection,
 } from "../../gen/learnerstate/v1/user_state_pb.js";
 import { UserStateService } from "../../gen/learnerstate/v1/user_state_service_pb.js";
-import { limits, type IterationFilter, type StoredState, type UserStateOperations } from "../domain/state/index.js";
+import { limits, type CallLimits, type IterationFilter, type StoredState, type UserStateOperations } from "../domain/state/index.js";
 import { batches } from "./batches.js";
+import { callLimitsOf } from "./call-limits-of.js";
 import type { ResumeTokenCodec } from "./resume-token.js";
 import { scopeFromEnum } from "./scope.js";
 import { timestampFromMicros } from "./timestamp.js";
@@ -35,16 +36,16 @@ export function createUserStateService(
   operations: UserStateOperations,
   resumeTokens: ResumeTokenCodec,
 ): ServiceImpl<typeof UserStateService> {
-  async function* iterateAll(filter: IterationFilter, resumeToken: string, batchSize: number) {
+  async function* iterateAll(call: CallLimits, filter: IterationFilter, resumeToken: string, batchSize: number) {
     const after = resumeTokens.decode(resumeToken, filter);
-    for await (const batch of operations.iterate(filter, after, batchSize)) {
+    for await (const batch of operations.iterate(call, filter, after, batchSize)) {
       yield { blockStates: batch.states.map(blockStateOf), resumeToken: resumeTokens.encode(filter, batch.lastPosition) };
     }
   }
 
   return {
-    async *getMany(request) {
-      const states = await operations.getMany({
+    async *getMany(request, context) {
+      const states = await operations.getMany(callLimitsOf(context), {
         username: request.username,
         scope: scopeFromEnum(request.scope),
         blockKeys: request.blockKeys,
@@ -53,8 +54,9 @@ export function createUserStateService(
       for (const batch of batches(states, limits.blocksPerMessage)) yield { blockStates: batch.map(blockStateOf) };
     },
 
-    async setMany(request) {
+    async setMany(request, context) {
       const times = await operations.setMany(
+        callLimitsOf(context),
         request.username,
         scopeFromEnum(request.scope),
         request.updates.map((update) => ({ blockKey: update.blockKey, fields: update.fields })),
@@ -66,8 +68,8 @@ export function createUserStateService(
       };
     },
 
-    async deleteMany(request) {
-      await operations.deleteMany({
+    async deleteMany(request, context) {
+      await operations.deleteMany(callLimitsOf(context), {
         username: request.username,
         scope: scopeFromEnum(request.scope),
         blockKeys: request.blockKeys,
@@ -76,8 +78,8 @@ export function createUserStateService(
       return {};
     },
 
-    async *getModDates(request) {
-      const times = await operations.getModDates({
+    async *getModDates(request, context) {
+      const times = await operations.getModDates(callLimitsOf(context), {
         username: request.username,
         scope: scopeFromEnum(request.scope),
         blockKeys: request.blockKeys,
@@ -92,8 +94,8 @@ export function createUserStateService(
       }
     },
 
-    async *getHistory(request) {
-      const history = operations.getHistory(request.username, scopeFromEnum(request.scope), request.blockKey);
+    async *getHistory(request, context) {
+      const history = operations.getHistory(callLimitsOf(context), request.username, scopeFromEnum(request.scope), request.blockKey);
       for await (const entries of history) {
         yield {
           entries: entries.map((entry) =>
@@ -108,19 +110,19 @@ export function createUserStateService(
       }
     },
 
-    iterAllForBlock(request) {
+    iterAllForBlock(request, context) {
       const filter = operations.iterationFilter({ kind: "block", scope: scopeFromEnum(request.scope), blockKey: request.blockKey });
-      return iterateAll(filter, request.resumeToken, request.batchSize);
+      return iterateAll(callLimitsOf(context), filter, request.resumeToken, request.batchSize);
     },
 
-    iterAllForCourse(request) {
+    iterAllForCourse(request, context) {
       const filter = operations.iterationFilter({
         kind: "course",
         scope: scopeFromEnum(request.scope),
         courseKey: request.courseKey,
         blockType: request.blockType,
       });
-      return iterateAll(filter, request.resumeToken, request.batchSize);
+      return iterateAll(callLimitsOf(context), filter, request.resumeToken, request.batchSize);
     },
   };
 }

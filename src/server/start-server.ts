@@ -2,11 +2,12 @@ import http2 from "node:http2";
 import type { AddressInfo } from "node:net";
 import { connectNodeAdapter } from "@connectrpc/connect-node";
 import type { Logger } from "pino";
+import { Health } from "../../gen/grpc/health/v1/health_pb.js";
 import { KeyService } from "../../gen/learnerstate/v1/key_service_pb.js";
 import { UserStateService } from "../../gen/learnerstate/v1/user_state_service_pb.js";
 import { createUserStateOperations } from "../domain/state/index.js";
-import { createKeyService, createResumeTokenCodec, createUserStateService, installExactTextEncoding } from "../rpc/index.js";
-import { openStore } from "../store/index.js";
+import { createHealthService, createKeyService, createResumeTokenCodec, createUserStateService, installExactTextEncoding } from "../rpc/index.js";
+import { openStore, type Store } from "../store/index.js";
 import type { ServerConfig } from "./config.js";
 import { startEmbeddedDatabase, type EmbeddedDatabase } from "./embedded-database.js";
 import { errorInterceptor } from "./error-interceptor.js";
@@ -16,20 +17,21 @@ import { createLogInterceptor } from "./log-interceptor.js";
 export interface RunningServer {
   /** The port it listens on (useful when PORT was 0). */
   readonly port: number;
-  /** Stops accepting, ends open HTTP/2 sessions, closes the pool and the embedded database. */
+  /**
+   * Shuts down gracefully: reports NOT_SERVING, stops accepting connections
+   * and new calls, lets in-flight calls finish for up to the configured grace
+   * period, then cancels what is left and closes the pool and the embedded
+   * database.
+   */
   close(): Promise<void>;
 }
 
 /** Largest request or response message, in bytes. */
 const maxMessageBytes = 16 * 1024 * 1024;
+/** How long a health check waits for the database. */
+const healthPingMs = 1000;
 
-/**
- * Starts the service: connects to DATABASE_URL or starts the embedded
- * database, applies migrations, and serves gRPC, gRPC-Web and Connect on one
- * h2c port.
- */
-export async function startServer(config: ServerConfig, logger: Logger): Promise<RunningServer> {
-  installExactTextEncoding();
+async function connectDatabase(config: ServerConfig, logger: Logger): Promise<{ store: Store; embedded: EmbeddedDatabase | null }> {
   let embedded: EmbeddedDatabase | null = null;
   let databaseUrl = config.databaseUrl;
   if (databaseUrl === null) {
@@ -37,23 +39,61 @@ export async function startServer(config: ServerConfig, logger: Logger): Promise
     databaseUrl = embedded.url;
     logger.info({ dataDir: config.dataDir }, `DATABASE_URL is not set: using the embedded PostgreSQL (PGlite) with data in ${config.dataDir}`);
   }
-  // PGlite runs one transaction at a time, whatever the number of connections.
-  const store = await openStore({ databaseUrl, poolSize: embedded === null ? config.poolSize : 1 });
+  const store = await openStore({
+    databaseUrl,
+    // PGlite runs one transaction at a time, whatever the number of connections.
+    poolSize: embedded === null ? config.poolSize : 1,
+    connectTimeoutMs: config.connectTimeoutMs,
+    statementTimeoutMs: config.statementTimeoutMs,
+    failureThreshold: config.breakerFailureThreshold,
+    halfOpenAfterMs: config.breakerHalfOpenAfterMs,
+  });
+  store.onBreakerStateChange((state) => logger.warn({ breaker: state }, `database circuit breaker is ${state}`));
+  return { store, embedded };
+}
+
+/**
+ * Starts the service: connects to DATABASE_URL or starts the embedded
+ * database, applies migrations, and serves gRPC, gRPC-Web and Connect on one
+ * h2c port, with grpc.health.v1.Health beside the learnerstate services.
+ */
+export async function startServer(config: ServerConfig, logger: Logger): Promise<RunningServer> {
+  installExactTextEncoding();
+  const { store, embedded } = await connectDatabase(config, logger);
   const applied = await store.migrate();
   if (applied.length > 0) logger.info({ migrations: applied }, "applied migrations");
 
+  let shuttingDown = false;
+  const shutdown = new AbortController();
   const operations = createUserStateOperations(store.stateStore);
-  const userStateService = createUserStateService(operations, createResumeTokenCodec(config.resumeTokenSecret));
+  const health = createHealthService({
+    services: ["", UserStateService.typeName, KeyService.typeName],
+    watchIntervalMs: 1000,
+    async serving(service) {
+      if (shuttingDown) return false;
+      if (service === KeyService.typeName) return true; // needs no database
+      if (store.breakerState() === "open") return false;
+      return store.stateStore.ping({ deadlineMs: Date.now() + healthPingMs, signal: null }).then(
+        () => true,
+        () => false,
+      );
+    },
+  });
   const handler = connectNodeAdapter({
-    routes: (router) => router.service(UserStateService, userStateService).service(KeyService, createKeyService()),
+    routes: (router) =>
+      router
+        .service(UserStateService, createUserStateService(operations, createResumeTokenCodec(config.resumeTokenSecret)))
+        .service(KeyService, createKeyService())
+        .service(Health, health),
     // Outermost first: log what the client finally sees.
     interceptors: [createLogInterceptor(logger), errorInterceptor],
     readMaxBytes: maxMessageBytes,
     writeMaxBytes: maxMessageBytes,
+    shutdownSignal: shutdown.signal,
   });
 
   const server = http2.createServer(handler);
-  // http2's close() waits for every open session; keep them to end them on close.
+  // http2's close() waits for every open session; keep them to end them on shutdown.
   const sessions = new Set<http2.ServerHttp2Session>();
   server.on("session", (session) => {
     sessions.add(session);
@@ -68,9 +108,17 @@ export async function startServer(config: ServerConfig, logger: Logger): Promise
   return {
     port,
     async close() {
-      const closed = new Promise<void>((resolve) => server.close(() => resolve()));
+      shuttingDown = true;
+      const stopped = new Promise<void>((resolve) => server.close(() => resolve()));
+      // GOAWAY: calls in flight on each connection go on, new ones are refused.
       for (const session of sessions) session.close();
-      await closed;
+      const grace = new Promise<"timeout">((resolve) => setTimeout(() => resolve("timeout"), config.shutdownGraceMs).unref());
+      if ((await Promise.race([stopped, grace])) === "timeout") {
+        logger.warn({ openConnections: sessions.size }, "grace period over: cancelling the calls still running");
+        shutdown.abort();
+        for (const session of sessions) session.destroy();
+        await stopped;
+      }
       await store.close();
       await embedded?.stop();
     },

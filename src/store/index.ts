@@ -1,3 +1,4 @@
 export { openStore } from "./open-store.js";
-export type { Store } from "./open-store.js";
+export type { Store, StoreOptions } from "./open-store.js";
+export type { BreakerState } from "./database-guard.js";
 export type { OrmConfigOptions } from "./orm-config.js";

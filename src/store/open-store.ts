@@ -1,11 +1,19 @@
 import { MikroORM } from "@mikro-orm/postgresql";
 import type { StateStore } from "../domain/state/index.js";
+import { createDatabaseGuard, type BreakerState, type DatabaseGuardOptions } from "./database-guard.js";
 import { createOrmConfig, type OrmConfigOptions } from "./orm-config.js";
 import { createStateRepository } from "./state-repository.js";
+
+/** Options of {@link openStore}. */
+export interface StoreOptions extends OrmConfigOptions, DatabaseGuardOptions {}
 
 /** An open connection pool and the ports built on it. */
 export interface Store {
   readonly stateStore: StateStore;
+  /** The circuit breaker's state: "open" while database work is refused. */
+  breakerState(): BreakerState;
+  /** Calls `listener` on every breaker transition; returns a function that stops it. */
+  onBreakerStateChange(listener: (state: BreakerState) => void): () => void;
   /** Applies every pending migration; returns the names applied. */
   migrate(): Promise<string[]>;
   /** Closes the pool; in-flight queries finish first. */
@@ -13,10 +21,13 @@ export interface Store {
 }
 
 /** Opens the pool (connections are made lazily, on first use). */
-export async function openStore(options: OrmConfigOptions): Promise<Store> {
+export async function openStore(options: StoreOptions): Promise<Store> {
   const orm = await MikroORM.init(createOrmConfig(options));
+  const guard = createDatabaseGuard(options);
   return {
-    stateStore: createStateRepository(orm),
+    stateStore: createStateRepository(orm.em.getKnex(), guard),
+    breakerState: () => guard.state(),
+    onBreakerStateChange: (listener) => guard.onStateChange(listener),
     async migrate() {
       const applied = await orm.getMigrator().up();
       return applied.map((migration) => migration.name);

@@ -4,12 +4,17 @@ import { Migration0001UserState } from "./migrations/migration-0001-user-state.j
 import { UserStateHistoryRow } from "./user-state-history-row.js";
 import { UserStateRow } from "./user-state-row.js";
 
+/** How the service's connections are named in pg_stat_activity. */
+export const applicationName = "learnerstate";
+
 /** Options for {@link createOrmConfig}. */
 export interface OrmConfigOptions {
   /** `postgres://user:password@host:port/database`. */
   readonly databaseUrl: string;
   /** Largest number of pooled connections. */
   readonly poolSize: number;
+  /** Longest wait for a new connection, or for a free one from the pool, before the call fails as unavailable. */
+  readonly connectTimeoutMs: number;
 }
 
 /**
@@ -29,6 +34,12 @@ export function createOrmConfig(options: OrmConfigOptions) {
       snapshot: false,
     },
     pool: { min: 0, max: options.poolSize },
+    // Bounded waits, so an unreachable database fails calls fast instead of
+    // queueing them: pg's connect timeout, and knex's wait for a pooled connection.
+    driverOptions: {
+      connection: { connectionTimeoutMillis: options.connectTimeoutMs, application_name: applicationName },
+      acquireConnectionTimeout: options.connectTimeoutMs,
+    },
     debug: false,
     allowGlobalContext: false,
   });

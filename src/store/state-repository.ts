@@ -1,6 +1,7 @@
-import type { MikroORM } from "@mikro-orm/postgresql";
+import type { Knex } from "@mikro-orm/postgresql";
 import type {
   BlockWrite,
+  CallLimits,
   FieldTexts,
   IterationFilter,
   Micros,
@@ -10,7 +11,7 @@ import type {
   StoredHistoryEntry,
   StoredState,
 } from "../domain/state/index.js";
-import { translateDriverError } from "./translate-driver-error.js";
+import type { DatabaseGuard } from "./database-guard.js";
 
 // Every list travels as one JSON-array parameter (`jsonb_array_elements_text`),
 // so statements keep a fixed text whatever the number of blocks, and no request
@@ -108,32 +109,24 @@ interface StateRow {
   fields: FieldTexts;
 }
 
+type Query = <T>(sql: string, params: readonly unknown[]) => Promise<T[]>;
+
 const json = (value: unknown) => JSON.stringify(value);
 
-/** Implements the {@link StateStore} port with SQL run through MikroORM's connection. */
-export function createStateRepository(orm: MikroORM): StateStore {
-  async function run<T>(work: (execute: (sql: string, params: unknown[]) => Promise<T[]>) => Promise<T[]>): Promise<T[]> {
-    const em = orm.em.fork();
-    const connection = em.getConnection();
-    try {
-      return await work((sql, params) => connection.execute<T[]>(sql, params, "all"));
-    } catch (error) {
-      throw translateDriverError(error);
-    }
-  }
-
-  async function inTransaction<T>(work: (execute: (sql: string, params: unknown[]) => Promise<T[]>) => Promise<void>): Promise<void> {
-    const em = orm.em.fork();
-    try {
-      await em.transactional(async (tx) => {
-        const connection = tx.getConnection();
-        const context = tx.getTransactionContext();
-        await work((sql, params) => connection.execute<T[]>(sql, params, "all", context));
-      });
-    } catch (error) {
-      throw translateDriverError(error);
-    }
-  }
+/**
+ * Implements the {@link StateStore} port with SQL sent through knex with bound
+ * parameters. Every statement runs under `guard`: through the circuit breaker,
+ * and cancelled in PostgreSQL (not just abandoned) when its time is up.
+ */
+export function createStateRepository(knex: Knex, guard: DatabaseGuard): StateStore {
+  const bounded = (runner: Knex | Knex.Transaction, timeoutMs: number): Query =>
+    async <T>(sql: string, params: readonly unknown[]) => {
+      const result = (await runner.raw(sql, params as Knex.RawBinding[]).timeout(timeoutMs, { cancel: true })) as { rows: T[] };
+      return result.rows;
+    };
+  const run = <T>(call: CallLimits, work: (query: Query) => Promise<T>): Promise<T> => guard.run(call, (timeoutMs) => work(bounded(knex, timeoutMs)));
+  const inTransaction = (call: CallLimits, work: (query: Query) => Promise<void>): Promise<void> =>
+    guard.run(call, (timeoutMs) => knex.transaction((transaction) => work(bounded(transaction, timeoutMs))));
 
   const toState = (row: StateRow): StoredState => ({
     username: row.username,
@@ -143,13 +136,13 @@ export function createStateRepository(orm: MikroORM): StateStore {
   });
 
   return {
-    async readStates(username, scope, usageKeys, fieldNames) {
+    async readStates(call, username, scope, usageKeys, fieldNames) {
       const names = fieldNames === null ? null : json(fieldNames);
-      const rows = await run<StateRow>((execute) => execute(readStatesSql, [names, names, json(usageKeys), username, scope]));
+      const rows = await run(call, (query) => query<StateRow>(readStatesSql, [names, names, json(usageKeys), username, scope]));
       return rows.map(toState);
     },
 
-    async writeStates(username: string, scope: Scope, writes: readonly BlockWrite[]): Promise<Micros[]> {
+    async writeStates(call: CallLimits, username: string, scope: Scope, writes: readonly BlockWrite[]): Promise<Micros[]> {
       // The state texts were validated as JSON by the domain; they are embedded
       // as they are so that numbers keep every digit on their way to jsonb.
       const input = `[${writes
@@ -158,40 +151,39 @@ export function createStateRepository(orm: MikroORM): StateStore {
             `{"ord":${ord},"usage_key":${json(address.usageKey)},"context_key":${json(address.contextKey)},"block_type":${json(address.blockType)},"state":${stateJson}}`,
         )
         .join(",")}]`;
-      const rows = await run<{ ord: number; modified: string }>((execute) => execute(writeStatesSql, [input, username, scope, username, scope]));
+      const rows = await run(call, (query) => query<{ modified: string }>(writeStatesSql, [input, username, scope, username, scope]));
       return rows.map((row) => BigInt(row.modified));
     },
 
-    async deleteStates(username, scope, usageKeys) {
-      await run((execute) => execute(deleteStatesSql, [json(usageKeys), username, scope, username, scope]));
+    async deleteStates(call, username, scope, usageKeys) {
+      await run(call, (query) => query(deleteStatesSql, [json(usageKeys), username, scope, username, scope]));
     },
 
-    async deleteFields(username, scope, usageKeys, fieldNames) {
-      await inTransaction<{ id: string }>(async (execute) => {
-        const emptied = await execute(trimFieldsSql, [json(fieldNames), json(usageKeys), username, scope, username, scope]);
-        if (emptied.length > 0) await execute(deleteEmptiedSql, [json(emptied.map((row) => row.id))]);
+    async deleteFields(call, username, scope, usageKeys, fieldNames) {
+      await inTransaction(call, async (query) => {
+        const emptied = await query<{ id: string }>(trimFieldsSql, [json(fieldNames), json(usageKeys), username, scope, username, scope]);
+        if (emptied.length > 0) await query(deleteEmptiedSql, [json(emptied.map((row) => row.id))]);
       });
     },
 
-    async readFieldTimes(username, scope, usageKeys, fieldNames) {
+    async readFieldTimes(call, username, scope, usageKeys, fieldNames) {
       const names = fieldNames === null ? null : json(fieldNames);
-      const rows = await run<{ usage_key: string; field_name: string; modified: string }>((execute) =>
-        execute(readFieldTimesSql, [json(usageKeys), username, scope, names, names]),
+      const rows = await run(call, (query) =>
+        query<{ usage_key: string; field_name: string; modified: string }>(readFieldTimesSql, [json(usageKeys), username, scope, names, names]),
       );
       return rows.map((row) => ({ usageKey: row.usage_key, fieldName: row.field_name, modified: BigInt(row.modified) }));
     },
 
-    async readHistory(username, scope, usageKey, before, limit): Promise<StoredHistoryEntry[]> {
+    async readHistory(call, username, scope, usageKey, before, limit): Promise<StoredHistoryEntry[]> {
       const cursor = before === null ? null : before.toString();
-      const rows = await run<{ position: string; modified: string; fields: FieldTexts | null }>((execute) =>
-        execute(readHistorySql, [username, usageKey, scope, cursor, cursor, limit]),
+      const rows = await run(call, (query) =>
+        query<{ position: string; modified: string; fields: FieldTexts | null }>(readHistorySql, [username, usageKey, scope, cursor, cursor, limit]),
       );
       return rows.map((row) => ({ position: BigInt(row.position), fields: row.fields, modified: BigInt(row.modified) }));
     },
 
-    async readPositionedStates(filter: IterationFilter, after, limit): Promise<PositionedState[]> {
-      const rows = await run<StateRow & { position: string }>(async () => {
-        const knex = orm.em.getKnex();
+    async readPositionedStates(call: CallLimits, filter: IterationFilter, after: bigint | null, limit: number): Promise<PositionedState[]> {
+      const rows = await guard.run(call, async (timeoutMs) => {
         const query = knex("user_state as s")
           .select(
             "s.username",
@@ -203,7 +195,8 @@ export function createStateRepository(orm: MikroORM): StateStore {
           .where("s.scope", filter.scope)
           .andWhere("s.id", ">", after === null ? "0" : after.toString())
           .orderBy("s.id")
-          .limit(limit);
+          .limit(limit)
+          .timeout(timeoutMs, { cancel: true });
         if (filter.kind === "block") {
           query.andWhere("s.usage_key", filter.usageKey);
         } else {
@@ -213,6 +206,10 @@ export function createStateRepository(orm: MikroORM): StateStore {
         return (await query) as Array<StateRow & { position: string }>;
       });
       return rows.map((row) => ({ ...toState(row), position: BigInt(row.position) }));
+    },
+
+    async ping(call) {
+      await run(call, (query) => query("select 1", []));
     },
   };
 }

@@ -1,10 +1,17 @@
 import net from "node:net";
 
-/** A TCP proxy in front of PostgreSQL that counts the round trips its clients make. */
+/**
+ * A TCP proxy in front of PostgreSQL that the test controls: it counts the
+ * round trips its clients make and can cut the database off and bring it back.
+ */
 export interface PgProxy {
   readonly port: number;
   /** Sync and simple-Query messages seen so far: each is one round trip to the server. */
   roundTrips(): number;
+  /** Drops every open connection and refuses new ones, as a database that went away. */
+  cut(): void;
+  /** Lets connections through again. */
+  restore(): void;
   close(): Promise<void>;
 }
 
@@ -40,8 +47,13 @@ function createCounter(onRoundTrip: () => void): (chunk: Buffer) => void {
 /** Starts a proxy on a free loopback port that forwards to `target` unchanged. */
 export async function startPgProxy(target: { host: string; port: number }): Promise<PgProxy> {
   let roundTrips = 0;
+  let open = true;
   const sockets = new Set<net.Socket>();
   const server = net.createServer((client) => {
+    if (!open) {
+      client.destroy();
+      return;
+    }
     const upstream = net.connect(target.port, target.host);
     for (const socket of [client, upstream]) {
       sockets.add(socket);
@@ -61,9 +73,24 @@ export async function startPgProxy(target: { host: string; port: number }): Prom
   return {
     port: (server.address() as net.AddressInfo).port,
     roundTrips: () => roundTrips,
+    cut() {
+      open = false;
+      for (const socket of sockets) socket.destroy();
+    },
+    restore() {
+      open = true;
+    },
     async close() {
       for (const socket of sockets) socket.destroy();
       await new Promise<void>((resolve) => server.close(() => resolve()));
     },
   };
+}
+
+/** `databaseUrl` pointed at `proxy` instead of the database server. */
+export function throughProxy(databaseUrl: string, proxy: PgProxy): string {
+  const url = new URL(databaseUrl);
+  url.hostname = "127.0.0.1";
+  url.port = String(proxy.port);
+  return url.toString();
 }

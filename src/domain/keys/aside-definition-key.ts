@@ -1,28 +1,9 @@
-import {
-  decodeAsideV1,
-  decodeAsideV2,
-  encodeAsideV1,
-  encodeAsideV2,
-  splitAsideV1,
-  splitAsideV2,
-} from "./aside-encoding.js";
-import { InvalidKeyError } from "./invalid-key-error.js";
+import { ASIDE_V1, ASIDE_V2 } from "./aside-encoding.js";
 import { KeyOperationError } from "./key-operation-error.js";
-import { parseRegisteredKey, registerKeyClass } from "./key-registry.js";
+import { registerKeyClass } from "./key-registry.js";
 import type { AsideDefinitionKey, DefinitionKey } from "./key-types.js";
 import { OpaqueKey, type PartSource } from "./opaque-key.js";
-
-/** Parses the wrapped definition key of an aside key, explaining a failure in terms of the whole input. */
-function parseWrapped(text: string, input: string): DefinitionKey {
-  try {
-    return parseRegisteredKey("DefinitionKey", text);
-  } catch (error) {
-    if (error instanceof InvalidKeyError) {
-      throw new InvalidKeyError(input, `the wrapped definition key ${JSON.stringify(text.slice(0, 80))} is invalid: ${error.reason}`);
-    }
-    throw error;
-  }
-}
+import { parseAsideBody } from "./parse-aside-body.js";
 
 /**
  * The definition key of an aside: `aside-def-v2:<definition key>::<aside type>`, where `$`
@@ -55,10 +36,8 @@ export class AsideDefinitionKeyV2 extends OpaqueKey implements AsideDefinitionKe
 
   /** Parses the body of an `aside-def-v2:` key. Throws InvalidKeyError. */
   static fromBody(body: string, input: string): AsideDefinitionKeyV2 {
-    const halves = splitAsideV2(body).map((half) => decodeAsideV2(half));
-    for (const half of halves) if ("problem" in half) throw new InvalidKeyError(input, `bad escaping: ${half.problem}`);
-    const [definition, asideType] = halves.map((half) => ("value" in half ? half.value : "")) as [string, string];
-    return AsideDefinitionKeyV2.create(parseWrapped(definition, input), asideType);
+    const { wrapped, asideType } = parseAsideBody("DefinitionKey", ASIDE_V2, body, input);
+    return AsideDefinitionKeyV2.create(wrapped, asideType);
   }
 
   /** The wrapped definition's block type. */
@@ -68,7 +47,7 @@ export class AsideDefinitionKeyV2 extends OpaqueKey implements AsideDefinitionKe
 
   /** `aside-def-v2:<escaped definition key>::<escaped aside type>`. Never throws. */
   override toString(): string {
-    return `${this.namespace}:${encodeAsideV2(this.definitionKey.toString())}::${encodeAsideV2(this.asideType)}`;
+    return `${this.namespace}:${ASIDE_V2.join(this.definitionKey.toString(), this.asideType)}`;
   }
 
   protected identity(): readonly unknown[] {
@@ -82,14 +61,6 @@ export class AsideDefinitionKeyV2 extends OpaqueKey implements AsideDefinitionKe
       definition_key: () => this.definitionKey,
     };
   }
-}
-
-/** Why a definition key cannot be wrapped by a v1 aside key, or undefined if it can. */
-function v1Problem(definitionKey: DefinitionKey): string | undefined {
-  const text = definitionKey.toString();
-  return text.includes("::") || text.endsWith(":")
-    ? "v1 aside keys cannot wrap a definition key containing '::' or ending with ':'"
-    : undefined;
 }
 
 /**
@@ -107,26 +78,20 @@ export class AsideDefinitionKeyV1 extends AsideDefinitionKeyV2 {
 
   /** A v1 aside definition key. Throws KeyOperationError if the key cannot be wrapped (Python ValueError). */
   static override create(definitionKey: DefinitionKey, asideType: string): AsideDefinitionKeyV1 {
-    const problem = v1Problem(definitionKey);
+    const problem = ASIDE_V1.wrapProblem(definitionKey, "definition key");
     if (problem !== undefined) throw new KeyOperationError("AsideDefinitionKeyV1", problem, "ValueError");
     return new AsideDefinitionKeyV1(definitionKey, asideType);
   }
 
   /** Parses the body of an `aside-def-v1:` key. Throws InvalidKeyError. */
   static override fromBody(body: string, input: string): AsideDefinitionKeyV1 {
-    const [left, right] = splitAsideV1(body);
-    const definition = decodeAsideV1(left);
-    const asideType = decodeAsideV1(right);
-    if (definition === null || asideType === null) throw new InvalidKeyError(input, "ambiguous escaping of '$' or '::'");
-    const definitionKey = parseWrapped(definition, input);
-    const problem = v1Problem(definitionKey);
-    if (problem !== undefined) throw new InvalidKeyError(input, problem);
-    return new AsideDefinitionKeyV1(definitionKey, asideType);
+    const { wrapped, asideType } = parseAsideBody("DefinitionKey", ASIDE_V1, body, input);
+    return new AsideDefinitionKeyV1(wrapped, asideType);
   }
 
   /** `aside-def-v1:<escaped definition key>::<escaped aside type>`. Never throws. */
   override toString(): string {
-    return `${this.namespace}:${encodeAsideV1(this.definitionKey.toString())}::${encodeAsideV1(this.asideType)}`;
+    return `${this.namespace}:${ASIDE_V1.join(this.definitionKey.toString(), this.asideType)}`;
   }
 }
 

@@ -1,28 +1,9 @@
-import {
-  decodeAsideV1,
-  decodeAsideV2,
-  encodeAsideV1,
-  encodeAsideV2,
-  splitAsideV1,
-  splitAsideV2,
-} from "./aside-encoding.js";
-import { InvalidKeyError } from "./invalid-key-error.js";
+import { ASIDE_V1, ASIDE_V2 } from "./aside-encoding.js";
 import { KeyOperationError } from "./key-operation-error.js";
-import { parseRegisteredKey, registerKeyClass } from "./key-registry.js";
+import { registerKeyClass } from "./key-registry.js";
 import type { AsideUsageKey, CourseKey, LearningContextKey, UsageKey } from "./key-types.js";
 import { OpaqueKey, type PartSource } from "./opaque-key.js";
-
-/** Parses the wrapped usage key of an aside key, explaining a failure in terms of the whole input. */
-function parseWrapped(text: string, input: string): UsageKey {
-  try {
-    return parseRegisteredKey("UsageKey", text);
-  } catch (error) {
-    if (error instanceof InvalidKeyError) {
-      throw new InvalidKeyError(input, `the wrapped usage key ${JSON.stringify(text.slice(0, 80))} is invalid: ${error.reason}`);
-    }
-    throw error;
-  }
-}
+import { parseAsideBody } from "./parse-aside-body.js";
 
 /**
  * The usage key of an aside: `aside-usage-v2:<usage key>::<aside type>`, where `$` and `:`
@@ -55,10 +36,8 @@ export class AsideUsageKeyV2 extends OpaqueKey implements AsideUsageKey {
 
   /** Parses the body of an `aside-usage-v2:` key. Throws InvalidKeyError. */
   static fromBody(body: string, input: string): AsideUsageKeyV2 {
-    const halves = splitAsideV2(body).map((half) => decodeAsideV2(half));
-    for (const half of halves) if ("problem" in half) throw new InvalidKeyError(input, `bad escaping: ${half.problem}`);
-    const [usage, asideType] = halves.map((half) => ("value" in half ? half.value : "")) as [string, string];
-    return AsideUsageKeyV2.create(parseWrapped(usage, input), asideType);
+    const { wrapped, asideType } = parseAsideBody("UsageKey", ASIDE_V2, body, input);
+    return AsideUsageKeyV2.create(wrapped, asideType);
   }
 
   /** The wrapped key's block type. */
@@ -80,7 +59,7 @@ export class AsideUsageKeyV2 extends OpaqueKey implements AsideUsageKey {
 
   /** `aside-usage-v2:<escaped usage key>::<escaped aside type>`. Never throws. */
   override toString(): string {
-    return `${this.namespace}:${encodeAsideV2(this.usageKey.toString())}::${encodeAsideV2(this.asideType)}`;
+    return `${this.namespace}:${ASIDE_V2.join(this.usageKey.toString(), this.asideType)}`;
   }
 
   /** The same aside on the wrapped block mapped into `courseKey`. Throws where mapping the wrapped key does. */
@@ -110,12 +89,6 @@ export class AsideUsageKeyV2 extends OpaqueKey implements AsideUsageKey {
   }
 }
 
-/** Why a usage key cannot be wrapped by a v1 aside key, or undefined if it can. */
-function v1Problem(usageKey: UsageKey): string | undefined {
-  const text = usageKey.toString();
-  return text.includes("::") || text.endsWith(":") ? "v1 aside keys cannot wrap a usage key containing '::' or ending with ':'" : undefined;
-}
-
 /**
  * The original aside usage key, `aside-usage-v1:<usage key>::<aside type>`, which only
  * escapes `$` and `::` and so cannot wrap usage keys that contain `::` or end with `:`.
@@ -131,26 +104,20 @@ export class AsideUsageKeyV1 extends AsideUsageKeyV2 {
 
   /** A v1 aside usage key. Throws KeyOperationError if the usage key cannot be wrapped (Python ValueError). */
   static override create(usageKey: UsageKey, asideType: string): AsideUsageKeyV1 {
-    const problem = v1Problem(usageKey);
+    const problem = ASIDE_V1.wrapProblem(usageKey, "usage key");
     if (problem !== undefined) throw new KeyOperationError("AsideUsageKeyV1", problem, "ValueError");
     return new AsideUsageKeyV1(usageKey, asideType);
   }
 
   /** Parses the body of an `aside-usage-v1:` key. Throws InvalidKeyError. */
   static override fromBody(body: string, input: string): AsideUsageKeyV1 {
-    const [left, right] = splitAsideV1(body);
-    const usage = decodeAsideV1(left);
-    const asideType = decodeAsideV1(right);
-    if (usage === null || asideType === null) throw new InvalidKeyError(input, "ambiguous escaping of '$' or '::'");
-    const usageKey = parseWrapped(usage, input);
-    const problem = v1Problem(usageKey);
-    if (problem !== undefined) throw new InvalidKeyError(input, problem);
-    return new AsideUsageKeyV1(usageKey, asideType);
+    const { wrapped, asideType } = parseAsideBody("UsageKey", ASIDE_V1, body, input);
+    return new AsideUsageKeyV1(wrapped, asideType);
   }
 
   /** `aside-usage-v1:<escaped usage key>::<escaped aside type>`. Never throws. */
   override toString(): string {
-    return `${this.namespace}:${encodeAsideV1(this.usageKey.toString())}::${encodeAsideV1(this.asideType)}`;
+    return `${this.namespace}:${ASIDE_V1.join(this.usageKey.toString(), this.asideType)}`;
   }
 
   override mapIntoCourse(courseKey: CourseKey): AsideUsageKeyV1 {

@@ -1,12 +1,10 @@
-import { DEPRECATED_ID_CHARS } from "./char-class.js";
+import { parseBlockParts, parseDeprecatedBlockParts } from "./block-parts.js";
 import { BlockUsageLocator, blockIdProblem } from "./block-usage-locator.js";
-import { CourseLocator, courseFieldsOf } from "./course-locator.js";
+import { DEPRECATED_ID_CHARS } from "./char-class.js";
 import { InvalidKeyError } from "./invalid-key-error.js";
 import { registerDeprecatedFallback, registerKeyClass } from "./key-registry.js";
 import type { AssetKey, CourseKey } from "./key-types.js";
-import { BLOCK_LOCATOR_GRAMMAR, parseLocatorBody } from "./locator-body.js";
 import type { PartSource } from "./opaque-key.js";
-import { parseSlashLocation } from "./slash-location.js";
 
 /**
  * A course asset: `asset-v1:org+course+run+type@asset+block@path`, or the deprecated
@@ -36,21 +34,14 @@ export class AssetLocator extends BlockUsageLocator implements AssetKey {
 
   /** Parses the body of an `asset-v1:` key. Throws InvalidKeyError. */
   static override fromBody(body: string, input: string): AssetLocator {
-    const parsed = parseLocatorBody(body, input, BLOCK_LOCATOR_GRAMMAR);
-    const courseKey = CourseLocator.create(courseFieldsOf(parsed, input), false, input);
-    if (parsed.blockId === null) throw new InvalidKeyError(input, "missing the block@ part");
-    return AssetLocator.create(courseKey, parsed.blockType, parsed.blockId, input);
+    const { courseKey, blockType, blockId } = parseBlockParts(body, input);
+    return AssetLocator.create(courseKey, blockType, blockId, input);
   }
 
   /** Parses a deprecated `/c4x/org/course/type/path[@branch]` key. Throws InvalidKeyError. */
   static override fromDeprecatedString(input: string): AssetLocator {
-    const location = parseSlashLocation(input, "/c4x/");
-    const courseKey = CourseLocator.create(
-      { org: location.org, course: location.course, run: null, branch: location.revision, versionGuid: null },
-      true,
-      input,
-    );
-    return AssetLocator.create(courseKey, location.category, location.name, input);
+    const { courseKey, blockType, blockId } = parseDeprecatedBlockParts(input, "/c4x/");
+    return AssetLocator.create(courseKey, blockType, blockId, input);
   }
 
   /** The asset type; `"None"` where the key has no `type@` part. */

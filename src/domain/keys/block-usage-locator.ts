@@ -1,12 +1,10 @@
+import { parseBlockParts, parseDeprecatedBlockParts } from "./block-parts.js";
 import { CharClass, DEPRECATED_ID_CHARS, ID_CHARS } from "./char-class.js";
 import { cleanForHtml } from "./clean-for-html.js";
-import { CourseLocator, courseFieldsOf } from "./course-locator.js";
 import { InvalidKeyError } from "./invalid-key-error.js";
 import { registerDeprecatedFallback, registerKeyClass } from "./key-registry.js";
 import type { CourseKey, UsageKey } from "./key-types.js";
-import { BLOCK_LOCATOR_GRAMMAR, parseLocatorBody } from "./locator-body.js";
 import { OpaqueKey, type PartSource } from "./opaque-key.js";
-import { parseSlashLocation } from "./slash-location.js";
 
 /** Python's string form of an optional value inside a key (`None` for a missing block type). */
 function pythonText(value: string | null): string {
@@ -67,21 +65,14 @@ export class BlockUsageLocator extends OpaqueKey implements UsageKey {
 
   /** Parses the body of a `block-v1:` key. Throws InvalidKeyError. */
   static fromBody(body: string, input: string): BlockUsageLocator {
-    const parsed = parseLocatorBody(body, input, BLOCK_LOCATOR_GRAMMAR);
-    const courseKey = CourseLocator.create(courseFieldsOf(parsed, input), false, input);
-    if (parsed.blockId === null) throw new InvalidKeyError(input, "missing the block@ part");
-    return BlockUsageLocator.create(courseKey, parsed.blockType, parsed.blockId, input);
+    const { courseKey, blockType, blockId } = parseBlockParts(body, input);
+    return BlockUsageLocator.create(courseKey, blockType, blockId, input);
   }
 
   /** Parses a deprecated `i4x://org/course/type/id[@branch]` key. Throws InvalidKeyError. */
   static fromDeprecatedString(input: string): BlockUsageLocator {
-    const location = parseSlashLocation(input, "i4x://");
-    const courseKey = CourseLocator.create(
-      { org: location.org, course: location.course, run: null, branch: location.revision, versionGuid: null },
-      true,
-      input,
-    );
-    return BlockUsageLocator.create(courseKey, location.category, location.name, input);
+    const { courseKey, blockType, blockId } = parseDeprecatedBlockParts(input, "i4x://");
+    return BlockUsageLocator.create(courseKey, blockType, blockId, input);
   }
 
   /** True for `i4x://` keys (the course key's flag). */

@@ -122,6 +122,15 @@ export class CharClass {
     const bad = this.firstOutside(text);
     return bad === undefined ? undefined : `${field} contains ${JSON.stringify(bad)}, which is not in ${this.pattern}`;
   }
+
+  /** The {@link explain} problem of the first of `fields` (name to value, in order) that is not null and does not match; undefined if there is none. */
+  explainFields(fields: Readonly<Record<string, string | null>>): string | undefined {
+    for (const [name, value] of Object.entries(fields)) {
+      const problem = value === null ? undefined : this.explain(name, value);
+      if (problem !== undefined) return problem;
+    }
+    return undefined;
+  }
 }
 
 const ASCII_ALNUM = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789";

@@ -1,8 +1,9 @@
+import { changedFields } from "./changed-fields.js";
 import { DEPRECATED_ID_CHARS, DEPRECATED_PART_CHARS, ID_CHARS } from "./char-class.js";
 import { InvalidKeyError } from "./invalid-key-error.js";
 import { registerDeprecatedFallback, registerKeyClass } from "./key-registry.js";
 import type { CourseKey } from "./key-types.js";
-import { BLOCK_LOCATOR_GRAMMAR, parseLocatorBody, type LocatorBody } from "./locator-body.js";
+import { BLOCK_LOCATOR_GRAMMAR, formatLocatorBody, parseLocatorBody, type LocatorBody } from "./locator-body.js";
 import { toObjectId } from "./object-id.js";
 import { OpaqueKey, type PartSource } from "./opaque-key.js";
 
@@ -33,10 +34,8 @@ function courseFieldsProblem(fields: CourseFields, deprecated: boolean): string 
     }
     return undefined;
   }
-  for (const [name, value] of [["org", fields.org], ["course", fields.course], ["run", fields.run], ["branch", fields.branch]] as const) {
-    const problem = value === null ? undefined : ID_CHARS.explain(name, value);
-    if (problem !== undefined) return problem;
-  }
+  const problem = ID_CHARS.explainFields({ org: fields.org, course: fields.course, run: fields.run, branch: fields.branch });
+  if (problem !== undefined) return problem;
   if (fields.versionGuid === null && (fields.org === null || fields.course === null || fields.run === null)) {
     return "needs either a version or all of org, course and run";
   }
@@ -108,13 +107,8 @@ export class CourseLocator extends OpaqueKey implements CourseKey {
 
   /** The string form without the namespace prefix (Python `_to_string`); "" never occurs for valid keys. */
   locatorBody(): string {
-    const parts: string[] = [];
-    if (this.course && this.run) {
-      parts.push(this.org ?? "None", this.course, this.run);
-      if (this.branch) parts.push(`branch@${this.branch}`);
-    }
-    if (this.versionGuid) parts.push(`version@${this.versionGuid}`);
-    return parts.join("+");
+    const ids = this.course && this.run ? [this.org ?? "None", this.course, this.run] : null;
+    return formatLocatorBody(ids, this.branch, this.versionGuid);
   }
 
   /**
@@ -151,10 +145,8 @@ export class CourseLocator extends OpaqueKey implements CourseKey {
 
   /** A copy with some fields changed, re-validated; this key itself if nothing changes. */
   replace(changes: Partial<CourseFields>): CourseLocator {
-    const fields: CourseFields = { ...this.fieldsOf(), ...changes };
-    const current = this.fieldsOf();
-    const unchanged = (Object.keys(changes) as (keyof CourseFields)[]).every((name) => fields[name] === current[name]);
-    return unchanged ? this : this.rebuild(fields);
+    const fields = changedFields(this.fieldsOf(), changes);
+    return fields === undefined ? this : this.rebuild(fields);
   }
 
   /** A key of this class with other fields. Throws InvalidKeyError. */

@@ -37,10 +37,8 @@ export class DeprecatedLocation extends BlockUsageLocator {
     const parts = body.split("+", 6);
     if (parts.length !== 5) throw new InvalidKeyError(input, "a location has exactly five parts: org+course+run+type+id");
     const [org, course, run, blockType, blockId] = parts as [string, string, string, string, string];
-    for (const [name, value] of [["org", org], ["course", course], ["run", run]] as const) {
-      const problem = ID_CHARS.explain(name, value);
-      if (problem !== undefined) throw new InvalidKeyError(input, problem);
-    }
+    const problem = ID_CHARS.explainFields({ org, course, run });
+    if (problem !== undefined) throw new InvalidKeyError(input, problem);
     const courseKey = CourseLocator.create({ org, course, run, branch: null, versionGuid: null }, false, input);
     return DeprecatedLocation.create(courseKey, blockType, blockId, input);
   }

@@ -1,9 +1,10 @@
+import { changedFields } from "./changed-fields.js";
 import { ID_CHARS } from "./char-class.js";
 import { courseFieldsOf } from "./course-locator.js";
 import { InvalidKeyError } from "./invalid-key-error.js";
 import { registerKeyClass } from "./key-registry.js";
 import type { CourseKey } from "./key-types.js";
-import { BLOCK_LOCATOR_GRAMMAR, parseLocatorBody } from "./locator-body.js";
+import { BLOCK_LOCATOR_GRAMMAR, formatLocatorBody, parseLocatorBody } from "./locator-body.js";
 import { OpaqueKey, type PartSource } from "./opaque-key.js";
 
 /** The fields of a v1 library locator. */
@@ -16,10 +17,8 @@ export interface LibraryFields {
 }
 
 function libraryFieldsProblem(fields: LibraryFields): string | undefined {
-  for (const [name, value] of [["org", fields.org], ["library", fields.library], ["branch", fields.branch]] as const) {
-    const problem = value === null ? undefined : ID_CHARS.explain(name, value);
-    if (problem !== undefined) return problem;
-  }
+  const problem = ID_CHARS.explainFields({ org: fields.org, library: fields.library, branch: fields.branch });
+  if (problem !== undefined) return problem;
   if (fields.versionGuid === null && (fields.org === null || fields.library === null)) {
     return "needs either a version or both org and library";
   }
@@ -104,9 +103,8 @@ export class LibraryLocator extends OpaqueKey implements CourseKey {
   /** A copy with some fields changed, re-validated; this key itself if nothing changes. */
   replace(changes: Partial<LibraryFields>): LibraryLocator {
     const current: LibraryFields = { org: this.org, library: this.library, branch: this.branch, versionGuid: this.versionGuid };
-    const fields = { ...current, ...changes };
-    const unchanged = (Object.keys(changes) as (keyof LibraryFields)[]).every((name) => fields[name] === current[name]);
-    return unchanged ? this : LibraryLocator.create(fields);
+    const fields = changedFields(current, changes);
+    return fields === undefined ? this : LibraryLocator.create(fields);
   }
 
   protected identity(): readonly unknown[] {
@@ -127,13 +125,7 @@ export class LibraryLocator extends OpaqueKey implements CourseKey {
 }
 
 function renderLibrary(fields: LibraryFields): string {
-  const parts: string[] = [];
-  if (fields.library) {
-    parts.push(fields.org ?? "None", fields.library);
-    if (fields.branch) parts.push(`branch@${fields.branch}`);
-  }
-  if (fields.versionGuid) parts.push(`version@${fields.versionGuid}`);
-  return parts.join("+");
+  return formatLocatorBody(fields.library ? [fields.org ?? "None", fields.library] : null, fields.branch, fields.versionGuid);
 }
 
 registerKeyClass({

@@ -138,3 +138,15 @@ export function parseLocatorBody(body: string, input: string, grammar: LocatorGr
   }
   return fields;
 }
+
+/**
+ * The body of a course-like key (Python `_to_string`): the identifying parts (none for
+ * a version-only key, `ids` null), then `branch@B` (only after them), then `version@V`,
+ * joined with `+`. A null or empty branch or version is left out.
+ */
+export function formatLocatorBody(ids: readonly string[] | null, branch: string | null, versionGuid: string | null): string {
+  const parts = ids === null ? [] : [...ids];
+  if (ids !== null && branch) parts.push(`branch@${branch}`);
+  if (versionGuid) parts.push(`version@${versionGuid}`);
+  return parts.join("+");
+}

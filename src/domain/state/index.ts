@@ -1,5 +1,7 @@
 export { addressBlock, contextsOfCourse } from "./block-address.js";
 export type { BlockAddress } from "./block-address.js";
+export { unlimitedCall } from "./call-limits.js";
+export type { CallLimits } from "./call-limits.js";
 export { checkFieldName, checkFieldValue, maxJsonDepth } from "./field-value.js";
 export { limits } from "./limits.js";
 export { requireSupportedScope, supportedScopes } from "./scope.js";

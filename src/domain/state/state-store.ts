@@ -1,4 +1,5 @@
 import type { BlockAddress } from "./block-address.js";
+import type { CallLimits } from "./call-limits.js";
 import type { Scope } from "./scope.js";
 
 /** Microseconds since the Unix epoch, from the database clock. */
@@ -53,29 +54,30 @@ export interface StateStore {
    * only `fieldNames` when given (a block with none of them comes back with no
    * fields). One query.
    */
-  readStates(username: string, scope: Scope, usageKeys: readonly string[], fieldNames: readonly string[] | null): Promise<StoredState[]>;
+  readStates(call: CallLimits, username: string, scope: Scope, usageKeys: readonly string[], fieldNames: readonly string[] | null): Promise<StoredState[]>;
 
   /**
    * Overlays each write on the stored state (creating it when absent), records
    * one history entry per block, and returns each block's new modification
    * time in the order of `writes`. One statement.
    */
-  writeStates(username: string, scope: Scope, writes: readonly BlockWrite[]): Promise<Micros[]>;
+  writeStates(call: CallLimits, username: string, scope: Scope, writes: readonly BlockWrite[]): Promise<Micros[]>;
 
   /** Deletes the whole state of each block that has one, recording a deletion in its history. */
-  deleteStates(username: string, scope: Scope, usageKeys: readonly string[]): Promise<void>;
+  deleteStates(call: CallLimits, username: string, scope: Scope, usageKeys: readonly string[]): Promise<void>;
 
   /**
    * Removes `fieldNames` from each block that has any of them, deleting blocks
    * left empty, and records one history entry per changed block.
    */
-  deleteFields(username: string, scope: Scope, usageKeys: readonly string[], fieldNames: readonly string[]): Promise<void>;
+  deleteFields(call: CallLimits, username: string, scope: Scope, usageKeys: readonly string[], fieldNames: readonly string[]): Promise<void>;
 
   /**
    * For each existing block among `usageKeys` (in that order) and each of its
    * fields (by name, only `fieldNames` when given): when the field was last written.
    */
   readFieldTimes(
+    call: CallLimits,
     username: string,
     scope: Scope,
     usageKeys: readonly string[],
@@ -83,8 +85,11 @@ export interface StateStore {
   ): Promise<Array<{ usageKey: string; fieldName: string; modified: Micros }>>;
 
   /** Up to `limit` history entries older than `before` (null: the newest), newest first. */
-  readHistory(username: string, scope: Scope, usageKey: string, before: bigint | null, limit: number): Promise<StoredHistoryEntry[]>;
+  readHistory(call: CallLimits, username: string, scope: Scope, usageKey: string, before: bigint | null, limit: number): Promise<StoredHistoryEntry[]>;
 
   /** Up to `limit` current states matching `filter` after position `after` (null: the first), by position. */
-  readPositionedStates(filter: IterationFilter, after: bigint | null, limit: number): Promise<PositionedState[]>;
+  readPositionedStates(call: CallLimits, filter: IterationFilter, after: bigint | null, limit: number): Promise<PositionedState[]>;
+
+  /** Resolves when the database answers a trivial query within `call`'s limits. */
+  ping(call: CallLimits): Promise<void>;
 }

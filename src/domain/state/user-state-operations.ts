@@ -2,6 +2,7 @@ import { LearnerStateError, invalidArgument } from "../errors.js";
 import { addressBlock, contextsOfCourse, type BlockAddress } from "./block-address.js";
 import { checkFieldName, checkFieldValue } from "./field-value.js";
 import { limits } from "./limits.js";
+import type { CallLimits } from "./call-limits.js";
 import { requireSupportedScope, type Scope } from "./scope.js";
 import type { FieldTexts, IterationFilter, Micros, PositionedState, StateStore, StoredHistoryEntry, StoredState } from "./state-store.js";
 import { checkUsername } from "./username.js";
@@ -38,19 +39,19 @@ export interface IterationBatch {
 /** The state rules, independent of transport and storage. */
 export interface UserStateOperations {
   /** Existing states of the requested blocks, in request order, duplicates once. */
-  getMany(request: BlocksOfLearner): Promise<ReturnedState[]>;
+  getMany(call: CallLimits, request: BlocksOfLearner): Promise<ReturnedState[]>;
   /** Overlays each block's fields; returns the new modification times in request order. */
-  setMany(username: string, scope: Scope, updates: readonly BlockFields[]): Promise<Micros[]>;
+  setMany(call: CallLimits, username: string, scope: Scope, updates: readonly BlockFields[]): Promise<Micros[]>;
   /** Deletes whole states (fieldNames null) or the named fields. */
-  deleteMany(request: BlocksOfLearner): Promise<void>;
+  deleteMany(call: CallLimits, request: BlocksOfLearner): Promise<void>;
   /** Per-field modification times of the requested blocks. */
-  getModDates(request: BlocksOfLearner): Promise<Array<{ usageKey: string; fieldName: string; modified: Micros }>>;
+  getModDates(call: CallLimits, request: BlocksOfLearner): Promise<Array<{ usageKey: string; fieldName: string; modified: Micros }>>;
   /** The block's history in batches, newest first; NOT_FOUND when it has none. */
-  getHistory(username: string, scope: Scope, blockKey: string): AsyncIterable<StoredHistoryEntry[]>;
+  getHistory(call: CallLimits, username: string, scope: Scope, blockKey: string): AsyncIterable<StoredHistoryEntry[]>;
   /** Checks an iteration request and returns the filter it walks (to bind resume tokens to). */
   iterationFilter(request: IterationRequest): IterationFilter;
   /** Current states matching `filter` after `after`, in batches of `batchSize`. */
-  iterate(filter: IterationFilter, after: bigint | null, batchSize: number): AsyncIterable<IterationBatch>;
+  iterate(call: CallLimits, filter: IterationFilter, after: bigint | null, batchSize: number): AsyncIterable<IterationBatch>;
 }
 
 function checkCount(count: number, max: number, field: string): void {
@@ -108,13 +109,13 @@ export function createUserStateOperations(store: StateStore): UserStateOperation
   }
 
   return {
-    async getMany(request) {
+    async getMany(call, request) {
       const { scope, usageKeys, spelling, fieldNames } = prepareBlocks(request, limits.maxReadBlocks);
-      const states = await store.readStates(request.username, scope, usageKeys, fieldNames);
+      const states = await store.readStates(call, request.username, scope, usageKeys, fieldNames);
       return states.map((state) => ({ ...state, usageKey: spelling.get(state.usageKey) ?? state.usageKey }));
     },
 
-    async setMany(username, scope, updates) {
+    async setMany(call, username, scope, updates) {
       checkUsername(username);
       const checkedScope = requireSupportedScope(scope);
       checkCount(updates.length, limits.maxWriteBlocks, "updates");
@@ -140,30 +141,30 @@ export function createUserStateOperations(store: StateStore): UserStateOperation
         }
         return { address, stateJson: stateJsonOf(update.fields) };
       });
-      return store.writeStates(username, checkedScope, writes);
+      return store.writeStates(call, username, checkedScope, writes);
     },
 
-    async deleteMany(request) {
+    async deleteMany(call, request) {
       const { scope, usageKeys, fieldNames } = prepareBlocks(request, limits.maxWriteBlocks);
-      if (fieldNames === null) return store.deleteStates(request.username, scope, usageKeys);
+      if (fieldNames === null) return store.deleteStates(call, request.username, scope, usageKeys);
       if (fieldNames.length === 0) return;
-      return store.deleteFields(request.username, scope, usageKeys, fieldNames);
+      return store.deleteFields(call, request.username, scope, usageKeys, fieldNames);
     },
 
-    async getModDates(request) {
+    async getModDates(call, request) {
       const { scope, usageKeys, spelling, fieldNames } = prepareBlocks(request, limits.maxReadBlocks);
-      const times = await store.readFieldTimes(request.username, scope, usageKeys, fieldNames);
+      const times = await store.readFieldTimes(call, request.username, scope, usageKeys, fieldNames);
       return times.map((time) => ({ ...time, usageKey: spelling.get(time.usageKey) ?? time.usageKey }));
     },
 
-    getHistory(username, scope, blockKey) {
+    getHistory(call, username, scope, blockKey) {
       checkUsername(username);
       const checkedScope = requireSupportedScope(scope);
       const { usageKey } = addressBlock(blockKey, "block_key");
       return (async function* () {
         let before: bigint | null = null;
         for (;;) {
-          const entries = await store.readHistory(username, checkedScope, usageKey, before, limits.blocksPerMessage);
+          const entries = await store.readHistory(call, username, checkedScope, usageKey, before, limits.blocksPerMessage);
           if (entries.length === 0 && before === null) {
             throw new LearnerStateError("not-found", "STATE_NOT_FOUND", `block_key: ${username} never had state for this block`, {
               username,
@@ -183,13 +184,13 @@ export function createUserStateOperations(store: StateStore): UserStateOperation
       return { kind: "course", scope, contextKeys: contextsOfCourse(request.courseKey, "course_key"), blockType: request.blockType || null };
     },
 
-    iterate(filter, after, batchSize) {
+    iterate(call, filter, after, batchSize) {
       if (batchSize < 0) throw invalidArgument("INVALID_BATCH_SIZE", "batch_size", "must not be negative");
       const size = batchSize === 0 ? limits.defaultBatchSize : Math.min(batchSize, limits.maxBatchSize);
       return (async function* () {
         let position = after;
         for (;;) {
-          const states = await store.readPositionedStates(filter, position, size);
+          const states = await store.readPositionedStates(call, filter, position, size);
           if (states.length === 0) return;
           position = states[states.length - 1]!.position;
           yield { states, lastPosition: position };

@@ -1,0 +1,14 @@
+/**
+ * What the caller allows one call: until when it waits and whether it still
+ * waits. The store bounds its database work by these, so a client's gRPC
+ * deadline also cancels the query it started.
+ */
+export interface CallLimits {
+  /** Epoch milliseconds after which the caller no longer waits; null for no deadline. */
+  readonly deadlineMs: number | null;
+  /** Aborted when the caller goes away (disconnect, cancel, server shutdown). */
+  readonly signal: AbortSignal | null;
+}
+
+/** Limits of a call with no deadline that nobody cancels (for tools and tests). */
+export const unlimitedCall: CallLimits = { deadlineMs: null, signal: null };
