@@ -48,6 +48,7 @@ describe("when the database goes away under load and comes back", () => {
     const course = `course-v1:${unique("Org")}+Outage+2026`;
     const writes: WriteOutcome[] = [];
     const calls: CallRecord[] = [];
+    let retryHints = 0;
     let running = true;
     // Longer than any answer should take: a call that hits it has hung.
     const hangMs = 5000;
@@ -61,7 +62,10 @@ describe("when the database goes away under load and comes back", () => {
       } catch (error) {
         const connectError = ConnectError.from(error);
         calls.push({ startedAt, ms: Date.now() - startedAt, code: Code[connectError.code] });
-        if (connectError.code === Code.Unavailable && connectError.details.length > 0) expect(errorInfoOf(connectError).reason).toMatch(/^STORE_/u);
+        if (connectError.code === Code.Unavailable && connectError.details.length > 0) {
+          expect(errorInfoOf(connectError).reason).toMatch(/^STORE_/u);
+          if (connectError.details.some((detail) => "type" in detail && detail.type === "google.rpc.RetryInfo")) retryHints += 1;
+        }
         return false;
       }
     }
@@ -136,12 +140,13 @@ describe("when the database goes away under load and comes back", () => {
     console.log(
       `outage: ${acknowledged} writes acknowledged, ${writes.length - acknowledged} failed, ${lost} lost, ${partial} partial; ` +
         `${duringOutage.length} calls during the outage answered ${[...codes].join("/")} in at most ${slowest} ms; ` +
-        `recovered ${recoveredAt - restoredAt} ms after the database came back; health ${healthWhileDown} while down, ${healthAfter} after`,
+        `${retryHints} with a retry hint from the open breaker; recovered ${recoveredAt - restoredAt} ms after the database came back; health ${healthWhileDown} while down, ${healthAfter} after`,
     );
 
     expect(duringOutage.length).toBeGreaterThan(20);
     expect([...codes]).toEqual(["Unavailable"]);
     expect(slowest).toBeLessThan(1000);
+    expect(retryHints).toBeGreaterThan(0);
     expect(healthWhileDown).toBe("NOT_SERVING");
     expect(recoveredAt, "the service did not recover").toBeGreaterThan(0);
     expect(recoveredAt - restoredAt).toBeLessThan(5000);

@@ -13,6 +13,10 @@ export interface ServerProcess {
   readonly output: string[];
   /** Resident memory of the server process, in bytes. */
   rssBytes(): Promise<number>;
+  /** Sends `signal` to the server process. */
+  kill(signal: NodeJS.Signals): void;
+  /** Resolves with the exit code when the process has exited (null if a signal ended it). */
+  readonly exited: Promise<number | null>;
   /** Sends SIGTERM and waits for the exit code. */
   stop(): Promise<number | null>;
 }
@@ -57,6 +61,7 @@ export async function startServerProcess(env: Record<string, string | undefined>
     }
     child.once("exit", (code) => reject(new Error(`server exited with ${code} before listening:\n${output.join("\n")}`)));
   });
+  const exited = waitForExit(child);
   return {
     port,
     baseUrl: `http://127.0.0.1:${port}`,
@@ -67,9 +72,10 @@ export async function startServerProcess(env: Record<string, string | undefined>
       const kilobytes = /VmRSS:\s+(\d+) kB/u.exec(status)?.[1];
       return Number(kilobytes) * 1024;
     },
+    kill: (signal) => child.kill(signal),
+    exited,
     async stop() {
-      const exited = waitForExit(child);
-      child.kill("SIGTERM");
+      if (child.exitCode === null && child.signalCode === null) child.kill("SIGTERM");
       return exited;
     },
   };

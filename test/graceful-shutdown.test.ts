@@ -1,0 +1,73 @@
+import { Code, ConnectError } from "@connectrpc/connect";
+import pg from "pg";
+import { afterAll, beforeAll, describe, expect, inject, it } from "vitest";
+import { userStateClient } from "./support/clients.js";
+import { blockKey, unique } from "./support/fixture.js";
+import { startServerProcess } from "./support/server-process.js";
+
+let db: pg.Pool;
+beforeAll(() => {
+  db = new pg.Pool({ connectionString: inject("databaseUrl"), max: 2 });
+});
+afterAll(async () => {
+  await db.end();
+});
+
+const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
+
+/** Starts a server and a call that stays in flight until the returned `release` is called. */
+async function serverWithCallInFlight() {
+  const server = await startServerProcess({ DATABASE_URL: inject("databaseUrl"), SHUTDOWN_GRACE_MS: "10000" });
+  const client = userStateClient(server.baseUrl);
+  const username = unique("learner");
+  const key = blockKey(`course-v1:${unique("Org")}+Drain+2026`, "problem", "p");
+  await client.setMany({ username, updates: [{ blockKey: key, fields: { n: "0" } }] });
+  const locker = await db.connect();
+  await locker.query("begin");
+  await locker.query("select 1 from user_state where username = $1 for update", [username]);
+  const inFlight = client.setMany({ username, updates: [{ blockKey: key, fields: { n: "1" } }] });
+  inFlight.catch(() => undefined);
+  await sleep(300);
+  const release = async () => {
+    await locker.query("rollback");
+    locker.release();
+  };
+  return { server, username, key, inFlight, release };
+}
+
+describe("SIGTERM", () => {
+  it("lets in-flight calls finish, refuses new ones and exits 0", async () => {
+    const { server, username, key, inFlight, release } = await serverWithCallInFlight();
+    server.kill("SIGTERM");
+    await sleep(300);
+    const refused = await userStateClient(server.baseUrl)
+      .setMany({ username, updates: [{ blockKey: key, fields: { n: "2" } }] }, { timeoutMs: 2000 })
+      .then(
+        () => "accepted",
+        (error: unknown) => Code[ConnectError.from(error).code],
+      );
+    expect(refused).toBe("Unavailable");
+    await release();
+    const answer = await inFlight;
+    expect(answer.results).toHaveLength(1);
+    expect(await server.exited).toBe(0);
+    const stored = await db.query("select state->>'n' as n from user_state where username = $1", [username]);
+    expect(stored.rows[0].n).toBe("1");
+    expect(server.output.some((line) => line.includes("shutting down"))).toBe(true);
+  });
+
+  it("exits at once on a second signal", async () => {
+    const { server, release } = await serverWithCallInFlight();
+    try {
+      server.kill("SIGTERM");
+      await sleep(200);
+      const started = Date.now();
+      server.kill("SIGTERM");
+      const code = await server.exited;
+      expect(Date.now() - started).toBeLessThan(2000);
+      expect(code).not.toBe(0);
+    } finally {
+      await release();
+    }
+  });
+});
