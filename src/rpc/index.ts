@@ -2,6 +2,7 @@ export { encodeErrorInfo, encodeRetryInfo, errorDomain } from "./error-info.js";
 export type { RawDetail } from "./error-info.js";
 export { createHealthService } from "./health-service.js";
 export type { HealthSource } from "./health-service.js";
+export { createReflectionService } from "./reflection-service.js";
 export { installExactTextEncoding } from "./exact-text-encoding.js";
 export { createKeyService } from "./key-service.js";
 export { createResumeTokenCodec } from "./resume-token.js";

@@ -3,10 +3,11 @@ import type { AddressInfo } from "node:net";
 import { connectNodeAdapter } from "@connectrpc/connect-node";
 import type { Logger } from "pino";
 import { Health } from "../../gen/grpc/health/v1/health_pb.js";
+import { ServerReflection } from "../../gen/grpc/reflection/v1/reflection_pb.js";
 import { KeyService } from "../../gen/learnerstate/v1/key_service_pb.js";
 import { UserStateService } from "../../gen/learnerstate/v1/user_state_service_pb.js";
 import { createUserStateOperations } from "../domain/state/index.js";
-import { createHealthService, createKeyService, createResumeTokenCodec, createUserStateService, installExactTextEncoding } from "../rpc/index.js";
+import { createHealthService, createKeyService, createReflectionService, createResumeTokenCodec, createUserStateService, installExactTextEncoding } from "../rpc/index.js";
 import { openStore, type Store } from "../store/index.js";
 import type { ServerConfig } from "./config.js";
 import { startEmbeddedDatabase, type EmbeddedDatabase } from "./embedded-database.js";
@@ -55,7 +56,8 @@ async function connectDatabase(config: ServerConfig, logger: Logger): Promise<{ 
 /**
  * Starts the service: connects to DATABASE_URL or starts the embedded
  * database, applies migrations, and serves gRPC, gRPC-Web and Connect on one
- * h2c port, with grpc.health.v1.Health beside the learnerstate services.
+ * h2c port, with grpc.health.v1.Health and grpc.reflection.v1 beside the
+ * learnerstate services.
  */
 export async function startServer(config: ServerConfig, logger: Logger): Promise<RunningServer> {
   installExactTextEncoding();
@@ -84,7 +86,8 @@ export async function startServer(config: ServerConfig, logger: Logger): Promise
       router
         .service(UserStateService, createUserStateService(operations, createResumeTokenCodec(config.resumeTokenSecret)))
         .service(KeyService, createKeyService())
-        .service(Health, health),
+        .service(Health, health)
+        .service(ServerReflection, createReflectionService([UserStateService, KeyService, Health, ServerReflection])),
     // Outermost first: log what the client finally sees.
     interceptors: [createLogInterceptor(logger), errorInterceptor],
     readMaxBytes: maxMessageBytes,
