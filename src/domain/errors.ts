@@ -2,7 +2,14 @@
  * What kind of failure a domain error is. The RPC layer maps each kind to one
  * gRPC code; nothing below it knows about gRPC.
  */
-export type ErrorKind = "invalid-argument" | "not-found" | "unavailable" | "resource-exhausted" | "deadline-exceeded";
+export type ErrorKind =
+  | "invalid-argument"
+  | "not-found"
+  | "unavailable"
+  | "resource-exhausted"
+  | "deadline-exceeded"
+  | "unauthenticated"
+  | "permission-denied";
 
 /**
  * The one error type the domain and the store raise on purpose. `reason` is

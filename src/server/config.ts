@@ -1,4 +1,5 @@
 import path from "node:path";
+import type { TokenVerifierOptions } from "../auth/index.js";
 
 /** Everything the server reads from its environment. */
 export interface ServerConfig {
@@ -24,6 +25,13 @@ export interface ServerConfig {
   readonly shutdownGraceMs: number;
   /** Key that signs resume tokens (RESUME_TOKEN_SECRET). */
   readonly resumeTokenSecret: string;
+  /**
+   * How callers are authenticated; null when no key source is configured,
+   * which is development mode (every caller trusted).
+   */
+  readonly auth: TokenVerifierOptions | null;
+  /** Allow development mode on a non-loopback HOST (ALLOW_UNAUTHENTICATED_NETWORK=true). */
+  readonly allowUnauthenticatedNetwork: boolean;
   /** pino level (LOG_LEVEL, default info). */
   readonly logLevel: string;
 }
@@ -42,6 +50,19 @@ function integer(env: NodeJS.ProcessEnv, name: string, fallback: number, min: nu
   return value;
 }
 
+function authOf(env: NodeJS.ProcessEnv): TokenVerifierOptions | null {
+  const secret = env["JWT_SECRET"] || null;
+  const jwksFile = env["JWT_JWKS_FILE"] || null;
+  const jwksUrl = env["JWT_JWKS_URL"] || null;
+  const sources = [secret, jwksFile, jwksUrl].filter((source) => source !== null).length;
+  if (sources === 0) return null;
+  if (sources > 1) throw new Error("set only one of JWT_SECRET, JWT_JWKS_FILE and JWT_JWKS_URL");
+  const issuer = env["JWT_ISSUER"];
+  const audience = env["JWT_AUDIENCE"];
+  if (!issuer || !audience) throw new Error("JWT_ISSUER and JWT_AUDIENCE are required when tokens are checked");
+  return { secret, jwksFile, jwksUrl, issuer, audience, clockToleranceSeconds: integer(env, "JWT_CLOCK_SKEW_SECONDS", 30, 0, 600) };
+}
+
 /** Reads the configuration; throws with the variable's name when one is malformed. */
 export function readConfig(env: NodeJS.ProcessEnv = process.env): ServerConfig {
   return {
@@ -56,6 +77,8 @@ export function readConfig(env: NodeJS.ProcessEnv = process.env): ServerConfig {
     breakerHalfOpenAfterMs: integer(env, "BREAKER_HALF_OPEN_AFTER_MS", 1000, 1, 600_000),
     shutdownGraceMs: integer(env, "SHUTDOWN_GRACE_MS", 10_000, 0, 600_000),
     resumeTokenSecret: env["RESUME_TOKEN_SECRET"] || defaultResumeTokenSecret,
+    auth: authOf(env),
+    allowUnauthenticatedNetwork: env["ALLOW_UNAUTHENTICATED_NETWORK"] === "true",
     logLevel: env["LOG_LEVEL"] || "info",
   };
 }

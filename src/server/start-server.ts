@@ -6,11 +6,13 @@ import { Health } from "../../gen/grpc/health/v1/health_pb.js";
 import { ServerReflection } from "../../gen/grpc/reflection/v1/reflection_pb.js";
 import { KeyService } from "../../gen/learnerstate/v1/key_service_pb.js";
 import { UserStateService } from "../../gen/learnerstate/v1/user_state_service_pb.js";
+import { createTokenVerifier } from "../auth/index.js";
 import { createUserStateOperations } from "../domain/state/index.js";
 import { createHealthService, createKeyService, createReflectionService, createResumeTokenCodec, createUserStateService, installExactTextEncoding } from "../rpc/index.js";
 import { openStore, type Store } from "../store/index.js";
 import type { ServerConfig } from "./config.js";
 import { startEmbeddedDatabase, type EmbeddedDatabase } from "./embedded-database.js";
+import { createAuthInterceptor } from "./auth-interceptor.js";
 import { errorInterceptor } from "./error-interceptor.js";
 import { createLogInterceptor } from "./log-interceptor.js";
 
@@ -59,8 +61,20 @@ async function connectDatabase(config: ServerConfig, logger: Logger): Promise<{ 
  * h2c port, with grpc.health.v1.Health and grpc.reflection.v1 beside the
  * learnerstate services.
  */
+const loopbackHosts = new Set(["127.0.0.1", "::1", "localhost"]);
+
 export async function startServer(config: ServerConfig, logger: Logger): Promise<RunningServer> {
   installExactTextEncoding();
+  if (config.auth === null) {
+    if (!loopbackHosts.has(config.host) && !config.allowUnauthenticatedNetwork) {
+      throw new Error(
+        `no authentication is configured (JWT_SECRET, JWT_JWKS_FILE or JWT_JWKS_URL), so the server will not listen on ${config.host}; ` +
+          "configure tokens, listen on 127.0.0.1, or set ALLOW_UNAUTHENTICATED_NETWORK=true",
+      );
+    }
+    logger.warn("no authentication configured: development mode, every caller is trusted with every learner's state");
+  }
+  const verifier = config.auth === null ? null : await createTokenVerifier(config.auth);
   const { store, embedded } = await connectDatabase(config, logger);
   const applied = await store.migrate();
   if (applied.length > 0) logger.info({ migrations: applied }, "applied migrations");
@@ -89,7 +103,7 @@ export async function startServer(config: ServerConfig, logger: Logger): Promise
         .service(Health, health)
         .service(ServerReflection, createReflectionService([UserStateService, KeyService, Health, ServerReflection])),
     // Outermost first: log what the client finally sees.
-    interceptors: [createLogInterceptor(logger), errorInterceptor],
+    interceptors: [createLogInterceptor(logger), errorInterceptor, createAuthInterceptor(verifier, logger.child({ channel: "audit" }))],
     readMaxBytes: maxMessageBytes,
     writeMaxBytes: maxMessageBytes,
     shutdownSignal: shutdown.signal,

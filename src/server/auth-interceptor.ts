@@ -1,0 +1,48 @@
+import { createContextKey, type Interceptor } from "@connectrpc/connect";
+import type { Logger } from "pino";
+import { decide, describePrincipal, type Principal, type TokenVerifier } from "../auth/index.js";
+import { LearnerStateError } from "../domain/errors.js";
+import { accessOfCall, isGuarded } from "../rpc/access-of-call.js";
+
+/** The caller of the current call, for handlers that need it. */
+export const principalKey = createContextKey<Principal>({ kind: "development" }, { description: "learnerstate principal" });
+
+async function* once<T>(message: T): AsyncIterable<T> {
+  yield message;
+}
+
+/**
+ * Authenticates every call to a learnerstate service (a null verifier means
+ * development mode: every caller is trusted), asks the policy, and writes an
+ * audit record for each denial and for each staff read of other learners'
+ * state. Health and reflection pass without a token.
+ */
+export function createAuthInterceptor(verifier: TokenVerifier | null, audit: Logger): Interceptor {
+  return (next) => async (request) => {
+    if (!isGuarded(request.method)) return next(request);
+    // Server-streaming calls carry their single request as a stream: read it
+    // here and hand it on unchanged.
+    const message = request.stream ? await firstOf(request.message) : request.message;
+    const access = accessOfCall(request.method, message);
+    const forward = () => (request.stream ? next({ ...request, message: once(message) }) : next(request));
+
+    const principal: Principal = verifier === null ? { kind: "development" } : await verifier.verify(request.header.get("authorization"));
+    request.contextValues.set(principalKey, principal);
+    const decision = decide(principal, access);
+    const target = access.kind === "learner-state" ? { username: access.username } : {};
+    const courses = "contexts" in access ? { courses: access.contexts?.map((context) => context.key) ?? "unparsable" } : {};
+    if (!decision.allowed) {
+      audit.warn({ audit: "denied", ...describePrincipal(principal), operation: access.operation, ...target, ...courses, reason: decision.reason }, "call denied");
+      throw new LearnerStateError("permission-denied", "PERMISSION_DENIED", decision.reason, { operation: access.operation });
+    }
+    if (decision.audit) {
+      audit.info({ audit: "staff-read", ...describePrincipal(principal), operation: access.operation, ...target, ...courses }, "staff read of learner state");
+    }
+    return forward();
+  };
+}
+
+async function firstOf<T>(messages: AsyncIterable<T>): Promise<T> {
+  for await (const message of messages) return message;
+  throw new LearnerStateError("invalid-argument", "MISSING_REQUEST", "the call carried no request message");
+}

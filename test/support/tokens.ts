@@ -1,0 +1,22 @@
+import { SignJWT, type JWTPayload } from "jose";
+
+export const testIssuer = "https://lms.example/oauth2";
+export const testAudience = "learnerstate";
+export const testSecret = "test-secret-with-enough-entropy-0123456789";
+
+/** An HS256 token with Open edX's claims, valid for an hour unless `expiresAt` says otherwise. */
+export async function mintToken(claims: JWTPayload, options: { secret?: string; expiresAt?: number; issuer?: string; audience?: string } = {}): Promise<string> {
+  const now = Math.floor(Date.now() / 1000);
+  return new SignJWT(claims)
+    .setProtectedHeader({ alg: "HS256" })
+    .setIssuer(options.issuer ?? testIssuer)
+    .setAudience(options.audience ?? testAudience)
+    .setIssuedAt(now)
+    .setExpirationTime(options.expiresAt ?? now + 3600)
+    .sign(new TextEncoder().encode(options.secret ?? testSecret));
+}
+
+/** Call options that send `token` as a bearer token (none for null). */
+export function bearer(token: string | null): { headers?: Record<string, string> } {
+  return token === null ? {} : { headers: { authorization: `Bearer ${token}` } };
+}
