@@ -6,7 +6,9 @@ import { FieldSelectionSchema } from "../gen/learnerstate/v1/user_state_pb.js";
 import { collect } from "./support/clients.js";
 import { blockKey, errorInfoOf, expectCode, unique, useServer } from "./support/fixture.js";
 
-const fixture = useServer();
+// A smaller message limit than the default 16 MiB, so the over-limit message
+// stays within the client transport's own HTTP/2 session memory (10 MB).
+const fixture = useServer({ env: { MAX_MESSAGE_BYTES: String(4 * 1024 * 1024) } });
 const course = `course-v1:${unique("Org")}+Bad+2026`;
 const good = blockKey(course, "problem", "good");
 
@@ -128,5 +130,39 @@ describe("bad requests get INVALID_ARGUMENT naming the field and change nothing"
       "field_selection.field_names[1]",
     );
     await expectRejected(() => collect(fixture.client.iterAllForCourse({ courseKey: course, batchSize: -1 })), "INVALID_BATCH_SIZE", "batch_size");
+  });
+});
+
+describe("size limits answer RESOURCE_EXHAUSTED and change nothing", () => {
+  it("a field value over the value limit, naming the field", async () => {
+    const before = await digest();
+    const error = await expectCode(
+      fixture.client.setMany({ username: unique("learner"), updates: [{ blockKey: good, fields: { essay: JSON.stringify("x".repeat(600 * 1024)) } }] }),
+      Code.ResourceExhausted,
+    );
+    expect(errorInfoOf(error)).toMatchObject({ reason: "FIELD_TOO_LARGE", metadata: { field: 'updates[0].fields["essay"]' } });
+    expect(await digest()).toBe(before);
+  });
+
+  it("a merge that would grow a block's state over the state limit writes no block of the call", async () => {
+    const username = unique("learner");
+    const other = blockKey(course, "problem", "other");
+    const chunk = JSON.stringify("y".repeat(400 * 1024));
+    await fixture.client.setMany({ username, updates: [{ blockKey: good, fields: { a: chunk, b: chunk } }] });
+    const before = await digest();
+    const error = await expectCode(
+      fixture.client.setMany({ username, updates: [{ blockKey: other, fields: { small: "1" } }, { blockKey: good, fields: { c: chunk } }] }),
+      Code.ResourceExhausted,
+    );
+    expect(errorInfoOf(error)).toMatchObject({ reason: "STATE_TOO_LARGE", metadata: { key: good } });
+    expect(error.rawMessage).toContain(good);
+    expect(await digest()).toBe(before);
+  });
+
+  it("a message over the message size limit", async () => {
+    const updates = Array.from({ length: 12 }, (_, index) => ({ blockKey: blockKey(course, "html", `big${index}`), fields: { v: JSON.stringify("z".repeat(500 * 1024)) } }));
+    const before = await digest();
+    await expectCode(fixture.client.setMany({ username: unique("learner"), updates }), Code.ResourceExhausted);
+    expect(await digest()).toBe(before);
   });
 });

@@ -10,7 +10,7 @@ import {
   type FieldSelection,
 } from "../../gen/learnerstate/v1/user_state_pb.js";
 import { UserStateService } from "../../gen/learnerstate/v1/user_state_service_pb.js";
-import { limits, type CallLimits, type IterationFilter, type StoredState, type UserStateOperations } from "../domain/state/index.js";
+import { fixedLimits, type CallLimits, type IterationFilter, type StoredState, type UserStateOperations } from "../domain/state/index.js";
 import { batches } from "./batches.js";
 import { callLimitsOf } from "./call-limits-of.js";
 import type { ResumeTokenCodec } from "./resume-token.js";
@@ -51,7 +51,7 @@ export function createUserStateService(
         blockKeys: request.blockKeys,
         fieldNames: fieldNamesOf(request.fieldSelection),
       });
-      for (const batch of batches(states, limits.blocksPerMessage)) yield { blockStates: batch.map(blockStateOf) };
+      for (const batch of batches(states, fixedLimits.blocksPerMessage)) yield { blockStates: batch.map(blockStateOf) };
     },
 
     async setMany(request, context) {
@@ -85,7 +85,7 @@ export function createUserStateService(
         blockKeys: request.blockKeys,
         fieldNames: fieldNamesOf(request.fieldSelection),
       });
-      for (const batch of batches(times, limits.modificationsPerMessage)) {
+      for (const batch of batches(times, fixedLimits.modificationsPerMessage)) {
         yield {
           fieldModifications: batch.map((time) =>
             create(FieldModificationSchema, { blockKey: time.usageKey, fieldName: time.fieldName, updateTime: timestampFromMicros(time.modified) }),

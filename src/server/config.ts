@@ -1,5 +1,6 @@
 import path from "node:path";
 import type { TokenVerifierOptions } from "../auth/index.js";
+import { defaultLimits, type StateLimits } from "../domain/state/index.js";
 
 /** Everything the server reads from its environment. */
 export interface ServerConfig {
@@ -32,6 +33,10 @@ export interface ServerConfig {
   readonly auth: TokenVerifierOptions | null;
   /** Allow development mode on a non-loopback HOST (ALLOW_UNAUTHENTICATED_NETWORK=true). */
   readonly allowUnauthenticatedNetwork: boolean;
+  /** Per-call limits (MAX_READ_BLOCKS, MAX_WRITE_BLOCKS, MAX_FIELDS_PER_BLOCK, MAX_VALUE_BYTES, MAX_STATE_BYTES, MAX_JSON_DEPTH). */
+  readonly limits: StateLimits;
+  /** Largest request or response message in bytes (MAX_MESSAGE_BYTES, default 16 MiB); larger: RESOURCE_EXHAUSTED. */
+  readonly maxMessageBytes: number;
   /** pino level (LOG_LEVEL, default info). */
   readonly logLevel: string;
 }
@@ -78,6 +83,15 @@ export function readConfig(env: NodeJS.ProcessEnv = process.env): ServerConfig {
     shutdownGraceMs: integer(env, "SHUTDOWN_GRACE_MS", 10_000, 0, 600_000),
     resumeTokenSecret: env["RESUME_TOKEN_SECRET"] || defaultResumeTokenSecret,
     auth: authOf(env),
+    limits: {
+      maxReadBlocks: integer(env, "MAX_READ_BLOCKS", defaultLimits.maxReadBlocks, 1, 1_000_000),
+      maxWriteBlocks: integer(env, "MAX_WRITE_BLOCKS", defaultLimits.maxWriteBlocks, 1, 100_000),
+      maxFieldsPerBlock: integer(env, "MAX_FIELDS_PER_BLOCK", defaultLimits.maxFieldsPerBlock, 1, 100_000),
+      maxValueBytes: integer(env, "MAX_VALUE_BYTES", defaultLimits.maxValueBytes, 1, 256 * 1024 * 1024),
+      maxStateBytes: integer(env, "MAX_STATE_BYTES", defaultLimits.maxStateBytes, 1, 1024 * 1024 * 1024),
+      maxJsonDepth: integer(env, "MAX_JSON_DEPTH", defaultLimits.maxJsonDepth, 1, 10_000),
+    },
+    maxMessageBytes: integer(env, "MAX_MESSAGE_BYTES", 16 * 1024 * 1024, 1024, 1024 * 1024 * 1024),
     allowUnauthenticatedNetwork: env["ALLOW_UNAUTHENTICATED_NETWORK"] === "true",
     logLevel: env["LOG_LEVEL"] || "info",
   };

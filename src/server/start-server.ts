@@ -29,8 +29,6 @@ export interface RunningServer {
   close(): Promise<void>;
 }
 
-/** Largest request or response message, in bytes. */
-const maxMessageBytes = 16 * 1024 * 1024;
 /** How long a health check waits for the database. */
 const healthPingMs = 1000;
 
@@ -81,7 +79,7 @@ export async function startServer(config: ServerConfig, logger: Logger): Promise
 
   let shuttingDown = false;
   const shutdown = new AbortController();
-  const operations = createUserStateOperations(store.stateStore);
+  const operations = createUserStateOperations(store.stateStore, config.limits);
   const health = createHealthService({
     services: ["", UserStateService.typeName, KeyService.typeName],
     watchIntervalMs: 1000,
@@ -104,12 +102,24 @@ export async function startServer(config: ServerConfig, logger: Logger): Promise
         .service(ServerReflection, createReflectionService([UserStateService, KeyService, Health, ServerReflection])),
     // Outermost first: log what the client finally sees.
     interceptors: [createLogInterceptor(logger), errorInterceptor, createAuthInterceptor(verifier, logger.child({ channel: "audit" }))],
-    readMaxBytes: maxMessageBytes,
-    writeMaxBytes: maxMessageBytes,
+    readMaxBytes: config.maxMessageBytes,
+    writeMaxBytes: config.maxMessageBytes,
     shutdownSignal: shutdown.signal,
   });
 
-  const server = http2.createServer(handler);
+  // Node's HTTP/2 session memory cap (10 MB by default) must hold a whole
+  // message plus what is in flight, or an oversized message resets the stream
+  // before Connect can answer RESOURCE_EXHAUSTED.
+  const maxSessionMemory = Math.max(10, Math.ceil((3 * config.maxMessageBytes) / (1024 * 1024)));
+  const server = http2.createServer({ maxSessionMemory }, (request, response) => {
+    // A call answered before its request was fully read (an oversized message,
+    // say) ends with RST_STREAM(NO_ERROR), which tells the client to stop
+    // sending: otherwise a client blocked by flow control waits forever.
+    response.once("finish", () => {
+      if (!request.readableEnded && !request.stream.destroyed) request.stream.close(http2.constants.NGHTTP2_NO_ERROR);
+    });
+    handler(request, response);
+  });
   // http2's close() waits for every open session; keep them to end them on shutdown.
   const sessions = new Set<http2.ServerHttp2Session>();
   server.on("session", (session) => {

@@ -1,6 +1,7 @@
 import { defineConfig } from "@mikro-orm/postgresql";
 import { Migrator } from "@mikro-orm/migrations";
 import { Migration0001UserState } from "./migrations/migration-0001-user-state.js";
+import { Migration0002StateSizeGuard } from "./migrations/migration-0002-state-size-guard.js";
 import { UserStateHistoryRow } from "./user-state-history-row.js";
 import { UserStateRow } from "./user-state-row.js";
 
@@ -29,7 +30,10 @@ export function createOrmConfig(options: OrmConfigOptions) {
     discovery: { warnWhenNoEntities: false },
     extensions: [Migrator],
     migrations: {
-      migrationsList: [{ name: "Migration0001UserState", class: Migration0001UserState }],
+      migrationsList: [
+        { name: "Migration0001UserState", class: Migration0001UserState },
+        { name: "Migration0002StateSizeGuard", class: Migration0002StateSizeGuard },
+      ],
       transactional: true,
       snapshot: false,
     },

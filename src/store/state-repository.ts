@@ -53,7 +53,9 @@ const writeStatesSql = `
     insert into user_state_history (username, usage_key, scope, state, modified)
     select ?, w.usage_key, ?, w.state, w.modified from written w
   )
-  select i.ord, ${micros("w.modified")} as modified
+  select i.ord, ${micros("w.modified")} as modified,
+         case when octet_length(w.state::text) > ?::bigint
+              then learnerstate_refuse_large_state(w.usage_key, octet_length(w.state::text), ?::bigint) end as refused
   from input i join written w on w.usage_key = i.usage_key
   order by i.ord`;
 
@@ -142,7 +144,7 @@ export function createStateRepository(knex: Knex, guard: DatabaseGuard): StateSt
       return rows.map(toState);
     },
 
-    async writeStates(call: CallLimits, username: string, scope: Scope, writes: readonly BlockWrite[]): Promise<Micros[]> {
+    async writeStates(call: CallLimits, username: string, scope: Scope, writes: readonly BlockWrite[], maxStateBytes: number): Promise<Micros[]> {
       // The state texts were validated as JSON by the domain; they are embedded
       // as they are so that numbers keep every digit on their way to jsonb.
       const input = `[${writes
@@ -151,7 +153,7 @@ export function createStateRepository(knex: Knex, guard: DatabaseGuard): StateSt
             `{"ord":${ord},"usage_key":${json(address.usageKey)},"context_key":${json(address.contextKey)},"block_type":${json(address.blockType)},"state":${stateJson}}`,
         )
         .join(",")}]`;
-      const rows = await run(call, (query) => query<{ modified: string }>(writeStatesSql, [input, username, scope, username, scope]));
+      const rows = await run(call, (query) => query<{ modified: string }>(writeStatesSql, [input, username, scope, username, scope, maxStateBytes, maxStateBytes]));
       return rows.map((row) => BigInt(row.modified));
     },
 

@@ -52,6 +52,17 @@ export function translateDriverError(error: unknown): unknown {
     ) {
       return new LearnerStateError("unavailable", "STORE_UNAVAILABLE", "the state database is unavailable; retry later", {}, { cause: error });
     }
+    if (code === "LS413") {
+      // Raised by learnerstate_refuse_large_state: detail = usage key, hint = "size/max".
+      const key = String((link as { detail?: unknown }).detail ?? "");
+      const [size = "", max = ""] = String((link as { hint?: unknown }).hint ?? "").split("/");
+      return new LearnerStateError("resource-exhausted", "STATE_TOO_LARGE", `updates: the state of ${key} would be ${size} bytes after the merge; at most ${max} are allowed`, {
+        field: "updates",
+        key,
+        bytes: size,
+        max,
+      }, { cause: error });
+    }
     if (code !== undefined && (code.startsWith("22") || code === "54001")) {
       return new LearnerStateError("invalid-argument", "VALUE_REJECTED_BY_DATABASE", "the database refused a value of this request", { sqlState: code }, {
         cause: error,

@@ -2,8 +2,9 @@ export { addressBlock, contextsOfCourse } from "./block-address.js";
 export type { BlockAddress } from "./block-address.js";
 export { unlimitedCall } from "./call-limits.js";
 export type { CallLimits } from "./call-limits.js";
-export { checkFieldName, checkFieldValue, maxJsonDepth } from "./field-value.js";
-export { limits } from "./limits.js";
+export { checkFieldName, checkFieldValue } from "./field-value.js";
+export { defaultLimits, fixedLimits } from "./limits.js";
+export type { StateLimits } from "./limits.js";
 export { requireSupportedScope, supportedScopes } from "./scope.js";
 export type { Scope } from "./scope.js";
 export type {

@@ -59,9 +59,11 @@ export interface StateStore {
   /**
    * Overlays each write on the stored state (creating it when absent), records
    * one history entry per block, and returns each block's new modification
-   * time in the order of `writes`. One statement.
+   * time in the order of `writes`. One statement. If any block's state would
+   * exceed `maxStateBytes` of JSON text after the merge, nothing is written and
+   * it throws "resource-exhausted" (STATE_TOO_LARGE) naming that block.
    */
-  writeStates(call: CallLimits, username: string, scope: Scope, writes: readonly BlockWrite[]): Promise<Micros[]>;
+  writeStates(call: CallLimits, username: string, scope: Scope, writes: readonly BlockWrite[], maxStateBytes: number): Promise<Micros[]>;
 
   /** Deletes the whole state of each block that has one, recording a deletion in its history. */
   deleteStates(call: CallLimits, username: string, scope: Scope, usageKeys: readonly string[]): Promise<void>;

@@ -1,7 +1,7 @@
 import { LearnerStateError, invalidArgument } from "../errors.js";
 import { addressBlock, contextsOfCourse, type BlockAddress } from "./block-address.js";
 import { checkFieldName, checkFieldValue } from "./field-value.js";
-import { limits } from "./limits.js";
+import { defaultLimits, fixedLimits, type StateLimits } from "./limits.js";
 import type { CallLimits } from "./call-limits.js";
 import { requireSupportedScope, type Scope } from "./scope.js";
 import type { FieldTexts, IterationFilter, Micros, PositionedState, StateStore, StoredHistoryEntry, StoredState } from "./state-store.js";
@@ -64,10 +64,10 @@ function checkCount(count: number, max: number, field: string): void {
   }
 }
 
-function checkFieldNames(fieldNames: readonly string[] | null, field: string): string[] | null {
+function checkFieldNames(fieldNames: readonly string[] | null, field: string, maxNames: number): string[] | null {
   if (fieldNames === null) return null;
-  if (fieldNames.length > limits.maxFieldsPerBlock) {
-    throw invalidArgument("TOO_MANY_ITEMS", field, `has ${fieldNames.length} names; at most ${limits.maxFieldsPerBlock} are allowed`);
+  if (fieldNames.length > maxNames) {
+    throw invalidArgument("TOO_MANY_ITEMS", field, `has ${fieldNames.length} names; at most ${maxNames} are allowed`);
   }
   fieldNames.forEach((name, index) => checkFieldName(name, `${field}[${index}]`));
   return [...new Set(fieldNames)];
@@ -97,14 +97,14 @@ function stateJsonOf(fields: FieldTexts): string {
     .join(",")}}`;
 }
 
-/** Creates the state rules on top of `store`. */
-export function createUserStateOperations(store: StateStore): UserStateOperations {
+/** Creates the state rules on top of `store`, enforcing `limits`. */
+export function createUserStateOperations(store: StateStore, limits: StateLimits = defaultLimits): UserStateOperations {
   function prepareBlocks(request: BlocksOfLearner, maxBlocks: number) {
     checkUsername(request.username);
     const scope = requireSupportedScope(request.scope);
     checkCount(request.blockKeys.length, maxBlocks, "block_keys");
     const { addresses, spelling } = addressAll(request.blockKeys, "block_keys");
-    const fieldNames = checkFieldNames(request.fieldNames, "field_selection.field_names");
+    const fieldNames = checkFieldNames(request.fieldNames, "field_selection.field_names", limits.maxFieldsPerBlock);
     return { scope, usageKeys: addresses.map((address) => address.usageKey), spelling, fieldNames };
   }
 
@@ -137,11 +137,11 @@ export function createUserStateOperations(store: StateStore): UserStateOperation
         for (const [name, value] of entries) {
           const fieldPath = `${path}.fields[${JSON.stringify(name)}]`;
           checkFieldName(name, fieldPath);
-          checkFieldValue(value, fieldPath);
+          checkFieldValue(value, fieldPath, limits);
         }
         return { address, stateJson: stateJsonOf(update.fields) };
       });
-      return store.writeStates(call, username, checkedScope, writes);
+      return store.writeStates(call, username, checkedScope, writes, limits.maxStateBytes);
     },
 
     async deleteMany(call, request) {
@@ -164,7 +164,7 @@ export function createUserStateOperations(store: StateStore): UserStateOperation
       return (async function* () {
         let before: bigint | null = null;
         for (;;) {
-          const entries = await store.readHistory(call, username, checkedScope, usageKey, before, limits.blocksPerMessage);
+          const entries = await store.readHistory(call, username, checkedScope, usageKey, before, fixedLimits.blocksPerMessage);
           if (entries.length === 0 && before === null) {
             throw new LearnerStateError("not-found", "STATE_NOT_FOUND", `block_key: ${username} never had state for this block`, {
               username,
@@ -172,7 +172,7 @@ export function createUserStateOperations(store: StateStore): UserStateOperation
             });
           }
           if (entries.length > 0) yield entries;
-          if (entries.length < limits.blocksPerMessage) return;
+          if (entries.length < fixedLimits.blocksPerMessage) return;
           before = entries[entries.length - 1]!.position;
         }
       })();
@@ -186,7 +186,7 @@ export function createUserStateOperations(store: StateStore): UserStateOperation
 
     iterate(call, filter, after, batchSize) {
       if (batchSize < 0) throw invalidArgument("INVALID_BATCH_SIZE", "batch_size", "must not be negative");
-      const size = batchSize === 0 ? limits.defaultBatchSize : Math.min(batchSize, limits.maxBatchSize);
+      const size = batchSize === 0 ? fixedLimits.defaultBatchSize : Math.min(batchSize, fixedLimits.maxBatchSize);
       return (async function* () {
         let position = after;
         for (;;) {
