@@ -97,6 +97,14 @@ describe("bad requests get INVALID_ARGUMENT naming the field and change nothing"
     );
   });
 
+  it("a 100 KB field name or key, answered with a clipped message rather than a transport error", async () => {
+    const name = "n".repeat(100_000);
+    const error = await expectCode(fixture.client.setMany({ username: unique("learner"), updates: [{ blockKey: good, fields: { [name]: "1" } }] }), Code.InvalidArgument);
+    expect(errorInfoOf(error).reason).toBe("INVALID_FIELD_NAME");
+    expect(error.rawMessage.length).toBeLessThan(2000);
+    await expectCode(collect(fixture.client.getMany({ username: "u", blockKeys: ["block-v1:" + "+".repeat(100_000)] })), Code.InvalidArgument);
+  });
+
   it("a bad username, field name, count, duplicate or batch size", async () => {
     await expectRejected(() => fixture.client.setMany({ username: "", updates: [{ blockKey: good, fields: {} }] }), "INVALID_USERNAME", "username");
     await expectRejected(() => fixture.client.setMany({ username: "a\u0000b", updates: [{ blockKey: good, fields: {} }] }), "INVALID_USERNAME", "username");

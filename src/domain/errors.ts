@@ -11,6 +11,16 @@ export type ErrorKind =
   | "unauthenticated"
   | "permission-denied";
 
+// Messages and metadata travel in HTTP/2 trailers, whose size is limited: a
+// request naming a 100 KB field must not turn its own rejection into a
+// transport error. Both are clipped.
+const maxMessageLength = 1000;
+const maxMetadataValueLength = 200;
+
+function clip(text: string, max: number): string {
+  return text.length <= max ? text : `${text.slice(0, max)}…`;
+}
+
 /**
  * The one error type the domain and the store raise on purpose. `reason` is
  * the stable AIP-193 reason (UPPER_SNAKE, listed in docs/errors.md); `metadata`
@@ -18,18 +28,24 @@ export type ErrorKind =
  */
 export class LearnerStateError extends Error {
   override readonly name = "LearnerStateError";
+  readonly metadata: Readonly<Record<string, string>>;
+
   constructor(
     readonly kind: ErrorKind,
     readonly reason: string,
     message: string,
-    readonly metadata: Readonly<Record<string, string>> = {},
+    metadata: Readonly<Record<string, string>> = {},
     options?: { cause?: unknown },
   ) {
-    super(message, options);
+    super(clip(message, maxMessageLength), options);
+    this.metadata = Object.fromEntries(Object.entries(metadata).map(([key, value]) => [key, clip(value, maxMetadataValueLength)]));
   }
 }
 
-/** A request field that is malformed; `field` is its proto path, e.g. `updates[2].fields["x"]`. */
+/**
+ * A request field that is malformed; `field` is its proto path, e.g.
+ * `updates[2].fields["x"]`. Message and metadata are clipped (see above).
+ */
 export function invalidArgument(
   reason: string,
   field: string,

@@ -90,6 +90,18 @@ function addressAll(blockKeys: readonly string[], field: string): { addresses: B
   return { addresses, spelling };
 }
 
+// XBlock type names as the key grammar allows them in `type@…`.
+const blockTypePattern = /^[\p{L}\p{N}_\-~.:]{1,255}$/u;
+
+/** The block type filter, or null for "every type"; INVALID_ARGUMENT when no block type could be named so. */
+function checkBlockType(blockType: string): string | null {
+  if (blockType === "") return null;
+  if (!blockTypePattern.test(blockType)) {
+    throw invalidArgument("INVALID_BLOCK_TYPE", "block_type", "is not an XBlock type name (letters, digits, _ - ~ . :, at most 255)");
+  }
+  return blockType;
+}
+
 /** Builds the JSON object text of validated fields without re-serialising their values. */
 function stateJsonOf(fields: FieldTexts): string {
   return `{${Object.entries(fields)
@@ -181,7 +193,7 @@ export function createUserStateOperations(store: StateStore, limits: StateLimits
     iterationFilter(request) {
       const scope = requireSupportedScope(request.scope);
       if (request.kind === "block") return { kind: "block", scope, usageKey: addressBlock(request.blockKey, "block_key").usageKey };
-      return { kind: "course", scope, contextKeys: contextsOfCourse(request.courseKey, "course_key"), blockType: request.blockType || null };
+      return { kind: "course", scope, contextKeys: contextsOfCourse(request.courseKey, "course_key"), blockType: checkBlockType(request.blockType) };
     },
 
     iterate(call, filter, after, batchSize) {
