@@ -6,8 +6,7 @@ import { FieldSelectionSchema } from "../gen/learnerstate/v1/user_state_pb.js";
 import { collect } from "./support/clients.js";
 import { blockKey, errorInfoOf, expectCode, unique, useServer } from "./support/fixture.js";
 
-// A smaller message limit than the default 16 MiB, so the over-limit message
-// stays within the client transport's own HTTP/2 session memory (10 MB).
+// A smaller message limit than the default 16 MiB keeps the over-limit test light.
 const fixture = useServer({ env: { MAX_MESSAGE_BYTES: String(4 * 1024 * 1024) } });
 const course = `course-v1:${unique("Org")}+Bad+2026`;
 const good = blockKey(course, "problem", "good");
@@ -164,6 +163,15 @@ describe("size limits answer RESOURCE_EXHAUSTED and change nothing", () => {
     );
     expect(errorInfoOf(error)).toMatchObject({ reason: "STATE_TOO_LARGE", metadata: { key: good } });
     expect(error.rawMessage).toContain(good);
+    expect(await digest()).toBe(before);
+  });
+
+  it("a 10 MB value, over both the value and the message limit", async () => {
+    const before = await digest();
+    await expectCode(
+      fixture.client.setMany({ username: unique("learner"), updates: [{ blockKey: good, fields: { huge: JSON.stringify("h".repeat(10 * 1024 * 1024)) } }] }),
+      Code.ResourceExhausted,
+    );
     expect(await digest()).toBe(before);
   });
 

@@ -9,9 +9,13 @@ installExactTextEncoding();
 /** The three protocols the server speaks on its one port. */
 export type Protocol = "grpc" | "grpc-web" | "connect";
 
-/** A transport of `protocol` to the server at `baseUrl`, over HTTP/2 without TLS. */
+/**
+ * A transport of `protocol` to the server at `baseUrl`, over HTTP/2 without
+ * TLS, with room (64 MB of HTTP/2 session memory, against Node's default 10)
+ * to send the oversized messages the limit tests need.
+ */
 export function transportTo(baseUrl: string, protocol: Protocol = "grpc"): Transport {
-  const options = { baseUrl, httpVersion: "2" as const };
+  const options = { baseUrl, httpVersion: "2" as const, nodeOptions: { maxSessionMemory: 64 } };
   if (protocol === "grpc") return createGrpcTransport(options);
   if (protocol === "grpc-web") return createGrpcWebTransport(options);
   return createConnectTransport(options);
