@@ -3,6 +3,7 @@ import type { Logger } from "pino";
 import { decide, describePrincipal, type Principal, type TokenVerifier } from "../auth/index.js";
 import { LearnerStateError } from "../domain/errors.js";
 import { accessOfCall, isGuarded } from "../rpc/access-of-call.js";
+import { requestIdKey } from "./log-interceptor.js";
 
 /** The caller of the current call, for handlers that need it. */
 export const principalKey = createContextKey<Principal>({ kind: "development" }, { description: "learnerstate principal" });
@@ -26,17 +27,18 @@ export function createAuthInterceptor(verifier: TokenVerifier | null, audit: Log
     const access = accessOfCall(request.method, message);
     const forward = () => (request.stream ? next({ ...request, message: once(message) }) : next(request));
 
+    const requestId = request.contextValues.get(requestIdKey);
     const principal: Principal = verifier === null ? { kind: "development" } : await verifier.verify(request.header.get("authorization"));
     request.contextValues.set(principalKey, principal);
     const decision = decide(principal, access);
     const target = access.kind === "learner-state" ? { username: access.username } : {};
     const courses = "contexts" in access ? { courses: access.contexts?.map((context) => context.key) ?? "unparsable" } : {};
     if (!decision.allowed) {
-      audit.warn({ audit: "denied", ...describePrincipal(principal), operation: access.operation, ...target, ...courses, reason: decision.reason }, "call denied");
+      audit.warn({ audit: "denied", requestId, ...describePrincipal(principal), operation: access.operation, ...target, ...courses, reason: decision.reason }, "call denied");
       throw new LearnerStateError("permission-denied", "PERMISSION_DENIED", decision.reason, { operation: access.operation });
     }
     if (decision.audit) {
-      audit.info({ audit: "staff-read", ...describePrincipal(principal), operation: access.operation, ...target, ...courses }, "staff read of learner state");
+      audit.info({ audit: "staff-read", requestId, ...describePrincipal(principal), operation: access.operation, ...target, ...courses }, "staff read of learner state");
     }
     return forward();
   };

@@ -37,6 +37,8 @@ export interface ServerConfig {
   readonly limits: StateLimits;
   /** Largest request or response message in bytes (MAX_MESSAGE_BYTES, default 16 MiB); larger: RESOURCE_EXHAUSTED. */
   readonly maxMessageBytes: number;
+  /** Port of the HTTP /metrics endpoint (METRICS_PORT, default 9464; 0 picks a free one). */
+  readonly metricsPort: number;
   /** pino level (LOG_LEVEL, default info). */
   readonly logLevel: string;
 }
@@ -91,6 +93,7 @@ export function readConfig(env: NodeJS.ProcessEnv = process.env): ServerConfig {
       maxStateBytes: integer(env, "MAX_STATE_BYTES", defaultLimits.maxStateBytes, 1, 1024 * 1024 * 1024),
       maxJsonDepth: integer(env, "MAX_JSON_DEPTH", defaultLimits.maxJsonDepth, 1, 10_000),
     },
+    metricsPort: integer(env, "METRICS_PORT", 9464, 0, 65535),
     maxMessageBytes: integer(env, "MAX_MESSAGE_BYTES", 16 * 1024 * 1024, 1024, 1024 * 1024 * 1024),
     allowUnauthenticatedNetwork: env["ALLOW_UNAUTHENTICATED_NETWORK"] === "true",
     logLevel: env["LOG_LEVEL"] || "info",

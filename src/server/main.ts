@@ -8,7 +8,10 @@ const logger = pino({ level: config.logLevel });
 
 try {
   const server = await startServer(config, logger);
-  logger.info({ host: config.host, port: server.port }, `listening on ${config.host}:${server.port} (gRPC, gRPC-Web and Connect over h2c)`);
+  logger.info(
+    { host: config.host, port: server.port, metricsPort: server.metricsPort },
+    `listening on ${config.host}:${server.port} (gRPC, gRPC-Web and Connect over h2c); metrics on http://${config.host}:${server.metricsPort}/metrics`,
+  );
   let stopping = false;
   const stop = (signal: string) => {
     if (stopping) process.exit(1);

@@ -15,11 +15,16 @@ import { startEmbeddedDatabase, type EmbeddedDatabase } from "./embedded-databas
 import { createAuthInterceptor } from "./auth-interceptor.js";
 import { errorInterceptor } from "./error-interceptor.js";
 import { createLogInterceptor } from "./log-interceptor.js";
+import { createMetrics } from "./metrics.js";
+import { startMetricsEndpoint } from "./metrics-endpoint.js";
+import { createMetricsInterceptor } from "./metrics-interceptor.js";
 
 /** A started server. */
 export interface RunningServer {
   /** The port it listens on (useful when PORT was 0). */
   readonly port: number;
+  /** The port of the HTTP /metrics endpoint. */
+  readonly metricsPort: number;
   /**
    * Shuts down gracefully: reports NOT_SERVING, stops accepting connections
    * and new calls, lets in-flight calls finish for up to the configured grace
@@ -80,6 +85,8 @@ export async function startServer(config: ServerConfig, logger: Logger): Promise
   let shuttingDown = false;
   const shutdown = new AbortController();
   const operations = createUserStateOperations(store.stateStore, config.limits);
+  const metrics = createMetrics({ breakerState: () => store.breakerState(), poolUsage: () => store.poolUsage() });
+  const metricsEndpoint = await startMetricsEndpoint(metrics.registry, config.host, config.metricsPort);
   const health = createHealthService({
     services: ["", UserStateService.typeName, KeyService.typeName],
     watchIntervalMs: 1000,
@@ -101,7 +108,12 @@ export async function startServer(config: ServerConfig, logger: Logger): Promise
         .service(Health, health)
         .service(ServerReflection, createReflectionService([UserStateService, KeyService, Health, ServerReflection])),
     // Outermost first: log what the client finally sees.
-    interceptors: [createLogInterceptor(logger), errorInterceptor, createAuthInterceptor(verifier, logger.child({ channel: "audit" }))],
+    interceptors: [
+      createLogInterceptor(logger),
+      createMetricsInterceptor(metrics),
+      errorInterceptor,
+      createAuthInterceptor(verifier, logger.child({ channel: "audit" })),
+    ],
     readMaxBytes: config.maxMessageBytes,
     writeMaxBytes: config.maxMessageBytes,
     shutdownSignal: shutdown.signal,
@@ -134,6 +146,7 @@ export async function startServer(config: ServerConfig, logger: Logger): Promise
 
   return {
     port,
+    metricsPort: metricsEndpoint.port,
     async close() {
       shuttingDown = true;
       const stopped = new Promise<void>((resolve) => server.close(() => resolve()));
@@ -146,6 +159,7 @@ export async function startServer(config: ServerConfig, logger: Logger): Promise
         for (const session of sessions) session.destroy();
         await stopped;
       }
+      await metricsEndpoint.close();
       await store.close();
       await embedded?.stop();
     },

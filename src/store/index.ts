@@ -1,4 +1,4 @@
 export { openStore } from "./open-store.js";
-export type { Store, StoreOptions } from "./open-store.js";
+export type { PoolUsage, Store, StoreOptions } from "./open-store.js";
 export type { BreakerState } from "./database-guard.js";
 export type { OrmConfigOptions } from "./orm-config.js";

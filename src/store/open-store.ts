@@ -7,8 +7,18 @@ import { createStateRepository } from "./state-repository.js";
 /** Options of {@link openStore}. */
 export interface StoreOptions extends OrmConfigOptions, DatabaseGuardOptions {}
 
+/** How the connection pool is used right now. */
+export interface PoolUsage {
+  readonly used: number;
+  readonly free: number;
+  /** Calls waiting for a connection. */
+  readonly pending: number;
+}
+
 /** An open connection pool and the ports built on it. */
 export interface Store {
+  /** The pool's current use, for metrics. */
+  poolUsage(): PoolUsage;
   readonly stateStore: StateStore;
   /** The circuit breaker's state: "open" while database work is refused. */
   breakerState(): BreakerState;
@@ -24,8 +34,12 @@ export interface Store {
 export async function openStore(options: StoreOptions): Promise<Store> {
   const orm = await MikroORM.init(createOrmConfig(options));
   const guard = createDatabaseGuard(options);
+  const knex = orm.em.getKnex();
+  // knex keeps its tarn pool on the client; it exists once a connection was made.
+  const pool = () => (knex.client as { pool?: { numUsed(): number; numFree(): number; numPendingAcquires(): number } }).pool;
   return {
-    stateStore: createStateRepository(orm.em.getKnex(), guard),
+    poolUsage: () => ({ used: pool()?.numUsed() ?? 0, free: pool()?.numFree() ?? 0, pending: pool()?.numPendingAcquires() ?? 0 }),
+    stateStore: createStateRepository(knex, guard),
     breakerState: () => guard.state(),
     onBreakerStateChange: (listener) => guard.onStateChange(listener),
     async migrate() {

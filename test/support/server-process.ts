@@ -8,6 +8,8 @@ const repoRoot = fileURLToPath(new URL("../..", import.meta.url));
 export interface ServerProcess {
   readonly port: number;
   readonly baseUrl: string;
+  /** Where its Prometheus metrics are served. */
+  readonly metricsUrl: string;
   readonly pid: number;
   /** Every line it has written to stdout and stderr. */
   readonly output: string[];
@@ -32,19 +34,23 @@ function waitForExit(child: ChildProcess): Promise<number | null> {
  * with its output if it exits first.
  */
 export async function startServerProcess(env: Record<string, string | undefined>): Promise<ServerProcess> {
-  const merged: Record<string, string | undefined> = { ...process.env, PORT: "0", LOG_LEVEL: "info", ...env };
+  const merged: Record<string, string | undefined> = { ...process.env, PORT: "0", METRICS_PORT: "0", LOG_LEVEL: "info", ...env };
   const child = spawn(process.execPath, ["--import", "tsx", "src/server/main.ts"], {
     cwd: repoRoot,
     env: Object.fromEntries(Object.entries(merged).filter((entry): entry is [string, string] => entry[1] !== undefined)),
     stdio: ["ignore", "pipe", "pipe"],
   });
   const output: string[] = [];
+  let metricsPort = 0;
   const port = await new Promise<number>((resolve, reject) => {
     const onLine = (line: string) => {
       output.push(line);
       try {
-        const record = JSON.parse(line) as { port?: number; msg?: string };
-        if (record.msg?.startsWith("listening") && typeof record.port === "number") resolve(record.port);
+        const record = JSON.parse(line) as { port?: number; metricsPort?: number; msg?: string };
+        if (record.msg?.startsWith("listening") && typeof record.port === "number") {
+          metricsPort = record.metricsPort ?? 0;
+          resolve(record.port);
+        }
       } catch {
         // Not a log record (for example a warning from Node); kept in output.
       }
@@ -65,6 +71,7 @@ export async function startServerProcess(env: Record<string, string | undefined>
   return {
     port,
     baseUrl: `http://127.0.0.1:${port}`,
+    metricsUrl: `http://127.0.0.1:${metricsPort}/metrics`,
     pid: child.pid!,
     output,
     async rssBytes() {

@@ -1,0 +1,63 @@
+import { create } from "@bufbuild/protobuf";
+import { timestampDate } from "@bufbuild/protobuf/wkt";
+import { createClient, type CallOptions, type Transport } from "@connectrpc/connect";
+import { FieldSelectionSchema } from "../../gen/learnerstate/v1/user_state_pb.js";
+import { UserStateService } from "../../gen/learnerstate/v1/user_state_service_pb.js";
+import { installExactTextEncoding } from "../rpc/exact-text-encoding.js";
+
+/** Options of {@link createLearnerStateClient}. */
+export interface LearnerStateClientOptions {
+  /** Bearer token sent with every call; omit for a server in development mode. */
+  readonly token?: string;
+  /** Deadline of each call in milliseconds (none by default). */
+  readonly timeoutMs?: number;
+}
+
+/**
+ * One learner's state of one block at a time, with values as JavaScript
+ * values (JSON.parse / JSON.stringify). Integers beyond 2^53 lose precision
+ * in JavaScript numbers: use the generated UserStateService client, whose
+ * field values are JSON texts, where that matters.
+ */
+export interface LearnerStateClient {
+  /** The block's fields (only `fieldNames` when given); undefined when the block has no state (never written, or deleted). */
+  get(username: string, blockKey: string, fieldNames?: readonly string[]): Promise<Record<string, unknown> | undefined>;
+  /** Overlays `fields` on the stored state (creating it when absent); resolves to the new modification time. */
+  set(username: string, blockKey: string, fields: Readonly<Record<string, unknown>>): Promise<Date>;
+  /** Deletes the block's state, or only `fieldNames`; deleting what does not exist is a no-op. */
+  delete(username: string, blockKey: string, fieldNames?: readonly string[]): Promise<void>;
+}
+
+/**
+ * Creates the client over `transport` (for example
+ * `createGrpcTransport({ baseUrl: "http://127.0.0.1:50051" })`). Errors are
+ * ConnectErrors with the codes the contract documents. Also makes protobuf-es
+ * decode strings exactly (see installExactTextEncoding).
+ */
+export function createLearnerStateClient(transport: Transport, options: LearnerStateClientOptions = {}): LearnerStateClient {
+  installExactTextEncoding();
+  const client = createClient(UserStateService, transport);
+  const callOptions: CallOptions = {
+    ...(options.token === undefined ? {} : { headers: { authorization: `Bearer ${options.token}` } }),
+    ...(options.timeoutMs === undefined ? {} : { timeoutMs: options.timeoutMs }),
+  };
+  const selection = (fieldNames?: readonly string[]) => (fieldNames === undefined ? undefined : create(FieldSelectionSchema, { fieldNames: [...fieldNames] }));
+
+  return {
+    async get(username, blockKey, fieldNames) {
+      for await (const batch of client.getMany({ username, blockKeys: [blockKey], fieldSelection: selection(fieldNames) }, callOptions)) {
+        const [state] = batch.blockStates;
+        if (state !== undefined) return Object.fromEntries(Object.entries(state.fields).map(([name, text]) => [name, JSON.parse(text) as unknown]));
+      }
+      return undefined;
+    },
+    async set(username, blockKey, fields) {
+      const texts = Object.fromEntries(Object.entries(fields).map(([name, value]) => [name, JSON.stringify(value)]));
+      const response = await client.setMany({ username, updates: [{ blockKey, fields: texts }] }, callOptions);
+      return timestampDate(response.results[0]!.updateTime!);
+    },
+    async delete(username, blockKey, fieldNames) {
+      await client.deleteMany({ username, blockKeys: [blockKey], fieldSelection: selection(fieldNames) }, callOptions);
+    },
+  };
+}

@@ -1,0 +1,85 @@
+import { Code, ConnectError, type Interceptor } from "@connectrpc/connect";
+import type { Metrics } from "./metrics.js";
+
+type Fields = Record<string, string>;
+
+const textBytes = (fields: Fields) => Object.values(fields).reduce((sum, text) => sum + Buffer.byteLength(text), 0);
+
+/** Learner-state figures of a request: blocks named, fields and bytes written. */
+function observeRequest(metrics: Metrics, method: string, message: unknown): void {
+  const request = message as { blockKeys?: unknown; blockKey?: unknown; updates?: Array<{ fields: Fields }> };
+  if (Array.isArray(request.blockKeys)) metrics.blocksRequested.inc({ method }, request.blockKeys.length);
+  if (typeof request.blockKey === "string" && request.blockKey !== "") metrics.blocksRequested.inc({ method }, 1);
+  if (Array.isArray(request.updates)) {
+    metrics.blocksRequested.inc({ method }, request.updates.length);
+    for (const update of request.updates) {
+      metrics.fieldsWritten.inc({ method }, Object.keys(update.fields).length);
+      metrics.stateBytes.inc({ method, direction: "written" }, textBytes(update.fields));
+    }
+  }
+}
+
+/** Learner-state figures of one response message: blocks returned, bytes read, rows streamed. */
+function observeResponse(metrics: Metrics, method: string, message: unknown, streamed: boolean): void {
+  const response = message as { blockStates?: Array<{ fields: Fields }>; entries?: unknown[]; fieldModifications?: unknown[] };
+  let rows = 0;
+  if (Array.isArray(response.blockStates)) {
+    rows = response.blockStates.length;
+    metrics.blocksReturned.inc({ method }, rows);
+    metrics.stateBytes.inc({ method, direction: "read" }, response.blockStates.reduce((sum, state) => sum + textBytes(state.fields), 0));
+  } else if (Array.isArray(response.entries)) {
+    rows = response.entries.length;
+  } else if (Array.isArray(response.fieldModifications)) {
+    rows = response.fieldModifications.length;
+  }
+  if (streamed && rows > 0) metrics.rowsStreamed.inc({ method }, rows);
+}
+
+async function* tap<T>(messages: AsyncIterable<T>, observe: (message: T) => void): AsyncIterable<T> {
+  for await (const message of messages) {
+    observe(message);
+    yield message;
+  }
+}
+
+/**
+ * Counts every call, its error code and its duration (to the last message of
+ * a stream), and the learner-state figures carried by its messages.
+ */
+export function createMetricsInterceptor(metrics: Metrics): Interceptor {
+  return (next) => async (request) => {
+    const method = request.method.name;
+    metrics.requests.inc({ method });
+    const stopTimer = metrics.duration.startTimer({ method });
+    const failed = (error: unknown) => {
+      metrics.errors.inc({ method, code: Code[ConnectError.from(error).code] });
+      stopTimer();
+      return error;
+    };
+    try {
+      const observed = request.stream
+        ? { ...request, message: tap(request.message, (message) => observeRequest(metrics, method, message)) }
+        : (observeRequest(metrics, method, request.message), request);
+      const response = await next(observed);
+      if (!response.stream) {
+        observeResponse(metrics, method, response.message, false);
+        stopTimer();
+        return response;
+      }
+      const messages = response.message;
+      return {
+        ...response,
+        message: (async function* () {
+          try {
+            yield* tap(messages, (message) => observeResponse(metrics, method, message, true));
+            stopTimer();
+          } catch (error) {
+            throw failed(error);
+          }
+        })(),
+      };
+    } catch (error) {
+      throw failed(error);
+    }
+  };
+}

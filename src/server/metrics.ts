@@ -1,0 +1,77 @@
+import { Counter, Gauge, Histogram, Registry, collectDefaultMetrics } from "prom-client";
+import type { BreakerState, PoolUsage } from "../store/index.js";
+
+/** The service's Prometheus metrics, in one registry. */
+export interface Metrics {
+  readonly registry: Registry;
+  readonly requests: Counter<"method">;
+  readonly errors: Counter<"method" | "code">;
+  readonly duration: Histogram<"method">;
+  readonly blocksRequested: Counter<"method">;
+  readonly blocksReturned: Counter<"method">;
+  readonly stateBytes: Counter<"method" | "direction">;
+  readonly fieldsWritten: Counter<"method">;
+  readonly rowsStreamed: Counter<"method">;
+}
+
+/** What the gauges read at scrape time. */
+export interface MetricsSources {
+  breakerState(): BreakerState;
+  poolUsage(): PoolUsage;
+}
+
+/** Creates the registry with Node's process metrics, per-RPC metrics, learner-state figures, breaker and pool gauges. */
+export function createMetrics(sources: MetricsSources): Metrics {
+  const registry = new Registry();
+  collectDefaultMetrics({ register: registry, prefix: "learnerstate_" });
+  const registers = [registry];
+  new Gauge({
+    name: "learnerstate_breaker_state",
+    help: "Circuit breaker around the database: 1 for the current state, 0 for the others",
+    labelNames: ["state"],
+    registers,
+    collect() {
+      const current = sources.breakerState();
+      for (const state of ["closed", "open", "half-open"] as const) this.set({ state }, state === current ? 1 : 0);
+    },
+  });
+  new Gauge({
+    name: "learnerstate_db_pool_connections",
+    help: "Database pool connections by use: used, free, and calls waiting for one (pending)",
+    labelNames: ["use"],
+    registers,
+    collect() {
+      const usage = sources.poolUsage();
+      this.set({ use: "used" }, usage.used);
+      this.set({ use: "free" }, usage.free);
+      this.set({ use: "pending" }, usage.pending);
+    },
+  });
+  return {
+    registry,
+    requests: new Counter({ name: "learnerstate_rpc_requests_total", help: "Calls received, by method", labelNames: ["method"], registers }),
+    errors: new Counter({ name: "learnerstate_rpc_errors_total", help: "Calls that failed, by method and gRPC code", labelNames: ["method", "code"], registers }),
+    duration: new Histogram({
+      name: "learnerstate_rpc_duration_seconds",
+      help: "Time from receiving a call to its last response message, by method",
+      labelNames: ["method"],
+      buckets: [0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30],
+      registers,
+    }),
+    blocksRequested: new Counter({ name: "learnerstate_blocks_requested_total", help: "Block keys named by requests, by method", labelNames: ["method"], registers }),
+    blocksReturned: new Counter({ name: "learnerstate_blocks_returned_total", help: "Block states sent back, by method", labelNames: ["method"], registers }),
+    stateBytes: new Counter({
+      name: "learnerstate_state_bytes_total",
+      help: "Bytes of field JSON text, read (returned) or written, by method",
+      labelNames: ["method", "direction"],
+      registers,
+    }),
+    fieldsWritten: new Counter({ name: "learnerstate_fields_written_total", help: "Fields set by SetMany", labelNames: ["method"], registers }),
+    rowsStreamed: new Counter({
+      name: "learnerstate_rows_streamed_total",
+      help: "Rows sent by streaming calls (states, history entries, field times), by method",
+      labelNames: ["method"],
+      registers,
+    }),
+  };
+}
