@@ -37,6 +37,8 @@ export interface ServerConfig {
   readonly limits: StateLimits;
   /** Largest request or response message in bytes (MAX_MESSAGE_BYTES, default 16 MiB); larger: RESOURCE_EXHAUSTED. */
   readonly maxMessageBytes: number;
+  /** OTLP/HTTP collector for traces (OTEL_EXPORTER_OTLP_ENDPOINT); null: tracing off. */
+  readonly otlpEndpoint: string | null;
   /** Port of the HTTP /metrics endpoint (METRICS_PORT, default 9464; 0 picks a free one). */
   readonly metricsPort: number;
   /** pino level (LOG_LEVEL, default info). */
@@ -94,6 +96,7 @@ export function readConfig(env: NodeJS.ProcessEnv = process.env): ServerConfig {
       maxJsonDepth: integer(env, "MAX_JSON_DEPTH", defaultLimits.maxJsonDepth, 1, 10_000),
     },
     metricsPort: integer(env, "METRICS_PORT", 9464, 0, 65535),
+    otlpEndpoint: env["OTEL_EXPORTER_OTLP_ENDPOINT"] || null,
     maxMessageBytes: integer(env, "MAX_MESSAGE_BYTES", 16 * 1024 * 1024, 1024, 1024 * 1024 * 1024),
     allowUnauthenticatedNetwork: env["ALLOW_UNAUTHENTICATED_NETWORK"] === "true",
     logLevel: env["LOG_LEVEL"] || "info",

@@ -18,6 +18,7 @@ import { createLogInterceptor } from "./log-interceptor.js";
 import { createMetrics } from "./metrics.js";
 import { startMetricsEndpoint } from "./metrics-endpoint.js";
 import { createMetricsInterceptor } from "./metrics-interceptor.js";
+import { startTracing } from "./tracing.js";
 
 /** A started server. */
 export interface RunningServer {
@@ -87,6 +88,7 @@ export async function startServer(config: ServerConfig, logger: Logger): Promise
   const operations = createUserStateOperations(store.stateStore, config.limits);
   const metrics = createMetrics({ breakerState: () => store.breakerState(), poolUsage: () => store.poolUsage() });
   const metricsEndpoint = await startMetricsEndpoint(metrics.registry, config.host, config.metricsPort);
+  const tracing = config.otlpEndpoint === null ? null : startTracing(config.otlpEndpoint);
   const health = createHealthService({
     services: ["", UserStateService.typeName, KeyService.typeName],
     watchIntervalMs: 1000,
@@ -109,6 +111,7 @@ export async function startServer(config: ServerConfig, logger: Logger): Promise
         .service(ServerReflection, createReflectionService([UserStateService, KeyService, Health, ServerReflection])),
     // Outermost first: log what the client finally sees.
     interceptors: [
+      ...(tracing === null ? [] : [tracing.interceptor]),
       createLogInterceptor(logger),
       createMetricsInterceptor(metrics),
       errorInterceptor,
@@ -160,6 +163,7 @@ export async function startServer(config: ServerConfig, logger: Logger): Promise
         await stopped;
       }
       await metricsEndpoint.close();
+      await tracing?.shutdown();
       await store.close();
       await embedded?.stop();
     },
