@@ -1,0 +1,13 @@
+"""The generated stubs, with a clear error when generate.sh has not been run."""
+
+try:
+    from ._generated import rpc_details_pb2
+    from ._generated.learnerstate.v1 import scope_pb2, user_state_pb2, user_state_service_pb2, user_state_service_pb2_grpc
+except ImportError as error:  # pragma: no cover - depends on the checkout
+    raise ImportError(
+        "learnerstate_client: the generated stubs are missing or broken ({}); "
+        "run clients/python/generate.sh (needs Debian's protobuf-compiler and "
+        "protobuf-compiler-grpc)".format(error)
+    ) from error
+
+__all__ = ["rpc_details_pb2", "scope_pb2", "user_state_pb2", "user_state_service_pb2", "user_state_service_pb2_grpc"]

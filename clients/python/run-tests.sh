@@ -1,0 +1,53 @@
+#!/usr/bin/env bash
+# Tests of the Python client against real learnerstate servers: the one entry
+# point CI calls, from the repository root, after `npm ci`.
+#
+#   bash clients/python/run-tests.sh [extra unittest arguments]
+#
+# Installs Debian's protoc, grpc_python_plugin, python3-grpcio and
+# python3-protobuf when missing, regenerates the stubs, and runs the suite
+# with Debian's /usr/bin/python3 (a pyenv or venv python3 on PATH would not see
+# Debian's packages). The servers use TEST_DATABASE_URL's PostgreSQL, else the
+# one at 127.0.0.1:5432 if it answers, else the embedded database.
+set -euo pipefail
+
+here="$(cd "$(dirname "$0")" && pwd)"
+repo="$(cd "$here/../.." && pwd)"
+cd "$repo"
+python=/usr/bin/python3
+packages=(protobuf-compiler protobuf-compiler-grpc python3-grpcio python3-protobuf)
+
+have_everything() {
+  command -v protoc >/dev/null 2>&1 &&
+    [ -x /usr/bin/grpc_python_plugin ] &&
+    "$python" -c 'import grpc, google.protobuf' >/dev/null 2>&1
+}
+
+if ! have_everything; then
+  echo "== python client: installing ${packages[*]}"
+  sudo=()
+  if [ "$(id -u)" -ne 0 ]; then
+    command -v sudo >/dev/null || { echo "run-tests.sh: need root (or sudo) to install ${packages[*]}" >&2; exit 1; }
+    sudo=(sudo)
+  fi
+  # Update the package lists only when they do not know the packages (as on a fresh machine).
+  for package in "${packages[@]}"; do
+    candidate="$(apt-cache policy "$package" 2>/dev/null | sed -n 's/^ *Candidate: //p')"
+    if [ -z "$candidate" ] || [ "$candidate" = "(none)" ]; then
+      "${sudo[@]}" apt-get update -q
+      break
+    fi
+  done
+  "${sudo[@]}" env DEBIAN_FRONTEND=noninteractive apt-get install -y -q --no-install-recommends "${packages[@]}"
+  have_everything || { echo "run-tests.sh: the packages installed, but protoc or grpc for $python are still missing" >&2; exit 1; }
+fi
+
+[ -d node_modules/tsx ] || { echo "run-tests.sh: run 'npm ci' first: the tests start the server with node --import tsx" >&2; exit 1; }
+
+echo "== python client: generate stubs"
+bash "$here/generate.sh"
+
+echo "== python client: tests"
+# Bytecode caches stay out of the checkout.
+export PYTHONDONTWRITEBYTECODE=1
+exec timeout --kill-after=10 600 "$python" -m unittest discover -s "$here/tests" -t "$here/tests" -v "$@"

@@ -1,0 +1,53 @@
+"""How field values are written as JSON text, without a server."""
+
+import json
+import math
+import sys
+import unittest
+
+import server_fixture  # noqa: F401  (puts the client on sys.path)
+from learnerstate_client._values import decode_value, encode_fields, encode_value
+
+
+class EncodeValueTest(unittest.TestCase):
+    def test_ints_stay_ints_and_floats_keep_a_fraction(self):
+        self.assertEqual(encode_value(1), "1")
+        self.assertEqual(encode_value(2 ** 53 + 1), "9007199254740993")
+        self.assertEqual(encode_value(1.0), "1.0")
+        self.assertEqual(encode_value(1e16), "10000000000000000.0")
+        self.assertEqual(encode_value(1.5e-7), "0.00000015")
+        self.assertEqual(encode_value(True), "true")
+        self.assertEqual(encode_value(None), "null")
+
+    def test_every_float_reads_back_as_the_same_float(self):
+        for number in (0.1, 1e22, 1e-300, 5e-324, sys.float_info.max, -2.5e-5, 123456789.123):
+            text = encode_value(number)
+            self.assertNotIn("e", text.lower())
+            self.assertEqual(decode_value(text), number)
+            self.assertIs(type(decode_value(text)), float)
+
+    def test_containers_and_text_are_plain_json(self):
+        value = {"a": [1, 2.5, "\u00e9\U0001d11e", None], "b": {"c": (True, False)}, 3: "int key"}
+        self.assertEqual(json.loads(encode_value(value)), {"a": [1, 2.5, "\u00e9\U0001d11e", None], "b": {"c": [True, False]}, "3": "int key"})
+        self.assertIn("\u00e9", encode_value("\u00e9"))  # not escaped: fewer bytes against MAX_VALUE_BYTES
+
+    def test_what_json_cannot_hold_is_refused(self):
+        for bad in (math.nan, math.inf, -math.inf):
+            with self.assertRaises(ValueError):
+                encode_value(bad)
+        with self.assertRaises(ValueError):
+            encode_value("\ud800 unpaired surrogate")
+        loop = []
+        loop.append(loop)
+        with self.assertRaises(ValueError):
+            encode_value(loop)
+        with self.assertRaises(TypeError):
+            encode_value(b"bytes")
+        with self.assertRaises(TypeError):
+            encode_fields({1: "field names must be strings"})
+        with self.assertRaises(TypeError):
+            encode_fields([("a", 1)])
+
+
+if __name__ == "__main__":
+    unittest.main()
