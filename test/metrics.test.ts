@@ -64,6 +64,11 @@ describe("request ids", () => {
     await new Promise((resolve) => setTimeout(resolve, 100));
     expect(fixture.server.output.some((line) => line.includes('"requestId":"req-abc-123"') && line.includes("SetMany"))).toBe(true);
 
+    // A stream that fails after it started is logged with the caller's id too.
+    await expectCode(collect(fixture.client.getHistory({ username: unique("nobody"), blockKey: blockKey("course-v1:Req+R1+2026", "problem", "p") }, { headers: { "x-request-id": "req-stream-9" } })), Code.NotFound);
+    await new Promise((resolve) => setTimeout(resolve, 100));
+    expect(fixture.server.output.some((line) => line.includes('"requestId":"req-stream-9"') && line.includes("NotFound"))).toBe(true);
+
     let madeUp: string | null = null;
     await fixture.client.setMany(
       { username: unique("learner"), updates: [{ blockKey: blockKey("course-v1:Req+R1+2026", "problem", "q"), fields: { a: "1" } }] },

@@ -11,8 +11,9 @@ const acceptableRequestId = /^[\w.:\-]{1,128}$/u;
 /**
  * Gives every call a request id (propagated from `x-request-id` metadata when
  * present, and echoed in the response headers) and logs the call once it has
- * answered: method, code and duration at debug level, and at error level with
- * the cause for INTERNAL, the one code that means a fault of ours.
+ * answered (for a stream, after its last message): method, code and duration
+ * at debug level, and at error level with the cause for INTERNAL, the one
+ * code that means a fault of ours.
  */
 export function createLogInterceptor(logger: Logger): Interceptor {
   return (next) => async (request) => {
@@ -21,18 +22,36 @@ export function createLogInterceptor(logger: Logger): Interceptor {
     request.contextValues.set(requestIdKey, requestId);
     const started = performance.now();
     const method = `${request.service.typeName}/${request.method.name}`;
-    try {
-      const response = await next(request);
-      response.header.set("x-request-id", requestId);
-      logger.debug({ requestId, method, ms: Math.round(performance.now() - started) }, "call answered");
-      return response;
-    } catch (error) {
+    const answered = () => logger.debug({ requestId, method, ms: Math.round(performance.now() - started) }, "call answered");
+    const failed = (error: unknown) => {
       const connectError = ConnectError.from(error);
       connectError.metadata.set("x-request-id", requestId);
       const fields = { requestId, method, code: Code[connectError.code], ms: Math.round(performance.now() - started) };
       if (connectError.code === Code.Internal) logger.error({ ...fields, err: connectError.cause ?? error }, "call failed");
       else logger.debug({ ...fields, message: connectError.rawMessage }, "call refused");
-      throw connectError;
+      return connectError;
+    };
+    try {
+      const response = await next(request);
+      response.header.set("x-request-id", requestId);
+      if (!response.stream) {
+        answered();
+        return response;
+      }
+      const messages = response.message;
+      return {
+        ...response,
+        message: (async function* () {
+          try {
+            yield* messages;
+            answered();
+          } catch (error) {
+            throw failed(error);
+          }
+        })(),
+      };
+    } catch (error) {
+      throw failed(error);
     }
   };
 }
