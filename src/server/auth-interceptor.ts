@@ -1,12 +1,9 @@
-import { createContextKey, type Interceptor } from "@connectrpc/connect";
+import type { Interceptor } from "@connectrpc/connect";
 import type { Logger } from "pino";
 import { decide, describePrincipal, type Principal, type TokenVerifier } from "../auth/index.js";
 import { LearnerStateError } from "../domain/errors.js";
 import { accessOfCall, isGuarded } from "../rpc/access-of-call.js";
 import { requestIdKey } from "./log-interceptor.js";
-
-/** The caller of the current call, for handlers that need it. */
-export const principalKey = createContextKey<Principal>({ kind: "development" }, { description: "learnerstate principal" });
 
 async function* once<T>(message: T): AsyncIterable<T> {
   yield message;
@@ -29,7 +26,6 @@ export function createAuthInterceptor(verifier: TokenVerifier | null, audit: Log
 
     const requestId = request.contextValues.get(requestIdKey);
     const principal: Principal = verifier === null ? { kind: "development" } : await verifier.verify(request.header.get("authorization"));
-    request.contextValues.set(principalKey, principal);
     const decision = decide(principal, access);
     const target = access.kind === "learner-state" ? { username: access.username } : {};
     const courses = "contexts" in access ? { courses: access.contexts?.map((context) => context.key) ?? "unparsable" } : {};

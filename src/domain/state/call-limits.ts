@@ -9,6 +9,3 @@ export interface CallLimits {
   /** Aborted when the caller goes away (disconnect, cancel, server shutdown). */
   readonly signal: AbortSignal | null;
 }
-
-/** Limits of a call with no deadline that nobody cancels (for tools and tests). */
-export const unlimitedCall: CallLimits = { deadlineMs: null, signal: null };

@@ -1,6 +1,5 @@
 export { addressBlock, contextsOfCourse } from "./block-address.js";
 export type { BlockAddress } from "./block-address.js";
-export { unlimitedCall } from "./call-limits.js";
 export type { CallLimits } from "./call-limits.js";
 export { checkFieldName, checkFieldValue } from "./field-value.js";
 export { defaultLimits, fixedLimits } from "./limits.js";
