@@ -1,6 +1,7 @@
 import { randomUUID } from "node:crypto";
 import { Code, ConnectError, createContextKey, type Interceptor } from "@connectrpc/connect";
 import type { Logger } from "pino";
+import { onCallEnd } from "./on-call-end.js";
 
 /** The id of the current call: the caller's `x-request-id`, or one made up here. */
 export const requestIdKey = createContextKey<string>("", { description: "learnerstate request id" });
@@ -34,22 +35,7 @@ export function createLogInterceptor(logger: Logger): Interceptor {
     try {
       const response = await next(request);
       response.header.set("x-request-id", requestId);
-      if (!response.stream) {
-        answered();
-        return response;
-      }
-      const messages = response.message;
-      return {
-        ...response,
-        message: (async function* () {
-          try {
-            yield* messages;
-            answered();
-          } catch (error) {
-            throw failed(error);
-          }
-        })(),
-      };
+      return onCallEnd(response, answered, failed);
     } catch (error) {
       throw failed(error);
     }

@@ -1,5 +1,6 @@
 import { Code, ConnectError, type Interceptor } from "@connectrpc/connect";
 import type { Metrics } from "./metrics.js";
+import { onCallEnd } from "./on-call-end.js";
 
 type Fields = Record<string, string>;
 
@@ -63,21 +64,9 @@ export function createMetricsInterceptor(metrics: Metrics): Interceptor {
       const response = await next(observed);
       if (!response.stream) {
         observeResponse(metrics, method, response.message, false);
-        stopTimer();
-        return response;
+        return onCallEnd(response, stopTimer, failed);
       }
-      const messages = response.message;
-      return {
-        ...response,
-        message: (async function* () {
-          try {
-            yield* tap(messages, (message) => observeResponse(metrics, method, message, true));
-            stopTimer();
-          } catch (error) {
-            throw failed(error);
-          }
-        })(),
-      };
+      return onCallEnd({ ...response, message: tap(response.message, (message) => observeResponse(metrics, method, message, true)) }, stopTimer, failed);
     } catch (error) {
       throw failed(error);
     }

@@ -4,6 +4,7 @@ import { OTLPTraceExporter } from "@opentelemetry/exporter-trace-otlp-http";
 import { resourceFromAttributes } from "@opentelemetry/resources";
 import { BasicTracerProvider, BatchSpanProcessor } from "@opentelemetry/sdk-trace-base";
 import { Code, ConnectError, type Interceptor } from "@connectrpc/connect";
+import { onCallEnd } from "./on-call-end.js";
 
 /** Tracing of calls, exported over OTLP/HTTP; absent unless an endpoint is configured. */
 export interface Tracing {
@@ -41,23 +42,7 @@ export function startTracing(endpoint: string): Tracing {
       return error;
     };
     try {
-      const response = await next(request);
-      if (!response.stream) {
-        span.end();
-        return response;
-      }
-      const messages = response.message;
-      return {
-        ...response,
-        message: (async function* () {
-          try {
-            yield* messages;
-            span.end();
-          } catch (error) {
-            throw fail(error);
-          }
-        })(),
-      };
+      return onCallEnd(await next(request), () => span.end(), fail);
     } catch (error) {
       throw fail(error);
     }
