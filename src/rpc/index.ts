@@ -1,3 +1,4 @@
+export { encodeBlockStatesAsUnknownFields } from "./block-state-encoding.js";
 export { encodeErrorInfo, encodeRetryInfo, errorDomain } from "./error-info.js";
 export type { RawDetail } from "./error-info.js";
 export { createHealthService } from "./health-service.js";

@@ -37,6 +37,11 @@ export interface ServerConfig {
   readonly limits: StateLimits;
   /** Largest request or response message in bytes (MAX_MESSAGE_BYTES, default 16 MiB); larger: RESOURCE_EXHAUSTED. */
   readonly maxMessageBytes: number;
+  /**
+   * Smallest response message compressed for clients that accept gzip or br
+   * (COMPRESS_MIN_BYTES); null, the default ("off"), compresses nothing.
+   */
+  readonly compressMinBytes: number | null;
   /** OTLP/HTTP collector for traces (OTEL_EXPORTER_OTLP_ENDPOINT); null: tracing off. */
   readonly otlpEndpoint: string | null;
   /** Port of the HTTP /metrics endpoint (METRICS_PORT, default 9464; 0 picks a free one). */
@@ -96,6 +101,7 @@ export function readConfig(env: NodeJS.ProcessEnv = process.env): ServerConfig {
       maxJsonDepth: integer(env, "MAX_JSON_DEPTH", defaultLimits.maxJsonDepth, 1, 10_000),
     },
     metricsPort: integer(env, "METRICS_PORT", 9464, 0, 65535),
+    compressMinBytes: (env["COMPRESS_MIN_BYTES"] ?? "off") === "off" ? null : integer(env, "COMPRESS_MIN_BYTES", 0, 0, 1024 * 1024 * 1024),
     otlpEndpoint: env["OTEL_EXPORTER_OTLP_ENDPOINT"] || null,
     maxMessageBytes: integer(env, "MAX_MESSAGE_BYTES", 16 * 1024 * 1024, 1024, 1024 * 1024 * 1024),
     allowUnauthenticatedNetwork: env["ALLOW_UNAUTHENTICATED_NETWORK"] === "true",

@@ -9,21 +9,29 @@ installExactTextEncoding();
 /** The three protocols the server speaks on its one port. */
 export type Protocol = "grpc" | "grpc-web" | "connect";
 
+/** How messages are encoded: connect-node's defaults are binary for gRPC and gRPC-Web, JSON for Connect. */
+export type Encoding = "binary" | "json";
+
 /**
  * A transport of `protocol` to the server at `baseUrl`, over HTTP/2 without
  * TLS, with room (64 MB of HTTP/2 session memory, against Node's default 10)
  * to send the oversized messages the limit tests need.
  */
-export function transportTo(baseUrl: string, protocol: Protocol = "grpc"): Transport {
-  const options = { baseUrl, httpVersion: "2" as const, nodeOptions: { maxSessionMemory: 64 } };
+export function transportTo(baseUrl: string, protocol: Protocol = "grpc", encoding?: Encoding): Transport {
+  const options = {
+    baseUrl,
+    httpVersion: "2" as const,
+    nodeOptions: { maxSessionMemory: 64 },
+    ...(encoding === undefined ? {} : { useBinaryFormat: encoding === "binary" }),
+  };
   if (protocol === "grpc") return createGrpcTransport(options);
   if (protocol === "grpc-web") return createGrpcWebTransport(options);
   return createConnectTransport(options);
 }
 
 /** A generated-stub client of UserStateService. */
-export function userStateClient(baseUrl: string, protocol: Protocol = "grpc"): Client<typeof UserStateService> {
-  return createClient(UserStateService, transportTo(baseUrl, protocol));
+export function userStateClient(baseUrl: string, protocol: Protocol = "grpc", encoding?: Encoding): Client<typeof UserStateService> {
+  return createClient(UserStateService, transportTo(baseUrl, protocol, encoding));
 }
 
 /** Collects every message of a server stream. */
