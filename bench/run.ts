@@ -13,7 +13,7 @@ import pg from "pg";
 import { UserStateService } from "../gen/learnerstate/v1/user_state_service_pb.js";
 import { installExactTextEncoding } from "../src/rpc/index.js";
 import { startPgProxy, throughProxy } from "../test/support/pg-proxy.js";
-import { startServerProcess, type ServerProcess } from "../test/support/server-process.js";
+import { buildServer, startServerProcess, type ServerProcess } from "../test/support/server-process.js";
 import { blockId, courseKey, loadDataset, onDatabase, problemKey, recreateDatabase, scope, username, withDatabase, type LoadReport } from "./dataset.js";
 import { percentile, RssSampler, runStreams, runTimed, type Measurement, type Operation, type StreamMeasurement, type StreamOperation } from "./measure.js";
 import { describeProfile } from "./profile-summary.js";
@@ -453,6 +453,7 @@ async function main(): Promise<void> {
     await mkdir(profileDirectory, { recursive: true });
     log(`profiling the server's main thread into ${profileDirectory} (numbers of a profiled run are not comparable with an unprofiled one)`);
   }
+  buildServer(); // the bundle npm start runs
   const server = await startServerProcess({
     DATABASE_URL: benchUrl,
     DB_POOL_SIZE: String(config.poolSize),

@@ -1,5 +1,6 @@
 import type { TestProject } from "vitest/node";
 import pg from "pg";
+import { buildServer } from "./support/server-process.js";
 import { findTestDatabaseServer, withDatabase } from "./support/test-database.js";
 
 declare module "vitest" {
@@ -10,11 +11,12 @@ declare module "vitest" {
 }
 
 /**
- * Finds a real PostgreSQL (see findTestDatabaseServer) and creates an empty
- * database for this run, dropped again at the end, so runs never see each
- * other's rows.
+ * Builds the server as `npm start` does, finds a real PostgreSQL (see
+ * findTestDatabaseServer) and creates an empty database for this run, dropped
+ * again at the end, so runs never see each other's rows.
  */
 export default async function setup(project: TestProject) {
+  buildServer();
   const server = await findTestDatabaseServer();
   const database = `learnerstate_test_${process.pid}_${Date.now()}`;
   const admin = new pg.Client({ connectionString: server.adminUrl });

@@ -3,7 +3,7 @@ import pg from "pg";
 import { afterAll, beforeAll, describe, expect, inject, it } from "vitest";
 import { userStateClient } from "./support/clients.js";
 import { blockKey, unique } from "./support/fixture.js";
-import { startServerProcess } from "./support/server-process.js";
+import { startServerProcess, type Launcher } from "./support/server-process.js";
 
 let db: pg.Pool;
 beforeAll(() => {
@@ -16,8 +16,8 @@ afterAll(async () => {
 const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
 
 /** Starts a server and a call that stays in flight until the returned `release` is called. */
-async function serverWithCallInFlight() {
-  const server = await startServerProcess({ DATABASE_URL: inject("databaseUrl"), SHUTDOWN_GRACE_MS: "10000" });
+async function serverWithCallInFlight(launcher: Launcher = "bundle") {
+  const server = await startServerProcess({ DATABASE_URL: inject("databaseUrl"), SHUTDOWN_GRACE_MS: "10000" }, launcher);
   const client = userStateClient(server.baseUrl);
   const username = unique("learner");
   const key = blockKey(`course-v1:${unique("Org")}+Drain+2026`, "problem", "p");
@@ -36,8 +36,9 @@ async function serverWithCallInFlight() {
 }
 
 describe("SIGTERM", () => {
-  it("lets in-flight calls finish, refuses new ones and exits 0", async () => {
-    const { server, username, key, inFlight, release } = await serverWithCallInFlight();
+  // `npm start` must hand the signal to the server, not leave it running.
+  it.each<Launcher>(["bundle", "npm start"])("lets in-flight calls finish, refuses new ones and exits 0 (%s)", async (launcher) => {
+    const { server, username, key, inFlight, release } = await serverWithCallInFlight(launcher);
     server.kill("SIGTERM");
     await sleep(300);
     const refused = await userStateClient(server.baseUrl)
@@ -54,6 +55,15 @@ describe("SIGTERM", () => {
     const stored = await db.query("select state->>'n' as n from user_state where username = $1", [username]);
     expect(stored.rows[0].n).toBe("1");
     expect(server.output.some((line) => line.includes("shutting down"))).toBe(true);
+    const stillServing = await userStateClient(server.baseUrl)
+      .getModDates({ username, blockKeys: [key] }, { timeoutMs: 2000 })
+      [Symbol.asyncIterator]()
+      .next()
+      .then(
+        () => "answered",
+        (error: unknown) => Code[ConnectError.from(error).code],
+      );
+    expect(stillServing).toBe("Unavailable");
   });
 
   it("exits at once on a second signal", async () => {

@@ -42,7 +42,9 @@ if ! have_everything; then
   have_everything || { echo "run-tests.sh: the packages installed, but protoc or grpc for $python are still missing" >&2; exit 1; }
 fi
 
-[ -d node_modules/tsx ] || { echo "run-tests.sh: run 'npm ci' first: the tests start the server with node --import tsx" >&2; exit 1; }
+[ -d node_modules/esbuild ] || { echo "run-tests.sh: run 'npm ci' first: the tests start the server that npm start runs" >&2; exit 1; }
+echo "== python client: build the server (npm run build)"
+npm run --silent build
 
 echo "== python client: generate stubs"
 bash "$here/generate.sh"

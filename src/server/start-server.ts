@@ -11,7 +11,7 @@ import { createUserStateOperations } from "../domain/state/index.js";
 import { createHealthService, createKeyService, createReflectionService, createResumeTokenCodec, createUserStateService, installExactTextEncoding } from "../rpc/index.js";
 import { openStore, type Store } from "../store/index.js";
 import type { ServerConfig } from "./config.js";
-import { startEmbeddedDatabase, type EmbeddedDatabase } from "./embedded-database.js";
+import type { EmbeddedDatabase } from "./embedded-database.js";
 import { createAuthInterceptor } from "./auth-interceptor.js";
 import { blockStatesEncodingInterceptor } from "./block-states-encoding-interceptor.js";
 import { errorInterceptor } from "./error-interceptor.js";
@@ -19,7 +19,6 @@ import { createLogInterceptor } from "./log-interceptor.js";
 import { createMetrics } from "./metrics.js";
 import { startMetricsEndpoint } from "./metrics-endpoint.js";
 import { createMetricsInterceptor } from "./metrics-interceptor.js";
-import { startTracing } from "./tracing.js";
 
 /** A started server. */
 export interface RunningServer {
@@ -43,7 +42,7 @@ async function connectDatabase(config: ServerConfig, logger: Logger): Promise<{ 
   let embedded: EmbeddedDatabase | null = null;
   let databaseUrl = config.databaseUrl;
   if (databaseUrl === null) {
-    embedded = await startEmbeddedDatabase(config.dataDir);
+    embedded = await (await import("./embedded-database.js")).startEmbeddedDatabase(config.dataDir);
     databaseUrl = embedded.url;
     logger.info({ dataDir: config.dataDir }, `DATABASE_URL is not set: using the embedded PostgreSQL (PGlite) with data in ${config.dataDir}`);
   }
@@ -89,7 +88,8 @@ export async function startServer(config: ServerConfig, logger: Logger): Promise
   const operations = createUserStateOperations(store.stateStore, config.limits);
   const metrics = createMetrics({ breakerState: () => store.breakerState(), poolUsage: () => store.poolUsage() });
   const metricsEndpoint = await startMetricsEndpoint(metrics.registry, config.host, config.metricsPort);
-  const tracing = config.otlpEndpoint === null ? null : startTracing(config.otlpEndpoint);
+  // Loaded only when configured: the OpenTelemetry SDK adds about 20 MB to the process.
+  const tracing = config.otlpEndpoint === null ? null : (await import("./tracing.js")).startTracing(config.otlpEndpoint);
   const health = createHealthService({
     services: ["", UserStateService.typeName, KeyService.typeName],
     watchIntervalMs: 1000,

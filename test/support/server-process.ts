@@ -1,8 +1,19 @@
-import { spawn, type ChildProcess } from "node:child_process";
+import { execFileSync, spawn, type ChildProcess } from "node:child_process";
 import { readFile } from "node:fs/promises";
 import { fileURLToPath } from "node:url";
 
 const repoRoot = fileURLToPath(new URL("../..", import.meta.url));
+
+/** The bundle `npm run build` writes and `npm start` runs. */
+const serverBundle = "dist/main.js";
+
+/**
+ * Builds the server bundle with `npm run build`, as `npm start` does before
+ * it runs it, so that tests and benchmarks exercise what ships.
+ */
+export function buildServer(): void {
+  execFileSync("npm", ["run", "--silent", "build"], { cwd: repoRoot, stdio: "inherit" });
+}
 
 /** A learnerstate server running as its own process, started the way `npm start` starts it. */
 export interface ServerProcess {
@@ -28,14 +39,19 @@ function waitForExit(child: ChildProcess): Promise<number | null> {
   return new Promise((resolve) => child.once("exit", (code) => resolve(code)));
 }
 
+/** How the server process is launched: its bundle with node, or the README's `npm start` (which builds it first). */
+export type Launcher = "bundle" | "npm start";
+
 /**
- * Starts `src/server/main.ts` with `env` (an undefined value removes that
- * variable) on a free port and resolves once it logs that it listens. Rejects
- * with its output if it exits first.
+ * Starts the server bundle (see {@link buildServer}), or `npm start` when
+ * `launcher` says so, with `env` (an undefined value removes that variable)
+ * on a free port and resolves once it logs that it listens. Rejects with its
+ * output if it exits first.
  */
-export async function startServerProcess(env: Record<string, string | undefined>): Promise<ServerProcess> {
+export async function startServerProcess(env: Record<string, string | undefined>, launcher: Launcher = "bundle"): Promise<ServerProcess> {
   const merged: Record<string, string | undefined> = { ...process.env, PORT: "0", METRICS_PORT: "0", LOG_LEVEL: "info", ...env };
-  const child = spawn(process.execPath, ["--import", "tsx", "src/server/main.ts"], {
+  const [command, args] = launcher === "bundle" ? [process.execPath, [serverBundle]] : ["npm", ["start"]];
+  const child = spawn(command, args, {
     cwd: repoRoot,
     env: Object.fromEntries(Object.entries(merged).filter((entry): entry is [string, string] => entry[1] !== undefined)),
     stdio: ["ignore", "pipe", "pipe"],

@@ -1,8 +1,9 @@
 """What the tests need around the client: a real learnerstate server process,
 a database for it, HS256 tokens, and a TCP proxy that can break connections.
 
-The server is started the way `npm start` starts it (`node --import tsx
-src/server/main.ts` from the repository root) with PORT=0, and its port is
+The server is started the way `npm start` starts it (`node dist/main.js`
+from the repository root, the bundle `npm run build` writes; run-tests.sh
+builds it first) with PORT=0, and its port is
 read from its "listening" log line. Its database is, in order:
 TEST_DATABASE_URL's server, else the PostgreSQL at 127.0.0.1:5432 if it
 answers (a fresh database is created there for each server and dropped
@@ -130,7 +131,7 @@ class Database:
 # -- the server ---------------------------------------------------------------
 
 class ServerProcess:
-    """`node --import tsx src/server/main.ts`, started on a free port."""
+    """`node dist/main.js`, started on a free port."""
 
     def __init__(self, env):
         merged = {key: value for key, value in os.environ.items() if key not in _SERVER_VARIABLES}
@@ -139,7 +140,7 @@ class ServerProcess:
         self.output = []
         self._listening = threading.Event()
         self.port = None
-        self.process = subprocess.Popen(["node", "--import", "tsx", "src/server/main.ts"], cwd=REPO_ROOT, env=merged,
+        self.process = subprocess.Popen(["node", "dist/main.js"], cwd=REPO_ROOT, env=merged,
                                         stdin=subprocess.DEVNULL, stdout=subprocess.PIPE, stderr=subprocess.STDOUT,
                                         text=True, encoding="utf-8", errors="replace")
         self._reader = threading.Thread(target=self._read, daemon=True)
