@@ -349,3 +349,51 @@ export class RssSampler {
     this.timer = null;
   }
 }
+
+// ---------------------------------------------------------------------------
+
+const mergeSorted = (lists: ReadonlyArray<readonly number[]>) => lists.flat().sort((a, b) => a - b);
+
+/** One measurement of several windows of the same side: counts, seconds and CPU added up, latencies pooled. */
+export function combineMeasurements(parts: readonly Measurement[]): Measurement {
+  const sum = (value: (part: Measurement) => number) => parts.reduce((total, part) => total + value(part), 0);
+  return {
+    ops: sum((part) => part.ops),
+    rows: sum((part) => part.rows),
+    errors: sum((part) => part.errors),
+    seconds: sum((part) => part.seconds),
+    latenciesMs: mergeSorted(parts.map((part) => part.latenciesMs)),
+    cpu: {
+      server: sum((part) => part.cpu.server),
+      bench: sum((part) => part.cpu.bench),
+      postgres: sum((part) => part.cpu.postgres),
+      machine: sum((part) => part.cpu.machine),
+    },
+    firstError: parts.find((part) => part.firstError !== null)?.firstError ?? null,
+  };
+}
+
+/** {@link combineMeasurements} for streams, pooling the completed streams' durations too. */
+export function combineStreamMeasurements(parts: readonly StreamMeasurement[]): StreamMeasurement {
+  return { ...combineMeasurements(parts), streamLatenciesMs: mergeSorted(parts.map((part) => part.streamLatenciesMs)) };
+}
+
+/**
+ * Runs each side's window `rounds` times, the sides taking turns (in order on
+ * even rounds, in reverse on odd ones), and combines each side's windows. A
+ * shared machine speeds up and slows down over minutes; taking turns makes
+ * such drifts weigh on every side alike, so the ratios between sides hold
+ * even when the absolute figures move.
+ */
+export async function inRounds<Side extends string, M extends Measurement>(
+  rounds: number,
+  sides: ReadonlyArray<readonly [Side, (round: number) => Promise<M>]>,
+  combine: (parts: readonly M[]) => M,
+): Promise<Record<Side, M>> {
+  const windows = new Map<Side, M[]>(sides.map(([side]) => [side, []]));
+  for (let round = 0; round < rounds; round += 1) {
+    const order = round % 2 === 0 ? sides : [...sides].reverse();
+    for (const [side, run] of order) windows.get(side)!.push(await run(round));
+  }
+  return Object.fromEntries([...windows].map(([side, parts]) => [side, combine(parts)])) as Record<Side, M>;
+}

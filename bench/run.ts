@@ -15,7 +15,19 @@ import { installExactTextEncoding } from "../src/rpc/index.js";
 import { startPgProxy, throughProxy } from "../test/support/pg-proxy.js";
 import { buildServer, startServerProcess, type ServerProcess } from "../test/support/server-process.js";
 import { blockId, courseKey, loadDataset, onDatabase, problemKey, recreateDatabase, scope, username, withDatabase, type LoadReport } from "./dataset.js";
-import { percentile, RssSampler, runStreams, runTimed, type Measurement, type Operation, type StreamMeasurement, type StreamOperation } from "./measure.js";
+import {
+  combineMeasurements,
+  combineStreamMeasurements,
+  inRounds,
+  percentile,
+  RssSampler,
+  runStreams,
+  runTimed,
+  type Measurement,
+  type Operation,
+  type StreamMeasurement,
+  type StreamOperation,
+} from "./measure.js";
 import { describeProfile } from "./profile-summary.js";
 import { declareCursorSql, fetchCursorSql, positionedStatesPageSql, readStatesSql, writeStatesSql, type StateRow } from "./sql.js";
 
@@ -52,8 +64,10 @@ const config = {
   setManyBlocks: 10,
   concurrency: Math.floor(envNumber("BENCH_CONCURRENCY", 32, 1)),
   poolSize: Math.floor(envNumber("DB_POOL_SIZE", 10, 1)),
-  warmupMs: envNumber("BENCH_WARMUP_S", 3, 0) * 1000,
+  warmupMs: envNumber("BENCH_WARMUP_S", 2, 0) * 1000,
   durationMs: envNumber("BENCH_DURATION_S", 15, 1) * 1000,
+  /** Each side's window is split into this many rounds, the sides taking turns. */
+  rounds: Math.floor(envNumber("BENCH_ROUNDS", 3, 1)),
   iterRows: Math.floor(envNumber("BENCH_ITER_ROWS", 100_000, 1000)),
   iterBatch: 1000,
   maxStateBytes: 1024 * 1024, // the server's default MAX_STATE_BYTES, bound by SetMany
@@ -71,6 +85,8 @@ const config = {
   /** Also run the raw side of IterAll with the service's own keyset pages. */
   rawKeyset: process.env["BENCH_RAW_KEYSET"] !== "0",
 };
+/** One round's measured window. */
+const roundMs = config.durationMs / config.rounds;
 const rowsPerCourse = config.users * config.blocksPerCourse;
 if (config.iterRows > rowsPerCourse || config.iterRows % config.iterBatch !== 0) {
   console.error(`BENCH_ITER_ROWS must be a multiple of ${config.iterBatch} of at most ${rowsPerCourse} (the rows of one course)`);
@@ -436,7 +452,7 @@ async function main(): Promise<void> {
   );
   log(
     `config: ${config.serverNodeOptions ? `server NODE_OPTIONS ${config.serverNodeOptions}; ` : ""}${config.users} users × ${config.courses.length} courses × ${config.blocksPerCourse} problems; ${config.concurrency} concurrent clients; ` +
-      `pool ${config.poolSize} (server and raw); gRPC clients ${config.compressedResponses ? "accept gzip (connect-node's default)" : "refuse compression (BENCH_GZIP=0)"}; warm-up ${config.warmupMs / 1000} s, window ${config.durationMs / 1000} s; IterAll streams of ${config.iterRows} rows`,
+      `pool ${config.poolSize} (server and raw); gRPC clients ${config.compressedResponses ? "accept gzip (connect-node's default)" : "refuse compression (BENCH_GZIP=0)"}; ${config.rounds} rounds per side, each a ${config.warmupMs / 1000} s warm-up and a ${roundMs / 1000} s window, the sides taking turns; IterAll streams of ${config.iterRows} rows`,
   );
 
   const reuse = config.reuseData && (await datasetPresent());
@@ -488,65 +504,70 @@ async function main(): Promise<void> {
   const streamNotes: string[] = [];
   const profiles: string[] = [];
   const pool = await openRawPool(benchUrl);
-  const timed = { concurrency: config.concurrency, warmupMs: config.warmupMs, durationMs: config.durationMs, seed: 1 };
+  const timed = { concurrency: config.concurrency, warmupMs: config.warmupMs, durationMs: roundMs, seed: 1 };
 
-  const serviceSide = async <T>(name: string, work: (clients: ServiceClient[]) => Promise<T>): Promise<T> => {
+  // The service side of round `round` of scenario `name`: its own clients,
+  // and a profile of the first round when profiling.
+  const serviceSide = async <T>(name: string, round: number, work: (clients: ServiceClient[]) => Promise<T>): Promise<T> => {
     const { clients, close } = openServiceClients(server.baseUrl, config.concurrency, config.compressedResponses);
     rss.enter(`${name}, service`);
-    if (profileDirectory !== null) await profileMark(server, profileDirectory, `before-${name}`);
+    const profileInto = round === 0 ? profileDirectory : null;
+    if (profileInto !== null) await profileMark(server, profileInto, `before-${name}`);
     try {
       return await work(clients);
     } finally {
-      if (profileDirectory !== null) profiles.push(await profileMark(server, profileDirectory, name));
+      if (profileInto !== null) profiles.push(await profileMark(server, profileInto, name));
       close();
     }
   };
+  const rawSide = <T>(name: string, work: () => Promise<T>): Promise<T> => {
+    rss.enter(`${name}, raw`);
+    return work();
+  };
 
-  if (config.only.has("getMany")) {
-    const scenario = `GetMany(${config.getManyBlocks})`;
-    log(`${scenario}: raw SQL…`);
-    rss.enter(`${scenario}, raw`);
-    const raw = await runTimed(rawGetMany(pool), { ...timed, serverPid: null, expectedRows: config.getManyBlocks });
-    log(`${scenario}: service…`);
-    const service = await serviceSide(scenario, (clients) => runTimed(serviceGetMany(clients), { ...timed, serverPid: server.pid, expectedRows: config.getManyBlocks }));
-    rows.push({ scenario, side: "service (gRPC)", result: service, perOp: true }, { scenario, side: "raw SQL (pg)", result: raw, perOp: true });
-    ratios.push(ratioRow(scenario, service, raw, "raw", 0.8));
-  }
-
-  if (config.only.has("setMany")) {
-    const scenario = `SetMany(${config.setManyBlocks})`;
-    log(`${scenario}: raw SQL…`);
-    rss.enter(`${scenario}, raw`);
-    const raw = await runTimed(rawSetMany(pool), { ...timed, serverPid: null, expectedRows: config.setManyBlocks });
-    log(`${scenario}: service…`);
-    const service = await serviceSide(scenario, (clients) => runTimed(serviceSetMany(clients), { ...timed, serverPid: server.pid, expectedRows: config.setManyBlocks }));
-    rows.push({ scenario, side: "service (gRPC)", result: service, perOp: true }, { scenario, side: "raw SQL (pg)", result: raw, perOp: true });
-    ratios.push(ratioRow(scenario, service, raw, "raw", 0.8));
-  }
+  // GetMany and SetMany: closed loops of calls, the raw statement against the service.
+  const callScenario = async (scenario: string, blocks: number, raw: Operation, service: (clients: ServiceClient[]) => Operation) => {
+    log(`${scenario}: raw SQL and service, ${config.rounds} rounds each…`);
+    const options = { ...timed, expectedRows: blocks };
+    const measured = await inRounds(
+      config.rounds,
+      [
+        ["raw", () => rawSide(scenario, () => runTimed(raw, { ...options, serverPid: null }))],
+        ["service", (round) => serviceSide(scenario, round, (clients) => runTimed(service(clients), { ...options, serverPid: server.pid }))],
+      ],
+      combineMeasurements,
+    );
+    rows.push({ scenario, side: "service (gRPC)", result: measured.service, perOp: true }, { scenario, side: "raw SQL (pg)", result: measured.raw, perOp: true });
+    ratios.push(ratioRow(scenario, measured.service, measured.raw, "raw", 0.8));
+  };
+  if (config.only.has("getMany")) await callScenario(`GetMany(${config.getManyBlocks})`, config.getManyBlocks, rawGetMany(pool), serviceGetMany);
+  if (config.only.has("setMany")) await callScenario(`SetMany(${config.setManyBlocks})`, config.setManyBlocks, rawSetMany(pool), serviceSetMany);
 
   if (config.only.has("iterAll")) {
     const scenario = `IterAllForCourse(${config.iterRows / 1000}k)`;
-    const streams = { concurrency: config.concurrency, warmupMs: config.warmupMs, durationMs: config.durationMs, streamRows: config.iterRows };
-    const single = { ...streams, concurrency: 1, warmupMs: 1000, durationMs: config.singleStreamMs };
+    const streams = { concurrency: config.concurrency, warmupMs: config.warmupMs, durationMs: roundMs, streamRows: config.iterRows };
+    const single = { ...streams, concurrency: 1, warmupMs: 1000, durationMs: config.singleStreamMs / config.rounds };
     {
       const { client, close } = openServiceClient(server.baseUrl);
       await checkSameFirstPage(client, pool);
       close();
     }
-    log(`${scenario}: raw SQL (cursor)…`);
-    rss.enter(`${scenario}, raw`);
-    const rawCursor = await runStreams(rawCursorIterAll(pool), { ...streams, serverPid: null });
-    let rawKeyset: StreamMeasurement | null = null;
-    if (config.rawKeyset) {
-      log(`${scenario}: raw SQL (keyset pages)…`);
-      rawKeyset = await runStreams(rawKeysetIterAll(pool), { ...streams, serverPid: null });
+    log(`${scenario}: raw SQL (cursor${config.rawKeyset ? ", keyset pages" : ""}) and service, ${config.rounds} rounds each…`);
+    const sides: Array<readonly [string, (round: number) => Promise<StreamMeasurement>]> = [
+      ["raw cursor", () => rawSide(scenario, () => runStreams(rawCursorIterAll(pool), { ...streams, serverPid: null }))],
+      ["service", (round) => serviceSide(scenario, round, (clients) => runStreams(serviceIterAll(clients), { ...streams, serverPid: server.pid }))],
+    ];
+    if (config.rawKeyset) sides.push(["raw keyset", () => rawSide(scenario, () => runStreams(rawKeysetIterAll(pool), { ...streams, serverPid: null }))]);
+    if (config.singleStreamMs > 0) {
+      sides.push(
+        ["raw cursor, 1 client", () => rawSide(scenario, () => runStreams(rawCursorIterAll(pool), { ...single, serverPid: null }))],
+        ["service, 1 client", (round) => serviceSide(`${scenario}, 1 client`, round, (clients) => runStreams(serviceIterAll(clients), { ...single, serverPid: server.pid }))],
+      );
     }
-    const rawSingle = config.singleStreamMs > 0 ? await runStreams(rawCursorIterAll(pool), { ...single, serverPid: null }) : null;
-    log(`${scenario}: service…`);
-    const { service, serviceSingle } = await serviceSide(scenario, async (clients) => ({
-      service: await runStreams(serviceIterAll(clients), { ...streams, serverPid: server.pid }),
-      serviceSingle: config.singleStreamMs > 0 ? await runStreams(serviceIterAll(clients), { ...single, serverPid: server.pid }) : null,
-    }));
+    const measured: Record<string, StreamMeasurement> = await inRounds(config.rounds, sides, combineStreamMeasurements);
+    const service = measured["service"]!;
+    const rawCursor = measured["raw cursor"]!;
+    const rawKeyset = measured["raw keyset"] ?? null;
     rows.push(
       { scenario, side: "service (gRPC)", result: service, perOp: false },
       { scenario, side: "raw SQL, cursor + FETCH 1000", result: rawCursor, perOp: false },
@@ -554,20 +575,22 @@ async function main(): Promise<void> {
     if (rawKeyset !== null) rows.push({ scenario, side: "raw SQL, keyset pages of 1000", result: rawKeyset, perOp: false });
     ratios.push(ratioRow(scenario, service, rawCursor, "raw cursor", 0.7));
     if (rawKeyset !== null) ratios.push(ratioRow(scenario, service, rawKeyset, "raw keyset", 0.7));
-    if (serviceSingle !== null && rawSingle !== null) {
+    const serviceSingle = measured["service, 1 client"];
+    const rawSingle = measured["raw cursor, 1 client"];
+    if (serviceSingle !== undefined && rawSingle !== undefined) {
       const one = "IterAllForCourse, 1 client";
       rows.push({ scenario: one, side: "service (gRPC)", result: serviceSingle, perOp: false }, { scenario: one, side: "raw SQL, cursor + FETCH 1000", result: rawSingle, perOp: false });
       ratios.push(ratioRow(one, serviceSingle, rawSingle, "raw cursor", 0.7));
     }
-    const sides: Array<[string, StreamMeasurement]> = [
+    const completedSides: Array<[string, StreamMeasurement]> = [
       ["service", service],
       ["raw cursor", rawCursor],
     ];
-    if (rawKeyset !== null) sides.push(["raw keyset", rawKeyset]);
-    for (const [side, result] of sides) {
+    if (rawKeyset !== null) completedSides.push(["raw keyset", rawKeyset]);
+    for (const [side, result] of completedSides) {
       const completed = result.streamLatenciesMs.length;
       streamNotes.push(
-        `${scenario}, ${side}: ${completed} streams of ${config.iterRows.toLocaleString("en-US")} rows completed inside the window` +
+        `${scenario}, ${side}: ${completed} streams of ${config.iterRows.toLocaleString("en-US")} rows completed inside the windows` +
           (completed > 0 ? `, p50 ${(percentile(result.streamLatenciesMs, 50) / 1000).toFixed(1)} s each` : ""),
       );
     }
@@ -583,7 +606,7 @@ async function main(): Promise<void> {
   console.log("");
   console.log(
     `## Results (${config.concurrency} concurrent clients, pool ${config.poolSize}, ${os.availableParallelism()} CPUs; ` +
-      `GetMany/SetMany: ${config.warmupMs / 1000} s warm-up + ${config.durationMs / 1000} s window; IterAll: ${config.concurrency} streams of ${config.iterRows.toLocaleString("en-US")} rows at once)`,
+      `each side ${config.rounds} rounds of ${config.warmupMs / 1000} s warm-up + ${roundMs / 1000} s window, taking turns; IterAll: ${config.concurrency} streams of ${config.iterRows.toLocaleString("en-US")} rows at once)`,
   );
   console.log("");
   console.log("| scenario | side | ops/s | rows/s | p50 ms | p99 ms | errors | CPU ms per op (GetMany, SetMany) or per 1k rows (IterAll): server / bench / postgres | machine CPU busy (of it, other processes) |");

@@ -1,8 +1,9 @@
-export { encodeBlockStatesAsUnknownFields } from "./block-state-encoding.js";
 export { encodeErrorInfo, encodeRetryInfo, errorDomain } from "./error-info.js";
 export type { RawDetail } from "./error-info.js";
 export { createHealthService } from "./health-service.js";
 export type { HealthSource } from "./health-service.js";
+export { figuresOfResponse, valueBytes } from "./response-figures.js";
+export type { ResponseFigures } from "./response-figures.js";
 export { createReflectionService } from "./reflection-service.js";
 export { installExactTextEncoding } from "./exact-text-encoding.js";
 export { createKeyService } from "./key-service.js";

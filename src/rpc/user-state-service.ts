@@ -1,18 +1,23 @@
 import { create } from "@bufbuild/protobuf";
 import type { ServiceImpl } from "@connectrpc/connect";
 import {
-  BlockStateSchema,
   BlockWriteResultSchema,
   FieldModificationSchema,
   HistoryEntrySchema,
   StateSnapshotSchema,
-  type BlockState,
   type FieldSelection,
 } from "../../gen/learnerstate/v1/user_state_pb.js";
-import { UserStateService } from "../../gen/learnerstate/v1/user_state_service_pb.js";
-import { fixedLimits, type CallLimits, type IterationFilter, type StoredState, type UserStateOperations } from "../domain/state/index.js";
+import {
+  GetManyResponseSchema,
+  IterAllForBlockResponseSchema,
+  IterAllForCourseResponseSchema,
+  UserStateService,
+} from "../../gen/learnerstate/v1/user_state_service_pb.js";
+import { fixedLimits, type CallLimits, type IterationFilter, type UserStateOperations } from "../domain/state/index.js";
 import { batches } from "./batches.js";
+import { createBlockStatesResponder, type BlockStatesResponder, type BlockStatesResponseSchema } from "./block-states-response.js";
 import { callLimitsOf } from "./call-limits-of.js";
+import { mapStream } from "./map-stream.js";
 import type { ResumeTokenCodec } from "./resume-token.js";
 import { scopeFromEnum } from "./scope.js";
 import { timestampFromMicros } from "./timestamp.js";
@@ -22,25 +27,20 @@ import { timestampFromMicros } from "./timestamp.js";
 
 const fieldNamesOf = (selection: FieldSelection | undefined) => (selection === undefined ? null : selection.fieldNames);
 
-function blockStateOf(state: StoredState): BlockState {
-  return create(BlockStateSchema, {
-    username: state.username,
-    blockKey: state.usageKey,
-    fields: { ...state.fields },
-    updateTime: timestampFromMicros(state.modified),
-  });
-}
-
 /** Implements learnerstate.v1.UserStateService on top of the state rules. */
 export function createUserStateService(
   operations: UserStateOperations,
   resumeTokens: ResumeTokenCodec,
 ): ServiceImpl<typeof UserStateService> {
-  async function* iterateAll(call: CallLimits, filter: IterationFilter, resumeToken: string, batchSize: number) {
+  function iterateAll<Schema extends BlockStatesResponseSchema>(
+    call: CallLimits,
+    filter: IterationFilter,
+    resumeToken: string,
+    batchSize: number,
+    respond: BlockStatesResponder<Schema>,
+  ) {
     const after = resumeTokens.decode(resumeToken, filter);
-    for await (const batch of operations.iterate(call, filter, after, batchSize)) {
-      yield { blockStates: batch.states.map(blockStateOf), resumeToken: resumeTokens.encode(filter, batch.lastPosition) };
-    }
+    return mapStream(operations.iterate(call, filter, after, batchSize), (batch) => respond(batch.states, resumeTokens.encode(filter, batch.lastPosition)));
   }
 
   return {
@@ -51,7 +51,8 @@ export function createUserStateService(
         blockKeys: request.blockKeys,
         fieldNames: fieldNamesOf(request.fieldSelection),
       });
-      for (const batch of batches(states, fixedLimits.blocksPerMessage)) yield { blockStates: batch.map(blockStateOf) };
+      const respond = createBlockStatesResponder(GetManyResponseSchema, context.requestHeader.get("content-type"));
+      for (const batch of batches(states, fixedLimits.blocksPerMessage)) yield respond(batch, "");
     },
 
     async setMany(request, context) {
@@ -112,7 +113,8 @@ export function createUserStateService(
 
     iterAllForBlock(request, context) {
       const filter = operations.iterationFilter({ kind: "block", scope: scopeFromEnum(request.scope), blockKey: request.blockKey });
-      return iterateAll(callLimitsOf(context), filter, request.resumeToken, request.batchSize);
+      const respond = createBlockStatesResponder(IterAllForBlockResponseSchema, context.requestHeader.get("content-type"));
+      return iterateAll(callLimitsOf(context), filter, request.resumeToken, request.batchSize, respond);
     },
 
     iterAllForCourse(request, context) {
@@ -122,7 +124,8 @@ export function createUserStateService(
         courseKey: request.courseKey,
         blockType: request.blockType,
       });
-      return iterateAll(callLimitsOf(context), filter, request.resumeToken, request.batchSize);
+      const respond = createBlockStatesResponder(IterAllForCourseResponseSchema, context.requestHeader.get("content-type"));
+      return iterateAll(callLimitsOf(context), filter, request.resumeToken, request.batchSize, respond);
     },
   };
 }

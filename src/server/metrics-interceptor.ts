@@ -1,10 +1,9 @@
 import { Code, ConnectError, type Interceptor } from "@connectrpc/connect";
+import { figuresOfResponse, valueBytes } from "../rpc/index.js";
 import type { Metrics } from "./metrics.js";
 import { onCallEnd } from "./on-call-end.js";
 
 type Fields = Record<string, string>;
-
-const textBytes = (fields: Fields) => Object.values(fields).reduce((sum, text) => sum + Buffer.byteLength(text), 0);
 
 /** Learner-state figures of a request: blocks named, fields and bytes written. */
 function observeRequest(metrics: Metrics, method: string, message: unknown): void {
@@ -15,19 +14,20 @@ function observeRequest(metrics: Metrics, method: string, message: unknown): voi
     metrics.blocksRequested.inc({ method }, request.updates.length);
     for (const update of request.updates) {
       metrics.fieldsWritten.inc({ method }, Object.keys(update.fields).length);
-      metrics.stateBytes.inc({ method, direction: "written" }, textBytes(update.fields));
+      metrics.stateBytes.inc({ method, direction: "written" }, valueBytes(update.fields));
     }
   }
 }
 
 /** Learner-state figures of one response message: blocks returned, bytes read, rows streamed. */
 function observeResponse(metrics: Metrics, method: string, message: unknown, streamed: boolean): void {
-  const response = message as { blockStates?: Array<{ fields: Fields }>; entries?: unknown[]; fieldModifications?: unknown[] };
+  const response = message as { entries?: unknown[]; fieldModifications?: unknown[] };
+  const figures = figuresOfResponse(message);
   let rows = 0;
-  if (Array.isArray(response.blockStates)) {
-    rows = response.blockStates.length;
+  if (figures !== null) {
+    rows = figures.blocks;
     metrics.blocksReturned.inc({ method }, rows);
-    metrics.stateBytes.inc({ method, direction: "read" }, response.blockStates.reduce((sum, state) => sum + textBytes(state.fields), 0));
+    metrics.stateBytes.inc({ method, direction: "read" }, figures.stateBytes);
   } else if (Array.isArray(response.entries)) {
     rows = response.entries.length;
   } else if (Array.isArray(response.fieldModifications)) {

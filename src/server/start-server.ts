@@ -13,7 +13,6 @@ import { openStore, type Store } from "../store/index.js";
 import type { ServerConfig } from "./config.js";
 import type { EmbeddedDatabase } from "./embedded-database.js";
 import { createAuthInterceptor } from "./auth-interceptor.js";
-import { blockStatesEncodingInterceptor } from "./block-states-encoding-interceptor.js";
 import { errorInterceptor } from "./error-interceptor.js";
 import { createLogInterceptor } from "./log-interceptor.js";
 import { createMetrics } from "./metrics.js";
@@ -110,10 +109,8 @@ export async function startServer(config: ServerConfig, logger: Logger): Promise
         .service(KeyService, createKeyService())
         .service(Health, health)
         .service(ServerReflection, createReflectionService([UserStateService, KeyService, Health, ServerReflection])),
-    // Outermost first: log what the client finally sees; encode bulk
-    // responses last, after the others have seen the plain messages.
+    // Outermost first: log what the client finally sees.
     interceptors: [
-      blockStatesEncodingInterceptor,
       ...(tracing === null ? [] : [tracing.interceptor]),
       createLogInterceptor(logger),
       createMetricsInterceptor(metrics),

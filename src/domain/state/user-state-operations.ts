@@ -199,16 +199,26 @@ export function createUserStateOperations(store: StateStore, limits: StateLimits
     iterate(call, filter, after, batchSize) {
       if (batchSize < 0) throw invalidArgument("INVALID_BATCH_SIZE", "batch_size", "must not be negative");
       const size = batchSize === 0 ? fixedLimits.defaultBatchSize : Math.min(batchSize, fixedLimits.maxBatchSize);
-      return (async function* () {
-        let position = after;
-        for (;;) {
+      let position = after;
+      let finished = false;
+      // Written by hand, not as a generator: a suspended generator keeps the
+      // last batch it yielded alive, so every stream waiting for a slow reader
+      // would hold a page of rows for nothing.
+      const pages: AsyncIterator<IterationBatch> = {
+        async next() {
+          if (finished) return { done: true, value: undefined };
           const states = await store.readPositionedStates(call, filter, position, size);
-          if (states.length === 0) return;
+          finished = states.length < size;
+          if (states.length === 0) return { done: true, value: undefined };
           position = states[states.length - 1]!.position;
-          yield { states, lastPosition: position };
-          if (states.length < size) return;
-        }
-      })();
+          return { done: false, value: { states, lastPosition: position } };
+        },
+        async return() {
+          finished = true;
+          return { done: true, value: undefined };
+        },
+      };
+      return { [Symbol.asyncIterator]: () => pages };
     },
   };
 }
