@@ -1,5 +1,6 @@
 // One parser entry point per family. Each throws InvalidKeyError, and nothing else,
 // for every input that does not parse.
+import { LRUCache } from "lru-cache";
 import "./installed-key-classes.js";
 import type { KeyFamily } from "./key-family.js";
 import { parseRegisteredKey } from "./key-registry.js";
@@ -32,12 +33,22 @@ export function parseLearningContextKey(input: string): LearningContextKey {
   return parseRegisteredKey("LearningContextKey", input);
 }
 
+// The service parses the same usage keys call after call (every learner of a
+// course asks for the same blocks; the policy and the state rules each read
+// a call's keys), at microseconds a key. Keys are immutable values, so the
+// recently parsed ones are shared; inputs that do not parse are not kept.
+const recentUsageKeys = new LRUCache<string, UsageKey>({ max: 10_000 });
+
 /**
  * A usage key: `block-v1:`, `lib-block-v1:`, `ccx-block-v1:`, `lb:`, `location:`,
  * `aside-usage-v1:`/`-v2:`, or deprecated `i4x://`. Throws InvalidKeyError.
  */
 export function parseUsageKey(input: string): UsageKey {
-  return parseRegisteredKey("UsageKey", input);
+  const known = recentUsageKeys.get(input);
+  if (known !== undefined) return known;
+  const key: UsageKey = parseRegisteredKey("UsageKey", input);
+  recentUsageKeys.set(input, key);
+  return key;
 }
 
 /** A definition key: `def-v1:`, `bundle-olx:`, `aside-def-v1:`/`-v2:`. Throws InvalidKeyError. */

@@ -1,4 +1,3 @@
-import { LRUCache } from "lru-cache";
 import { InvalidKeyError, parseLearningContextKey, parseUsageKey, type LearningContextKey } from "../keys/index.js";
 import { invalidArgument } from "../errors.js";
 
@@ -21,26 +20,15 @@ function storedContext(context: LearningContextKey): string {
   return context.run === null && context.deprecated ? `${context.org}/${context.course}` : context.toString();
 }
 
-// The same keys come back in call after call (every learner of a course asks
-// for the same blocks), and parsing one costs microseconds: a bounded memo of
-// the addresses of recently seen keys takes that off the hot path. An address
-// depends on the key text alone, so sharing it is safe. Keys that do not
-// parse are not kept.
-const recentAddresses = new LRUCache<string, BlockAddress>({ max: 10_000 });
-
 /**
  * Parses a usage key from the request field `field` and derives its address.
  * Throws INVALID_ARGUMENT with reason INVALID_USAGE_KEY naming the field and
  * the key when it does not parse.
  */
 export function addressBlock(text: string, field: string): BlockAddress {
-  const known = recentAddresses.get(text);
-  if (known !== undefined) return known;
   try {
     const key = parseUsageKey(text);
-    const address: BlockAddress = { usageKey: key.toString(), contextKey: storedContext(key.contextKey), blockType: key.blockType };
-    recentAddresses.set(text, address);
-    return address;
+    return { usageKey: key.toString(), contextKey: storedContext(key.contextKey), blockType: key.blockType };
   } catch (error) {
     if (error instanceof InvalidKeyError) {
       throw invalidArgument("INVALID_USAGE_KEY", field, `${JSON.stringify(text.slice(0, 200))} is not a usage key: ${error.reason}`, {
