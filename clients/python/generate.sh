@@ -20,8 +20,8 @@ work="$(mktemp -d "$here/learnerstate_client/.generated.XXXXXX")"
 trap 'rm -rf "$work"' EXIT
 
 includes=(-I "$repo/proto" -I "$here/proto")
-# protoc finds google/protobuf/*.proto next to itself on Debian; name the
-# directory too for installations that need it.
+# Debian's protoc finds the well-known types (google/protobuf/*.proto, from
+# libprotobuf-dev) under /usr/include; name it for protoc builds that do not.
 [ -f /usr/include/google/protobuf/timestamp.proto ] && includes+=(-I /usr/include)
 
 protoc "${includes[@]}" \

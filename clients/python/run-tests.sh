@@ -4,8 +4,8 @@
 #
 #   bash clients/python/run-tests.sh [extra unittest arguments]
 #
-# Installs Debian's protoc, grpc_python_plugin, python3-grpcio and
-# python3-protobuf when missing, regenerates the stubs, and runs the suite
+# Installs Debian's protoc, grpc_python_plugin, the well-known .proto files
+# (libprotobuf-dev), python3-grpcio and python3-protobuf when missing, regenerates the stubs, and runs the suite
 # with Debian's /usr/bin/python3 (a pyenv or venv python3 on PATH would not see
 # Debian's packages). The servers use TEST_DATABASE_URL's PostgreSQL, else the
 # one at 127.0.0.1:5432 if it answers, else the embedded database.
@@ -15,11 +15,12 @@ here="$(cd "$(dirname "$0")" && pwd)"
 repo="$(cd "$here/../.." && pwd)"
 cd "$repo"
 python=/usr/bin/python3
-packages=(protobuf-compiler protobuf-compiler-grpc python3-grpcio python3-protobuf)
+packages=(protobuf-compiler protobuf-compiler-grpc libprotobuf-dev python3-grpcio python3-protobuf)
 
 have_everything() {
   command -v protoc >/dev/null 2>&1 &&
     [ -x /usr/bin/grpc_python_plugin ] &&
+    [ -f /usr/include/google/protobuf/timestamp.proto ] &&
     "$python" -c 'import grpc, google.protobuf' >/dev/null 2>&1
 }
 

@@ -1,11 +1,21 @@
 import { execFileSync, spawn, type ChildProcess } from "node:child_process";
+import { readFileSync } from "node:fs";
 import { readFile } from "node:fs/promises";
 import { fileURLToPath } from "node:url";
 
 const repoRoot = fileURLToPath(new URL("../..", import.meta.url));
 
-/** The bundle `npm run build` writes and `npm start` runs. */
-const serverBundle = "dist/main.js";
+/**
+ * The arguments `npm start` gives node (package.json's start script is
+ * `exec node <arguments>`): Node's flags and the bundle `npm run build`
+ * writes. Read from there so that tests run the server exactly as it ships.
+ */
+const startArguments = (() => {
+  const script = (JSON.parse(readFileSync(`${repoRoot}/package.json`, "utf8")) as { scripts: { start: string } }).scripts.start;
+  const match = /^exec node (.+)$/u.exec(script);
+  if (match === null) throw new Error(`package.json's start script is not "exec node <arguments>": ${script}`);
+  return match[1]!.split(" ");
+})();
 
 /**
  * Builds the server bundle with `npm run build`, as `npm start` does before
@@ -43,14 +53,14 @@ function waitForExit(child: ChildProcess): Promise<number | null> {
 export type Launcher = "bundle" | "npm start";
 
 /**
- * Starts the server bundle (see {@link buildServer}), or `npm start` when
+ * Starts the server bundle (see {@link buildServer}) as `npm start` does, or through `npm start` when
  * `launcher` says so, with `env` (an undefined value removes that variable)
  * on a free port and resolves once it logs that it listens. Rejects with its
  * output if it exits first.
  */
 export async function startServerProcess(env: Record<string, string | undefined>, launcher: Launcher = "bundle"): Promise<ServerProcess> {
   const merged: Record<string, string | undefined> = { ...process.env, PORT: "0", METRICS_PORT: "0", LOG_LEVEL: "info", ...env };
-  const [command, args] = launcher === "bundle" ? [process.execPath, [serverBundle]] : ["npm", ["start"]];
+  const [command, args] = launcher === "bundle" ? [process.execPath, startArguments] : ["npm", ["start"]];
   const child = spawn(command, args, {
     cwd: repoRoot,
     env: Object.fromEntries(Object.entries(merged).filter((entry): entry is [string, string] => entry[1] !== undefined)),

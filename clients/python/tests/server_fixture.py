@@ -1,9 +1,10 @@
 """What the tests need around the client: a real learnerstate server process,
 a database for it, HS256 tokens, and a TCP proxy that can break connections.
 
-The server is started the way `npm start` starts it (`node dist/main.js`
-from the repository root, the bundle `npm run build` writes; run-tests.sh
-builds it first) with PORT=0, and its port is
+The server is started the way `npm start` starts it (`exec node <arguments>`
+from package.json's start script, run from the repository root; the bundle
+it names is written by `npm run build`, which run-tests.sh runs first) with
+PORT=0, and its port is
 read from its "listening" log line. Its database is, in order:
 TEST_DATABASE_URL's server, else the PostgreSQL at 127.0.0.1:5432 if it
 answers (a fresh database is created there for each server and dropped
@@ -39,6 +40,15 @@ STOP_TIMEOUT_SECONDS = 30
 # Variables of the developer's shell that would change what the server does.
 _SERVER_VARIABLES = ("DATABASE_URL", "LEARNERSTATE_DATA_DIR", "PORT", "HOST", "METRICS_PORT", "JWT_SECRET", "JWT_JWKS_FILE",
                      "JWT_JWKS_URL", "JWT_ISSUER", "JWT_AUDIENCE", "ALLOW_UNAUTHENTICATED_NETWORK")
+
+
+def _start_arguments():
+    """Node's arguments in package.json's start script, `exec node <arguments>`."""
+    with open(os.path.join(REPO_ROOT, "package.json"), encoding="utf-8") as package:
+        script = json.load(package)["scripts"]["start"]
+    if not script.startswith("exec node "):
+        raise RuntimeError("package.json's start script is not 'exec node <arguments>': " + script)
+    return script[len("exec node "):].split(" ")
 
 
 def unique(prefix):
@@ -131,7 +141,7 @@ class Database:
 # -- the server ---------------------------------------------------------------
 
 class ServerProcess:
-    """`node dist/main.js`, started on a free port."""
+    """The server as `npm start` runs it, on a free port."""
 
     def __init__(self, env):
         merged = {key: value for key, value in os.environ.items() if key not in _SERVER_VARIABLES}
@@ -140,7 +150,7 @@ class ServerProcess:
         self.output = []
         self._listening = threading.Event()
         self.port = None
-        self.process = subprocess.Popen(["node", "dist/main.js"], cwd=REPO_ROOT, env=merged,
+        self.process = subprocess.Popen(["node", *_start_arguments()], cwd=REPO_ROOT, env=merged,
                                         stdin=subprocess.DEVNULL, stdout=subprocess.PIPE, stderr=subprocess.STDOUT,
                                         text=True, encoding="utf-8", errors="replace")
         self._reader = threading.Thread(target=self._read, daemon=True)
