@@ -115,7 +115,8 @@ describe("IterAllForCourse", () => {
     const token = first!.resumeToken;
     const otherFilter = await expectCode(collect(fixture.client.iterAllForCourse({ courseKey: course, blockType: "video", resumeToken: token })), Code.InvalidArgument);
     expect(errorInfoOf(otherFilter).reason).toBe("INVALID_RESUME_TOKEN");
-    const altered = `${token.slice(0, -2)}${token.endsWith("A") ? "B" : "A"}${token.slice(-1)}`;
+    // Change one character of the tag's last full 6 bits (the final character carries only 2).
+    const altered = `${token.slice(0, -2)}${token.at(-2) === "A" ? "B" : "A"}${token.slice(-1)}`;
     await expectCode(collect(fixture.client.iterAllForCourse({ courseKey: course, resumeToken: altered })), Code.InvalidArgument);
     await expectCode(collect(fixture.client.iterAllForCourse({ courseKey: course, resumeToken: "garbage" })), Code.InvalidArgument);
     // The last token of a finished stream resumes to an empty stream.

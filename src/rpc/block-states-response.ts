@@ -16,8 +16,22 @@ import { timestampFromMicros } from "./timestamp.js";
 /** The responses made of `repeated BlockState block_states = 1` and, for IterAll*, `string resume_token = 2`. */
 export type BlockStatesResponseSchema = typeof GetManyResponseSchema | typeof IterAllForBlockResponseSchema | typeof IterAllForCourseResponseSchema;
 
-/** Builds one response message from states (and, for IterAll*, the token to resume after them). */
-export type BlockStatesResponder<Schema extends BlockStatesResponseSchema> = (states: readonly StoredState[], resumeToken: string) => MessageShape<Schema>;
+/**
+ * Builds the response messages for consecutive states: as few as fit the
+ * byte budget, each with the resume token `resumeTokenAfter` gives for its
+ * last state (its index in `states`; GetMany has none and returns "").
+ */
+export type BlockStatesResponder<Schema extends BlockStatesResponseSchema> = (
+  states: readonly StoredState[],
+  resumeTokenAfter: (index: number) => string,
+) => Array<MessageShape<Schema>>;
+
+/**
+ * The largest response message the service means to send, in bytes: most
+ * gRPC clients refuse to receive messages over 4 MiB by default. A single
+ * state larger than this still goes out alone in its message.
+ */
+export const messageBudgetBytes = 4_000_000;
 
 function blockStateOf(state: StoredState): BlockState {
   return create(BlockStateSchema, {
@@ -35,29 +49,67 @@ export function answersInBinary(contentType: string | null): boolean {
 }
 
 /**
+ * Splits items of the given sizes into consecutive runs of at most `budget`
+ * bytes, each with at least one item; returns the index after each run.
+ */
+function runEnds(sizes: readonly number[], budget: number): number[] {
+  const ends: number[] = [];
+  let bytes = 0;
+  sizes.forEach((size, index) => {
+    if (index > 0 && bytes + size > budget) {
+      ends.push(index);
+      bytes = 0;
+    }
+    bytes += size;
+  });
+  if (sizes.length > 0) ends.push(sizes.length);
+  return ends;
+}
+
+/**
+ * What a plain state weighs in a JSON message: its texts, with room for the
+ * escaping JSON adds to JSON texts inside strings.
+ */
+function jsonWeight(state: BlockState): number {
+  let bytes = Buffer.byteLength(state.username) + Buffer.byteLength(state.blockKey) + 64;
+  for (const name in state.fields) bytes += 2 * (Buffer.byteLength(name) + Buffer.byteLength(state.fields[name]!)) + 8;
+  return bytes;
+}
+
+/**
  * The responder of one call. For a call answered in the binary format, each
- * message is encoded here and then, by the purpose-built BlockState encoder
+ * message is encoded here, by the purpose-built BlockState encoder
  * (block-state-encoding.ts): protobuf-es's reflective encoder costs about
  * ten times more CPU, which limits a server's rows per second. The message
  * then holds only bytes, so a stream waiting for a slow reader keeps that
  * compact form alive, not a page of objects. JSON calls get plain messages.
+ * Messages stay within `budgetBytes` (see {@link messageBudgetBytes}).
  */
 export function createBlockStatesResponder<Schema extends BlockStatesResponseSchema>(
   schema: Schema,
   requestContentType: string | null,
+  budgetBytes: number,
 ): BlockStatesResponder<Schema> {
   const binary = answersInBinary(requestContentType);
-  return (states, resumeToken) => {
+  return (states, resumeTokenAfter) => {
     const blockStates = states.map(blockStateOf);
-    const message = create(schema) as MessageShape<BlockStatesResponseSchema>;
-    const fields = binary ? encodeBlockStatesAsUnknownFields(blockStates, resumeToken) : null;
-    if (fields === null) {
-      message.blockStates = blockStates;
-      if ("resumeToken" in message) message.resumeToken = resumeToken;
-    } else {
-      message.$unknown = fields;
-      recordFigures(message, { blocks: blockStates.length, stateBytes: blockStates.reduce((sum, state) => sum + valueBytes(state.fields), 0) });
-    }
-    return message as MessageShape<Schema>;
+    // One field per state (its length-delimited bytes), or null to answer with plain messages.
+    const encoded = binary ? encodeBlockStatesAsUnknownFields(blockStates, "") : null;
+    const sizes = encoded === null ? blockStates.map(jsonWeight) : encoded.map((field) => field.data.length + 1);
+    let start = 0;
+    return runEnds(sizes, budgetBytes).map((end) => {
+      const resumeToken = resumeTokenAfter(end - 1);
+      const message = create(schema) as MessageShape<BlockStatesResponseSchema>;
+      const run = blockStates.slice(start, end);
+      if (encoded === null) {
+        message.blockStates = run;
+        if ("resumeToken" in message) message.resumeToken = resumeToken;
+      } else {
+        message.$unknown = [...encoded.slice(start, end), ...encodeBlockStatesAsUnknownFields([], resumeToken)!];
+        recordFigures(message, { blocks: run.length, stateBytes: run.reduce((sum, state) => sum + valueBytes(state.fields), 0) });
+      }
+      start = end;
+      return message as MessageShape<Schema>;
+    });
   };
 }

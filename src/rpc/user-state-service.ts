@@ -1,5 +1,5 @@
 import { create } from "@bufbuild/protobuf";
-import type { ServiceImpl } from "@connectrpc/connect";
+import type { HandlerContext, ServiceImpl } from "@connectrpc/connect";
 import {
   BlockWriteResultSchema,
   FieldModificationSchema,
@@ -15,9 +15,9 @@ import {
 } from "../../gen/learnerstate/v1/user_state_service_pb.js";
 import { fixedLimits, type CallLimits, type IterationFilter, type UserStateOperations } from "../domain/state/index.js";
 import { batches } from "./batches.js";
-import { createBlockStatesResponder, type BlockStatesResponder, type BlockStatesResponseSchema } from "./block-states-response.js";
+import { createBlockStatesResponder, messageBudgetBytes, type BlockStatesResponder, type BlockStatesResponseSchema } from "./block-states-response.js";
 import { callLimitsOf } from "./call-limits-of.js";
-import { mapStream } from "./map-stream.js";
+import { flatMapStream } from "./flat-map-stream.js";
 import type { ResumeTokenCodec } from "./resume-token.js";
 import { scopeFromEnum } from "./scope.js";
 import { timestampFromMicros } from "./timestamp.js";
@@ -27,11 +27,21 @@ import { timestampFromMicros } from "./timestamp.js";
 
 const fieldNamesOf = (selection: FieldSelection | undefined) => (selection === undefined ? null : selection.fieldNames);
 
-/** Implements learnerstate.v1.UserStateService on top of the state rules. */
+/**
+ * Implements learnerstate.v1.UserStateService on top of the state rules.
+ * `maxMessageBytes` is the server's limit on one message: bulk responses are
+ * split to stay within it, and within {@link messageBudgetBytes}.
+ */
 export function createUserStateService(
   operations: UserStateOperations,
   resumeTokens: ResumeTokenCodec,
+  maxMessageBytes: number,
 ): ServiceImpl<typeof UserStateService> {
+  // Room for a message's own framing and resume token beside its states.
+  const budgetBytes = Math.max(1, Math.min(messageBudgetBytes, maxMessageBytes - 1024));
+  const responder = <Schema extends BlockStatesResponseSchema>(schema: Schema, context: HandlerContext) =>
+    createBlockStatesResponder(schema, context.requestHeader.get("content-type"), budgetBytes);
+
   function iterateAll<Schema extends BlockStatesResponseSchema>(
     call: CallLimits,
     filter: IterationFilter,
@@ -40,7 +50,9 @@ export function createUserStateService(
     respond: BlockStatesResponder<Schema>,
   ) {
     const after = resumeTokens.decode(resumeToken, filter);
-    return mapStream(operations.iterate(call, filter, after, batchSize), (batch) => respond(batch.states, resumeTokens.encode(filter, batch.lastPosition)));
+    return flatMapStream(operations.iterate(call, filter, after, batchSize), (batch) =>
+      respond(batch.states, (index) => resumeTokens.encode(filter, batch.states[index]!.position)),
+    );
   }
 
   return {
@@ -51,8 +63,8 @@ export function createUserStateService(
         blockKeys: request.blockKeys,
         fieldNames: fieldNamesOf(request.fieldSelection),
       });
-      const respond = createBlockStatesResponder(GetManyResponseSchema, context.requestHeader.get("content-type"));
-      for (const batch of batches(states, fixedLimits.blocksPerMessage)) yield respond(batch, "");
+      const respond = responder(GetManyResponseSchema, context);
+      for (const batch of batches(states, fixedLimits.blocksPerMessage)) yield* respond(batch, () => "");
     },
 
     async setMany(request, context) {
@@ -113,7 +125,7 @@ export function createUserStateService(
 
     iterAllForBlock(request, context) {
       const filter = operations.iterationFilter({ kind: "block", scope: scopeFromEnum(request.scope), blockKey: request.blockKey });
-      const respond = createBlockStatesResponder(IterAllForBlockResponseSchema, context.requestHeader.get("content-type"));
+      const respond = responder(IterAllForBlockResponseSchema, context);
       return iterateAll(callLimitsOf(context), filter, request.resumeToken, request.batchSize, respond);
     },
 
@@ -124,7 +136,7 @@ export function createUserStateService(
         courseKey: request.courseKey,
         blockType: request.blockType,
       });
-      const respond = createBlockStatesResponder(IterAllForCourseResponseSchema, context.requestHeader.get("content-type"));
+      const respond = responder(IterAllForCourseResponseSchema, context);
       return iterateAll(callLimitsOf(context), filter, request.resumeToken, request.batchSize, respond);
     },
   };

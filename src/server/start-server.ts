@@ -105,7 +105,7 @@ export async function startServer(config: ServerConfig, logger: Logger): Promise
   const handler = connectNodeAdapter({
     routes: (router) =>
       router
-        .service(UserStateService, createUserStateService(operations, createResumeTokenCodec(config.resumeTokenSecret)))
+        .service(UserStateService, createUserStateService(operations, createResumeTokenCodec(config.resumeTokenSecret), config.maxMessageBytes))
         .service(KeyService, createKeyService())
         .service(Health, health)
         .service(ServerReflection, createReflectionService([UserStateService, KeyService, Health, ServerReflection])),

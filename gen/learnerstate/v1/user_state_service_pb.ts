@@ -67,7 +67,10 @@ export const GetManyRequestSchema: GenMessage<GetManyRequest> = /*@__PURE__*/
  */
 export type GetManyResponse = Message<"learnerstate.v1.GetManyResponse"> & {
   /**
-   * Blocks in request order, at most 100 per message.
+   * Blocks in request order, at most 100 per message, and fewer where more
+   * would make the message larger than 4,000,000 bytes (most gRPC clients
+   * refuse messages over 4 MiB by default). A single block's state larger
+   * than that comes alone in its message.
    *
    * @generated from field: repeated learnerstate.v1.BlockState block_states = 1;
    */
@@ -339,7 +342,7 @@ export type IterAllForBlockRequest = Message<"learnerstate.v1.IterAllForBlockReq
   scope: Scope;
 
   /**
-   * Rows per message: 0 means 100, values above 1,000 are lowered to 1,000,
+   * Rows per message at most: 0 means 100, values above 1,000 are lowered to 1,000,
    * negative values are INVALID_ARGUMENT.
    *
    * @generated from field: int32 batch_size = 3;
@@ -372,7 +375,10 @@ export const IterAllForBlockRequestSchema: GenMessage<IterAllForBlockRequest> = 
  */
 export type IterAllForBlockResponse = Message<"learnerstate.v1.IterAllForBlockResponse"> & {
   /**
-   * Current states, at most `batch_size` per message.
+   * Current states, at most `batch_size` per message, and fewer where more
+   * would make the message larger than 4,000,000 bytes (most gRPC clients
+   * refuse messages over 4 MiB by default). A single state larger than that
+   * comes alone in its message.
    *
    * @generated from field: repeated learnerstate.v1.BlockState block_states = 1;
    */
@@ -423,7 +429,7 @@ export type IterAllForCourseRequest = Message<"learnerstate.v1.IterAllForCourseR
   scope: Scope;
 
   /**
-   * Rows per message: 0 means 100, values above 1,000 are lowered to 1,000,
+   * Rows per message at most: 0 means 100, values above 1,000 are lowered to 1,000,
    * negative values are INVALID_ARGUMENT.
    *
    * @generated from field: int32 batch_size = 4;
@@ -456,7 +462,10 @@ export const IterAllForCourseRequestSchema: GenMessage<IterAllForCourseRequest> 
  */
 export type IterAllForCourseResponse = Message<"learnerstate.v1.IterAllForCourseResponse"> & {
   /**
-   * Current states, at most `batch_size` per message.
+   * Current states, at most `batch_size` per message, and fewer where more
+   * would make the message larger than 4,000,000 bytes (most gRPC clients
+   * refuse messages over 4 MiB by default). A single state larger than that
+   * comes alone in its message.
    *
    * @generated from field: repeated learnerstate.v1.BlockState block_states = 1;
    */

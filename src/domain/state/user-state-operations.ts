@@ -30,10 +30,9 @@ export type IterationRequest =
   | { readonly kind: "block"; readonly scope: Scope; readonly blockKey: string }
   | { readonly kind: "course"; readonly scope: Scope; readonly courseKey: string; readonly blockType: string };
 
-/** One batch of an iteration, with the position to resume after it. */
+/** One batch of an iteration: states in position order (resume after any of them by its position). */
 export interface IterationBatch {
   readonly states: readonly PositionedState[];
-  readonly lastPosition: bigint;
 }
 
 /** The state rules, independent of transport and storage. */
@@ -211,7 +210,7 @@ export function createUserStateOperations(store: StateStore, limits: StateLimits
           finished = states.length < size;
           if (states.length === 0) return { done: true, value: undefined };
           position = states[states.length - 1]!.position;
-          return { done: false, value: { states, lastPosition: position } };
+          return { done: false, value: { states } };
         },
         async return() {
           finished = true;
