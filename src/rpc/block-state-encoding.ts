@@ -210,9 +210,11 @@ function writeBlockState(writer: SizedWriter, state: BlockState): void {
  * exactly those it would write for the full message: fields in number order,
  * map entries in the object's key order, lone surrogates as U+FFFD. The
  * difference is cost: one buffer, two passes, no copy per nested message.
- * Returns null when a state holds anything this encoder does not write
- * (unknown fields, nanos outside 0..999,999,999), so the caller keeps the
- * message as it is.
+ * Returns one field per state, in order, then the token's field, so a
+ * caller may split the states over several messages (and encode each
+ * message's token on its own, with no states). Returns null when a state
+ * holds anything this encoder does not write (unknown fields, nanos outside
+ * 0..999,999,999), so the caller builds a plain message instead.
  */
 export function encodeBlockStatesAsUnknownFields(states: readonly BlockState[], resumeToken: string): UnknownField[] | null {
   if (!states.every(encodable)) return null;
