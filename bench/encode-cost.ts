@@ -12,7 +12,7 @@ import pg from "pg";
 import { BlockStateSchema, type BlockState } from "../gen/learnerstate/v1/user_state_pb.js";
 import { GetManyResponseSchema, IterAllForCourseResponseSchema } from "../gen/learnerstate/v1/user_state_service_pb.js";
 import { addressBlock, checkFieldValue, defaultLimits } from "../src/domain/state/index.js";
-import { encodeBlockStatesAsUnknownFields } from "../src/rpc/block-state-encoding.js";
+import { encodeBlockStateFields, encodeResumeTokenField } from "../src/rpc/block-state-encoding.js";
 import { installExactTextEncoding } from "../src/rpc/index.js";
 import { courseKey, problemKey, scope, username, withDatabase } from "./dataset.js";
 import { positionedStatesPageSql, readStatesSql, type StateRow } from "./sql.js";
@@ -71,7 +71,7 @@ row("toBinary, installExactTextEncoding (what the server ran for binary calls be
 /** What the server runs for binary calls: the purpose-built encoder, then toBinary of the message carrying its bytes. */
 function preEncoded(schema: typeof GetManyResponseSchema | typeof IterAllForCourseResponseSchema, states: BlockState[], resumeToken: string) {
   const carrier = create(schema);
-  carrier.$unknown = encodeBlockStatesAsUnknownFields(states, resumeToken)!;
+  carrier.$unknown = [...encodeBlockStateFields(states)!, ...encodeResumeTokenField(resumeToken)];
   return toBinary(schema, carrier);
 }
 row(

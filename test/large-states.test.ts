@@ -1,21 +1,17 @@
 // Bulk reads of large states: every state the limits allow must be readable
 // by a client that keeps gRPC's usual 4 MiB limit on received messages.
 import { toBinary } from "@bufbuild/protobuf";
-import { createClient } from "@connectrpc/connect";
-import { createConnectTransport, createGrpcTransport } from "@connectrpc/connect-node";
 import { beforeAll, describe, expect, it } from "vitest";
-import { GetManyResponseSchema, IterAllForCourseResponseSchema, UserStateService } from "../gen/learnerstate/v1/user_state_service_pb.js";
-import { collect } from "./support/clients.js";
+import { GetManyResponseSchema, IterAllForCourseResponseSchema } from "../gen/learnerstate/v1/user_state_service_pb.js";
+import { collect, userStateClient } from "./support/clients.js";
 import { blockKey, unique, useServer } from "./support/fixture.js";
 
 const fixture = useServer();
 
 const grpcReceiveLimit = 4 * 1024 * 1024;
 /** A client that, like most gRPC clients by default, refuses messages over 4 MiB. */
-const clientOf = (protocol: "grpc" | "connect-json") => {
-  const options = { baseUrl: fixture.server.baseUrl, readMaxBytes: grpcReceiveLimit, nodeOptions: { maxSessionMemory: 64 } };
-  return createClient(UserStateService, protocol === "grpc" ? createGrpcTransport(options) : createConnectTransport({ ...options, httpVersion: "2" }));
-};
+const clientOf = (protocol: "grpc" | "connect-json") =>
+  userStateClient(fixture.server.baseUrl, protocol === "grpc" ? "grpc" : "connect", { encoding: protocol === "grpc" ? "binary" : "json", readMaxBytes: grpcReceiveLimit });
 
 const course = `course-v1:${unique("Org")}+Large+2026`;
 const username = unique("learner");

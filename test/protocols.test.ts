@@ -34,7 +34,7 @@ describe("one port, three protocols", () => {
     const encodings: Array<[Protocol, Encoding]> = protocols.flatMap((protocol) => (["binary", "json"] as const).map((encoding): [Protocol, Encoding] => [protocol, encoding]));
     const reads = await Promise.all(
       encodings.map(async ([protocol, encoding]) => {
-        const client = userStateClient(fixture.server.baseUrl, protocol, encoding);
+        const client = userStateClient(fixture.server.baseUrl, protocol, { encoding });
         const getMany = await collect(client.getMany({ username, blockKeys: keys }));
         const iterated = await collect(client.iterAllForCourse({ courseKey: course, batchSize: 2 }));
         return {

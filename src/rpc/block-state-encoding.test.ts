@@ -6,7 +6,7 @@ import fc from "fast-check";
 import { describe, expect, it } from "vitest";
 import { BlockStateSchema, type BlockState } from "../../gen/learnerstate/v1/user_state_pb.js";
 import { GetManyResponseSchema, IterAllForCourseResponseSchema } from "../../gen/learnerstate/v1/user_state_service_pb.js";
-import { encodeBlockStatesAsUnknownFields } from "./block-state-encoding.js";
+import { encodeBlockStateFields, encodeResumeTokenField } from "./block-state-encoding.js";
 import { installExactTextEncoding } from "./exact-text-encoding.js";
 
 installExactTextEncoding(); // as the server runs
@@ -37,10 +37,10 @@ const blockState = fc
   );
 
 function encodedWithUnknownFields<Desc extends DescMessage>(schema: Desc, states: BlockState[], resumeToken: string): Uint8Array | null {
-  const fields = encodeBlockStatesAsUnknownFields(states, resumeToken);
+  const fields = encodeBlockStateFields(states);
   if (fields === null) return null;
   const carrier = create(schema) as MessageShape<Desc>;
-  carrier.$unknown = fields;
+  carrier.$unknown = [...fields, ...encodeResumeTokenField(resumeToken)];
   return toBinary(schema, carrier);
 }
 
@@ -53,7 +53,7 @@ function difference(actual: Uint8Array | null, expected: Uint8Array): string {
   return `${actual.length} bytes against ${expected.length}; first difference at byte ${index}`;
 }
 
-describe("encodeBlockStatesAsUnknownFields()", () => {
+describe("encodeBlockStateFields() and encodeResumeTokenField()", () => {
   it("should write IterAllForCourseResponse exactly as toBinary does", () => {
     fc.assert(
       fc.property(fc.array(blockState, { maxLength: 6 }), text(30), (states, resumeToken) => {
@@ -84,11 +84,12 @@ describe("encodeBlockStatesAsUnknownFields()", () => {
     const withUnknown = create(BlockStateSchema, { username: "u" });
     withUnknown.$unknown = [{ no: 9, wireType: 0, data: new Uint8Array([1]) }];
     const negativeNanos = create(BlockStateSchema, { updateTime: create(TimestampSchema, { seconds: 1n, nanos: -1 }) });
-    expect(encodeBlockStatesAsUnknownFields([create(BlockStateSchema), withUnknown], "")).toBeNull();
-    expect(encodeBlockStatesAsUnknownFields([negativeNanos], "")).toBeNull();
+    expect(encodeBlockStateFields([create(BlockStateSchema), withUnknown])).toBeNull();
+    expect(encodeBlockStateFields([negativeNanos])).toBeNull();
   });
 
-  it("should encode no states as no fields", () => {
-    expect(encodeBlockStatesAsUnknownFields([], "")).toEqual([]);
+  it("should encode no states, and an empty token, as no fields", () => {
+    expect(encodeBlockStateFields([])).toEqual([]);
+    expect(encodeResumeTokenField("")).toEqual([]);
   });
 });

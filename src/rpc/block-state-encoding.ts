@@ -202,21 +202,19 @@ function writeBlockState(writer: SizedWriter, state: BlockState): void {
 }
 
 /**
- * Encodes a message whose field 1 is `repeated BlockState` and whose field 2,
- * when `resumeToken` is not empty, is that string (GetManyResponse,
- * IterAllForBlockResponse, IterAllForCourseResponse), as the unknown fields of
- * an otherwise empty message: protobuf-es's `toBinary` writes unknown fields
- * verbatim, after the (absent) known ones, so the bytes on the wire are
- * exactly those it would write for the full message: fields in number order,
- * map entries in the object's key order, lone surrogates as U+FFFD. The
+ * The `repeated BlockState block_states = 1` of GetManyResponse and the
+ * IterAll*Response messages, one unknown field per state in order, to be set
+ * as the `$unknown` of an otherwise empty message: protobuf-es's `toBinary`
+ * writes unknown fields verbatim, after the (absent) known ones, so the bytes
+ * on the wire are exactly those it would write for the full message: map
+ * entries in the object's key order, lone surrogates as U+FFFD. The
  * difference is cost: one buffer, two passes, no copy per nested message.
- * Returns one field per state, in order, then the token's field, so a
- * caller may split the states over several messages (and encode each
- * message's token on its own, with no states). Returns null when a state
- * holds anything this encoder does not write (unknown fields, nanos outside
- * 0..999,999,999), so the caller builds a plain message instead.
+ * One field per state lets a caller split states over several messages.
+ * Returns null when a state holds anything this encoder does not write
+ * (unknown fields, nanos outside 0..999,999,999), so the caller builds a
+ * plain message instead.
  */
-export function encodeBlockStatesAsUnknownFields(states: readonly BlockState[], resumeToken: string): UnknownField[] | null {
+export function encodeBlockStateFields(states: readonly BlockState[]): UnknownField[] | null {
   if (!states.every(encodable)) return null;
   const writer = new SizedWriter();
   let total = 0;
@@ -224,19 +222,27 @@ export function encodeBlockStatesAsUnknownFields(states: readonly BlockState[], 
     const slot = writer.reserve();
     total += writer.fill(slot, measureBlockState(writer, state));
   }
-  if (resumeToken !== "") total += writer.measureString(resumeToken);
   writer.start(total);
-  const fields: UnknownField[] = [];
   // An unknown field's data is everything after its tag: the length and the body.
-  for (const state of states) {
+  const fields = states.map((state): UnknownField => {
     const start = writer.nested(tagRepeatedBlockState);
     writeBlockState(writer, state);
-    fields.push({ no: 1, wireType: WireType.LengthDelimited, data: writer.slice(start) });
-  }
-  if (resumeToken !== "") {
-    const start = writer.string(tagResumeToken, resumeToken);
-    fields.push({ no: 2, wireType: WireType.LengthDelimited, data: writer.slice(start) });
-  }
+    return { no: 1, wireType: WireType.LengthDelimited, data: writer.slice(start) };
+  });
   writer.finish();
   return fields;
+}
+
+/**
+ * The `string resume_token = 2` of an IterAll*Response as unknown fields, to
+ * follow the states' (see {@link encodeBlockStateFields}); none for "", which
+ * protobuf does not write.
+ */
+export function encodeResumeTokenField(resumeToken: string): UnknownField[] {
+  if (resumeToken === "") return [];
+  const writer = new SizedWriter();
+  writer.start(writer.measureString(resumeToken));
+  const start = writer.string(tagResumeToken, resumeToken);
+  writer.finish();
+  return [{ no: 2, wireType: WireType.LengthDelimited, data: writer.slice(start) }];
 }

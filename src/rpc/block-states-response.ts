@@ -9,7 +9,7 @@ import type {
   IterAllForCourseResponseSchema,
 } from "../../gen/learnerstate/v1/user_state_service_pb.js";
 import type { StoredState } from "../domain/state/index.js";
-import { encodeBlockStatesAsUnknownFields } from "./block-state-encoding.js";
+import { encodeBlockStateFields, encodeResumeTokenField } from "./block-state-encoding.js";
 import { recordFigures, valueBytes } from "./response-figures.js";
 import { timestampFromMicros } from "./timestamp.js";
 
@@ -43,7 +43,7 @@ function blockStateOf(state: StoredState): BlockState {
 }
 
 /** Whether Connect answers a request with this content type in the protobuf binary format (decided as Connect decides it). */
-export function answersInBinary(contentType: string | null): boolean {
+function answersInBinary(contentType: string | null): boolean {
   const parsed = parseGrpc(contentType) ?? parseGrpcWeb(contentType) ?? parseConnect(contentType);
   return parsed?.binary === true;
 }
@@ -94,7 +94,7 @@ export function createBlockStatesResponder<Schema extends BlockStatesResponseSch
   return (states, resumeTokenAfter) => {
     const blockStates = states.map(blockStateOf);
     // One field per state (its length-delimited bytes), or null to answer with plain messages.
-    const encoded = binary ? encodeBlockStatesAsUnknownFields(blockStates, "") : null;
+    const encoded = binary ? encodeBlockStateFields(blockStates) : null;
     const sizes = encoded === null ? blockStates.map(jsonWeight) : encoded.map((field) => field.data.length + 1);
     let start = 0;
     return runEnds(sizes, budgetBytes).map((end) => {
@@ -105,9 +105,9 @@ export function createBlockStatesResponder<Schema extends BlockStatesResponseSch
         message.blockStates = run;
         if ("resumeToken" in message) message.resumeToken = resumeToken;
       } else {
-        message.$unknown = [...encoded.slice(start, end), ...encodeBlockStatesAsUnknownFields([], resumeToken)!];
-        recordFigures(message, { blocks: run.length, stateBytes: run.reduce((sum, state) => sum + valueBytes(state.fields), 0) });
+        message.$unknown = [...encoded.slice(start, end), ...encodeResumeTokenField(resumeToken)];
       }
+      recordFigures(message, { blocks: run.length, stateBytes: run.reduce((sum, state) => sum + valueBytes(state.fields), 0) });
       start = end;
       return message as MessageShape<Schema>;
     });

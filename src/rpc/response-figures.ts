@@ -6,23 +6,19 @@ export interface ResponseFigures {
   readonly stateBytes: number;
 }
 
-// A pre-encoded response (see block-states-response.ts) carries its states as
-// bytes, which metrics cannot read back; their figures are kept beside it.
-const preEncodedFigures = new WeakMap<object, ResponseFigures>();
+// A binary response (see block-states-response.ts) carries its states as
+// bytes, which metrics cannot read back, so every response built of block
+// states has its figures kept beside it when it is built.
+const recordedFigures = new WeakMap<object, ResponseFigures>();
 
-/** Records the figures of a pre-encoded response message. */
+/** Records the figures of a response message built of block states. */
 export function recordFigures(message: object, figures: ResponseFigures): void {
-  preEncodedFigures.set(message, figures);
+  recordedFigures.set(message, figures);
 }
 
-/** The figures of any response that holds block states, pre-encoded or not; null for other responses. */
+/** The figures of a response built of block states; null for other responses. */
 export function figuresOfResponse(message: unknown): ResponseFigures | null {
-  if (typeof message !== "object" || message === null) return null;
-  const recorded = preEncodedFigures.get(message);
-  if (recorded !== undefined) return recorded;
-  const states = (message as { blockStates?: unknown }).blockStates;
-  if (!Array.isArray(states)) return null;
-  return { blocks: states.length, stateBytes: (states as Array<{ fields: Record<string, string> }>).reduce((sum, state) => sum + valueBytes(state.fields), 0) };
+  return typeof message === "object" && message !== null ? (recordedFigures.get(message) ?? null) : null;
 }
 
 /** Bytes of the UTF-8 encoding of a state's field values. */

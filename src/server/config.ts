@@ -101,7 +101,7 @@ export function readConfig(env: NodeJS.ProcessEnv = process.env): ServerConfig {
       maxJsonDepth: integer(env, "MAX_JSON_DEPTH", defaultLimits.maxJsonDepth, 1, 10_000),
     },
     metricsPort: integer(env, "METRICS_PORT", 9464, 0, 65535),
-    compressMinBytes: (env["COMPRESS_MIN_BYTES"] ?? "off") === "off" ? null : integer(env, "COMPRESS_MIN_BYTES", 0, 0, 1024 * 1024 * 1024),
+    compressMinBytes: ["", "off"].includes(env["COMPRESS_MIN_BYTES"] ?? "") ? null : integer(env, "COMPRESS_MIN_BYTES", 0, 0, 1024 * 1024 * 1024),
     otlpEndpoint: env["OTEL_EXPORTER_OTLP_ENDPOINT"] || null,
     maxMessageBytes: integer(env, "MAX_MESSAGE_BYTES", 16 * 1024 * 1024, 1024, 1024 * 1024 * 1024),
     allowUnauthenticatedNetwork: env["ALLOW_UNAUTHENTICATED_NETWORK"] === "true",

@@ -12,17 +12,26 @@ export type Protocol = "grpc" | "grpc-web" | "connect";
 /** How messages are encoded: connect-node's defaults are binary for gRPC and gRPC-Web, JSON for Connect. */
 export type Encoding = "binary" | "json";
 
+/** What a test may change of a transport. */
+export interface TransportChoices {
+  /** Message encoding; unset: the protocol's default. */
+  readonly encoding?: Encoding;
+  /** Largest message the client accepts; unset: connect-node's default (no practical limit). */
+  readonly readMaxBytes?: number;
+}
+
 /**
  * A transport of `protocol` to the server at `baseUrl`, over HTTP/2 without
  * TLS, with room (64 MB of HTTP/2 session memory, against Node's default 10)
  * to send the oversized messages the limit tests need.
  */
-export function transportTo(baseUrl: string, protocol: Protocol = "grpc", encoding?: Encoding): Transport {
+export function transportTo(baseUrl: string, protocol: Protocol = "grpc", choices: TransportChoices = {}): Transport {
   const options = {
     baseUrl,
     httpVersion: "2" as const,
     nodeOptions: { maxSessionMemory: 64 },
-    ...(encoding === undefined ? {} : { useBinaryFormat: encoding === "binary" }),
+    ...(choices.encoding === undefined ? {} : { useBinaryFormat: choices.encoding === "binary" }),
+    ...(choices.readMaxBytes === undefined ? {} : { readMaxBytes: choices.readMaxBytes }),
   };
   if (protocol === "grpc") return createGrpcTransport(options);
   if (protocol === "grpc-web") return createGrpcWebTransport(options);
@@ -30,8 +39,8 @@ export function transportTo(baseUrl: string, protocol: Protocol = "grpc", encodi
 }
 
 /** A generated-stub client of UserStateService. */
-export function userStateClient(baseUrl: string, protocol: Protocol = "grpc", encoding?: Encoding): Client<typeof UserStateService> {
-  return createClient(UserStateService, transportTo(baseUrl, protocol, encoding));
+export function userStateClient(baseUrl: string, protocol: Protocol = "grpc", choices: TransportChoices = {}): Client<typeof UserStateService> {
+  return createClient(UserStateService, transportTo(baseUrl, protocol, choices));
 }
 
 /** Collects every message of a server stream. */
