@@ -10,7 +10,7 @@ import { afterAll, beforeAll, describe, expect, inject, it } from "vitest";
 import { collect, userStateClient } from "./support/clients.js";
 import { blockKey, unique } from "./support/fixture.js";
 import { startServerProcess, type ServerProcess } from "./support/server-process.js";
-import { bearer, mintToken, testAudience, testIssuer } from "./support/tokens.js";
+import { bearer, mintToken, ownStateClaims, testAudience, testIssuer } from "./support/tokens.js";
 
 let privateKey: CryptoKey;
 let jwks: { keys: unknown[] };
@@ -62,13 +62,13 @@ describe("asymmetric tokens", () => {
       const server = await startServerProcess({ DATABASE_URL: inject("databaseUrl"), JWT_ISSUER: testIssuer, JWT_AUDIENCE: testAudience, ...keySource });
       try {
         const username = unique("learner");
-        expect(await codeOf(server, await signed({ preferred_username: username }), username)).toBe("OK");
-        expect(await codeOf(server, await signed({ preferred_username: username }, { issuer: "https://elsewhere.example" }), username)).toBe("Unauthenticated");
-        expect(await codeOf(server, await signed({ preferred_username: username }, { audience: "someone-else" }), username)).toBe("Unauthenticated");
+        expect(await codeOf(server, await signed(ownStateClaims(username)), username)).toBe("OK");
+        expect(await codeOf(server, await signed(ownStateClaims(username), { issuer: "https://elsewhere.example" }), username)).toBe("Unauthenticated");
+        expect(await codeOf(server, await signed(ownStateClaims(username), { audience: "someone-else" }), username)).toBe("Unauthenticated");
         // Beyond the 30 s clock skew allowed.
-        expect(await codeOf(server, await signed({ preferred_username: username }, { expiresInSeconds: -120 }), username)).toBe("Unauthenticated");
+        expect(await codeOf(server, await signed(ownStateClaims(username), { expiresInSeconds: -120 }), username)).toBe("Unauthenticated");
         // A token signed with a shared secret is not accepted where keys are asymmetric.
-        expect(await codeOf(server, await mintToken({ preferred_username: username }), username)).toBe("Unauthenticated");
+        expect(await codeOf(server, await mintToken(ownStateClaims(username)), username)).toBe("Unauthenticated");
         expect(await codeOf(server, "not.a.token", username)).toBe("Unauthenticated");
       } finally {
         expect(await server.stop()).toBe(0);
@@ -80,7 +80,7 @@ describe("asymmetric tokens", () => {
     const server = await startServerProcess({ DATABASE_URL: inject("databaseUrl"), JWT_ISSUER: testIssuer, JWT_AUDIENCE: testAudience, JWT_JWKS_FILE: path.join(directory, "jwks.json") });
     try {
       const username = unique("learner");
-      expect(await codeOf(server, await signed({ preferred_username: username }, { expiresInSeconds: -5 }), username)).toBe("OK");
+      expect(await codeOf(server, await signed(ownStateClaims(username), { expiresInSeconds: -5 }), username)).toBe("OK");
     } finally {
       expect(await server.stop()).toBe(0);
     }
@@ -115,7 +115,7 @@ describe("tokens", () => {
     const server = await startServerProcess({ DATABASE_URL: inject("databaseUrl"), JWT_ISSUER: testIssuer, JWT_AUDIENCE: testAudience, JWT_JWKS_FILE: path.join(directory, "jwks.json") });
     try {
       const username = unique("learner");
-      const token = await signed({ preferred_username: username });
+      const token = await signed(ownStateClaims(username));
       const key = blockKey(`course-v1:${unique("Org")}+Auth+2026`, "problem", "p");
       for (const protocol of ["grpc", "grpc-web", "connect"] as const) {
         const client = userStateClient(server.baseUrl, protocol);

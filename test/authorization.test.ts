@@ -1,11 +1,12 @@
 import { create } from "@bufbuild/protobuf";
 import { Code, ConnectError, createClient } from "@connectrpc/connect";
+import { UnsecuredJWT } from "jose";
 import { beforeAll, describe, expect, it } from "vitest";
 import { KeyFamily, KeyService } from "../gen/learnerstate/v1/key_service_pb.js";
 import { FieldSelectionSchema } from "../gen/learnerstate/v1/user_state_pb.js";
 import { collect, transportTo } from "./support/clients.js";
 import { blockKey, unique, useServer } from "./support/fixture.js";
-import { bearer, mintToken, testAudience, testIssuer, testSecret } from "./support/tokens.js";
+import { bearer, mintToken, scopes, testAudience, testIssuer, testSecret } from "./support/tokens.js";
 
 const fixture = useServer({ env: { JWT_SECRET: testSecret, JWT_ISSUER: testIssuer, JWT_AUDIENCE: testAudience } });
 
@@ -13,121 +14,186 @@ const orgX = unique("OrgX");
 const orgY = unique("OrgY");
 const courses = { X: `course-v1:${orgX}+CX+2026`, Y: `course-v1:${orgY}+CY+2026` } as const;
 type CourseName = keyof typeof courses;
-const users = { A: unique("alice"), B: unique("bob"), staffX: unique("staffx"), staffY: unique("staffy"), admin: unique("admin") };
 const keyOf = (course: CourseName) => blockKey(courses[course], "problem", "p1");
 
-type Role = "none" | "bad signature" | "expired" | "learner A" | "learner B" | "staff of course X" | "staff of org Y" | "administrator";
-const roles: Role[] = ["none", "bad signature", "expired", "learner A", "learner B", "staff of course X", "staff of org Y", "administrator"];
-const tokens = new Map<Role, string | null>();
-/** The username each role calls "own". */
-const ownUser: Record<Role, string> = {
-  none: users.A,
-  "bad signature": users.A,
-  expired: users.A,
-  "learner A": users.A,
-  "learner B": users.B,
-  "staff of course X": users.staffX,
-  "staff of org Y": users.staffY,
-  administrator: users.admin,
-};
-const otherUser = (role: Role) => (role === "learner B" ? users.A : users.B);
+type Rpc = "GetMany" | "GetModDates" | "GetHistory" | "SetMany" | "DeleteMany" | "IterAllForBlock" | "IterAllForCourse" | "DescribeKey";
+type Target = { readonly user: "own" | "other" | null; readonly course: CourseName };
+const reads = new Set<Rpc>(["GetMany", "GetModDates", "GetHistory"]);
+const writes = new Set<Rpc>(["SetMany", "DeleteMany"]);
+const bulkReads = new Set<Rpc>(["IterAllForBlock", "IterAllForCourse"]);
+
+/**
+ * One kind of caller: the token it sends, and which cells of the matrix it
+ * may call, written out from the README's rules (scopes grant, filters
+ * narrow), not computed by the server's policy. Tokens that fail
+ * authentication have no `allows`: every call of theirs is UNAUTHENTICATED.
+ */
+interface Role {
+  readonly name: string;
+  readonly token: () => Promise<string | null>;
+  readonly allows?: (rpc: Rpc, target: Target) => boolean;
+}
+
+const user = unique("me");
+const other = unique("other");
+const now = () => Math.floor(Date.now() / 1000);
+const withUser = (claims: Record<string, unknown>) => ({ sub: "7", preferred_username: user, ...claims });
+const describeKeyOnly = (rpc: Rpc) => rpc === "DescribeKey";
+
+const roles: Role[] = [
+  { name: "no token", token: async () => null },
+  { name: "bad signature", token: () => mintToken(withUser({ administrator: true }), { secret: "another-secret-that-is-not-the-servers-1234" }) },
+  { name: "expired", token: () => mintToken(withUser({ administrator: true }), { expiresAt: now() - 600 }) },
+  { name: "wrong issuer", token: () => mintToken(withUser({ administrator: true }), { issuer: "https://elsewhere.example/oauth2" }) },
+  { name: "wrong audience", token: () => mintToken(withUser({ administrator: true }), { audience: "another-service" }) },
+  {
+    name: "alg none",
+    token: async () =>
+      new UnsecuredJWT(withUser({ administrator: true })).setIssuer(testIssuer).setAudience(testAudience).setIssuedAt().setExpirationTime(now() + 3600).encode(),
+  },
+  {
+    // What the LMS mints for the learner's browser (the JWT cookie of the micro-frontends).
+    name: "browser JWT",
+    token: () => mintToken(withUser({ scopes: ["read", "write", "email", "profile"], filters: ["user:me"] })),
+    allows: describeKeyOnly,
+  },
+  {
+    name: "read-only app",
+    token: () => mintToken(withUser({ scopes: [scopes.read], filters: ["user:me"] })),
+    allows: (rpc, target) => describeKeyOnly(rpc) || (reads.has(rpc) && target.user === "own"),
+  },
+  {
+    name: "read+write app",
+    token: () => mintToken(withUser({ scopes: [scopes.read, scopes.write], filters: ["user:me"] })),
+    allows: (rpc, target) => describeKeyOnly(rpc) || ((reads.has(rpc) || writes.has(rpc)) && target.user === "own"),
+  },
+  {
+    name: "bulk reader org X",
+    token: () => mintToken(withUser({ scopes: [scopes.bulkRead], filters: [`content_org:${orgX}`] })),
+    allows: (rpc, target) => describeKeyOnly(rpc) || (bulkReads.has(rpc) && target.course === "X"),
+  },
+  {
+    // Open edX org short names are case-insensitive.
+    name: "bulk reader org x",
+    token: () => mintToken(withUser({ scopes: [scopes.bulkRead], filters: [`content_org:${orgX.toLowerCase()}`] })),
+    allows: (rpc, target) => describeKeyOnly(rpc) || (bulkReads.has(rpc) && target.course === "X"),
+  },
+  {
+    name: "bulk reader course X",
+    token: () => mintToken(withUser({ scopes: [scopes.bulkRead], filters: [`course:${courses.X}`] })),
+    allows: (rpc, target) => describeKeyOnly(rpc) || (bulkReads.has(rpc) && target.course === "X"),
+  },
+  {
+    name: "staff reader course X",
+    token: () => mintToken(withUser({ scopes: [scopes.read], filters: [`course:${courses.X}`] })),
+    allows: (rpc, target) => describeKeyOnly(rpc) || (reads.has(rpc) && target.course === "X"),
+  },
+  {
+    name: "restricted, other scopes",
+    token: () => mintToken(withUser({ is_restricted: true, scopes: ["grades:read"], filters: [`content_org:${orgX}`] })),
+    allows: describeKeyOnly,
+  },
+  {
+    // Scopes alone say what, not whose: a token must also carry a filter.
+    name: "scopes, no filter",
+    token: () => mintToken(withUser({ scopes: [scopes.read, scopes.write, scopes.bulkRead] })),
+    allows: describeKeyOnly,
+  },
+  { name: "administrator", token: () => mintToken({ sub: "9", preferred_username: unique("lms"), administrator: true }), allows: () => true },
+];
+
+const tokens = new Map<string, string | null>();
+const adminOptions = () => bearer(tokens.get("administrator")!);
 
 beforeAll(async () => {
-  const now = Math.floor(Date.now() / 1000);
-  tokens.set("none", null);
-  tokens.set("bad signature", await mintToken({ preferred_username: users.A }, { secret: "another-secret-that-is-not-the-servers-1234" }));
-  tokens.set("expired", await mintToken({ preferred_username: users.A }, { expiresAt: now - 600 }));
-  tokens.set("learner A", await mintToken({ sub: "1", preferred_username: users.A, filters: ["user:me"] }));
-  tokens.set("learner B", await mintToken({ sub: "2", preferred_username: users.B, filters: ["user:me"] }));
-  tokens.set("staff of course X", await mintToken({ sub: "3", preferred_username: users.staffX, filters: [`course:${courses.X}`] }));
-  tokens.set("staff of org Y", await mintToken({ sub: "4", preferred_username: users.staffY, filters: [`content_org:${orgY}`] }));
-  tokens.set("administrator", await mintToken({ sub: "5", preferred_username: users.admin, administrator: true }));
-  // Every user has state in both courses, so reads of it succeed when allowed.
-  const admin = bearer(tokens.get("administrator")!);
-  for (const username of Object.values(users)) {
-    await fixture.client.setMany({ username, updates: (["X", "Y"] as const).map((course) => ({ blockKey: keyOf(course), fields: { seed: "1" } })) }, admin);
+  for (const role of roles) tokens.set(role.name, await role.token());
+  // Both learners have state in both courses, so every allowed read finds some.
+  for (const username of [user, other]) {
+    await fixture.client.setMany({ username, updates: (["X", "Y"] as const).map((course) => ({ blockKey: keyOf(course), fields: { seed: "1" } })) }, adminOptions());
   }
 });
 
-type Target = { user: "own" | "other" | null; course: CourseName };
-const calls: Record<string, (role: Role, target: Target) => Promise<unknown>> = {
-  GetMany: (role, { user, course }) =>
-    collect(fixture.client.getMany({ username: user === "own" ? ownUser[role] : otherUser(role), blockKeys: [keyOf(course)] }, bearer(tokens.get(role)!))),
-  SetMany: (role, { user, course }) =>
-    fixture.client.setMany({ username: user === "own" ? ownUser[role] : otherUser(role), updates: [{ blockKey: keyOf(course), fields: { touched: "1" } }] }, bearer(tokens.get(role)!)),
-  DeleteMany: (role, { user, course }) =>
+const calls: Record<Rpc, (options: { headers?: Record<string, string> }, target: Target) => Promise<unknown>> = {
+  GetMany: (options, { user: who, course }) => collect(fixture.client.getMany({ username: who === "own" ? user : other, blockKeys: [keyOf(course)] }, options)),
+  GetModDates: (options, { user: who, course }) => collect(fixture.client.getModDates({ username: who === "own" ? user : other, blockKeys: [keyOf(course)] }, options)),
+  GetHistory: (options, { user: who, course }) => collect(fixture.client.getHistory({ username: who === "own" ? user : other, blockKey: keyOf(course) }, options)),
+  SetMany: (options, { user: who, course }) =>
+    fixture.client.setMany({ username: who === "own" ? user : other, updates: [{ blockKey: keyOf(course), fields: { touched: "1" } }] }, options),
+  DeleteMany: (options, { user: who, course }) =>
     fixture.client.deleteMany(
-      { username: user === "own" ? ownUser[role] : otherUser(role), blockKeys: [keyOf(course)], fieldSelection: create(FieldSelectionSchema, { fieldNames: ["never-set"] }) },
-      bearer(tokens.get(role)!),
+      { username: who === "own" ? user : other, blockKeys: [keyOf(course)], fieldSelection: create(FieldSelectionSchema, { fieldNames: ["never-set"] }) },
+      options,
     ),
-  GetModDates: (role, { user, course }) =>
-    collect(fixture.client.getModDates({ username: user === "own" ? ownUser[role] : otherUser(role), blockKeys: [keyOf(course)] }, bearer(tokens.get(role)!))),
-  GetHistory: (role, { user, course }) =>
-    collect(fixture.client.getHistory({ username: user === "own" ? ownUser[role] : otherUser(role), blockKey: keyOf(course) }, bearer(tokens.get(role)!))),
-  IterAllForBlock: (role, { course }) => collect(fixture.client.iterAllForBlock({ blockKey: keyOf(course) }, bearer(tokens.get(role)!))),
-  IterAllForCourse: (role, { course }) => collect(fixture.client.iterAllForCourse({ courseKey: courses[course] }, bearer(tokens.get(role)!))),
-  DescribeKey: (role, { course }) =>
-    createClient(KeyService, transportTo(fixture.server.baseUrl)).describeKey({ key: courses[course], family: KeyFamily.COURSE }, bearer(tokens.get(role)!)),
+  IterAllForBlock: (options, { course }) => collect(fixture.client.iterAllForBlock({ blockKey: keyOf(course) }, options)),
+  IterAllForCourse: (options, { course }) => collect(fixture.client.iterAllForCourse({ courseKey: courses[course] }, options)),
+  DescribeKey: (options, { course }) => createClient(KeyService, transportTo(fixture.server.baseUrl)).describeKey({ key: courses[course], family: KeyFamily.COURSE }, options),
 };
-const abbreviations: Record<string, string> = {
+const abbreviations: Record<Rpc, string> = {
   GetMany: "GM",
-  SetMany: "SM",
-  DeleteMany: "DM",
   GetModDates: "MD",
   GetHistory: "GH",
+  SetMany: "SM",
+  DeleteMany: "DM",
   IterAllForBlock: "IB",
   IterAllForCourse: "IC",
   DescribeKey: "DK",
 };
-const writes = new Set(["SetMany", "DeleteMany"]);
-const perLearner = new Set(["GetMany", "SetMany", "DeleteMany", "GetModDates", "GetHistory"]);
 
-/** The code each call must get, written out from the rules in the README, not computed by the server's policy. */
-function expected(role: Role, rpc: string, target: Target): string {
-  if (role === "none" || role === "bad signature" || role === "expired") return "Unauthenticated";
-  if (role === "administrator" || rpc === "DescribeKey") return "OK";
-  const staffCourse: CourseName | null = role === "staff of course X" ? "X" : role === "staff of org Y" ? "Y" : null;
-  if (perLearner.has(rpc)) {
-    if (target.user === "own") return "OK";
-    if (writes.has(rpc)) return "PermissionDenied";
-    return staffCourse === target.course ? "OK" : "PermissionDenied";
-  }
-  return staffCourse === target.course ? "OK" : "PermissionDenied";
+function targetsOf(rpc: Rpc): Target[] {
+  if (rpc === "DescribeKey") return [{ user: null, course: "X" }];
+  if (bulkReads.has(rpc)) return [{ user: null, course: "X" }, { user: null, course: "Y" }];
+  return (["own", "other"] as const).flatMap((who) => (["X", "Y"] as const).map((course) => ({ user: who, course })));
+}
+
+function expected(role: Role, rpc: Rpc, target: Target): string {
+  if (role.allows === undefined) return "Unauthenticated";
+  return role.allows(rpc, target) ? "OK" : "PermissionDenied";
 }
 
 describe("authorization", () => {
-  it("gives every role exactly the access the policy states, for every RPC, user and course", async () => {
-    const targets = (rpc: string): Target[] =>
-      perLearner.has(rpc)
-        ? [
-            { user: "own", course: "X" },
-            { user: "own", course: "Y" },
-            { user: "other", course: "X" },
-            { user: "other", course: "Y" },
-          ]
-        : [
-            { user: null, course: "X" },
-            { user: null, course: "Y" },
-          ];
-    const columns = Object.keys(calls).flatMap((rpc) => targets(rpc).map((target) => ({ rpc, target })));
+  it("gives every token exactly the access the README states, for every RPC, learner and course", async () => {
+    const columns = (Object.keys(calls) as Rpc[]).flatMap((rpc) => targetsOf(rpc).map((target) => ({ rpc, target })));
     const rows: string[] = [];
     const mismatches: string[] = [];
     for (const role of roles) {
       const cells: string[] = [];
       for (const { rpc, target } of columns) {
-        const code = await calls[rpc]!(role, target).then(
+        const code = await calls[rpc](bearer(tokens.get(role.name)!), target).then(
           () => "OK",
           (error: unknown) => Code[ConnectError.from(error).code],
         );
         const want = expected(role, rpc, target);
         cells.push(code === want ? code.replace("PermissionDenied", "DENIED").replace("Unauthenticated", "UNAUTH") : `${code}!=${want}`);
-        if (code !== want) mismatches.push(`${role} ${rpc} ${JSON.stringify(target)}: got ${code}, want ${want}`);
+        if (code !== want) mismatches.push(`${role.name} ${rpc} ${JSON.stringify(target)}: got ${code}, want ${want}`);
       }
-      rows.push(`${role.padEnd(18)} ${cells.map((cell) => cell.padEnd(7)).join(" ")}`);
+      rows.push(`${role.name.padEnd(24)} ${cells.map((cell) => cell.padEnd(6)).join(" ")}`);
     }
-    const header = `${"".padEnd(18)} ${columns.map(({ rpc, target }) => `${abbreviations[rpc]}.${target.user === null ? "" : target.user === "own" ? "own" : "oth"}${target.course}`.padEnd(7)).join(" ")}`;
-    const legend = Object.entries(abbreviations).map(([rpc, short]) => `${short}=${rpc}`).join(" ");
-    console.log(`authorization matrix (columns: RPC.user+course; ${legend})\n${header}\n${rows.join("\n")}`);
+    const header = `${"".padEnd(24)} ${columns
+      .map(({ rpc, target }) => `${abbreviations[rpc]}${target.user === null ? "" : target.user === "own" ? "o" : "t"}${target.course}`.padEnd(6))
+      .join(" ")}`;
+    const legend = (Object.entries(abbreviations) as Array<[Rpc, string]>).map(([rpc, short]) => `${short}=${rpc}`).join(" ");
+    console.log(`authorization matrix (columns: RPC, o=own/t=other learner, course X or Y; ${legend})\n${header}\n${rows.join("\n")}`);
     expect(mismatches).toEqual([]);
+  });
+
+  it("audits each denial and each access to other learners' state with the scope and filters that decided it", async () => {
+    const staff = bearer(tokens.get("staff reader course X")!);
+    await collect(fixture.client.getMany({ username: other, blockKeys: [keyOf("X")] }, staff));
+    await expect(collect(fixture.client.getMany({ username: other, blockKeys: [keyOf("Y")] }, staff))).rejects.toThrow(ConnectError);
+    const audits = fixture.server.output
+      .map((line) => {
+        try {
+          return JSON.parse(line) as Record<string, unknown>;
+        } catch {
+          return null;
+        }
+      })
+      .filter((record): record is Record<string, unknown> => record !== null && record["channel"] === "audit" && record["learner"] === other);
+    const allowed = audits.findLast((record) => record["audit"] === "other-learners-data" && JSON.stringify(record["courses"]) === JSON.stringify([courses.X]));
+    const denied = audits.findLast((record) => record["audit"] === "denied" && JSON.stringify(record["courses"]) === JSON.stringify([courses.Y]));
+    expect(allowed).toMatchObject({ operation: "GetMany", decidedByScope: scopes.read, decidedByFilters: [`course:${courses.X}`] });
+    expect(allowed).toMatchObject({ username: user, scopes: [scopes.read], filters: [`course:${courses.X}`] });
+    expect(denied).toMatchObject({ operation: "GetMany", decidedByScope: scopes.read, decidedByFilters: [`course:${courses.X}`] });
+    expect(String(denied?.["reason"])).toContain(courses.Y);
   });
 });

@@ -4,7 +4,7 @@ import { beforeAll, describe, expect, it } from "vitest";
 import { FieldSelectionSchema } from "../gen/learnerstate/v1/user_state_pb.js";
 import { collect } from "./support/clients.js";
 import { blockKey, unique, useServer } from "./support/fixture.js";
-import { bearer, mintToken, testAudience, testIssuer, testSecret } from "./support/tokens.js";
+import { bearer, mintToken, ownStateClaims, scopes, testAudience, testIssuer, testSecret } from "./support/tokens.js";
 
 const fixture = useServer({ env: { JWT_SECRET: testSecret, JWT_ISSUER: testIssuer, JWT_AUDIENCE: testAudience } });
 const [alice, bob] = [unique("alice"), unique("bob")];
@@ -23,12 +23,12 @@ async function digestOf(username: string): Promise<string> {
 }
 
 beforeAll(async () => {
-  const asBob = bearer(await mintToken({ preferred_username: bob }));
-  asAlice = bearer(await mintToken({ preferred_username: alice, filters: ["user:me"] }));
+  const asBob = bearer(await mintToken(ownStateClaims(bob)));
+  asAlice = bearer(await mintToken(ownStateClaims(alice)));
   await fixture.client.setMany({ username: bob, updates: bobsKeys.map((key) => ({ blockKey: key, fields: { secret: '"bob-only"' } })) }, asBob);
 });
 
-describe("a token for learner A", () => {
+describe("a read+write token for learner A", () => {
   it("can never read, write, delete or see the history of learner B's state through any RPC", async () => {
     const before = await digestOf(bob);
     const attempts: Record<string, () => Promise<unknown>> = {
@@ -60,5 +60,65 @@ describe("a token for learner A", () => {
     await fixture.client.setMany({ username: alice, updates: [{ blockKey: bobsKeys[0]!, fields: { mine: "1" } }] }, asAlice);
     const states = (await collect(fixture.client.getMany({ username: alice, blockKeys: bobsKeys }, asAlice))).flatMap((message) => message.blockStates);
     expect(states.map((state) => [state.username, state.fields])).toEqual([[alice, { mine: "1" }]]);
+  });
+});
+
+/** Every RPC a token might use on `username`'s own state in `keys`, by name. */
+function ownStateCalls(username: string, keys: string[], options: { headers?: Record<string, string> }): Record<string, () => Promise<unknown>> {
+  return {
+    GetMany: () => collect(fixture.client.getMany({ username, blockKeys: keys }, options)),
+    GetModDates: () => collect(fixture.client.getModDates({ username, blockKeys: keys }, options)),
+    GetHistory: () => collect(fixture.client.getHistory({ username, blockKey: keys[0]! }, options)),
+    SetMany: () => fixture.client.setMany({ username, updates: [{ blockKey: keys[0]!, fields: { score: "100", attempts: "0" } }] }, options),
+    DeleteMany: () => fixture.client.deleteMany({ username, blockKeys: keys }, options),
+    DeleteManyFields: () => fixture.client.deleteMany({ username, blockKeys: keys, fieldSelection: create(FieldSelectionSchema, { fieldNames: ["attempts"] }) }, options),
+    IterAllForBlock: () => collect(fixture.client.iterAllForBlock({ blockKey: keys[0]! }, options)),
+    IterAllForCourse: () => collect(fixture.client.iterAllForCourse({ courseKey: course }, options)),
+  };
+}
+
+async function outcomesOf(attempts: Record<string, () => Promise<unknown>>): Promise<Record<string, string>> {
+  const outcomes: Record<string, string> = {};
+  for (const [name, attempt] of Object.entries(attempts)) {
+    outcomes[name] = await attempt().then(
+      () => "OK",
+      (error: unknown) => Code[ConnectError.from(error).code],
+    );
+  }
+  return outcomes;
+}
+
+describe("a learner's own tokens", () => {
+  const carol = unique("carol");
+  const carolsKeys = [blockKey(course, "problem", "graded"), blockKey(course, "problem", "other")];
+
+  beforeAll(async () => {
+    const lms = bearer(await mintToken({ preferred_username: unique("lms"), administrator: true }));
+    await fixture.client.setMany({ username: carol, updates: carolsKeys.map((key) => ({ blockKey: key, fields: { score: "1", attempts: "3" } })) }, lms);
+  });
+
+  it("the browser's JWT can neither read, write nor delete the learner's own state through any RPC", async () => {
+    const browser = bearer(await mintToken({ sub: "3", preferred_username: carol, scopes: ["read", "write", "email", "profile"], filters: ["user:me"] }));
+    const before = await digestOf(carol);
+    const outcomes = await outcomesOf(ownStateCalls(carol, carolsKeys, browser));
+    expect(outcomes).toEqual(Object.fromEntries(Object.keys(outcomes).map((name) => [name, "PermissionDenied"])));
+    expect(await digestOf(carol)).toBe(before);
+  });
+
+  it("a read-only app token reads the learner's own state and can neither write nor delete it", async () => {
+    const readOnly = bearer(await mintToken({ sub: "3", preferred_username: carol, scopes: [scopes.read], filters: ["user:me"] }));
+    const before = await digestOf(carol);
+    const outcomes = await outcomesOf(ownStateCalls(carol, carolsKeys, readOnly));
+    expect(outcomes).toEqual({
+      GetMany: "OK",
+      GetModDates: "OK",
+      GetHistory: "OK",
+      SetMany: "PermissionDenied",
+      DeleteMany: "PermissionDenied",
+      DeleteManyFields: "PermissionDenied",
+      IterAllForBlock: "PermissionDenied",
+      IterAllForCourse: "PermissionDenied",
+    });
+    expect(await digestOf(carol)).toBe(before);
   });
 });

@@ -1,22 +1,41 @@
 import { InvalidKeyError, parseLearningContextKey, parseUsageKey, type LearningContextKey } from "../domain/keys/index.js";
+import type { Capability } from "./capability.js";
 
 /** A course or other learning context a call touches. */
 export interface ContextRef {
-  /** The context's key as staff filters name it (`course:<key>`); for an `i4x://` block, `org/course`. */
+  /** The context's canonical key, as `course:` filters name it; for an `i4x://` block, `org/course`. */
   readonly key: string;
-  /** Its org, matched against `content_org:<org>` filters. */
+  /** Its org, matched case-insensitively against `content_org:` filters. */
   readonly org: string | null;
 }
 
 /**
- * What a call wants to do, in the terms the policy decides on. `contexts` is
- * null when a key in the call does not parse: the policy then grants only
- * what does not depend on the course (the caller's own state).
+ * Whose data a call touches: one learner's, every learner's (bulk reads), or
+ * no learner's in particular (data shared by all learners, such as catalog
+ * entries or a block's summary state).
  */
-export type AccessRequest =
-  | { readonly kind: "learner-state"; readonly operation: string; readonly write: boolean; readonly username: string; readonly contexts: readonly ContextRef[] | null }
-  | { readonly kind: "iterate"; readonly operation: string; readonly contexts: readonly ContextRef[] | null }
-  | { readonly kind: "describe-key"; readonly operation: string };
+export type DataOwner =
+  | { readonly kind: "learner"; readonly username: string }
+  | { readonly kind: "every-learner" }
+  | { readonly kind: "shared" };
+
+/** What a call wants to do, in the terms the policy decides on. */
+export interface AccessRequest {
+  /** The RPC's name, for messages and audit records. */
+  readonly operation: string;
+  /**
+   * The scope a token that is not an administrator must carry; null when any
+   * valid token may call; "administrator-only" when no scope is enough.
+   */
+  readonly capability: Capability | "administrator-only" | null;
+  /** Whose data the call reads or changes. */
+  readonly owner: DataOwner;
+  /**
+   * The learning contexts the call touches; null when a key in the call does
+   * not parse, so that no context filter can be shown to cover it.
+   */
+  readonly contexts: readonly ContextRef[] | null;
+}
 
 function refOf(context: LearningContextKey): ContextRef {
   const key = context.run === null && context.deprecated ? `${context.org}/${context.course}` : context.toString();

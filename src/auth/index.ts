@@ -1,8 +1,11 @@
 export { contextsOfCourseKey, contextsOfUsageKeys } from "./access-request.js";
-export type { AccessRequest, ContextRef } from "./access-request.js";
+export type { AccessRequest, ContextRef, DataOwner } from "./access-request.js";
+export { capabilities } from "./capability.js";
+export type { Capability } from "./capability.js";
 export { decide } from "./policy.js";
 export type { Decision } from "./policy.js";
 export { describePrincipal } from "./principal.js";
 export type { Principal } from "./principal.js";
+export type { TokenFilters } from "./token-filters.js";
 export { createTokenVerifier } from "./token-verifier.js";
 export type { TokenVerifier, TokenVerifierOptions } from "./token-verifier.js";

@@ -1,3 +1,5 @@
+import type { TokenFilters } from "./token-filters.js";
+
 /**
  * Who is calling. Built from a verified token, or the development principal
  * when the server runs without authentication.
@@ -8,14 +10,16 @@ export type Principal =
       readonly kind: "token";
       /** The token's `sub`, for audit records. */
       readonly subject: string;
-      /** `preferred_username`: the learner whose own state this caller may read and write. */
+      /** `preferred_username`: whose state `user:me` means; null when absent. */
       readonly username: string | null;
-      /** `administrator: true`: trusted backend or platform administrator; may do everything. */
+      /** `administrator: true`: the LMS's service user or a trusted backend; may do everything. */
       readonly administrator: boolean;
-      /** Orgs from `content_org:<org>` filters: staff reads in every course of these orgs. */
-      readonly orgs: readonly string[];
-      /** Course keys from `course:<course key>` filters: staff reads in these courses. */
-      readonly courses: readonly string[];
+      /** `scopes`: what the token may do (see capability.ts); other scopes are kept but grant nothing here. */
+      readonly scopes: readonly string[];
+      /** `filters`: whose or which data the token is narrowed to. */
+      readonly filters: TokenFilters;
+      /** `is_restricted`: an application's token; recorded, and held to exactly the same rules. */
+      readonly restricted: boolean;
     };
 
 /** A short description of `principal` for logs and audit records. */
@@ -25,7 +29,8 @@ export function describePrincipal(principal: Principal): Record<string, unknown>
     subject: principal.subject,
     username: principal.username,
     administrator: principal.administrator,
-    orgs: principal.orgs,
-    courses: principal.courses,
+    scopes: principal.scopes,
+    filters: principal.filters.all,
+    restricted: principal.restricted,
   };
 }

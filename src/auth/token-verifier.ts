@@ -2,6 +2,7 @@ import { readFile } from "node:fs/promises";
 import { createLocalJWKSet, createRemoteJWKSet, errors, jwtVerify, type JWTPayload, type JWTVerifyGetKey } from "jose";
 import { LearnerStateError } from "../domain/errors.js";
 import type { Principal } from "./principal.js";
+import { parseTokenFilters } from "./token-filters.js";
 
 /** How tokens are checked. Exactly one key source (`secret`, `jwksFile`, `jwksUrl`) is set. */
 export interface TokenVerifierOptions {
@@ -34,18 +35,17 @@ function stringsOf(claim: unknown): string[] {
   return Array.isArray(claim) ? claim.filter((item): item is string => typeof item === "string") : [];
 }
 
-/** Reads Open edX's JWT claims: preferred_username, administrator, filters. */
+/** Reads Open edX's JWT claims: preferred_username, administrator, scopes, filters, is_restricted. */
 function principalOf(payload: JWTPayload): Principal {
-  const filters = stringsOf(payload["filters"]);
-  const withPrefix = (prefix: string) => filters.filter((filter) => filter.startsWith(prefix)).map((filter) => filter.slice(prefix.length));
   const username = payload["preferred_username"];
   return {
     kind: "token",
     subject: payload.sub ?? "",
     username: typeof username === "string" && username !== "" ? username : null,
     administrator: payload["administrator"] === true,
-    orgs: withPrefix("content_org:"),
-    courses: withPrefix("course:"),
+    scopes: stringsOf(payload["scopes"]),
+    filters: parseTokenFilters(payload["filters"]),
+    restricted: payload["is_restricted"] === true,
   };
 }
 

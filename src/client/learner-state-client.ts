@@ -7,7 +7,14 @@ import { installExactTextEncoding } from "../rpc/exact-text-encoding.js";
 
 /** Options of {@link createLearnerStateClient}. */
 export interface LearnerStateClientOptions {
-  /** Bearer token sent with every call; omit for a server in development mode. */
+  /**
+   * Bearer token sent with every call; omit for a server in development mode.
+   * It needs `administrator: true` (the LMS's service user), or the scopes of
+   * the calls made (`learner_state:read` for get, `learner_state:write` for set
+   * and delete) with a filter saying whose state (`user:me`) or which courses
+   * (`content_org:<org>`, `course:<course key>`); otherwise calls fail with
+   * PERMISSION_DENIED.
+   */
   readonly token?: string;
   /** Deadline of each call in milliseconds (none by default). */
   readonly timeoutMs?: number;

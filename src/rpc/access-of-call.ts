@@ -10,7 +10,43 @@ import {
   type IterAllForCourseRequest,
   type SetManyRequest,
 } from "../../gen/learnerstate/v1/user_state_service_pb.js";
-import { contextsOfCourseKey, contextsOfUsageKeys, type AccessRequest } from "../auth/index.js";
+import { capabilities, contextsOfCourseKey, contextsOfUsageKeys, type AccessRequest, type Capability } from "../auth/index.js";
+
+/** What the policy needs to know of one call: everything but the operation's name. */
+type Access = Omit<AccessRequest, "operation">;
+
+const ofLearner = (capability: Capability, username: string, blockKeys: readonly string[]): Access => ({
+  capability,
+  owner: { kind: "learner", username },
+  contexts: contextsOfUsageKeys(blockKeys),
+});
+
+/**
+ * Every guarded RPC, by its full name, and what a call to it asks for: the
+ * scope it needs and whose data in which courses it touches. The README's
+ * table of scopes is this table.
+ */
+const accessRules: Record<string, (message: never) => Access> = {
+  [`${UserStateService.typeName}.GetMany`]: (request: GetManyRequest) => ofLearner(capabilities.readLearnerState, request.username, request.blockKeys),
+  [`${UserStateService.typeName}.GetModDates`]: (request: GetModDatesRequest) => ofLearner(capabilities.readLearnerState, request.username, request.blockKeys),
+  [`${UserStateService.typeName}.GetHistory`]: (request: GetHistoryRequest) => ofLearner(capabilities.readLearnerState, request.username, [request.blockKey]),
+  [`${UserStateService.typeName}.SetMany`]: (request: SetManyRequest) =>
+    ofLearner(capabilities.writeLearnerState, request.username, request.updates.map((update) => update.blockKey)),
+  [`${UserStateService.typeName}.DeleteMany`]: (request: DeleteManyRequest) => ofLearner(capabilities.writeLearnerState, request.username, request.blockKeys),
+  [`${UserStateService.typeName}.IterAllForBlock`]: (request: IterAllForBlockRequest) => ({
+    capability: capabilities.bulkReadLearnerState,
+    owner: { kind: "every-learner" },
+    contexts: contextsOfUsageKeys([request.blockKey]),
+  }),
+  [`${UserStateService.typeName}.IterAllForCourse`]: (request: IterAllForCourseRequest) => ({
+    capability: capabilities.bulkReadLearnerState,
+    owner: { kind: "every-learner" },
+    contexts: contextsOfCourseKey(request.courseKey),
+  }),
+  [`${KeyService.typeName}.DescribeKey`]: () => ({ capability: null, owner: { kind: "shared" }, contexts: [] }),
+};
+
+const guardedServices = new Set([UserStateService.typeName, KeyService.typeName]);
 
 /**
  * Whether calls to `method` go through authentication and the policy. The
@@ -18,44 +54,17 @@ import { contextsOfCourseKey, contextsOfUsageKeys, type AccessRequest } from "..
  * them without a token.
  */
 export function isGuarded(method: DescMethod): boolean {
-  return method.parent.typeName === UserStateService.typeName || method.parent.typeName === KeyService.typeName;
+  return guardedServices.has(method.parent.typeName);
 }
 
-/** What a call to a guarded `method` with `message` asks to do, for the policy. */
+/**
+ * What a call to a guarded `method` with `message` asks to do, for the
+ * policy. A guarded method without a rule in the table is administrator-only,
+ * so a method added to the contract without a rule is refused to every other
+ * token, never let through.
+ */
 export function accessOfCall(method: DescMethod, message: unknown): AccessRequest {
-  const operation = method.name;
-  if (method.parent.typeName === KeyService.typeName) return { kind: "describe-key", operation };
-  const learner = (username: string, blockKeys: readonly string[], write: boolean): AccessRequest => ({
-    kind: "learner-state",
-    operation,
-    write,
-    username,
-    contexts: contextsOfUsageKeys(blockKeys),
-  });
-  switch (operation) {
-    case "GetMany":
-    case "GetModDates": {
-      const request = message as GetManyRequest | GetModDatesRequest;
-      return learner(request.username, request.blockKeys, false);
-    }
-    case "GetHistory": {
-      const request = message as GetHistoryRequest;
-      return learner(request.username, [request.blockKey], false);
-    }
-    case "SetMany": {
-      const request = message as SetManyRequest;
-      return learner(request.username, request.updates.map((update) => update.blockKey), true);
-    }
-    case "DeleteMany": {
-      const request = message as DeleteManyRequest;
-      return learner(request.username, request.blockKeys, true);
-    }
-    case "IterAllForBlock":
-      return { kind: "iterate", operation, contexts: contextsOfUsageKeys([(message as IterAllForBlockRequest).blockKey]) };
-    case "IterAllForCourse":
-      return { kind: "iterate", operation, contexts: contextsOfCourseKey((message as IterAllForCourseRequest).courseKey) };
-    default:
-      // A method added to the contract without a rule here is refused, not let through.
-      return { kind: "iterate", operation, contexts: null };
-  }
+  const rule = accessRules[`${method.parent.typeName}.${method.name}`] as ((message: unknown) => Access) | undefined;
+  if (rule === undefined) return { operation: method.name, capability: "administrator-only", owner: { kind: "every-learner" }, contexts: null };
+  return { operation: method.name, ...rule(message) };
 }

@@ -12,8 +12,9 @@ async function* once<T>(message: T): AsyncIterable<T> {
 /**
  * Authenticates every call to a learnerstate service (a null verifier means
  * development mode: every caller is trusted), asks the policy, and writes an
- * audit record for each denial and for each staff read of other learners'
- * state. Health and reflection pass without a token.
+ * audit record for each denial and for each allowed call that touches other
+ * learners' state, naming the scope and filters that decided it. Health and
+ * reflection pass without a token.
  */
 export function createAuthInterceptor(verifier: TokenVerifier | null, audit: Logger): Interceptor {
   return (next) => async (request) => {
@@ -27,15 +28,20 @@ export function createAuthInterceptor(verifier: TokenVerifier | null, audit: Log
     const requestId = request.contextValues.get(requestIdKey);
     const principal: Principal = verifier === null ? { kind: "development" } : await verifier.verify(request.header.get("authorization"));
     const decision = decide(principal, access);
-    const target = access.kind === "learner-state" ? { username: access.username } : {};
-    const courses = "contexts" in access ? { courses: access.contexts?.map((context) => context.key) ?? "unparsable" } : {};
+    const record = {
+      requestId,
+      ...describePrincipal(principal),
+      operation: access.operation,
+      ...(access.owner.kind === "learner" ? { learner: access.owner.username } : { learners: access.owner.kind }),
+      courses: access.contexts?.map((context) => context.key) ?? "unparsable",
+      decidedByScope: decision.scope,
+      decidedByFilters: decision.filters,
+    };
     if (!decision.allowed) {
-      audit.warn({ audit: "denied", requestId, ...describePrincipal(principal), operation: access.operation, ...target, ...courses, reason: decision.reason }, "call denied");
+      audit.warn({ audit: "denied", ...record, reason: decision.reason }, "call denied");
       throw new LearnerStateError("permission-denied", "PERMISSION_DENIED", decision.reason, { operation: access.operation });
     }
-    if (decision.audit) {
-      audit.info({ audit: "staff-read", requestId, ...describePrincipal(principal), operation: access.operation, ...target, ...courses }, "staff read of learner state");
-    }
+    if (decision.audit) audit.info({ audit: "other-learners-data", ...record }, "access to other learners' state");
     return forward();
   };
 }

@@ -20,3 +20,16 @@ export async function mintToken(claims: JWTPayload, options: { secret?: string; 
 export function bearer(token: string | null): { headers?: Record<string, string> } {
   return token === null ? {} : { headers: { authorization: `Bearer ${token}` } };
 }
+
+/** The service's scopes, as tokens carry them. */
+export const scopes = {
+  read: "learner_state:read",
+  write: "learner_state:write",
+  bulkRead: "learner_state:bulk_read",
+  erase: "learner_state:erase",
+} as const;
+
+/** Claims of an application's token that may read and write `username`'s own state (and nobody else's). */
+export function ownStateClaims(username: string): JWTPayload {
+  return { preferred_username: username, scopes: [scopes.read, scopes.write], filters: ["user:me"] };
+}

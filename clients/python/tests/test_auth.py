@@ -17,6 +17,9 @@ ALICE, BOB, STAFF, ADMIN = unique("alice"), unique("bob"), unique("staff"), uniq
 KEY_X, KEY_Y = block_key(COURSE_X, "problem", "p1"), block_key(COURSE_Y, "problem", "p1")
 
 
+READ, WRITE, BULK_READ = "learner_state:read", "learner_state:write", "learner_state:bulk_read"
+
+
 def token(claims, **options):
     return mint_token(claims, options.pop("secret", SECRET), ISSUER, AUDIENCE, **options)
 
@@ -41,7 +44,8 @@ def tearDownModule():
 
 class LearnerTokenTest(unittest.TestCase):
     def setUp(self):
-        self.alice = client(token({"sub": "1", "preferred_username": ALICE, "filters": ["user:me"]}))
+        # An application the learner authorized for their own state: scopes grant, user:me narrows.
+        self.alice = client(token({"sub": "1", "preferred_username": ALICE, "scopes": [READ, WRITE], "filters": ["user:me"]}))
         self.addCleanup(self.alice.close)
 
     def test_a_learner_reads_and_writes_their_own_state(self):
@@ -67,15 +71,32 @@ class LearnerTokenTest(unittest.TestCase):
             self.alice.get_mod_date(BOB, KEY_X)
         with self.assertRaises(PermissionDenied):
             list(self.alice.iter_all_for_course(COURSE_X))
-        with client(token({"preferred_username": BOB})) as bob:
+        with client(token({"preferred_username": BOB, "scopes": [READ], "filters": ["user:me"]})) as bob:
             self.assertEqual(bob.get(BOB, KEY_X).state, {"seed": 1})
+
+    def test_the_learners_browser_jwt_is_refused_even_for_their_own_state(self):
+        browser = token({"sub": "1", "preferred_username": ALICE, "scopes": ["read", "write", "email", "profile"], "filters": ["user:me"]})
+        with client(browser) as learner:
+            with self.assertRaises(PermissionDenied) as caught:
+                learner.get(ALICE, KEY_X)
+            self.assertEqual(caught.exception.code, "PERMISSION_DENIED")
+            with self.assertRaises(PermissionDenied):
+                learner.set(ALICE, KEY_X, {"score": 100})
+            with self.assertRaises(PermissionDenied):
+                learner.delete(ALICE, KEY_X)
+
+    def test_a_read_only_token_cannot_write(self):
+        with client(token({"preferred_username": ALICE, "scopes": [READ], "filters": ["user:me"]})) as reader:
+            self.assertEqual(reader.get(ALICE, KEY_Y).state, {"seed": 2})
+            with self.assertRaises(PermissionDenied):
+                reader.set(ALICE, KEY_Y, {"seed": 3})
 
     def test_the_token_may_come_from_a_callable(self):
         calls = []
 
         def current_token():
             calls.append(1)
-            return token({"preferred_username": ALICE})
+            return token({"preferred_username": ALICE, "scopes": [READ], "filters": ["user:me"]})
 
         with LearnerStateClient(SERVER.target, token=current_token) as refreshing:
             self.assertEqual(refreshing.get(ALICE, KEY_Y).state, {"seed": 2})
@@ -105,7 +126,8 @@ class BadTokenTest(unittest.TestCase):
 
 class StaffTokenTest(unittest.TestCase):
     def test_course_staff_read_and_iterate_their_course_only(self):
-        with client(token({"preferred_username": STAFF, "filters": ["course:" + COURSE_X]})) as staff:
+        staff_token = token({"preferred_username": STAFF, "scopes": [READ, BULK_READ], "filters": ["course:" + COURSE_X]})
+        with client(staff_token) as staff:
             self.assertEqual(staff.get(ALICE, KEY_X).state["seed"], 1)
             usernames = {state.username for state in staff.iter_all_for_course(COURSE_X)}
             self.assertTrue({ALICE, BOB} <= usernames)

@@ -459,6 +459,8 @@ export const KeyService: GenService<{
    * Parses `key` as a key of `family` and describes it. Pure and read-only:
    * the same request always gets the same answer, and repeating it is safe.
    *
+   * Needs any valid token (no scope), or none in development mode.
+   *
    * Errors: INVALID_ARGUMENT (reason INVALID_KEY, naming `key` and why) when
    * the string does not parse as that family; INVALID_ARGUMENT (reason
    * INVALID_KEY_FAMILY) when `family` is unspecified or unknown.

@@ -501,6 +501,18 @@ export const IterAllForCourseResponseSchema: GenMessage<IterAllForCourseResponse
  * - UNAVAILABLE: the database cannot be reached. Nothing was changed unless
  *   the RPC's comment says otherwise; retrying later is safe for every RPC
  *   documented as idempotent.
+ * - UNAUTHENTICATED: the call carries no valid bearer JWT (missing, badly
+ *   signed, unsigned, expired, or for another issuer or audience).
+ * - PERMISSION_DENIED: the token may not make this call. A token that is not
+ *   an administrator (`administrator: true`, the LMS's service user) needs the
+ *   OAuth scope each RPC names below in its `scopes` claim, and its `filters`
+ *   claim narrows it: `user:me` to the token's own `preferred_username`,
+ *   `content_org:<org>` (case-insensitive) and `course:<course key>` to those
+ *   learning contexts. A token with a scope but no filter is refused. The
+ *   scopes: `learner_state:read` (GetMany, GetModDates, GetHistory),
+ *   `learner_state:write` (SetMany, DeleteMany), `learner_state:bulk_read`
+ *   (IterAllForBlock, IterAllForCourse), `learner_state:erase` (erasing a
+ *   learner's data). Nothing is changed.
  *
  * @generated from service learnerstate.v1.UserStateService
  */
@@ -512,6 +524,8 @@ export const UserStateService: GenService<{
    * hold fewer blocks than requested, or none at all. A block whose state
    * exists but has none of the selected fields is still returned, with no
    * fields. Read-only; repeating it is safe.
+   *
+   * Needs scope `learner_state:read`.
    *
    * @generated from rpc learnerstate.v1.UserStateService.GetMany
    */
@@ -529,6 +543,8 @@ export const UserStateService: GenService<{
    * of one block both take effect. Repeating a call leaves the same state but
    * adds history entries and moves modification times.
    *
+   * Needs scope `learner_state:write`.
+   *
    * @generated from rpc learnerstate.v1.UserStateService.SetMany
    */
   setMany: {
@@ -544,6 +560,8 @@ export const UserStateService: GenService<{
    * when its state was deleted). Atomic: all blocks or none. Repeating a call
    * is a no-op.
    *
+   * Needs scope `learner_state:write`.
+   *
    * @generated from rpc learnerstate.v1.UserStateService.DeleteMany
    */
   deleteMany: {
@@ -556,6 +574,8 @@ export const UserStateService: GenService<{
    * `block_keys`) and each of its fields (sorted by name), when that field was
    * last written. Missing and deleted blocks, and selected fields the block
    * does not have, are skipped without error. Read-only.
+   *
+   * Needs scope `learner_state:read`.
    *
    * @generated from rpc learnerstate.v1.UserStateService.GetModDates
    */
@@ -570,6 +590,8 @@ export const UserStateService: GenService<{
    * after that write, or no snapshot for a deletion. History outlives the
    * deletion of the state. NOT_FOUND when the block never had state for this
    * learner. Read-only.
+   *
+   * Needs scope `learner_state:read`.
    *
    * @generated from rpc learnerstate.v1.UserStateService.GetHistory
    */
@@ -586,6 +608,9 @@ export const UserStateService: GenService<{
    * message, with no row repeated or lost. Rows written after the stream began
    * may or may not be included. Read-only.
    *
+   * Needs scope `learner_state:bulk_read`, and a course or org filter
+   * covering the block's course.
+   *
    * @generated from rpc learnerstate.v1.UserStateService.IterAllForBlock
    */
   iterAllForBlock: {
@@ -598,6 +623,9 @@ export const UserStateService: GenService<{
    * other learning context, optionally only blocks of one type, skipping
    * deleted state, with the same ordering and resume guarantees as
    * IterAllForBlock. Read-only.
+   *
+   * Needs scope `learner_state:bulk_read`, and a course or org filter
+   * covering the course.
    *
    * @generated from rpc learnerstate.v1.UserStateService.IterAllForCourse
    */
