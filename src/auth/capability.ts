@@ -16,3 +16,22 @@ export const capabilities = {
 
 /** One of the service's scopes. */
 export type Capability = (typeof capabilities)[keyof typeof capabilities];
+
+/** What the policy must know of a scope beyond its name. */
+export interface CapabilityTraits {
+  /** Whether calls under this scope change data (a `user:me` token may read data shared by all learners, never change it). */
+  readonly changesData: boolean;
+  /**
+   * Whether the scope reaches learners' personal data: a token holding it must
+   * also carry a filter saying whose or which data it is for.
+   */
+  readonly personal: boolean;
+}
+
+/** The traits of every scope. */
+export const capabilityTraits: Readonly<Record<Capability, CapabilityTraits>> = {
+  [capabilities.readLearnerState]: { changesData: false, personal: true },
+  [capabilities.writeLearnerState]: { changesData: true, personal: true },
+  [capabilities.bulkReadLearnerState]: { changesData: false, personal: true },
+  [capabilities.eraseLearnerState]: { changesData: true, personal: true },
+};

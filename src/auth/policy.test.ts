@@ -67,9 +67,17 @@ describe("decide()", () => {
     expect(decide(token({ scopes: [capabilities.readLearnerState], filters: ["user:me"] }), readOf("alice", ["not-a-key"])).allowed).toBe(true);
   });
 
-  it("should refuse user:me tokens data shared by all learners", () => {
-    const shared: AccessRequest = { operation: "SetMany", capability: capabilities.writeLearnerState, owner: { kind: "shared" }, contexts: contextsOfUsageKeys([key]) };
-    expect(decide(token({ scopes: [capabilities.writeLearnerState], filters: ["user:me"] }), shared).allowed).toBe(false);
-    expect(decide(token({ scopes: [capabilities.writeLearnerState], filters: ["course:course-v1:edX+DemoX+2026"] }), shared).allowed).toBe(true);
+  it("should let user:me tokens read data shared by all learners, never change it", () => {
+    const shared = (operation: string, capability: AccessRequest["capability"]): AccessRequest => ({
+      operation,
+      capability,
+      owner: { kind: "shared" },
+      contexts: contextsOfUsageKeys([key]),
+    });
+    const own = token({ scopes: [capabilities.readLearnerState, capabilities.writeLearnerState], filters: ["user:me"] });
+    expect(decide(own, shared("SetMany", capabilities.writeLearnerState)).allowed).toBe(false);
+    expect(decide(own, shared("GetMany", capabilities.readLearnerState)).allowed).toBe(true);
+    const staff = token({ scopes: [capabilities.writeLearnerState], filters: ["course:course-v1:edX+DemoX+2026"] });
+    expect(decide(staff, shared("SetMany", capabilities.writeLearnerState)).allowed).toBe(true);
   });
 });

@@ -1,5 +1,5 @@
 import type { AccessRequest, ContextRef } from "./access-request.js";
-import type { Capability } from "./capability.js";
+import { capabilityTraits, type Capability } from "./capability.js";
 import type { Principal } from "./principal.js";
 import { narrowsContexts, type TokenFilters } from "./token-filters.js";
 
@@ -32,10 +32,11 @@ const deny = (reason: string, scope: Capability | null, filters: readonly string
 
 /**
  * Decides a token's call that needs `scope`, which the token carries. Filters
- * narrow and never grant: `user:me` confines it to its own learner's state,
- * `content_org:`/`course:` filters to those learning contexts, and a token
- * with both must meet both. A token with no filter at all, or with a filter
- * of unknown form, is refused.
+ * narrow and never grant: `user:me` confines it to its own learner's state
+ * (and to reading data shared by all learners), `content_org:`/`course:`
+ * filters to those learning contexts, and a token with both must meet both.
+ * A token with a filter of unknown form is refused, and so is one with no
+ * filter at all when the scope reaches personal data.
  */
 function decideScoped(principal: TokenPrincipal, access: AccessRequest, scope: Capability): Decision {
   const { filters } = principal;
@@ -43,11 +44,15 @@ function decideScoped(principal: TokenPrincipal, access: AccessRequest, scope: C
   if (filters.unknown.length > 0) {
     return deny(`${operation}: the token carries filters this service does not know (${filters.unknown.join(", ")}), so it cannot tell what they allow`, scope, filters.unknown);
   }
-  if (!filters.ownUser && !narrowsContexts(filters)) {
+  const traits = capabilityTraits[scope];
+  if (traits.personal && !filters.ownUser && !narrowsContexts(filters)) {
     return deny(`${operation}: a token with scope ${scope} must also carry a filter (user:me, content_org:<org> or course:<course key>) saying whose or which data it is for`, scope);
   }
   const deciding: string[] = [];
-  if (filters.ownUser) {
+  // user:me narrows personal data to the token's own learner; data shared by
+  // all learners it may read, never change.
+  const sharedRead = owner.kind === "shared" && !traits.changesData;
+  if (filters.ownUser && !sharedRead) {
     if (owner.kind !== "learner" || principal.username === null || owner.username !== principal.username) {
       const whose = owner.kind === "learner" ? "another learner's state" : owner.kind === "every-learner" ? "every learner's state" : "data shared by all learners";
       return deny(`${operation}: the token's user:me filter confines it to ${principal.username ?? "its own user"}'s state, and this call touches ${whose}`, scope, ["user:me"]);
@@ -65,8 +70,8 @@ function decideScoped(principal: TokenPrincipal, access: AccessRequest, scope: C
       if (!deciding.includes(covering)) deciding.push(covering);
     }
   }
-  const ownOnly = owner.kind === "learner" && owner.username === principal.username;
-  return { allowed: true, basis: "scope", scope, filters: deciding, audit: !ownOnly };
+  const othersData = owner.kind === "every-learner" || (owner.kind === "learner" && owner.username !== principal.username);
+  return { allowed: true, basis: "scope", scope, filters: deciding, audit: othersData };
 }
 
 /**
