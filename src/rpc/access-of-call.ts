@@ -1,4 +1,6 @@
 import type { DescMethod } from "@bufbuild/protobuf";
+import { Health } from "../../gen/grpc/health/v1/health_pb.js";
+import { ServerReflection } from "../../gen/grpc/reflection/v1/reflection_pb.js";
 import { KeyService } from "../../gen/learnerstate/v1/key_service_pb.js";
 import {
   UserStateService,
@@ -46,15 +48,13 @@ const accessRules: Record<string, (message: never) => Access> = {
   [`${KeyService.typeName}.DescribeKey`]: () => ({ capability: null, owner: { kind: "shared" }, contexts: [] }),
 };
 
-const guardedServices = new Set([UserStateService.typeName, KeyService.typeName]);
+// Open so that probes and tools reach them without a token. Every other
+// service, including any added later, is guarded.
+const openServices = new Set([Health.typeName, ServerReflection.typeName]);
 
-/**
- * Whether calls to `method` go through authentication and the policy. The
- * health and reflection services are open, so that probes and tools reach
- * them without a token.
- */
+/** Whether calls to `method` go through authentication and the policy: every service's but health's and reflection's. */
 export function isGuarded(method: DescMethod): boolean {
-  return guardedServices.has(method.parent.typeName);
+  return !openServices.has(method.parent.typeName);
 }
 
 /**
