@@ -35,20 +35,32 @@ async function onSuiteDatabase(sql: string): Promise<void> {
   }
 }
 
+/** An empty database of the test file's own, beside the suite's, dropped after the file. */
+export function useOwnDatabase(): { readonly url: string } {
+  const name = unique("learnerstate_file");
+  let url = "";
+  beforeAll(async () => {
+    await onSuiteDatabase(`create database "${name}"`);
+    const parsed = new URL(inject("databaseUrl"));
+    parsed.pathname = `/${name}`;
+    url = parsed.toString();
+  });
+  afterAll(() => onSuiteDatabase(`drop database if exists "${name}" with (force)`));
+  return {
+    get url() {
+      return url;
+    },
+  };
+}
+
 /** Starts one server process against the suite's database (or one of its own) for the test file. */
 export function useServer(options: ServerFixtureOptions = {}): ServerFixture {
   let server: ServerProcess | undefined;
   let client: Client<typeof UserStateService> | undefined;
   let db: pg.Pool | undefined;
-  const ownDatabase = options.ownDatabase ? unique("learnerstate_file") : null;
+  const ownDatabase = options.ownDatabase ? useOwnDatabase() : null;
   beforeAll(async () => {
-    let databaseUrl = inject("databaseUrl");
-    if (ownDatabase !== null) {
-      await onSuiteDatabase(`create database "${ownDatabase}"`);
-      const url = new URL(databaseUrl);
-      url.pathname = `/${ownDatabase}`;
-      databaseUrl = url.toString();
-    }
+    const databaseUrl = ownDatabase?.url ?? inject("databaseUrl");
     server = await startServerProcess({ DATABASE_URL: databaseUrl, ...options.env });
     client = userStateClient(server.baseUrl);
     db = new pg.Pool({ connectionString: databaseUrl, max: 4 });
@@ -56,7 +68,6 @@ export function useServer(options: ServerFixtureOptions = {}): ServerFixture {
   afterAll(async () => {
     await db?.end();
     const exitCode = await server?.stop();
-    if (ownDatabase !== null) await onSuiteDatabase(`drop database if exists "${ownDatabase}" with (force)`);
     expect(exitCode).toBe(0);
   });
   return {
