@@ -1,11 +1,8 @@
 import { Code, ConnectError, createClient } from "@connectrpc/connect";
-import pg from "pg";
-import { afterAll, beforeAll, describe, expect, inject, it } from "vitest";
+import { describe, expect, it } from "vitest";
 import { Health, HealthCheckResponse_ServingStatus } from "../gen/grpc/health/v1/health_pb.js";
 import { collect, transportTo, userStateClient } from "./support/clients.js";
-import { blockKey, errorInfoOf, unique } from "./support/fixture.js";
-import { startPgProxy, throughProxy, type PgProxy } from "./support/pg-proxy.js";
-import { startServerProcess, type ServerProcess } from "./support/server-process.js";
+import { blockKey, errorInfoOf, unique, useProxiedServer } from "./support/fixture.js";
 
 // A silent database: every byte between the server and PostgreSQL is held
 // by the proxy for 5 s, connections staying open, as a frozen server or a
@@ -18,22 +15,7 @@ const deadlineMs = 3000;
 // few milliseconds, so it holds on a loaded two-core machine.
 const fastMs = 100;
 
-let proxy: PgProxy;
-let server: ServerProcess;
-let db: pg.Pool;
-
-beforeAll(async () => {
-  const databaseUrl = inject("databaseUrl");
-  const target = new URL(databaseUrl);
-  proxy = await startPgProxy({ host: target.hostname, port: Number(target.port || 5432) });
-  server = await startServerProcess({ DATABASE_URL: throughProxy(databaseUrl, proxy) });
-  db = new pg.Pool({ connectionString: databaseUrl, max: 2 });
-});
-afterAll(async () => {
-  await db.end();
-  expect(await server.stop()).toBe(0);
-  await proxy.close();
-});
+const fixture = useProxiedServer();
 
 interface CallRecord {
   readonly startedAt: number;
@@ -70,7 +52,7 @@ describe("when the database goes silent under load", () => {
     let running = true;
 
     const writer = async (id: number) => {
-      const client = userStateClient(server.baseUrl);
+      const client = userStateClient(fixture.server.baseUrl);
       const keys = [0, 1, 2].map((block) => blockKey(course, "problem", `w${id}b${block}`));
       for (let sequence = 0; running; sequence += 1) {
         const token = `w${id}s${sequence}`;
@@ -82,14 +64,14 @@ describe("when the database goes silent under load", () => {
       }
     };
     const reader = async (id: number) => {
-      const client = userStateClient(server.baseUrl);
+      const client = userStateClient(fixture.server.baseUrl);
       const keys = [0, 1, 2].map((block) => blockKey(course, "problem", `w${id}b${block}`));
       while (running) {
         reads.push(await timed(() => collect(client.getMany({ username, blockKeys: keys }, { timeoutMs: deadlineMs }))));
         await sleep(10);
       }
     };
-    const health = createClient(Health, transportTo(server.baseUrl));
+    const health = createClient(Health, transportTo(fixture.server.baseUrl));
     const prober = async () => {
       while (running) {
         const at = Date.now();
@@ -116,10 +98,10 @@ describe("when the database goes silent under load", () => {
 
     await sleep(1500);
     const frozenAt = Date.now();
-    proxy.freeze();
+    fixture.proxy.freeze();
     await sleep(freezeMs);
     const thawedAt = Date.now();
-    proxy.thaw();
+    fixture.proxy.thaw();
     while (Date.now() - thawedAt < 15_000 && !healthChecks.some((check) => check.at > thawedAt && check.status === "SERVING")) await sleep(50);
     const servingAgainAt = healthChecks.find((check) => check.at > thawedAt && check.status === "SERVING")?.at ?? Number.NaN;
     await sleep(1500);
@@ -136,7 +118,7 @@ describe("when the database goes silent under load", () => {
     const codes = [...new Set(calls.map((call) => (call.reason === null ? call.code : `${call.code}/${call.reason}`)))].sort();
     const frozenChecks = healthChecks.filter((check) => check.at >= detected && check.at < thawedAt);
 
-    const stored = await db.query<{ usage_key: string; state: Record<string, string> }>(
+    const stored = await fixture.db.query<{ usage_key: string; state: Record<string, string> }>(
       "select usage_key, state from user_state where username = $1 and context_key = $2",
       [username, course],
     );
