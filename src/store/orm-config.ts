@@ -1,5 +1,6 @@
 import { defineConfig } from "@mikro-orm/postgresql";
 import { Migrator } from "@mikro-orm/migrations";
+import type { ConnectedClient, HostSelector } from "./host-selector.js";
 import { Migration0001UserState } from "./migrations/migration-0001-user-state.js";
 import { Migration0002StateSizeGuard } from "./migrations/migration-0002-state-size-guard.js";
 import { UserStateHistoryRow } from "./user-state-history-row.js";
@@ -10,7 +11,10 @@ export const applicationName = "learnerstate";
 
 /** Options for {@link createOrmConfig}. */
 export interface OrmConfigOptions {
-  /** `postgres://user:password@host:port/database`. */
+  /**
+   * `postgres://user:password@host:port/database`, or libpq's multi-host
+   * form `postgres://user:password@h1:port,h2:port/database?target_session_attrs=read-write`.
+   */
   readonly databaseUrl: string;
   /** Largest number of pooled connections. */
   readonly poolSize: number;
@@ -21,11 +25,13 @@ export interface OrmConfigOptions {
 /**
  * MikroORM configuration for the store. Migrations are listed explicitly, not
  * discovered from the file system, so start-up works the same from source and
- * from a bundle.
+ * from a bundle. Connections go where `hosts` says (knex's connection
+ * provider), and a pooled connection to a host no longer chosen is replaced.
  */
-export function createOrmConfig(options: OrmConfigOptions) {
+export function createOrmConfig(options: Omit<OrmConfigOptions, "databaseUrl">, hosts: HostSelector) {
   return defineConfig({
-    clientUrl: options.databaseUrl,
+    // MikroORM reads the database name from it; connections come from `hosts`.
+    clientUrl: hosts.firstUrl,
     entities: [UserStateRow, UserStateHistoryRow],
     discovery: { warnWhenNoEntities: false },
     extensions: [Migrator],
@@ -39,9 +45,12 @@ export function createOrmConfig(options: OrmConfigOptions) {
     },
     pool: { min: 0, max: options.poolSize },
     // Bounded waits, so an unreachable database fails calls fast instead of
-    // queueing them: pg's connect timeout, and knex's wait for a pooled connection.
+    // queueing them: pg's connect timeout (in the settings `hosts` gives), and
+    // knex's wait for a pooled connection. MikroORM merges these into knex's
+    // configuration as they are (its own pool type has no `validate`).
     driverOptions: {
-      connection: { connectionTimeoutMillis: options.connectTimeoutMs, application_name: applicationName },
+      connection: () => hosts.connectionSettings(),
+      pool: { validate: (connection: ConnectedClient) => hosts.holds(connection) },
       acquireConnectionTimeout: options.connectTimeoutMs,
     },
     debug: false,
