@@ -39,6 +39,12 @@ export interface ServerConfig {
   readonly migrationLockWaitMs: number;
   /** How long SIGTERM waits for in-flight calls before cutting them (SHUTDOWN_GRACE_MS, default 10000). */
   readonly shutdownGraceMs: number;
+  /**
+   * How long SIGTERM keeps serving while health and /readyz say NOT_SERVING,
+   * before it closes connections (SHUTDOWN_DELAY_MS, default 0), so that
+   * balancers take the replica out first.
+   */
+  readonly shutdownDelayMs: number;
   /** Age after which a client connection is drained, ±10 % (MAX_CONNECTION_AGE_MS); null ("off", the default): never. */
   readonly maxConnectionAgeMs: number | null;
   /** How long a connection drained for its age may finish its calls (MAX_CONNECTION_AGE_GRACE_MS); null ("off", the default): as long as they take. */
@@ -127,6 +133,7 @@ export function readConfig(env: NodeJS.ProcessEnv = process.env): ServerConfig {
     breakerFailureThreshold: integer(env, "BREAKER_FAILURE_THRESHOLD", 5, 1, 1000),
     breakerHalfOpenAfterMs: integer(env, "BREAKER_HALF_OPEN_AFTER_MS", 1000, 1, 600_000),
     shutdownGraceMs: integer(env, "SHUTDOWN_GRACE_MS", 10_000, 0, 600_000),
+    shutdownDelayMs: integer(env, "SHUTDOWN_DELAY_MS", 0, 0, 600_000),
     maxConnectionAgeMs: integerOrOff(env, "MAX_CONNECTION_AGE_MS", 1, 31 * 86_400_000),
     maxConnectionAgeGraceMs: integerOrOff(env, "MAX_CONNECTION_AGE_GRACE_MS", 0, 31 * 86_400_000),
     heartbeatIntervalMs: integer(env, "DB_HEARTBEAT_INTERVAL_MS", 250, 10, 600_000),

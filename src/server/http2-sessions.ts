@@ -1,4 +1,4 @@
-import http2 from "node:http2";
+import type http2 from "node:http2";
 
 /** Options of {@link trackSessions}. */
 export interface SessionOptions {
@@ -15,44 +15,22 @@ export interface SessionOptions {
 export interface Http2Sessions {
   /** Connections open now. */
   count(): number;
-  /** Drains every open connection (see drainSession): their calls go on, new ones go elsewhere. */
+  /**
+   * Drains every open connection: GOAWAY naming the last stream the server
+   * took, whose calls go on; the client opens new streams elsewhere, and the
+   * connection closes once its calls have finished.
+   */
   drainAll(): void;
   /** Closes every open connection at once, cancelling its calls. */
   destroyAll(): void;
 }
 
-// The largest stream id a client can open: a GOAWAY naming it refuses nothing.
-const maxStreamId = 2 ** 31 - 1;
-// Longest wait for the PING that follows the first GOAWAY: a client that
-// does not answer it gets the final GOAWAY anyway.
-const pingWaitMs = 1000;
 const ageJitter = 0.1;
 
 /**
- * Drains one connection as gRPC servers do: a first GOAWAY that refuses no
- * stream tells the client to open no more; one PING round trip later, a
- * second GOAWAY names the last stream the server took, and the connection
- * closes once those calls have finished. A stream the client sent before it
- * saw the first GOAWAY is therefore served, never refused.
- */
-function drainSession(session: http2.ServerHttp2Session): void {
-  if (session.closed || session.destroyed) return;
-  session.goaway(http2.constants.NGHTTP2_NO_ERROR, maxStreamId);
-  let done = false;
-  const close = () => {
-    if (done) return;
-    done = true;
-    clearTimeout(timer);
-    if (!session.closed && !session.destroyed) session.close();
-  };
-  const timer = setTimeout(close, pingWaitMs);
-  timer.unref();
-  if (!session.ping(close)) close();
-}
-
-/**
  * Keeps track of the connections of `server` and drains each one when it
- * reaches its maximum age. Nothing is done to connections younger than that.
+ * reaches its maximum age (gRPC's MAX_CONNECTION_AGE and its grace).
+ * Nothing is done to connections younger than that.
  */
 export function trackSessions(server: http2.Http2Server, options: SessionOptions): Http2Sessions {
   const sessions = new Set<http2.ServerHttp2Session>();
@@ -66,7 +44,7 @@ export function trackSessions(server: http2.Http2Server, options: SessionOptions
     if (options.maxAgeMs === null) return;
     const ageMs = options.maxAgeMs * (1 - ageJitter + 2 * ageJitter * Math.random());
     const aged = setTimeout(() => {
-      drainSession(session);
+      session.close();
       if (options.maxAgeGraceMs === null) return;
       const cut = setTimeout(() => session.destroy(), options.maxAgeGraceMs);
       cut.unref();
@@ -77,9 +55,7 @@ export function trackSessions(server: http2.Http2Server, options: SessionOptions
   });
   return {
     count: () => sessions.size,
-    drainAll: () => sessions.forEach(drainSession),
-    destroyAll() {
-      for (const session of sessions) session.destroy();
-    },
+    drainAll: () => sessions.forEach((session) => session.close()),
+    destroyAll: () => sessions.forEach((session) => session.destroy()),
   };
 }

@@ -28,10 +28,10 @@ export interface RunningServer {
   /** The port of the HTTP /metrics endpoint. */
   readonly metricsPort: number;
   /**
-   * Shuts down gracefully: reports NOT_SERVING, stops accepting connections
-   * and new calls, lets in-flight calls finish for up to the configured grace
-   * period, then cancels what is left and closes the pool and the embedded
-   * database.
+   * Shuts down gracefully: reports NOT_SERVING (and keeps serving for the
+   * configured delay), stops accepting connections and new calls, lets
+   * in-flight calls finish for up to the configured grace period, then
+   * cancels what is left and closes the pool and the embedded database.
    */
   close(): Promise<void>;
 }
@@ -178,6 +178,10 @@ export async function startServer(config: ServerConfig, logger: Logger): Promise
       shuttingDown = true;
       stopBringingUp.abort(); // a database that never came is no longer waited for
       healthChanged();
+      // Still serving while health says NOT_SERVING, so that balancers stop
+      // sending calls here before the connections go: a call sent to a
+      // connection just as it goes away would be refused.
+      await new Promise((resolve) => setTimeout(resolve, config.shutdownDelayMs));
       const stopped = new Promise<void>((resolve) => server.close(() => resolve()));
       // GOAWAY: calls in flight on each connection go on, new ones are refused.
       sessions.drainAll();
