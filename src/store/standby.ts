@@ -55,13 +55,17 @@ export async function openStandby(url: string, options: StandbyOptions): Promise
   const guard = createDatabaseGuard(options);
   const name = parsed.hosts.join(",");
   let monitor: DatabaseMonitor | null = null;
-  let lagMs: number | null = null;
+  // The last two measurements, newest first. One alone may catch the standby
+  // between receiving and replaying WAL after a quiet spell on the primary,
+  // when the last replayed transaction is old: it takes two in a row to skip it.
+  let lags: [number | null, number | null] = [null, null];
   const listeners = new Set<(state: StandbyState) => void>();
+  const beyondMax = (lagMs: number | null) => lagMs === null || lagMs > options.maxLagMs;
 
   const state = (): StandbyState => ({
     name,
-    usable: monitor?.condition() === "answering" && lagMs !== null && lagMs <= options.maxLagMs && guard.state() !== "open",
-    lagMs,
+    usable: monitor?.condition() === "answering" && !(beyondMax(lags[0]) && beyondMax(lags[1])) && guard.state() !== "open",
+    lagMs: lags[0],
   });
   let wasUsable = false;
   const evaluate = () => {
@@ -83,7 +87,7 @@ export async function openStandby(url: string, options: StandbyOptions): Promise
           async beat(connection) {
             const { rows } = await connection.query<{ lag_ms: string | null }>(lagSql);
             const measured = rows[0]?.lag_ms;
-            lagMs = measured === null || measured === undefined ? null : Number(measured);
+            lags = [measured === null || measured === undefined ? null : Number(measured), lags[0]];
             evaluate();
           },
         },
