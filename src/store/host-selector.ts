@@ -17,12 +17,6 @@ export interface HostSelectorOptions {
   readonly applicationName: string;
 }
 
-/** A pg client as the pool holds it: where it is connected. */
-export interface ConnectedClient {
-  readonly host: string;
-  readonly port: number;
-}
-
 /** Finds, among a URL's hosts, the one to use, and finds another when told that it no longer serves. */
 export interface HostSelector {
   /** The URL of the first host alone, for what reads a single URL (MikroORM takes the database name from it). */
@@ -44,18 +38,25 @@ export interface HostSelector {
    * for "primary" one not in recovery. One round trip; throws when the query fails.
    */
   serves(connection: pg.Client): Promise<boolean>;
-  /** Whether a pooled connection goes to the chosen host; false sends it away (knex pool `validate`). */
-  holds(connection: ConnectedClient): boolean;
+  /** Notes that the pool made `connection` with the settings last handed out (knex pool `afterCreate`). */
+  adopt(connection: object): void;
+  /**
+   * Whether a pooled connection was made under the current choice; false
+   * sends it away (knex pool `validate`). Connections made before the choice
+   * was reconsidered are replaced, even when the same host is chosen again:
+   * their sessions may be what made it reconsider (read-only, say).
+   */
+  holds(connection: object): boolean;
   /** Forgets the choice: the next connection looks at every host again, in order. */
   reconsider(): void;
-  /** Calls `listener` with `host:port` whenever a host is chosen; returns a function that stops it. */
+  /** Calls `listener` with the host (as the URL writes it) whenever one is chosen; returns a function that stops it. */
   onChoice(listener: (host: string) => void): () => void;
 }
 
 interface Choice {
   readonly url: string;
+  /** `host:port` as written in the URL. */
   readonly host: string;
-  readonly port: number;
 }
 
 /**
@@ -72,8 +73,10 @@ export function createHostSelector(url: DatabaseUrl, options: HostSelectorOption
     application_name: options.applicationName,
   });
   const probeNeeded = url.hosts.length > 1 || url.target !== "any";
-  let choice: Choice | null = probeNeeded ? null : { url: url.urlFor(url.hosts[0]!), host: "", port: 0 };
+  let choice: Choice | null = probeNeeded ? null : { url: url.urlFor(url.hosts[0]!), host: url.hosts[0]! };
   let choosing: Promise<Choice> | null = null;
+  let handedOut: Choice | null = null;
+  const madeUnder = new WeakMap<object, Choice>();
   const listeners = new Set<(host: string) => void>();
 
   const servesSql = {
@@ -93,7 +96,7 @@ export function createHostSelector(url: DatabaseUrl, options: HostSelectorOption
       client.on("error", () => undefined);
       try {
         await client.connect();
-        if (await serves(client)) return { url: url.urlFor(host), host: client.host, port: client.port };
+        if (await serves(client)) return { url: url.urlFor(host), host };
         refusals.push(`${host}: read-only`);
       } catch (error) {
         refusals.push(`${host}: ${error instanceof Error ? error.message : String(error)}`);
@@ -112,7 +115,7 @@ export function createHostSelector(url: DatabaseUrl, options: HostSelectorOption
       (found) => {
         choice = found;
         choosing = null;
-        for (const listener of listeners) listener(`${found.host}:${found.port}`);
+        for (const listener of listeners) listener(found.host);
         return found;
       },
       (error: unknown) => {
@@ -127,6 +130,7 @@ export function createHostSelector(url: DatabaseUrl, options: HostSelectorOption
     firstUrl: url.urlFor(url.hosts[0]!),
     async connectionSettings() {
       const current = await chosen();
+      handedOut = current;
       return { ...settingsOf(current.url), expirationChecker: () => choice !== current };
     },
     async connect() {
@@ -138,7 +142,10 @@ export function createHostSelector(url: DatabaseUrl, options: HostSelectorOption
     },
     drop: (connection) => (connection as pg.Client & { connection: { stream: { destroy(): void } } }).connection.stream.destroy(),
     serves,
-    holds: (connection) => !probeNeeded || choice === null || (connection.host === choice.host && connection.port === choice.port),
+    adopt(connection) {
+      if (handedOut !== null) madeUnder.set(connection, handedOut);
+    },
+    holds: (connection) => !probeNeeded || choice === null || madeUnder.get(connection) === choice,
     reconsider() {
       if (probeNeeded) choice = null;
     },

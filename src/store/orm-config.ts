@@ -1,6 +1,6 @@
 import { defineConfig } from "@mikro-orm/postgresql";
 import { Migrator } from "@mikro-orm/migrations";
-import type { ConnectedClient, HostSelector } from "./host-selector.js";
+import type { HostSelector } from "./host-selector.js";
 import { Migration0001UserState } from "./migrations/migration-0001-user-state.js";
 import { Migration0002StateSizeGuard } from "./migrations/migration-0002-state-size-guard.js";
 import { UserStateHistoryRow } from "./user-state-history-row.js";
@@ -26,7 +26,7 @@ export interface OrmConfigOptions {
  * MikroORM configuration for the store. Migrations are listed explicitly, not
  * discovered from the file system, so start-up works the same from source and
  * from a bundle. Connections go where `hosts` says (knex's connection
- * provider), and a pooled connection to a host no longer chosen is replaced.
+ * provider), and a pooled connection made before the last choice is replaced.
  */
 export function createOrmConfig(options: Omit<OrmConfigOptions, "databaseUrl">, hosts: HostSelector) {
   return defineConfig({
@@ -50,7 +50,13 @@ export function createOrmConfig(options: Omit<OrmConfigOptions, "databaseUrl">, 
     // configuration as they are (its own pool type has no `validate`).
     driverOptions: {
       connection: () => hosts.connectionSettings(),
-      pool: { validate: (connection: ConnectedClient) => hosts.holds(connection) },
+      pool: {
+        afterCreate: (connection: object, done: (error: Error | null, connection: object) => void) => {
+          hosts.adopt(connection);
+          done(null, connection);
+        },
+        validate: (connection: object) => hosts.holds(connection),
+      },
       acquireConnectionTimeout: options.connectTimeoutMs,
     },
     debug: false,
