@@ -18,7 +18,7 @@ afterAll(async () => {
   await formation?.destroy();
 });
 
-const seconds = (ms: number) => `${(ms / 1000).toFixed(1)} s`;
+const seconds = (ms: number) => `${ms < 0 ? "-" : "+"}${(Math.abs(ms) / 1000).toFixed(1)} s`;
 
 describe("DATABASE_URL naming both nodes of a pg_auto_failover formation (target_session_attrs=read-write)", () => {
   it("finds the new primary by itself when the primary is killed under SetMany load, and loses no acknowledged write", async () => {
@@ -62,8 +62,8 @@ describe("DATABASE_URL naming both nodes of a pg_auto_failover formation (target
       [
         `pg_auto_failover: ${primary.name} primary with synchronous_standby_names ${JSON.stringify(replication?.standbys)}, synchronous_commit ${replication?.commit}`,
         `  killed ${primary.name} (SIGKILL to its keeper and PostgreSQL) under load; ${promoted.name} is primary now (${(await formation.states()).join(", ")})`,
-        `  first failed call ${seconds(firstFailure - killedAt)} after the kill, last one ended ${seconds(lastFailure - killedAt)} after it: ${seconds(lastFailure - firstFailure)} of failed calls`,
-        `  first write acknowledged by the new primary: started ${seconds(firstWriteBack - killedAt)} after the kill`,
+        `  first failed call started at ${seconds(firstFailure - killedAt)} from the kill, the last one ended at ${seconds(lastFailure - killedAt)}: ${((lastFailure - firstFailure) / 1000).toFixed(1)} s of failed calls`,
+        `  first write acknowledged by the new primary started at ${seconds(firstWriteBack - killedAt)}`,
         `  calls after the kill: ${tally(afterKill)}`,
         `  acknowledged writes: ${acknowledged.length}, lost: ${lost.length}; writes answered OUTCOME_UNKNOWN: ${unknown}`,
         `  server log: ${server.output.filter((line) => line.includes("database: using")).map((line) => (JSON.parse(line) as { msg: string }).msg).join(" → ")}`,

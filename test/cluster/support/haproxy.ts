@@ -134,8 +134,11 @@ export async function startHaProxy(backends: readonly Backend[], options: HaProx
   const output: string[] = [];
   for (const stream of [child.stdout, child.stderr]) stream.on("data", (chunk: Buffer) => output.push(chunk.toString()));
   const exited = new Promise<void>((resolve) => child.once("exit", () => resolve()));
+  let spawnError: Error | null = null;
+  child.once("error", (error) => (spawnError = error));
   const stats = async () => parseStats(await adminCommand(adminSocket, "show stat"));
   for (let waited = 0; ; waited += 50) {
+    if (spawnError !== null) throw new Error("cannot run haproxy: `bash test/cluster/run-tests.sh` installs it", { cause: spawnError });
     if (child.exitCode !== null) throw new Error(`haproxy exited with ${child.exitCode}:\n${output.join("")}`);
     if (await stats().then(() => true, () => false)) break;
     if (waited > 10_000) throw new Error(`haproxy did not open its admin socket:\n${output.join("")}`);
