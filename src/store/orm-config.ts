@@ -3,6 +3,7 @@ import { Migrator } from "@mikro-orm/migrations";
 import type { HostSelector } from "./host-selector.js";
 import { Migration0001UserState } from "./migrations/migration-0001-user-state.js";
 import { Migration0002StateSizeGuard } from "./migrations/migration-0002-state-size-guard.js";
+import { Migration0006CitusReadyKeys } from "./migrations/migration-0006-citus-ready-keys.js";
 import { UserStateHistoryRow } from "./user-state-history-row.js";
 import { UserStateRow } from "./user-state-row.js";
 
@@ -39,6 +40,7 @@ export function createOrmConfig(options: Omit<OrmConfigOptions, "databaseUrl">, 
       migrationsList: [
         { name: "Migration0001UserState", class: Migration0001UserState },
         { name: "Migration0002StateSizeGuard", class: Migration0002StateSizeGuard },
+        { name: "Migration0006CitusReadyKeys", class: Migration0006CitusReadyKeys },
       ],
       transactional: true,
       snapshot: false,

@@ -87,7 +87,7 @@ export function createStateRepository(knex: Knex, guard: DatabaseGuard): StateSt
     async deleteFields(call, username, scope, usageKeys, fieldNames) {
       await inTransaction(call, async (query) => {
         const emptied = await query<{ id: string }>(trimFieldsSql, [json(fieldNames), json(usageKeys), username, scope, username, scope]);
-        if (emptied.length > 0) await query(deleteEmptiedSql, [json(emptied.map((row) => row.id))]);
+        if (emptied.length > 0) await query(deleteEmptiedSql, [username, json(emptied.map((row) => row.id))]);
       });
     },
 

@@ -73,7 +73,7 @@ export const trimFieldsSql = `
   )
   select t.id::text as id from trimmed t where t.state = '{}'::jsonb`;
 
-export const deleteEmptiedSql = `delete from user_state where id in (select value::bigint from jsonb_array_elements_text(?::jsonb))`;
+export const deleteEmptiedSql = `delete from user_state where username = ? and id in (select value::bigint from jsonb_array_elements_text(?::jsonb))`;
 
 export const readFieldTimesSql = `
   select s.usage_key, f.key as field_name, f.value::text as modified

@@ -9,9 +9,10 @@ export const UserStateHistoryRow = defineEntity({
   name: "UserStateHistoryRow",
   tableName: "user_state_history",
   properties: (p) => ({
-    /** Identity; orders a block's entries (newest has the largest). */
+    /** The learner: first in the primary key, colocated with user_state on Citus. */
+    username: p.text().primary(),
+    /** Identity (unique: one sequence); orders a block's entries (newest has the largest). */
     id: p.bigint("string").primary().autoincrement(),
-    username: p.text(),
     usageKey: p.text(),
     scope: p.text(),
     state: p.json<Record<string, unknown>>().columnType("jsonb").nullable(),

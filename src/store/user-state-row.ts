@@ -9,9 +9,10 @@ export const UserStateRow = defineEntity({
   name: "UserStateRow",
   tableName: "user_state",
   properties: (p) => ({
-    /** Identity; also the stable iteration order (never reused). */
+    /** The learner: first in the primary key, the distribution column on Citus (docs/scale-out.md). */
+    username: p.text().primary(),
+    /** Identity (unique: one sequence); also the stable iteration order (never reused). */
     id: p.bigint("string").primary().autoincrement(),
-    username: p.text(),
     usageKey: p.text(),
     scope: p.text(),
     /** Learning context the block belongs to, derived from the usage key. */
