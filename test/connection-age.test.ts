@@ -3,7 +3,7 @@ import { Code, ConnectError } from "@connectrpc/connect";
 import pg from "pg";
 import { afterAll, beforeAll, describe, expect, inject, it } from "vitest";
 import { userStateClient } from "./support/clients.js";
-import { blockKey, unique } from "./support/fixture.js";
+import { holdWrite } from "./support/held-write.js";
 import { startServerProcess, type ServerProcess } from "./support/server-process.js";
 
 const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
@@ -17,25 +17,16 @@ afterAll(async () => {
   await db.end();
 });
 
-/** A SetMany that stays in flight until `release` is called: another connection holds its row's lock. */
+/** A write held in flight on a client of `server`, and when it settled and how. */
 async function heldWrite(server: ServerProcess) {
   const client = userStateClient(server.baseUrl);
-  const username = unique("learner");
-  const key = blockKey(`course-v1:${unique("Org")}+Age+2026`, "problem", "p");
-  await client.setMany({ username, updates: [{ blockKey: key, fields: { n: "0" } }] });
-  const locker = await db.connect();
-  await locker.query("begin");
-  await locker.query("select 1 from user_state where username = $1 for update", [username]);
+  const held = await holdWrite(client, db);
   const startedAt = Date.now();
-  const call = client.setMany({ username, updates: [{ blockKey: key, fields: { n: "1" } }] }).then(
+  const call = held.call.then(
     () => ({ code: "OK", at: Date.now() - startedAt }),
     (error: unknown) => ({ code: Code[ConnectError.from(error).code], at: Date.now() - startedAt }),
   );
-  const release = async () => {
-    await locker.query("rollback");
-    locker.release();
-  };
-  return { client, username, key, call, release };
+  return { ...held, client, call };
 }
 
 /** Milliseconds from connecting to `baseUrl` until the server sends GOAWAY (a plain HTTP/2 connection, no calls). */

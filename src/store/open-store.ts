@@ -79,7 +79,8 @@ export async function openStore(options: StoreOptions): Promise<Store> {
   const knex = orm.em.getKnex();
   // knex keeps its tarn pool on the client; it exists once a connection was made.
   const pool = () => (knex.client as { pool?: { numUsed(): number; numFree(): number; numPendingAcquires(): number } }).pool;
-  const standbys = await Promise.all((options.standbys?.urls ?? []).map((url) => openStandby(url, { ...options, maxLagMs: options.standbys!.maxLagMs })));
+  const { urls: standbyUrls = [], maxLagMs = 0 } = options.standbys ?? {};
+  const standbys = await Promise.all(standbyUrls.map((url) => openStandby(url, { ...options, maxLagMs })));
   let ready = false;
   let monitor: ReturnType<typeof startDatabaseMonitor> | null = null;
   const conditionListeners = new Set<(condition: DatabaseCondition) => void>();
