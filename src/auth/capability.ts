@@ -12,6 +12,8 @@ export const capabilities = {
   bulkReadLearnerState: "learner_state:bulk_read",
   /** Erasing everything stored for a learner (learner retirement). */
   eraseLearnerState: "learner_state:erase",
+  /** CatalogService's writes: organizations, catalog courses and course runs (shared data; org and course filters narrow it). */
+  catalogWrite: "catalog:write",
 } as const;
 
 /** One of the service's scopes. */
@@ -34,4 +36,5 @@ export const capabilityTraits: Readonly<Record<Capability, CapabilityTraits>> = 
   [capabilities.writeLearnerState]: { changesData: true, personal: true },
   [capabilities.bulkReadLearnerState]: { changesData: false, personal: true },
   [capabilities.eraseLearnerState]: { changesData: true, personal: true },
+  [capabilities.catalogWrite]: { changesData: true, personal: false },
 };

@@ -9,7 +9,8 @@ export type ErrorKind =
   | "resource-exhausted"
   | "deadline-exceeded"
   | "unauthenticated"
-  | "permission-denied";
+  | "permission-denied"
+  | "failed-precondition";
 
 // Messages and metadata travel in HTTP/2 trailers, whose size is limited: a
 // request naming a 100 KB field must not turn its own rejection into a

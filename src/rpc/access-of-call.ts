@@ -1,6 +1,15 @@
 import type { DescMethod } from "@bufbuild/protobuf";
 import { Health } from "../../gen/grpc/health/v1/health_pb.js";
 import { ServerReflection } from "../../gen/grpc/reflection/v1/reflection_pb.js";
+import {
+  CatalogService,
+  type CreateCourseRunForModulestoreCourseRequest,
+  type CreateOrganizationRequest,
+  type DeleteCatalogCourseRequest,
+  type DeleteCourseRunRequest,
+  type SyncCourseRunDetailsRequest,
+  type UpdateCatalogCourseRequest,
+} from "../../gen/learnerstate/v1/catalog_service_pb.js";
 import { KeyService } from "../../gen/learnerstate/v1/key_service_pb.js";
 import {
   UserStateService,
@@ -12,7 +21,17 @@ import {
   type IterAllForCourseRequest,
   type SetManyRequest,
 } from "../../gen/learnerstate/v1/user_state_service_pb.js";
-import { capabilities, contextsOfCourseKey, contextsOfUsageKeys, type AccessRequest, type Capability } from "../auth/index.js";
+import {
+  capabilities,
+  contextsOfCatalogCourse,
+  contextsOfCourseKey,
+  contextsOfOrganization,
+  contextsOfUsageKeys,
+  type AccessRequest,
+  type Capability,
+  type ContextRef,
+} from "../auth/index.js";
+import { selectionOf } from "./catalog/index.js";
 
 /** What the policy needs to know of one call: everything but the operation's name. */
 type Access = Omit<AccessRequest, "operation">;
@@ -22,6 +41,9 @@ const ofLearner = (capability: Capability, username: string, blockKeys: readonly
   owner: { kind: "learner", username },
   contexts: contextsOfUsageKeys(blockKeys),
 });
+
+const anyToken: Access = { capability: null, owner: { kind: "shared" }, contexts: [] };
+const catalogWrite = (contexts: ContextRef[] | null): Access => ({ capability: capabilities.catalogWrite, owner: { kind: "shared" }, contexts });
 
 /**
  * Every guarded RPC, by its full name, and what a call to it asks for: the
@@ -46,6 +68,17 @@ const accessRules: Record<string, (message: never) => Access> = {
     contexts: contextsOfCourseKey(request.courseKey),
   }),
   [`${KeyService.typeName}.DescribeKey`]: () => ({ capability: null, owner: { kind: "shared" }, contexts: [] }),
+  [`${CatalogService.typeName}.GetCatalogCourse`]: () => anyToken,
+  [`${CatalogService.typeName}.GetCourseRun`]: () => anyToken,
+  [`${CatalogService.typeName}.ListCatalogCourses`]: () => anyToken,
+  [`${CatalogService.typeName}.ListCourseRuns`]: () => anyToken,
+  [`${CatalogService.typeName}.UpdateCatalogCourse`]: (request: UpdateCatalogCourseRequest) => catalogWrite(contextsOfCatalogCourse(selectionOf(request.catalogCourse))),
+  [`${CatalogService.typeName}.DeleteCatalogCourse`]: (request: DeleteCatalogCourseRequest) => catalogWrite(contextsOfCatalogCourse(selectionOf(request.catalogCourse))),
+  [`${CatalogService.typeName}.SyncCourseRunDetails`]: (request: SyncCourseRunDetailsRequest) => catalogWrite(contextsOfCourseKey(request.courseKey)),
+  [`${CatalogService.typeName}.DeleteCourseRun`]: (request: DeleteCourseRunRequest) => catalogWrite(contextsOfCourseKey(request.courseKey)),
+  [`${CatalogService.typeName}.CreateCourseRunForModulestoreCourse`]: (request: CreateCourseRunForModulestoreCourseRequest) =>
+    catalogWrite(contextsOfCourseKey(request.courseKey)),
+  [`${CatalogService.typeName}.CreateOrganization`]: (request: CreateOrganizationRequest) => catalogWrite(contextsOfOrganization(request.shortName)),
 };
 
 // Open so that probes and tools reach them without a token. Every other

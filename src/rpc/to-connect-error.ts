@@ -10,6 +10,7 @@ const codeOfKind: Record<ErrorKind, Code> = {
   "deadline-exceeded": Code.DeadlineExceeded,
   unauthenticated: Code.Unauthenticated,
   "permission-denied": Code.PermissionDenied,
+  "failed-precondition": Code.FailedPrecondition,
 };
 
 /**

@@ -48,6 +48,8 @@ export interface ServerConfig {
   readonly metricsPort: number;
   /** pino level (LOG_LEVEL, default info). */
   readonly logLevel: string;
+  /** Whether the catalog creates a course run's missing organization (CATALOG_AUTO_CREATE_ORGS, default true). */
+  readonly catalogAutoCreateOrgs: boolean;
 }
 
 // Resume tokens grant nothing, so a shared default only makes them
@@ -62,6 +64,13 @@ function integer(env: NodeJS.ProcessEnv, name: string, fallback: number, min: nu
     throw new Error(`${name} must be an integer from ${min} to ${max}, got ${JSON.stringify(text)}`);
   }
   return value;
+}
+
+function flag(env: NodeJS.ProcessEnv, name: string, fallback: boolean): boolean {
+  const text = env[name];
+  if (text === undefined || text === "") return fallback;
+  if (text === "true" || text === "false") return text === "true";
+  throw new Error(`${name} must be true or false, got ${JSON.stringify(text)}`);
 }
 
 function authOf(env: NodeJS.ProcessEnv): TokenVerifierOptions | null {
@@ -106,5 +115,6 @@ export function readConfig(env: NodeJS.ProcessEnv = process.env): ServerConfig {
     maxMessageBytes: integer(env, "MAX_MESSAGE_BYTES", 16 * 1024 * 1024, 1024, 1024 * 1024 * 1024),
     allowUnauthenticatedNetwork: env["ALLOW_UNAUTHENTICATED_NETWORK"] === "true",
     logLevel: env["LOG_LEVEL"] || "info",
+    catalogAutoCreateOrgs: flag(env, "CATALOG_AUTO_CREATE_ORGS", true),
   };
 }

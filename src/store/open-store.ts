@@ -1,5 +1,7 @@
 import { MikroORM } from "@mikro-orm/postgresql";
+import type { CatalogStore } from "../domain/catalog/index.js";
 import type { StateStore } from "../domain/state/index.js";
+import { createCatalogRepository } from "./catalog/index.js";
 import { createDatabaseGuard, type BreakerState, type DatabaseGuardOptions } from "./database-guard.js";
 import { createOrmConfig, type OrmConfigOptions } from "./orm-config.js";
 import { createStateRepository } from "./state-repository.js";
@@ -20,6 +22,7 @@ export interface Store {
   /** The pool's current use, for metrics. */
   poolUsage(): PoolUsage;
   readonly stateStore: StateStore;
+  readonly catalogStore: CatalogStore;
   /** The circuit breaker's state: "open" while database work is refused. */
   breakerState(): BreakerState;
   /** Calls `listener` on every breaker transition; returns a function that stops it. */
@@ -40,6 +43,7 @@ export async function openStore(options: StoreOptions): Promise<Store> {
   return {
     poolUsage: () => ({ used: pool()?.numUsed() ?? 0, free: pool()?.numFree() ?? 0, pending: pool()?.numPendingAcquires() ?? 0 }),
     stateStore: createStateRepository(knex, guard),
+    catalogStore: createCatalogRepository(knex, guard),
     breakerState: () => guard.state(),
     onBreakerStateChange: (listener) => guard.onStateChange(listener),
     async migrate() {

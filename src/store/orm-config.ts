@@ -2,6 +2,8 @@ import { defineConfig } from "@mikro-orm/postgresql";
 import { Migrator } from "@mikro-orm/migrations";
 import { Migration0001UserState } from "./migrations/migration-0001-user-state.js";
 import { Migration0002StateSizeGuard } from "./migrations/migration-0002-state-size-guard.js";
+import { Migration0004Catalog } from "./migrations/migration-0004-catalog.js";
+import { CatalogCourseRow, CourseRunRow, OrganizationRow } from "./catalog/index.js";
 import { UserStateHistoryRow } from "./user-state-history-row.js";
 import { UserStateRow } from "./user-state-row.js";
 
@@ -26,13 +28,14 @@ export interface OrmConfigOptions {
 export function createOrmConfig(options: OrmConfigOptions) {
   return defineConfig({
     clientUrl: options.databaseUrl,
-    entities: [UserStateRow, UserStateHistoryRow],
+    entities: [UserStateRow, UserStateHistoryRow, OrganizationRow, CatalogCourseRow, CourseRunRow],
     discovery: { warnWhenNoEntities: false },
     extensions: [Migrator],
     migrations: {
       migrationsList: [
         { name: "Migration0001UserState", class: Migration0001UserState },
         { name: "Migration0002StateSizeGuard", class: Migration0002StateSizeGuard },
+        { name: "Migration0004Catalog", class: Migration0004Catalog },
       ],
       transactional: true,
       snapshot: false,
