@@ -2,9 +2,10 @@ import { create } from "@bufbuild/protobuf";
 import { Code, ConnectError, createClient } from "@connectrpc/connect";
 import { UnsecuredJWT } from "jose";
 import { beforeAll, describe, expect, it } from "vitest";
+import { CatalogCourseSelectorSchema, OrgCourseCodeSchema } from "../gen/learnerstate/v1/catalog_pb.js";
 import { KeyFamily, KeyService } from "../gen/learnerstate/v1/key_service_pb.js";
 import { FieldSelectionSchema } from "../gen/learnerstate/v1/user_state_pb.js";
-import { collect, transportTo } from "./support/clients.js";
+import { catalogClient, collect, transportTo } from "./support/clients.js";
 import { blockKey, unique, useServer } from "./support/fixture.js";
 import { bearer, mintToken, scopes, testAudience, testIssuer, testSecret } from "./support/tokens.js";
 
@@ -14,13 +15,38 @@ const orgX = unique("OrgX");
 const orgY = unique("OrgY");
 const courses = { X: `course-v1:${orgX}+CX+2026`, Y: `course-v1:${orgY}+CY+2026` } as const;
 type CourseName = keyof typeof courses;
+const orgs: Record<CourseName, string> = { X: orgX, Y: orgY };
+const catalogCourseOf = (course: CourseName, courseCode = `C${course}`) =>
+  create(CatalogCourseSelectorSchema, { selector: { case: "orgCourse", value: create(OrgCourseCodeSchema, { orgCode: orgs[course], courseCode }) } });
 const keyOf = (course: CourseName) => blockKey(courses[course], "problem", "p1");
 
-type Rpc = "GetMany" | "GetModDates" | "GetHistory" | "SetMany" | "DeleteMany" | "IterAllForBlock" | "IterAllForCourse" | "DescribeKey";
+type Rpc =
+  | "GetMany"
+  | "GetModDates"
+  | "GetHistory"
+  | "SetMany"
+  | "DeleteMany"
+  | "IterAllForBlock"
+  | "IterAllForCourse"
+  | "DescribeKey"
+  | "GetCatalogCourse"
+  | "GetCourseRun"
+  | "ListCatalogCourses"
+  | "ListCourseRuns"
+  | "UpdateCatalogCourse"
+  | "DeleteCatalogCourse"
+  | "SyncCourseRunDetails"
+  | "DeleteCourseRun"
+  | "CreateCourseRunForModulestoreCourse"
+  | "CreateOrganization";
 type Target = { readonly user: "own" | "other" | null; readonly course: CourseName };
 const reads = new Set<Rpc>(["GetMany", "GetModDates", "GetHistory"]);
 const writes = new Set<Rpc>(["SetMany", "DeleteMany"]);
 const bulkReads = new Set<Rpc>(["IterAllForBlock", "IterAllForCourse"]);
+const catalogReads = new Set<Rpc>(["GetCatalogCourse", "GetCourseRun", "ListCatalogCourses", "ListCourseRuns"]);
+const catalogWrites = new Set<Rpc>(["UpdateCatalogCourse", "DeleteCatalogCourse", "SyncCourseRunDetails", "DeleteCourseRun", "CreateCourseRunForModulestoreCourse", "CreateOrganization"]);
+// The catalog writes that name a course run, which a course: filter can cover.
+const runWrites = new Set<Rpc>(["SyncCourseRunDetails", "DeleteCourseRun", "CreateCourseRunForModulestoreCourse"]);
 
 /**
  * One kind of caller: the token it sends, and which cells of the matrix it
@@ -38,7 +64,8 @@ const user = unique("me");
 const other = unique("other");
 const now = () => Math.floor(Date.now() / 1000);
 const withUser = (claims: Record<string, unknown>) => ({ sub: "7", preferred_username: user, ...claims });
-const describeKeyOnly = (rpc: Rpc) => rpc === "DescribeKey";
+// Catalog data and key descriptions are nobody's personal data: any valid token may read them.
+const anyTokenMay = (rpc: Rpc) => rpc === "DescribeKey" || catalogReads.has(rpc);
 
 const roles: Role[] = [
   { name: "no token", token: async () => null },
@@ -55,49 +82,72 @@ const roles: Role[] = [
     // What the LMS mints for the learner's browser (the JWT cookie of the micro-frontends).
     name: "browser JWT",
     token: () => mintToken(withUser({ scopes: ["read", "write", "email", "profile"], filters: ["user:me"] })),
-    allows: describeKeyOnly,
+    allows: anyTokenMay,
   },
   {
     name: "read-only app",
     token: () => mintToken(withUser({ scopes: [scopes.read], filters: ["user:me"] })),
-    allows: (rpc, target) => describeKeyOnly(rpc) || (reads.has(rpc) && target.user === "own"),
+    allows: (rpc, target) => anyTokenMay(rpc) || (reads.has(rpc) && target.user === "own"),
   },
   {
     name: "read+write app",
     token: () => mintToken(withUser({ scopes: [scopes.read, scopes.write], filters: ["user:me"] })),
-    allows: (rpc, target) => describeKeyOnly(rpc) || ((reads.has(rpc) || writes.has(rpc)) && target.user === "own"),
+    allows: (rpc, target) => anyTokenMay(rpc) || ((reads.has(rpc) || writes.has(rpc)) && target.user === "own"),
   },
   {
     name: "bulk reader org X",
     token: () => mintToken(withUser({ scopes: [scopes.bulkRead], filters: [`content_org:${orgX}`] })),
-    allows: (rpc, target) => describeKeyOnly(rpc) || (bulkReads.has(rpc) && target.course === "X"),
+    allows: (rpc, target) => anyTokenMay(rpc) || (bulkReads.has(rpc) && target.course === "X"),
   },
   {
     // Open edX org short names are case-insensitive.
     name: "bulk reader org x",
     token: () => mintToken(withUser({ scopes: [scopes.bulkRead], filters: [`content_org:${orgX.toLowerCase()}`] })),
-    allows: (rpc, target) => describeKeyOnly(rpc) || (bulkReads.has(rpc) && target.course === "X"),
+    allows: (rpc, target) => anyTokenMay(rpc) || (bulkReads.has(rpc) && target.course === "X"),
   },
   {
     name: "bulk reader course X",
     token: () => mintToken(withUser({ scopes: [scopes.bulkRead], filters: [`course:${courses.X}`] })),
-    allows: (rpc, target) => describeKeyOnly(rpc) || (bulkReads.has(rpc) && target.course === "X"),
+    allows: (rpc, target) => anyTokenMay(rpc) || (bulkReads.has(rpc) && target.course === "X"),
   },
   {
     name: "staff reader course X",
     token: () => mintToken(withUser({ scopes: [scopes.read], filters: [`course:${courses.X}`] })),
-    allows: (rpc, target) => describeKeyOnly(rpc) || (reads.has(rpc) && target.course === "X"),
+    allows: (rpc, target) => anyTokenMay(rpc) || (reads.has(rpc) && target.course === "X"),
   },
   {
     name: "restricted, other scopes",
     token: () => mintToken(withUser({ is_restricted: true, scopes: ["grades:read"], filters: [`content_org:${orgX}`] })),
-    allows: describeKeyOnly,
+    allows: anyTokenMay,
   },
   {
     // Scopes alone say what, not whose: a token must also carry a filter.
     name: "scopes, no filter",
     token: () => mintToken(withUser({ scopes: [scopes.read, scopes.write, scopes.bulkRead] })),
-    allows: describeKeyOnly,
+    allows: anyTokenMay,
+  },
+  {
+    // Catalog writes are not personal: the scope needs no filter.
+    name: "catalog writer",
+    token: () => mintToken(withUser({ scopes: [scopes.catalogWrite] })),
+    allows: (rpc) => anyTokenMay(rpc) || catalogWrites.has(rpc),
+  },
+  {
+    name: "catalog writer org X",
+    token: () => mintToken(withUser({ scopes: [scopes.catalogWrite], filters: [`content_org:${orgX.toUpperCase()}`] })),
+    allows: (rpc, target) => anyTokenMay(rpc) || (catalogWrites.has(rpc) && target.course === "X"),
+  },
+  {
+    // A course filter covers a run, never a whole catalog course or organization.
+    name: "catalog writer course X",
+    token: () => mintToken(withUser({ scopes: [scopes.catalogWrite], filters: [`course:${courses.X}`] })),
+    allows: (rpc, target) => anyTokenMay(rpc) || (runWrites.has(rpc) && target.course === "X"),
+  },
+  {
+    // user:me confines a token to its own learner's data: it never changes shared data.
+    name: "catalog writer user:me",
+    token: () => mintToken(withUser({ scopes: [scopes.catalogWrite], filters: ["user:me"] })),
+    allows: anyTokenMay,
   },
   { name: "administrator", token: () => mintToken({ sub: "9", preferred_username: unique("lms"), administrator: true }), allows: () => true },
 ];
@@ -111,7 +161,20 @@ beforeAll(async () => {
   for (const username of [user, other]) {
     await fixture.client.setMany({ username, updates: (["X", "Y"] as const).map((course) => ({ blockKey: keyOf(course), fields: { seed: "1" } })) }, adminOptions());
   }
+  // Both courses are in the catalog, so every allowed catalog read finds them.
+  for (const course of ["X", "Y"] as const) await ensureRun(course);
 });
+
+const catalog = () => catalogClient(fixture.server.baseUrl);
+/** Makes sure the run of `course` exists (as the administrator), so that every allowed call on it succeeds. */
+const ensureRun = (course: CourseName) => catalog().createCourseRunForModulestoreCourse({ courseKey: courses[course] }, adminOptions());
+/** A catalog course of `course`'s org without runs (made by the administrator), which may be deleted. */
+async function runlessCatalogCourse(course: CourseName) {
+  const courseKey = `course-v1:${orgs[course]}+Spare+2026`;
+  await catalog().createCourseRunForModulestoreCourse({ courseKey }, adminOptions());
+  await catalog().deleteCourseRun({ courseKey }, adminOptions());
+  return catalogCourseOf(course, "Spare");
+}
 
 const calls: Record<Rpc, (options: { headers?: Record<string, string> }, target: Target) => Promise<unknown>> = {
   GetMany: (options, { user: who, course }) => collect(fixture.client.getMany({ username: who === "own" ? user : other, blockKeys: [keyOf(course)] }, options)),
@@ -127,6 +190,16 @@ const calls: Record<Rpc, (options: { headers?: Record<string, string> }, target:
   IterAllForBlock: (options, { course }) => collect(fixture.client.iterAllForBlock({ blockKey: keyOf(course) }, options)),
   IterAllForCourse: (options, { course }) => collect(fixture.client.iterAllForCourse({ courseKey: courses[course] }, options)),
   DescribeKey: (options, { course }) => createClient(KeyService, transportTo(fixture.server.baseUrl)).describeKey({ key: courses[course], family: KeyFamily.COURSE }, options),
+  GetCatalogCourse: (options, { course }) => catalog().getCatalogCourse({ catalogCourse: catalogCourseOf(course) }, options),
+  GetCourseRun: async (options, { course }) => catalog().getCourseRun({ courseKey: (await ensureRun(course)).courseRun!.courseKey }, options),
+  ListCatalogCourses: (options, { course }) => catalog().listCatalogCourses({ orgCode: orgs[course] }, options),
+  ListCourseRuns: (options, { course }) => catalog().listCourseRuns({ catalogCourse: catalogCourseOf(course) }, options),
+  UpdateCatalogCourse: (options, { course }) => catalog().updateCatalogCourse({ catalogCourse: catalogCourseOf(course), title: "Updated" }, options),
+  DeleteCatalogCourse: async (options, { course }) => catalog().deleteCatalogCourse({ catalogCourse: await runlessCatalogCourse(course) }, options),
+  SyncCourseRunDetails: async (options, { course }) => catalog().syncCourseRunDetails({ courseKey: (await ensureRun(course)).courseRun!.courseKey, title: "Synced" }, options),
+  DeleteCourseRun: async (options, { course }) => catalog().deleteCourseRun({ courseKey: (await ensureRun(course)).courseRun!.courseKey }, options),
+  CreateCourseRunForModulestoreCourse: (options, { course }) => catalog().createCourseRunForModulestoreCourse({ courseKey: courses[course] }, options),
+  CreateOrganization: (options, { course }) => catalog().createOrganization({ shortName: orgs[course] }, options),
 };
 const abbreviations: Record<Rpc, string> = {
   GetMany: "GM",
@@ -137,11 +210,21 @@ const abbreviations: Record<Rpc, string> = {
   IterAllForBlock: "IB",
   IterAllForCourse: "IC",
   DescribeKey: "DK",
+  GetCatalogCourse: "GC",
+  GetCourseRun: "GR",
+  ListCatalogCourses: "LC",
+  ListCourseRuns: "LR",
+  UpdateCatalogCourse: "UC",
+  DeleteCatalogCourse: "DC",
+  SyncCourseRunDetails: "SR",
+  DeleteCourseRun: "DR",
+  CreateCourseRunForModulestoreCourse: "CR",
+  CreateOrganization: "CO",
 };
 
 function targetsOf(rpc: Rpc): Target[] {
-  if (rpc === "DescribeKey") return [{ user: null, course: "X" }];
-  if (bulkReads.has(rpc)) return [{ user: null, course: "X" }, { user: null, course: "Y" }];
+  if (rpc === "DescribeKey" || catalogReads.has(rpc)) return [{ user: null, course: "X" }];
+  if (bulkReads.has(rpc) || catalogWrites.has(rpc)) return [{ user: null, course: "X" }, { user: null, course: "Y" }];
   return (["own", "other"] as const).flatMap((who) => (["X", "Y"] as const).map((course) => ({ user: who, course })));
 }
 
