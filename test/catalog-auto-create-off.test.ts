@@ -1,6 +1,6 @@
 import { Code } from "@connectrpc/connect";
 import { describe, expect, it } from "vitest";
-import { catalogRowCounts } from "./support/catalog-rows.js";
+import { catalogRowCounts } from "./support/catalog.js";
 import { catalogClient } from "./support/clients.js";
 import { errorInfoOf, expectCode, unique, useServer } from "./support/fixture.js";
 

@@ -1,7 +1,7 @@
 import { Code, ConnectError, createClient } from "@connectrpc/connect";
 import { describe, expect, it } from "vitest";
 import { CatalogService } from "../gen/learnerstate/v1/catalog_service_pb.js";
-import { catalogRowCounts } from "./support/catalog-rows.js";
+import { catalogRowCounts } from "./support/catalog.js";
 import { transportTo } from "./support/clients.js";
 import { unique, useServer } from "./support/fixture.js";
 

@@ -2,7 +2,7 @@ import { create } from "@bufbuild/protobuf";
 import { Code } from "@connectrpc/connect";
 import { describe, expect, it } from "vitest";
 import { CatalogCourseSelectorSchema, OrgCourseCodeSchema, type CatalogCourseSelector } from "../gen/learnerstate/v1/catalog_pb.js";
-import { catalogRowCounts } from "./support/catalog-rows.js";
+import { catalogRowCounts, everyPage } from "./support/catalog.js";
 import { catalogClient } from "./support/clients.js";
 import { errorInfoOf, expectCode, unique, useServer } from "./support/fixture.js";
 
@@ -134,29 +134,22 @@ describe("ListCatalogCourses", () => {
     const org = unique("Org");
     const courses = Array.from({ length: 5 }, (_, index) => `C${index}_${unique("c")}`);
     for (const course of courses) await catalog().createCourseRunForModulestoreCourse({ courseKey: `course-v1:${org}+${course}+2026`, title: course });
-    const seen: string[] = [];
-    const pageSizes: number[] = [];
-    let pageToken = "";
-    do {
+    const pages = await everyPage(async (pageToken) => {
       const page = await catalog().listCatalogCourses({ orgCode: org.toLowerCase(), pageSize: 2, pageToken });
-      seen.push(...page.catalogCourses.map((course) => course.courseCode));
-      pageSizes.push(page.catalogCourses.length);
-      pageToken = page.nextPageToken;
-    } while (pageToken !== "");
-    expect(seen).toEqual(courses);
-    expect(pageSizes).toEqual([2, 2, 1]);
+      return { items: page.catalogCourses.map((course) => course.courseCode), nextPageToken: page.nextPageToken };
+    });
+    expect(pages.flat()).toEqual(courses);
+    expect(pages.map((page) => page.length)).toEqual([2, 2, 1]);
   });
 
   it("lists every organization's catalog courses when no org is given", async () => {
     const first = await newCourse();
     const second = await newCourse();
-    const seen: bigint[] = [];
-    let pageToken = "";
-    do {
+    const pages = await everyPage(async (pageToken) => {
       const page = await catalog().listCatalogCourses({ pageSize: 1000, pageToken });
-      seen.push(...page.catalogCourses.map((course) => course.id));
-      pageToken = page.nextPageToken;
-    } while (pageToken !== "");
+      return { items: page.catalogCourses.map((course) => course.id), nextPageToken: page.nextPageToken };
+    });
+    const seen = pages.flat();
     expect(seen.indexOf(first.id)).toBeGreaterThanOrEqual(0);
     expect(seen.indexOf(second.id)).toBeGreaterThan(seen.indexOf(first.id));
     expect([...seen].sort((a, b) => (a < b ? -1 : a > b ? 1 : 0))).toEqual(seen);

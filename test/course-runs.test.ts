@@ -2,7 +2,7 @@ import { create } from "@bufbuild/protobuf";
 import { Code } from "@connectrpc/connect";
 import { describe, expect, it } from "vitest";
 import { CatalogCourseSelectorSchema } from "../gen/learnerstate/v1/catalog_pb.js";
-import { catalogRowCounts } from "./support/catalog-rows.js";
+import { catalogRowCounts, everyPage } from "./support/catalog.js";
 import { catalogClient } from "./support/clients.js";
 import { errorInfoOf, expectCode, unique, useServer } from "./support/fixture.js";
 
@@ -184,14 +184,12 @@ describe("ListCourseRuns", () => {
     expect(rest.courseRuns.map((run) => run.runCode)).toEqual(runs.slice(100));
     expect(rest.nextPageToken).toBe("");
 
-    const paged: string[] = [];
-    let pageToken = "";
-    do {
+    const pages = await everyPage(async (pageToken) => {
       const page = await catalog().listCourseRuns({ catalogCourse: byKey(`catalog-course:${org.toLowerCase()}:${course}`), pageSize: 40, pageToken });
-      paged.push(...page.courseRuns.map((run) => run.runCode));
-      pageToken = page.nextPageToken;
-    } while (pageToken !== "");
-    expect(paged).toEqual(runs);
+      return { items: page.courseRuns.map((run) => run.runCode), nextPageToken: page.nextPageToken };
+    });
+    expect(pages.map((page) => page.length)).toEqual([40, 40, 25]);
+    expect(pages.flat()).toEqual(runs);
 
     const other = await catalog().createCourseRunForModulestoreCourse({ courseKey: newKey().key });
     const wrong = await expectCode(
@@ -206,13 +204,11 @@ describe("ListCourseRuns", () => {
   it("lists every run when no catalog course is given, in creation order", async () => {
     const keys = [newKey().key, newKey().key];
     for (const courseKey of keys) await catalog().createCourseRunForModulestoreCourse({ courseKey });
-    const seen: string[] = [];
-    let pageToken = "";
-    do {
+    const pages = await everyPage(async (pageToken) => {
       const page = await catalog().listCourseRuns({ pageSize: 1000, pageToken });
-      seen.push(...page.courseRuns.map((run) => run.courseKey));
-      pageToken = page.nextPageToken;
-    } while (pageToken !== "");
+      return { items: page.courseRuns.map((run) => run.courseKey), nextPageToken: page.nextPageToken };
+    });
+    const seen = pages.flat();
     expect(seen.indexOf(keys[1]!)).toBeGreaterThan(seen.indexOf(keys[0]!));
     expect(seen.indexOf(keys[0]!)).toBeGreaterThanOrEqual(0);
     const negative = await expectCode(catalog().listCourseRuns({ pageSize: -5 }), Code.InvalidArgument);

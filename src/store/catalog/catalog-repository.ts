@@ -132,6 +132,12 @@ export function createCatalogRepository(knex: Knex, guard: DatabaseGuard): Catal
   const inTransaction = <T>(call: CallLimits, work: (query: Query) => Promise<T>): Promise<T> =>
     guard.run(call, (timeoutMs) => knex.transaction((transaction) => work(bounded(transaction, timeoutMs))));
 
+  /** A keyset page: up to `limit` rows after id `after`, with `everySql`, or `ofParentSql` when a parent id narrows them. */
+  const listAfter = <T>(call: CallLimits, everySql: string, ofParentSql: string, parentId: bigint | null, after: bigint | null, limit: number) => {
+    const position = (after ?? 0n).toString();
+    return run(call, (query) => (parentId === null ? query<T>(everySql, [position, limit]) : query<T>(ofParentSql, [parentId.toString(), position, limit])));
+  };
+
   async function ensure<T>(insert: () => Promise<T | undefined>, find: () => Promise<T | undefined>): Promise<{ row: T; created: boolean } | null> {
     for (let attempt = 0; attempt < ensureAttempts; attempt += 1) {
       const inserted = await insert();
@@ -237,15 +243,8 @@ export function createCatalogRepository(knex: Knex, guard: DatabaseGuard): Catal
       });
     },
 
-    async listCatalogCourses(call, organizationId, after, limit) {
-      const position = (after ?? 0n).toString();
-      const rows = await run(call, (query) =>
-        organizationId === null
-          ? query<CatalogCourseRecord>(listCatalogCoursesSql, [position, limit])
-          : query<CatalogCourseRecord>(listCatalogCoursesOfOrganizationSql, [organizationId.toString(), position, limit]),
-      );
-      return rows.map(toCatalogCourse);
-    },
+    listCatalogCourses: async (call, organizationId, after, limit) =>
+      (await listAfter<CatalogCourseRecord>(call, listCatalogCoursesSql, listCatalogCoursesOfOrganizationSql, organizationId, after, limit)).map(toCatalogCourse),
 
     async findCourseRun(call, courseKey) {
       const [row] = await run(call, (query) => query<CourseRunRecord>(findCourseRunSql, [courseKey, courseKey]));
@@ -262,15 +261,8 @@ export function createCatalogRepository(knex: Knex, guard: DatabaseGuard): Catal
       return deleted.length > 0;
     },
 
-    async listCourseRuns(call, catalogCourseId, after, limit) {
-      const position = (after ?? 0n).toString();
-      const rows = await run(call, (query) =>
-        catalogCourseId === null
-          ? query<CourseRunRecord>(listCourseRunsSql, [position, limit])
-          : query<CourseRunRecord>(listCourseRunsOfCatalogCourseSql, [catalogCourseId.toString(), position, limit]),
-      );
-      return rows.map(toCourseRun);
-    },
+    listCourseRuns: async (call, catalogCourseId, after, limit) =>
+      (await listAfter<CourseRunRecord>(call, listCourseRunsSql, listCourseRunsOfCatalogCourseSql, catalogCourseId, after, limit)).map(toCourseRun),
 
     async createCourseRun(call, draft) {
       try {

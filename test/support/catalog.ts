@@ -19,3 +19,19 @@ export async function catalogRowCounts(db: pg.Pool, orgCode: string): Promise<Ca
   const row = rows[0]!;
   return { organizations: Number(row.organizations), catalogCourses: Number(row.catalog_courses), courseRuns: Number(row.course_runs) };
 }
+
+/**
+ * Every page of a list call, in order: calls `fetch` with each page token
+ * (empty first) until a response's `nextPageToken` is empty, and returns each
+ * page's items.
+ */
+export async function everyPage<T>(fetch: (pageToken: string) => Promise<{ items: T[]; nextPageToken: string }>): Promise<T[][]> {
+  const pages: T[][] = [];
+  let pageToken = "";
+  do {
+    const page = await fetch(pageToken);
+    pages.push(page.items);
+    pageToken = page.nextPageToken;
+  } while (pageToken !== "");
+  return pages;
+}
