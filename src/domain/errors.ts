@@ -8,9 +8,10 @@ export type ErrorKind =
   | "unavailable"
   | "resource-exhausted"
   | "deadline-exceeded"
+  | "aborted"
+  | "failed-precondition"
   | "unauthenticated"
-  | "permission-denied"
-  | "failed-precondition";
+  | "permission-denied";
 
 // Messages and metadata travel in HTTP/2 trailers, whose size is limited: a
 // request naming a 100 KB field must not turn its own rejection into a

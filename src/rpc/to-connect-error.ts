@@ -8,9 +8,10 @@ const codeOfKind: Record<ErrorKind, Code> = {
   unavailable: Code.Unavailable,
   "resource-exhausted": Code.ResourceExhausted,
   "deadline-exceeded": Code.DeadlineExceeded,
+  aborted: Code.Aborted,
+  "failed-precondition": Code.FailedPrecondition,
   unauthenticated: Code.Unauthenticated,
   "permission-denied": Code.PermissionDenied,
-  "failed-precondition": Code.FailedPrecondition,
 };
 
 /**

@@ -12,6 +12,7 @@ import type {
   StoredState,
 } from "../domain/state/index.js";
 import type { DatabaseGuard } from "./database-guard.js";
+import { createGuardedQueries } from "./guarded-queries.js";
 import {
   micros,
   fieldTexts,
@@ -31,8 +32,6 @@ interface StateRow {
   fields: FieldTexts;
 }
 
-type Query = <T>(sql: string, params: readonly unknown[]) => Promise<T[]>;
-
 const json = (value: unknown) => JSON.stringify(value);
 
 /**
@@ -41,14 +40,7 @@ const json = (value: unknown) => JSON.stringify(value);
  * and cancelled in PostgreSQL (not just abandoned) when its time is up.
  */
 export function createStateRepository(knex: Knex, guard: DatabaseGuard): StateStore {
-  const bounded = (runner: Knex | Knex.Transaction, timeoutMs: number): Query =>
-    async <T>(sql: string, params: readonly unknown[]) => {
-      const result = (await runner.raw(sql, params as Knex.RawBinding[]).timeout(timeoutMs, { cancel: true })) as { rows: T[] };
-      return result.rows;
-    };
-  const run = <T>(call: CallLimits, work: (query: Query) => Promise<T>): Promise<T> => guard.run(call, (timeoutMs) => work(bounded(knex, timeoutMs)));
-  const inTransaction = (call: CallLimits, work: (query: Query) => Promise<void>): Promise<void> =>
-    guard.run(call, (timeoutMs) => knex.transaction((transaction) => work(bounded(transaction, timeoutMs))));
+  const { run, inTransaction } = createGuardedQueries(knex, guard);
 
   const toState = (row: StateRow): StoredState => ({
     username: row.username,
@@ -60,7 +52,7 @@ export function createStateRepository(knex: Knex, guard: DatabaseGuard): StateSt
   return {
     async readStates(call, username, scope, usageKeys, fieldNames) {
       const names = fieldNames === null ? null : json(fieldNames);
-      const rows = await run(call, (query) => query<StateRow>(readStatesSql, [names, names, json(usageKeys), username, scope]));
+      const rows = await run(call, "read", (query) => query<StateRow>(readStatesSql, [names, names, json(usageKeys), username, scope]));
       return rows.map(toState);
     },
 
@@ -73,12 +65,12 @@ export function createStateRepository(knex: Knex, guard: DatabaseGuard): StateSt
             `{"ord":${ord},"usage_key":${json(address.usageKey)},"context_key":${json(address.contextKey)},"block_type":${json(address.blockType)},"state":${stateJson}}`,
         )
         .join(",")}]`;
-      const rows = await run(call, (query) => query<{ modified: string }>(writeStatesSql, [input, username, scope, username, scope, maxStateBytes, maxStateBytes]));
+      const rows = await run(call, "write", (query) => query<{ modified: string }>(writeStatesSql, [input, username, scope, username, scope, maxStateBytes, maxStateBytes]));
       return rows.map((row) => BigInt(row.modified));
     },
 
     async deleteStates(call, username, scope, usageKeys) {
-      await run(call, (query) => query(deleteStatesSql, [json(usageKeys), username, scope, username, scope]));
+      await run(call, "write", (query) => query(deleteStatesSql, [json(usageKeys), username, scope, username, scope]));
     },
 
     async deleteFields(call, username, scope, usageKeys, fieldNames) {
@@ -90,7 +82,7 @@ export function createStateRepository(knex: Knex, guard: DatabaseGuard): StateSt
 
     async readFieldTimes(call, username, scope, usageKeys, fieldNames) {
       const names = fieldNames === null ? null : json(fieldNames);
-      const rows = await run(call, (query) =>
+      const rows = await run(call, "read", (query) =>
         query<{ usage_key: string; field_name: string; modified: string }>(readFieldTimesSql, [json(usageKeys), username, scope, names, names]),
       );
       return rows.map((row) => ({ usageKey: row.usage_key, fieldName: row.field_name, modified: BigInt(row.modified) }));
@@ -98,14 +90,14 @@ export function createStateRepository(knex: Knex, guard: DatabaseGuard): StateSt
 
     async readHistory(call, username, scope, usageKey, before, limit): Promise<StoredHistoryEntry[]> {
       const cursor = before === null ? null : before.toString();
-      const rows = await run(call, (query) =>
+      const rows = await run(call, "read", (query) =>
         query<{ position: string; modified: string; fields: FieldTexts | null }>(readHistorySql, [username, usageKey, scope, cursor, cursor, limit]),
       );
       return rows.map((row) => ({ position: BigInt(row.position), fields: row.fields, modified: BigInt(row.modified) }));
     },
 
     async readPositionedStates(call: CallLimits, filter: IterationFilter, after: bigint | null, limit: number): Promise<PositionedState[]> {
-      const rows = await guard.run(call, async (timeoutMs) => {
+      const rows = await guard.run(call, "read", async ({ timeoutMs, sent }) => {
         const query = knex("user_state as s")
           .select(
             "s.username",
@@ -118,6 +110,7 @@ export function createStateRepository(knex: Knex, guard: DatabaseGuard): StateSt
           .andWhere("s.id", ">", after === null ? "0" : after.toString())
           .orderBy("s.id")
           .limit(limit)
+          .on("query", sent)
           .timeout(timeoutMs, { cancel: true });
         if (filter.kind === "block") {
           query.andWhere("s.usage_key", filter.usageKey);
@@ -128,10 +121,6 @@ export function createStateRepository(knex: Knex, guard: DatabaseGuard): StateSt
         return (await query) as Array<StateRow & { position: string }>;
       });
       return rows.map((row) => ({ ...toState(row), position: BigInt(row.position) }));
-    },
-
-    async ping(call) {
-      await run(call, (query) => query("select 1", []));
     },
   };
 }

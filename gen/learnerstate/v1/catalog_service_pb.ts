@@ -592,9 +592,20 @@ export const CreateOrganizationResponseSchema: GenMessage<CreateOrganizationResp
  * - INVALID_ARGUMENT: a request field is malformed; the message names the
  *   field and a `google.rpc.ErrorInfo` detail (domain `learnerstate`) carries
  *   a stable reason (docs/errors.md). Nothing is changed.
- * - UNAVAILABLE: the database cannot be reached. Nothing was changed: every
- *   write is one transaction. Retrying is safe for every RPC (each either
- *   only reads, or ends in the same state when repeated).
+ * - UNAVAILABLE: the database cannot be reached, is silent, or is not ready
+ *   yet (reasons STORE_UNAVAILABLE, STORE_NOT_READY, STORE_TIMEOUT), or the
+ *   circuit breaker is open (with a `google.rpc.RetryInfo`). Nothing was
+ *   changed, so retrying later is always safe.
+ * - DEADLINE_EXCEEDED: the caller's deadline passed. For a read, or a write
+ *   that was never sent, nothing was changed (reason DEADLINE_EXCEEDED); for
+ *   a write that was sent, reason OUTCOME_UNKNOWN (see ABORTED).
+ * - ABORTED (reason OUTCOME_UNKNOWN): a write was sent to the database, which
+ *   then did not answer within the statement timeout or lost the connection.
+ *   It may or may not have been applied; every write is one transaction, so
+ *   all of it or none. Every catalog write ends in the same state when
+ *   repeated, so repeating it is safe and its answer tells what happened
+ *   (`already_existed`, or NOT_FOUND for a delete that had been applied).
+ *   Never answered for reads.
  * - UNAUTHENTICATED: no valid bearer JWT.
  * - PERMISSION_DENIED: the token may not make this call. Reads need any valid
  *   token: catalog data is not personal. Writes need an administrator token

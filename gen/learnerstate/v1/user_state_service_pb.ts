@@ -498,9 +498,17 @@ export const IterAllForCourseResponseSchema: GenMessage<IterAllForCourseResponse
  *   maximum). The message names the field; an `google.rpc.ErrorInfo` detail
  *   (domain `learnerstate`) carries a stable `reason` and the offending value.
  *   Nothing is changed.
- * - UNAVAILABLE: the database cannot be reached. Nothing was changed unless
- *   the RPC's comment says otherwise; retrying later is safe for every RPC
- *   documented as idempotent.
+ * - UNAVAILABLE: the database cannot be reached, is silent, or is not ready
+ *   yet (reasons STORE_UNAVAILABLE, STORE_NOT_READY, STORE_TIMEOUT), or the
+ *   circuit breaker is open (with a `google.rpc.RetryInfo`). Nothing was
+ *   changed, so retrying later is always safe.
+ * - DEADLINE_EXCEEDED: the caller's deadline passed. For a read, or a write
+ *   that was never sent, nothing was changed (reason DEADLINE_EXCEEDED); for
+ *   a write that was sent, reason OUTCOME_UNKNOWN (see ABORTED).
+ * - ABORTED (reason OUTCOME_UNKNOWN): a write was sent to the database, which
+ *   then did not answer within the statement timeout or lost the connection.
+ *   The write may or may not have been applied (atomically: all its blocks or
+ *   none). Read before writing again. Never answered for reads.
  * - UNAUTHENTICATED: the call carries no valid bearer JWT (missing, badly
  *   signed, unsigned, expired, or for another issuer or audience).
  * - PERMISSION_DENIED: the token may not make this call. A token that is not

@@ -91,7 +91,4 @@ export interface StateStore {
 
   /** Up to `limit` current states matching `filter` after position `after` (null: the first), by position. */
   readPositionedStates(call: CallLimits, filter: IterationFilter, after: bigint | null, limit: number): Promise<PositionedState[]>;
-
-  /** Resolves when the database answers a trivial query within `call`'s limits. */
-  ping(call: CallLimits): Promise<void>;
 }

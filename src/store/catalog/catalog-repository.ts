@@ -10,6 +10,7 @@ import type {
 } from "../../domain/catalog/index.js";
 import type { CallLimits } from "../../domain/state/index.js";
 import type { DatabaseGuard } from "../database-guard.js";
+import { createGuardedQueries, type Query } from "../guarded-queries.js";
 import {
   conflictingCourseRunSql,
   deleteCatalogCourseSql,
@@ -64,8 +65,6 @@ interface CourseRunRecord {
   course_code: string;
   org_short_name: string;
 }
-
-type Query = <T>(sql: string, params: readonly unknown[]) => Promise<T[]>;
 
 const toOrganization = (row: OrganizationRecord): StoredOrganization => ({
   id: BigInt(row.id),
@@ -122,20 +121,12 @@ class Refusal extends Error {
  * cancelled in PostgreSQL when its time is up), as the state repository does.
  */
 export function createCatalogRepository(knex: Knex, guard: DatabaseGuard): CatalogStore {
-  const bounded =
-    (runner: Knex | Knex.Transaction, timeoutMs: number): Query =>
-    async <T>(sql: string, params: readonly unknown[]) => {
-      const result = (await runner.raw(sql, params as Knex.RawBinding[]).timeout(timeoutMs, { cancel: true })) as { rows: T[] };
-      return result.rows;
-    };
-  const run = <T>(call: CallLimits, work: (query: Query) => Promise<T>): Promise<T> => guard.run(call, (timeoutMs) => work(bounded(knex, timeoutMs)));
-  const inTransaction = <T>(call: CallLimits, work: (query: Query) => Promise<T>): Promise<T> =>
-    guard.run(call, (timeoutMs) => knex.transaction((transaction) => work(bounded(transaction, timeoutMs))));
+  const { run, inTransaction } = createGuardedQueries(knex, guard);
 
   /** A keyset page: up to `limit` rows after id `after`, with `everySql`, or `ofParentSql` when a parent id narrows them. */
   const listAfter = <T>(call: CallLimits, everySql: string, ofParentSql: string, parentId: bigint | null, after: bigint | null, limit: number) => {
     const position = (after ?? 0n).toString();
-    return run(call, (query) => (parentId === null ? query<T>(everySql, [position, limit]) : query<T>(ofParentSql, [parentId.toString(), position, limit])));
+    return run(call, "read", (query) => (parentId === null ? query<T>(everySql, [position, limit]) : query<T>(ofParentSql, [parentId.toString(), position, limit])));
   };
 
   async function ensure<T>(insert: () => Promise<T | undefined>, find: () => Promise<T | undefined>): Promise<{ row: T; created: boolean } | null> {
@@ -193,7 +184,7 @@ export function createCatalogRepository(knex: Knex, guard: DatabaseGuard): Catal
 
   return {
     async findOrganization(call, shortName) {
-      const [row] = await run(call, (query) => query<OrganizationRecord>(findOrganizationSql, [shortName]));
+      const [row] = await run(call, "read", (query) => query<OrganizationRecord>(findOrganizationSql, [shortName]));
       return row === undefined ? null : toOrganization(row);
     },
 
@@ -210,23 +201,22 @@ export function createCatalogRepository(knex: Knex, guard: DatabaseGuard): Catal
 
     async findCatalogCourse(call, ref) {
       const { where, params } = whereOf(ref);
-      const [row] = await run(call, (query) => query<CatalogCourseRecord>(findCatalogCourseSql(where), params));
+      const [row] = await run(call, "read", (query) => query<CatalogCourseRecord>(findCatalogCourseSql(where), params));
       return row === undefined ? null : toCatalogCourse(row);
     },
 
     async updateCatalogCourse(call, ref, changes) {
       const { where, params } = whereOf(ref);
-      const [row] = await run(call, (query) =>
+      const [row] =
         changes.title === null && changes.language === null
-          ? query<CatalogCourseRecord>(findCatalogCourseSql(where), params)
-          : query<CatalogCourseRecord>(updateCatalogCourseSql(where), [changes.title, changes.language, ...params]),
-      );
+          ? await run(call, "read", (query) => query<CatalogCourseRecord>(findCatalogCourseSql(where), params))
+          : await run(call, "write", (query) => query<CatalogCourseRecord>(updateCatalogCourseSql(where), [changes.title, changes.language, ...params]));
       return row === undefined ? null : toCatalogCourse(row);
     },
 
     async deleteCatalogCourse(call, ref, runsNamed) {
       const { where, params } = whereOf(ref);
-      return run(call, async (query) => {
+      return run(call, "write", async (query) => {
         for (let attempt = 0; attempt < ensureAttempts; attempt += 1) {
           try {
             const deleted = await query(deleteCatalogCourseSql(where), params);
@@ -247,17 +237,17 @@ export function createCatalogRepository(knex: Knex, guard: DatabaseGuard): Catal
       (await listAfter<CatalogCourseRecord>(call, listCatalogCoursesSql, listCatalogCoursesOfOrganizationSql, organizationId, after, limit)).map(toCatalogCourse),
 
     async findCourseRun(call, courseKey) {
-      const [row] = await run(call, (query) => query<CourseRunRecord>(findCourseRunSql, [courseKey, courseKey]));
+      const [row] = await run(call, "read", (query) => query<CourseRunRecord>(findCourseRunSql, [courseKey, courseKey]));
       return row === undefined ? null : toCourseRun(row);
     },
 
     async updateCourseRunTitle(call, courseKey, title) {
-      const [row] = await run(call, (query) => query<CourseRunRecord>(updateCourseRunTitleSql, [title, courseKey, courseKey]));
+      const [row] = await run(call, "write", (query) => query<CourseRunRecord>(updateCourseRunTitleSql, [title, courseKey, courseKey]));
       return row === undefined ? null : toCourseRun(row);
     },
 
     async deleteCourseRun(call, courseKey) {
-      const deleted = await run(call, (query) => query(deleteCourseRunSql, [courseKey, courseKey]));
+      const deleted = await run(call, "write", (query) => query(deleteCourseRunSql, [courseKey, courseKey]));
       return deleted.length > 0;
     },
 
