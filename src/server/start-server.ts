@@ -7,13 +7,14 @@ import { ServerReflection } from "../../gen/grpc/reflection/v1/reflection_pb.js"
 import { KeyService } from "../../gen/learnerstate/v1/key_service_pb.js";
 import { UserStateService } from "../../gen/learnerstate/v1/user_state_service_pb.js";
 import { createTokenVerifier } from "../auth/index.js";
-import { createUserStateOperations } from "../domain/state/index.js";
+import { createHistoryRetention, createUserStateOperations, purgesHistory } from "../domain/state/index.js";
 import { createHealthService, createKeyService, createReflectionService, createResumeTokenCodec, createUserStateService, installExactTextEncoding } from "../rpc/index.js";
 import { openStore, type Store } from "../store/index.js";
 import type { ServerConfig } from "./config.js";
 import type { EmbeddedDatabase } from "./embedded-database.js";
 import { createAuthInterceptor } from "./auth-interceptor.js";
 import { errorInterceptor } from "./error-interceptor.js";
+import { startHistoryRetentionJob } from "./history-retention-job.js";
 import { createLogInterceptor } from "./log-interceptor.js";
 import { createMetrics } from "./metrics.js";
 import { startMetricsEndpoint } from "./metrics-endpoint.js";
@@ -87,6 +88,9 @@ export async function startServer(config: ServerConfig, logger: Logger): Promise
   const operations = createUserStateOperations(store.stateStore, config.limits);
   const metrics = createMetrics({ breakerState: () => store.breakerState(), poolUsage: () => store.poolUsage() });
   const metricsEndpoint = await startMetricsEndpoint(metrics.registry, config.host, config.metricsPort);
+  const { policy, intervalMs, batchRows } = config.historyRetention;
+  const retention = purgesHistory(policy) ? createHistoryRetention(store.historyRetentionStore, policy, batchRows) : null;
+  const retentionJob = retention === null ? null : startHistoryRetentionJob({ retention, policy, intervalMs, metrics, logger });
   // Loaded only when configured: the OpenTelemetry SDK adds about 20 MB to the process.
   const tracing = config.otlpEndpoint === null ? null : (await import("./tracing.js")).startTracing(config.otlpEndpoint);
   const health = createHealthService({
@@ -156,6 +160,7 @@ export async function startServer(config: ServerConfig, logger: Logger): Promise
     metricsPort: metricsEndpoint.port,
     async close() {
       shuttingDown = true;
+      const retentionStopped = retentionJob?.stop();
       const stopped = new Promise<void>((resolve) => server.close(() => resolve()));
       // GOAWAY: calls in flight on each connection go on, new ones are refused.
       for (const session of sessions) session.close();
@@ -168,6 +173,7 @@ export async function startServer(config: ServerConfig, logger: Logger): Promise
       }
       await metricsEndpoint.close();
       await tracing?.shutdown();
+      await retentionStopped;
       await store.close();
       await embedded?.stop();
     },

@@ -1,6 +1,7 @@
 import { MikroORM } from "@mikro-orm/postgresql";
-import type { StateStore } from "../domain/state/index.js";
+import type { HistoryRetentionStore, StateStore } from "../domain/state/index.js";
 import { createDatabaseGuard, type BreakerState, type DatabaseGuardOptions } from "./database-guard.js";
+import { createHistoryRetentionRepository } from "./history-retention-repository.js";
 import { createOrmConfig, type OrmConfigOptions } from "./orm-config.js";
 import { createStateRepository } from "./state-repository.js";
 
@@ -20,6 +21,8 @@ export interface Store {
   /** The pool's current use, for metrics. */
   poolUsage(): PoolUsage;
   readonly stateStore: StateStore;
+  /** History retention's view of the history tables. */
+  readonly historyRetentionStore: HistoryRetentionStore;
   /** The circuit breaker's state: "open" while database work is refused. */
   breakerState(): BreakerState;
   /** Calls `listener` on every breaker transition; returns a function that stops it. */
@@ -40,6 +43,7 @@ export async function openStore(options: StoreOptions): Promise<Store> {
   return {
     poolUsage: () => ({ used: pool()?.numUsed() ?? 0, free: pool()?.numFree() ?? 0, pending: pool()?.numPendingAcquires() ?? 0 }),
     stateStore: createStateRepository(knex, guard),
+    historyRetentionStore: createHistoryRetentionRepository(knex, guard),
     breakerState: () => guard.state(),
     onBreakerStateChange: (listener) => guard.onStateChange(listener),
     async migrate() {
