@@ -3,6 +3,7 @@ import { Code, ConnectError, createClient } from "@connectrpc/connect";
 import { UnsecuredJWT } from "jose";
 import { beforeAll, describe, expect, it } from "vitest";
 import { KeyFamily, KeyService } from "../gen/learnerstate/v1/key_service_pb.js";
+import { Scope } from "../gen/learnerstate/v1/scope_pb.js";
 import { FieldSelectionSchema } from "../gen/learnerstate/v1/user_state_pb.js";
 import { collect, transportTo } from "./support/clients.js";
 import { blockKey, unique, useServer } from "./support/fixture.js";
@@ -16,11 +17,37 @@ const courses = { X: `course-v1:${orgX}+CX+2026`, Y: `course-v1:${orgY}+CY+2026`
 type CourseName = keyof typeof courses;
 const keyOf = (course: CourseName) => blockKey(courses[course], "problem", "p1");
 
-type Rpc = "GetMany" | "GetModDates" | "GetHistory" | "SetMany" | "DeleteMany" | "IterAllForBlock" | "IterAllForCourse" | "DescribeKey";
+// The RPCs in scope user_state, then calls in other XBlock scopes (one per
+// kind of RPC and kind of data), then RetireLearner.
+type Rpc =
+  | "GetMany"
+  | "GetModDates"
+  | "GetHistory"
+  | "SetMany"
+  | "DeleteMany"
+  | "IterAllForBlock"
+  | "IterAllForCourse"
+  | "DescribeKey"
+  | "GetManyPreferences"
+  | "SetManyPreferences"
+  | "IterAllForBlockPreferences"
+  | "GetManySummary"
+  | "SetManySummary"
+  | "IterAllForBlockSummary"
+  | "RetireLearner";
 type Target = { readonly user: "own" | "other" | null; readonly course: CourseName };
 const reads = new Set<Rpc>(["GetMany", "GetModDates", "GetHistory"]);
 const writes = new Set<Rpc>(["SetMany", "DeleteMany"]);
 const bulkReads = new Set<Rpc>(["IterAllForBlock", "IterAllForCourse"]);
+// Preferences: a learner's data in no course.
+const unboundReads = new Set<Rpc>(["GetManyPreferences"]);
+const unboundWrites = new Set<Rpc>(["SetManyPreferences"]);
+const unboundBulkReads = new Set<Rpc>(["IterAllForBlockPreferences"]);
+// User state summaries: no learner's data, in the block's course.
+const sharedReads = new Set<Rpc>(["GetManySummary"]);
+const sharedWrites = new Set<Rpc>(["SetManySummary"]);
+const sharedBulkReads = new Set<Rpc>(["IterAllForBlockSummary"]);
+const oneOf = (rpc: Rpc, ...sets: Array<Set<Rpc>>) => sets.some((set) => set.has(rpc));
 
 /**
  * One kind of caller: the token it sends, and which cells of the matrix it
@@ -58,35 +85,60 @@ const roles: Role[] = [
     allows: describeKeyOnly,
   },
   {
+    // Its own learner's data, and reading data shared by all learners.
     name: "read-only app",
     token: () => mintToken(withUser({ scopes: [scopes.read], filters: ["user:me"] })),
-    allows: (rpc, target) => describeKeyOnly(rpc) || (reads.has(rpc) && target.user === "own"),
+    allows: (rpc, target) => describeKeyOnly(rpc) || (oneOf(rpc, reads, unboundReads) && target.user === "own") || sharedReads.has(rpc),
   },
   {
     name: "read+write app",
     token: () => mintToken(withUser({ scopes: [scopes.read, scopes.write], filters: ["user:me"] })),
-    allows: (rpc, target) => describeKeyOnly(rpc) || ((reads.has(rpc) || writes.has(rpc)) && target.user === "own"),
+    allows: (rpc, target) =>
+      describeKeyOnly(rpc) || (oneOf(rpc, reads, writes, unboundReads, unboundWrites) && target.user === "own") || sharedReads.has(rpc),
   },
   {
     name: "bulk reader org X",
     token: () => mintToken(withUser({ scopes: [scopes.bulkRead], filters: [`content_org:${orgX}`] })),
-    allows: (rpc, target) => describeKeyOnly(rpc) || (bulkReads.has(rpc) && target.course === "X"),
+    allows: (rpc, target) => describeKeyOnly(rpc) || (oneOf(rpc, bulkReads, sharedBulkReads) && target.course === "X"),
   },
   {
     // Open edX org short names are case-insensitive.
     name: "bulk reader org x",
     token: () => mintToken(withUser({ scopes: [scopes.bulkRead], filters: [`content_org:${orgX.toLowerCase()}`] })),
-    allows: (rpc, target) => describeKeyOnly(rpc) || (bulkReads.has(rpc) && target.course === "X"),
+    allows: (rpc, target) => describeKeyOnly(rpc) || (oneOf(rpc, bulkReads, sharedBulkReads) && target.course === "X"),
   },
   {
     name: "bulk reader course X",
     token: () => mintToken(withUser({ scopes: [scopes.bulkRead], filters: [`course:${courses.X}`] })),
-    allows: (rpc, target) => describeKeyOnly(rpc) || (bulkReads.has(rpc) && target.course === "X"),
+    allows: (rpc, target) => describeKeyOnly(rpc) || (oneOf(rpc, bulkReads, sharedBulkReads) && target.course === "X"),
+  },
+  {
+    // user:me never reaches every learner's state, but a block's summary is no learner's.
+    name: "bulk reader user:me",
+    token: () => mintToken(withUser({ scopes: [scopes.bulkRead], filters: ["user:me"] })),
+    allows: (rpc) => describeKeyOnly(rpc) || sharedBulkReads.has(rpc),
   },
   {
     name: "staff reader course X",
     token: () => mintToken(withUser({ scopes: [scopes.read], filters: [`course:${courses.X}`] })),
-    allows: (rpc, target) => describeKeyOnly(rpc) || (reads.has(rpc) && target.course === "X"),
+    allows: (rpc, target) => describeKeyOnly(rpc) || (oneOf(rpc, reads, sharedReads) && target.course === "X"),
+  },
+  {
+    name: "staff writer course X",
+    token: () => mintToken(withUser({ scopes: [scopes.write], filters: [`course:${courses.X}`] })),
+    allows: (rpc, target) => describeKeyOnly(rpc) || (oneOf(rpc, writes, sharedWrites) && target.course === "X"),
+  },
+  {
+    // A learner's self-service erasure: its own learner only.
+    name: "eraser user:me",
+    token: () => mintToken(withUser({ scopes: [scopes.erase], filters: ["user:me"] })),
+    allows: (rpc, target) => describeKeyOnly(rpc) || (rpc === "RetireLearner" && target.user === "own"),
+  },
+  {
+    // Erasure spans every course, which no org filter covers.
+    name: "eraser org X",
+    token: () => mintToken(withUser({ scopes: [scopes.erase], filters: [`content_org:${orgX}`] })),
+    allows: describeKeyOnly,
   },
   {
     name: "restricted, other scopes",
@@ -96,7 +148,7 @@ const roles: Role[] = [
   {
     // Scopes alone say what, not whose: a token must also carry a filter.
     name: "scopes, no filter",
-    token: () => mintToken(withUser({ scopes: [scopes.read, scopes.write, scopes.bulkRead] })),
+    token: () => mintToken(withUser({ scopes: [scopes.read, scopes.write, scopes.bulkRead, scopes.erase] })),
     allows: describeKeyOnly,
   },
   { name: "administrator", token: () => mintToken({ sub: "9", preferred_username: unique("lms"), administrator: true }), allows: () => true },
@@ -105,13 +157,16 @@ const roles: Role[] = [
 const tokens = new Map<string, string | null>();
 const adminOptions = () => bearer(tokens.get("administrator")!);
 
+/** Gives `username` state in both courses, so every allowed read finds some. */
+const seed = (username: string) =>
+  fixture.client.setMany({ username, updates: (["X", "Y"] as const).map((course) => ({ blockKey: keyOf(course), fields: { seed: "1" } })) }, adminOptions());
+
 beforeAll(async () => {
   for (const role of roles) tokens.set(role.name, await role.token());
-  // Both learners have state in both courses, so every allowed read finds some.
-  for (const username of [user, other]) {
-    await fixture.client.setMany({ username, updates: (["X", "Y"] as const).map((course) => ({ blockKey: keyOf(course), fields: { seed: "1" } })) }, adminOptions());
-  }
+  for (const username of [user, other]) await seed(username);
 });
+
+const usernameOf = (target: Target) => (target.user === "own" ? user : other);
 
 const calls: Record<Rpc, (options: { headers?: Record<string, string> }, target: Target) => Promise<unknown>> = {
   GetMany: (options, { user: who, course }) => collect(fixture.client.getMany({ username: who === "own" ? user : other, blockKeys: [keyOf(course)] }, options)),
@@ -127,6 +182,21 @@ const calls: Record<Rpc, (options: { headers?: Record<string, string> }, target:
   IterAllForBlock: (options, { course }) => collect(fixture.client.iterAllForBlock({ blockKey: keyOf(course) }, options)),
   IterAllForCourse: (options, { course }) => collect(fixture.client.iterAllForCourse({ courseKey: courses[course] }, options)),
   DescribeKey: (options, { course }) => createClient(KeyService, transportTo(fixture.server.baseUrl)).describeKey({ key: courses[course], family: KeyFamily.COURSE }, options),
+  GetManyPreferences: (options, target) =>
+    collect(fixture.client.getMany({ username: usernameOf(target), scope: Scope.PREFERENCES, blockKeys: [keyOf(target.course)] }, options)),
+  SetManyPreferences: (options, target) =>
+    fixture.client.setMany({ username: usernameOf(target), scope: Scope.PREFERENCES, updates: [{ blockKey: keyOf(target.course), fields: { touched: "1" } }] }, options),
+  IterAllForBlockPreferences: (options, { course }) => collect(fixture.client.iterAllForBlock({ blockKey: keyOf(course), scope: Scope.PREFERENCES }, options)),
+  GetManySummary: (options, target) =>
+    collect(fixture.client.getMany({ username: usernameOf(target), scope: Scope.USER_STATE_SUMMARY, blockKeys: [keyOf(target.course)] }, options)),
+  SetManySummary: (options, target) =>
+    fixture.client.setMany({ username: usernameOf(target), scope: Scope.USER_STATE_SUMMARY, updates: [{ blockKey: keyOf(target.course), fields: { touched: "1" } }] }, options),
+  IterAllForBlockSummary: (options, { course }) => collect(fixture.client.iterAllForBlock({ blockKey: keyOf(course), scope: Scope.USER_STATE_SUMMARY }, options)),
+  // Erased learners get their state back, so the reads of later rows still find some.
+  RetireLearner: async (options, target) => {
+    await fixture.client.retireLearner({ username: usernameOf(target) }, options);
+    await seed(usernameOf(target));
+  },
 };
 const abbreviations: Record<Rpc, string> = {
   GetMany: "GM",
@@ -137,11 +207,20 @@ const abbreviations: Record<Rpc, string> = {
   IterAllForBlock: "IB",
   IterAllForCourse: "IC",
   DescribeKey: "DK",
+  GetManyPreferences: "GP",
+  SetManyPreferences: "SP",
+  IterAllForBlockPreferences: "BP",
+  GetManySummary: "GS",
+  SetManySummary: "SS",
+  IterAllForBlockSummary: "BS",
+  RetireLearner: "RL",
 };
 
 function targetsOf(rpc: Rpc): Target[] {
   if (rpc === "DescribeKey") return [{ user: null, course: "X" }];
-  if (bulkReads.has(rpc)) return [{ user: null, course: "X" }, { user: null, course: "Y" }];
+  // Erasure names no course: one column per learner.
+  if (rpc === "RetireLearner") return [{ user: "own", course: "X" }, { user: "other", course: "X" }];
+  if (oneOf(rpc, bulkReads, unboundBulkReads, sharedBulkReads)) return [{ user: null, course: "X" }, { user: null, course: "Y" }];
   return (["own", "other"] as const).flatMap((who) => (["X", "Y"] as const).map((course) => ({ user: who, course })));
 }
 
