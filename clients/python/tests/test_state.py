@@ -338,9 +338,9 @@ class InvalidArgumentTest(unittest.TestCase):
         self.assertEqual((error.code, error.reason, error.domain), ("INVALID_ARGUMENT", "INVALID_USAGE_KEY", "learnerstate"))
         self.assertIn("field", error.metadata)
 
-    def test_an_unsupported_scope_is_invalid_argument(self):
+    def test_a_scope_the_call_does_not_serve_is_invalid_argument(self):
         with self.assertRaises(InvalidArgument) as caught:
-            list(CLIENT.get_many(unique("learner"), [block_key(new_course(), "problem", "p")], scope=Scope.PREFERENCES))
+            list(CLIENT.iter_all_for_course(new_course(), scope=Scope.PREFERENCES))
         self.assertEqual(caught.exception.reason, "UNSUPPORTED_SCOPE")
         with self.assertRaises(ValueError):
             CLIENT.get(unique("learner"), block_key(new_course(), "problem", "p"), scope="no such scope")
