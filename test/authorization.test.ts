@@ -5,6 +5,7 @@ import { beforeAll, describe, expect, it } from "vitest";
 import { KeyFamily, KeyService } from "../gen/learnerstate/v1/key_service_pb.js";
 import { Scope } from "../gen/learnerstate/v1/scope_pb.js";
 import { FieldSelectionSchema } from "../gen/learnerstate/v1/user_state_pb.js";
+import { auditRecords } from "./support/audit-records.js";
 import { collect, transportTo } from "./support/clients.js";
 import { blockKey, unique, useServer } from "./support/fixture.js";
 import { bearer, mintToken, scopes, testAudience, testIssuer, testSecret } from "./support/tokens.js";
@@ -259,15 +260,7 @@ describe("authorization", () => {
     const staff = bearer(tokens.get("staff reader course X")!);
     await collect(fixture.client.getMany({ username: other, blockKeys: [keyOf("X")] }, staff));
     await expect(collect(fixture.client.getMany({ username: other, blockKeys: [keyOf("Y")] }, staff))).rejects.toThrow(ConnectError);
-    const audits = fixture.server.output
-      .map((line) => {
-        try {
-          return JSON.parse(line) as Record<string, unknown>;
-        } catch {
-          return null;
-        }
-      })
-      .filter((record): record is Record<string, unknown> => record !== null && record["channel"] === "audit" && record["learner"] === other);
+    const audits = auditRecords(fixture.server).filter((record) => record["learner"] === other);
     const allowed = audits.findLast((record) => record["audit"] === "other-learners-data" && JSON.stringify(record["courses"]) === JSON.stringify([courses.X]));
     const denied = audits.findLast((record) => record["audit"] === "denied" && JSON.stringify(record["courses"]) === JSON.stringify([courses.Y]));
     expect(allowed).toMatchObject({ operation: "GetMany", decidedByScope: scopes.read, decidedByFilters: [`course:${courses.X}`] });

@@ -1,6 +1,7 @@
 import { Code } from "@connectrpc/connect";
 import { beforeAll, describe, expect, it } from "vitest";
 import { Scope } from "../gen/learnerstate/v1/scope_pb.js";
+import { auditRecords } from "./support/audit-records.js";
 import { collect } from "./support/clients.js";
 import { blockKey, expectCode, unique, useServer } from "./support/fixture.js";
 import { bearer, mintToken, testAudience, testIssuer, testSecret } from "./support/tokens.js";
@@ -114,15 +115,7 @@ describe("RetireLearner", () => {
     await expectCode(fixture.client.retireLearner({ username: self }, writer), Code.PermissionDenied);
 
     await new Promise((resolve) => setTimeout(resolve, 100));
-    const audits = fixture.server.output
-      .map((line) => {
-        try {
-          return JSON.parse(line) as Record<string, unknown>;
-        } catch {
-          return null;
-        }
-      })
-      .filter((record): record is Record<string, unknown> => record !== null && record["channel"] === "audit" && record["operation"] === "RetireLearner");
+    const audits = auditRecords(fixture.server).filter((record) => record["operation"] === "RetireLearner");
     expect(audits.find((record) => record["learner"] === target && record["audit"] === "learner-erasure")).toMatchObject({ administrator: true });
     expect(audits.find((record) => record["learner"] === self && record["audit"] === "learner-erasure")).toMatchObject({
       administrator: false,

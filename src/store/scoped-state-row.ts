@@ -1,4 +1,5 @@
 import { defineEntity } from "@mikro-orm/core";
+import { stateColumns } from "./state-columns.js";
 
 /**
  * The current state of scopes preferences, user_info and user_state_summary:
@@ -17,18 +18,11 @@ export const ScopedStateRow = defineEntity({
     username: p.text(),
     /** What the scope keys state by: the block type (preferences), "" (user_info), the canonical usage key (user_state_summary). */
     stateKey: p.text(),
-    scope: p.text(),
-    /** Learning context of a user_state_summary block; "" for the scopes bound to no course. */
-    contextKey: p.text(),
-    /** Block type (for preferences the one it is keyed by); "" for user_info. */
-    blockType: p.text(),
-    state: p.json<Record<string, unknown>>().columnType("jsonb"),
-    /** Field name to the epoch microseconds of its last write. */
-    fieldModified: p.json<Record<string, number>>().columnType("jsonb"),
-    created: p.datetime(6).defaultRaw("now()"),
-    modified: p.datetime(6).defaultRaw("now()"),
+    // context_key is "" for preferences and user_info, block_type "" for user_info.
+    ...stateColumns(p),
+    // A text column with the check constraint scoped_state_scope_check, as migration 0003 creates it.
+    scope: p.enum(["preferences", "user_info", "user_state_summary"]),
   }),
-  checks: [{ name: "scoped_state_scope_check", expression: "scope in ('preferences', 'user_info', 'user_state_summary')" }],
   uniques: [{ properties: ["username", "stateKey", "scope"], name: "scoped_state_owner_key_unique" }],
   indexes: [
     { properties: ["scope", "stateKey", "id"], name: "scoped_state_key_order_index" },

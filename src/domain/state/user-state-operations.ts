@@ -5,16 +5,7 @@ import { defaultLimits, fixedLimits, type StateLimits } from "./limits.js";
 import type { CallLimits } from "./call-limits.js";
 import { requireIterableScope, type Scope } from "./scope.js";
 import { locateState, ownerOf, type StateLocation } from "./state-location.js";
-import type {
-  FieldTexts,
-  IterationFilter,
-  LearnerErasure,
-  Micros,
-  PositionedState,
-  StateStore,
-  StoredHistoryEntry,
-  StoredState,
-} from "./state-store.js";
+import type { FieldTexts, IterationFilter, LearnerErasure, Micros, PositionedState, StateStore, StoredHistoryEntry, StoredState } from "./state-store.js";
 import { checkUsername } from "./username.js";
 
 /** Which blocks of one learner a read or delete is about. */
