@@ -22,6 +22,14 @@ export interface ServerConfig {
   readonly breakerFailureThreshold: number;
   /** How long the breaker stays open before probing again (BREAKER_HALF_OPEN_AFTER_MS, default 1000). */
   readonly breakerHalfOpenAfterMs: number;
+  /** Time between heartbeats to the database (DB_HEARTBEAT_INTERVAL_MS, default 250). */
+  readonly heartbeatIntervalMs: number;
+  /** Longest a heartbeat may wait for an answer before the database counts as silent (DB_HEARTBEAT_TIMEOUT_MS, default 500). */
+  readonly heartbeatTimeoutMs: number;
+  /** Longest wait between attempts to connect and migrate at start-up (DB_STARTUP_RETRY_MAX_MS, default 2000). */
+  readonly startupRetryMaxMs: number;
+  /** Longest wait for another process's migrations (MIGRATION_LOCK_TIMEOUT_MS, default 300000). */
+  readonly migrationLockWaitMs: number;
   /** How long SIGTERM waits for in-flight calls before cutting them (SHUTDOWN_GRACE_MS, default 10000). */
   readonly shutdownGraceMs: number;
   /** Key that signs resume tokens (RESUME_TOKEN_SECRET). */
@@ -105,6 +113,10 @@ export function readConfig(env: NodeJS.ProcessEnv = process.env): ServerConfig {
     breakerFailureThreshold: integer(env, "BREAKER_FAILURE_THRESHOLD", 5, 1, 1000),
     breakerHalfOpenAfterMs: integer(env, "BREAKER_HALF_OPEN_AFTER_MS", 1000, 1, 600_000),
     shutdownGraceMs: integer(env, "SHUTDOWN_GRACE_MS", 10_000, 0, 600_000),
+    heartbeatIntervalMs: integer(env, "DB_HEARTBEAT_INTERVAL_MS", 250, 10, 600_000),
+    heartbeatTimeoutMs: integer(env, "DB_HEARTBEAT_TIMEOUT_MS", 500, 10, 600_000),
+    startupRetryMaxMs: integer(env, "DB_STARTUP_RETRY_MAX_MS", 2000, 10, 600_000),
+    migrationLockWaitMs: integer(env, "MIGRATION_LOCK_TIMEOUT_MS", 300_000, 0, 86_400_000),
     resumeTokenSecret: env["RESUME_TOKEN_SECRET"] || defaultResumeTokenSecret,
     auth: authOf(env),
     limits: {

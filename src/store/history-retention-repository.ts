@@ -1,6 +1,6 @@
 import type { Knex } from "@mikro-orm/postgresql";
-import type { HistoryRetentionStore } from "../domain/state/index.js";
-import type { DatabaseGuard } from "./database-guard.js";
+import type { CallLimits, HistoryRetentionStore } from "../domain/state/index.js";
+import type { DatabaseGuard, WorkAccess } from "./database-guard.js";
 import { historyEndsSql, purgeHistoryBatchSql } from "./history-retention-sql.js";
 import { otherScopesTables, userStateTables, type StateTables } from "./state-sql.js";
 
@@ -15,19 +15,22 @@ const purgeSql = new Map(Object.entries(families).map(([name, tables]) => [name,
  * other statement. Throws for a part name it did not report.
  */
 export function createHistoryRetentionRepository(knex: Knex, guard: DatabaseGuard): HistoryRetentionStore {
-  const query = <T>(call: Parameters<DatabaseGuard["run"]>[0], sql: string, params: readonly unknown[]) =>
-    guard.run(call, async (timeoutMs) => ((await knex.raw(sql, params as Knex.RawBinding[]).timeout(timeoutMs, { cancel: true })) as { rows: T[] }).rows);
+  const query = <T>(call: CallLimits, access: WorkAccess, sql: string, params: readonly unknown[]) =>
+    guard.run(call, access, async ({ timeoutMs, sent }) => {
+      const result = (await knex.raw(sql, params as Knex.RawBinding[]).on("query", sent).timeout(timeoutMs, { cancel: true })) as { rows: T[] };
+      return result.rows;
+    });
 
   return {
     async historyParts(call) {
-      const [ends] = await query<Record<string, string | null>>(call, endsSql, []);
+      const [ends] = await query<Record<string, string | null>>(call, "read", endsSql, []);
       return Object.keys(families).map((name) => ({ name, lastPosition: ends?.[name] == null ? null : BigInt(ends[name]) }));
     },
 
     async purgeHistoryBatch(call, part, after, upTo, limit, rule) {
       const sql = purgeSql.get(part);
       if (sql === undefined) throw new Error(`no history part named ${part}`);
-      const [result] = await query<{ last_examined: string | null; examined: number; purged: number }>(call, sql, [
+      const [result] = await query<{ last_examined: string | null; examined: number; purged: number }>(call, "write", sql, [
         after === null ? "0" : after.toString(),
         upTo.toString(),
         limit,

@@ -50,5 +50,8 @@ export function createOrmConfig(options: OrmConfigOptions) {
     },
     debug: false,
     allowGlobalContext: false,
+    // The server starts without its database (and waits for it): nothing
+    // connects until the first query.
+    connect: false,
   });
 }

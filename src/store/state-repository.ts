@@ -12,7 +12,7 @@ import type {
   StoredHistoryEntry,
   StoredState,
 } from "../domain/state/index.js";
-import type { DatabaseGuard } from "./database-guard.js";
+import type { DatabaseGuard, WorkAccess, WorkBounds } from "./database-guard.js";
 import { micros, fieldTexts, eraseLearnerSql, otherScopesStatements, userStateStatements, type StateStatements } from "./state-sql.js";
 
 interface StateRow {
@@ -35,14 +35,17 @@ const statementsOf = (scope: Scope): StateStatements => (scope === "user_state" 
  * and cancelled in PostgreSQL (not just abandoned) when its time is up.
  */
 export function createStateRepository(knex: Knex, guard: DatabaseGuard): StateStore {
-  const bounded = (runner: Knex | Knex.Transaction, timeoutMs: number): Query =>
+  const bounded = (runner: Knex | Knex.Transaction, { timeoutMs, sent }: WorkBounds): Query =>
     async <T>(sql: string, params: readonly unknown[]) => {
-      const result = (await runner.raw(sql, params as Knex.RawBinding[]).timeout(timeoutMs, { cancel: true })) as { rows: T[] };
+      // knex emits "query" once it holds a connection, just before sending the statement.
+      const statement = runner.raw(sql, params as Knex.RawBinding[]).on("query", sent).timeout(timeoutMs, { cancel: true });
+      const result = (await statement) as { rows: T[] };
       return result.rows;
     };
-  const run = <T>(call: CallLimits, work: (query: Query) => Promise<T>): Promise<T> => guard.run(call, (timeoutMs) => work(bounded(knex, timeoutMs)));
+  const run = <T>(call: CallLimits, access: WorkAccess, work: (query: Query) => Promise<T>): Promise<T> =>
+    guard.run(call, access, (bounds) => work(bounded(knex, bounds)));
   const inTransaction = (call: CallLimits, work: (query: Query) => Promise<void>): Promise<void> =>
-    guard.run(call, (timeoutMs) => knex.transaction((transaction) => work(bounded(transaction, timeoutMs))));
+    guard.run(call, "write", (bounds) => knex.transaction((transaction) => work(bounded(transaction, bounds))));
 
   const toState = (row: StateRow): StoredState => ({
     username: row.username,
@@ -54,7 +57,7 @@ export function createStateRepository(knex: Knex, guard: DatabaseGuard): StateSt
   return {
     async readStates(call, owner, scope, keys, fieldNames) {
       const names = fieldNames === null ? null : json(fieldNames);
-      const rows = await run(call, (query) => query<StateRow>(statementsOf(scope).readStates, [names, names, json(keys), owner, scope]));
+      const rows = await run(call, "read", (query) => query<StateRow>(statementsOf(scope).readStates, [names, names, json(keys), owner, scope]));
       return rows.map(toState);
     },
 
@@ -67,14 +70,14 @@ export function createStateRepository(knex: Knex, guard: DatabaseGuard): StateSt
             `{"ord":${ord},"usage_key":${json(location.key)},"context_key":${json(location.contextKey)},"block_type":${json(location.blockType)},"state":${stateJson}}`,
         )
         .join(",")}]`;
-      const rows = await run(call, (query) =>
+      const rows = await run(call, "write", (query) =>
         query<{ modified: string }>(statementsOf(scope).writeStates, [input, owner, scope, owner, scope, maxStateBytes, maxStateBytes]),
       );
       return rows.map((row) => BigInt(row.modified));
     },
 
     async deleteStates(call, owner, scope, keys) {
-      await run(call, (query) => query(statementsOf(scope).deleteStates, [json(keys), owner, scope, owner, scope]));
+      await run(call, "write", (query) => query(statementsOf(scope).deleteStates, [json(keys), owner, scope, owner, scope]));
     },
 
     async deleteFields(call, owner, scope, keys, fieldNames) {
@@ -87,7 +90,7 @@ export function createStateRepository(knex: Knex, guard: DatabaseGuard): StateSt
 
     async readFieldTimes(call, owner, scope, keys, fieldNames) {
       const names = fieldNames === null ? null : json(fieldNames);
-      const rows = await run(call, (query) =>
+      const rows = await run(call, "read", (query) =>
         query<{ usage_key: string; field_name: string; modified: string }>(statementsOf(scope).readFieldTimes, [json(keys), owner, scope, names, names]),
       );
       return rows.map((row) => ({ usageKey: row.usage_key, fieldName: row.field_name, modified: BigInt(row.modified) }));
@@ -95,7 +98,7 @@ export function createStateRepository(knex: Knex, guard: DatabaseGuard): StateSt
 
     async readHistory(call, owner, scope, key, before, limit): Promise<StoredHistoryEntry[]> {
       const cursor = before === null ? null : before.toString();
-      const rows = await run(call, (query) =>
+      const rows = await run(call, "read", (query) =>
         query<{ position: string; modified: string; fields: FieldTexts | null }>(statementsOf(scope).readHistory, [owner, key, scope, cursor, cursor, limit]),
       );
       return rows.map((row) => ({ position: BigInt(row.position), fields: row.fields, modified: BigInt(row.modified) }));
@@ -103,7 +106,7 @@ export function createStateRepository(knex: Knex, guard: DatabaseGuard): StateSt
 
     async readPositionedStates(call: CallLimits, filter: IterationFilter, after: bigint | null, limit: number): Promise<PositionedState[]> {
       const { tables } = statementsOf(filter.scope);
-      const rows = await guard.run(call, async (timeoutMs) => {
+      const rows = await guard.run(call, "read", async ({ timeoutMs, sent }) => {
         const query = knex(`${tables.state} as s`)
           .select(
             "s.username",
@@ -116,6 +119,7 @@ export function createStateRepository(knex: Knex, guard: DatabaseGuard): StateSt
           .andWhere("s.id", ">", after === null ? "0" : after.toString())
           .orderBy("s.id")
           .limit(limit)
+          .on("query", sent)
           .timeout(timeoutMs, { cancel: true });
         if (filter.kind === "block") {
           query.andWhere(`s.${tables.key}`, filter.key);
@@ -129,14 +133,10 @@ export function createStateRepository(knex: Knex, guard: DatabaseGuard): StateSt
     },
 
     async eraseLearner(call, username): Promise<LearnerErasure> {
-      const [counts] = await run(call, (query) =>
+      const [counts] = await run(call, "write", (query) =>
         query<{ user_states: number; preferences: number; user_infos: number; history_entries: number }>(eraseLearnerSql, [username, username, username, username]),
       );
       return { userStates: counts!.user_states, preferences: counts!.preferences, userInfos: counts!.user_infos, historyEntries: counts!.history_entries };
-    },
-
-    async ping(call) {
-      await run(call, (query) => query("select 1", []));
     },
   };
 }

@@ -586,9 +586,17 @@ export const RetireLearnerResponseSchema: GenMessage<RetireLearnerResponse> = /*
  *   maximum). The message names the field; an `google.rpc.ErrorInfo` detail
  *   (domain `learnerstate`) carries a stable `reason` and the offending value.
  *   Nothing is changed.
- * - UNAVAILABLE: the database cannot be reached. Nothing was changed unless
- *   the RPC's comment says otherwise; retrying later is safe for every RPC
- *   documented as idempotent.
+ * - UNAVAILABLE: the database cannot be reached, is silent, or is not ready
+ *   yet (reasons STORE_UNAVAILABLE, STORE_NOT_READY, STORE_TIMEOUT), or the
+ *   circuit breaker is open (with a `google.rpc.RetryInfo`). Nothing was
+ *   changed, so retrying later is always safe.
+ * - DEADLINE_EXCEEDED: the caller's deadline passed. For a read, or a write
+ *   that was never sent, nothing was changed (reason DEADLINE_EXCEEDED); for
+ *   a write that was sent, reason OUTCOME_UNKNOWN (see ABORTED).
+ * - ABORTED (reason OUTCOME_UNKNOWN): a write was sent to the database, which
+ *   then did not answer within the statement timeout or lost the connection.
+ *   The write may or may not have been applied (atomically: all its blocks or
+ *   none). Read before writing again. Never answered for reads.
  * - UNAUTHENTICATED: the call carries no valid bearer JWT (missing, badly
  *   signed, unsigned, expired, or for another issuer or audience).
  * - PERMISSION_DENIED: the token may not make this call. A token that is not
@@ -776,10 +784,14 @@ export const UserStateService: GenService<{
    * and reports zero counts. Every call is recorded in the audit log,
    * administrators' included.
    *
-   * Errors: INVALID_ARGUMENT for a malformed username. UNAVAILABLE means
-   * nothing was erased, also when the learner has more rows than the database
-   * deletes within the server's statement timeout (DB_STATEMENT_TIMEOUT_MS);
-   * DEADLINE_EXCEEDED means the same for the client's deadline.
+   * Errors: INVALID_ARGUMENT for a malformed username. UNAVAILABLE: nothing
+   * was erased. OUTCOME_UNKNOWN (ABORTED, or DEADLINE_EXCEEDED when the
+   * client's deadline was the bound): the statement was sent and did not
+   * finish in time or lost its connection; being one statement, it erased
+   * everything or nothing, and repeating the call is safe. A learner with more
+   * rows than the database deletes within the server's statement timeout
+   * (DB_STATEMENT_TIMEOUT_MS) or the client's deadline gets this every time
+   * (PostgreSQL cancels the statement, so nothing is erased).
    *
    * Needs scope `learner_state:erase` with a `user:me` filter (its own learner
    * only; course and org filters never cover it, since it spans every course),

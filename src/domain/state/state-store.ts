@@ -122,7 +122,4 @@ export interface StateStore {
    * there was nothing).
    */
   eraseLearner(call: CallLimits, username: string): Promise<LearnerErasure>;
-
-  /** Resolves when the database answers a trivial query within `call`'s limits. */
-  ping(call: CallLimits): Promise<void>;
 }
