@@ -7,10 +7,12 @@ export interface HistoryRetentionJobOptions {
   readonly retention: HistoryRetention;
   /** The policy it enforces, for its log lines. */
   readonly policy: HistoryRetentionPolicy;
-  /** Pause between the end of one run and the start of the next; the first run starts one interval after start. */
+  /** Pause between the end of one run and the start of the next; the first run starts one interval after start (once the database is ready). */
   readonly intervalMs: number;
   readonly metrics: Metrics;
   readonly logger: Logger;
+  /** Whether the database is ready (migrated): until it is, intervals pass without a run. */
+  readonly databaseReady: () => boolean;
 }
 
 /** The running job. */
@@ -26,7 +28,7 @@ export interface HistoryRetentionJob {
  * interval, resuming where it stopped; it never stops the server.
  */
 export function startHistoryRetentionJob(options: HistoryRetentionJobOptions): HistoryRetentionJob {
-  const { retention, policy, intervalMs, metrics, logger } = options;
+  const { retention, policy, intervalMs, metrics, logger, databaseReady } = options;
   let stopping = false;
   let timer: NodeJS.Timeout | null = null;
   let running: Promise<void> | null = null;
@@ -54,6 +56,10 @@ export function startHistoryRetentionJob(options: HistoryRetentionJobOptions): H
 
   function schedule(): void {
     timer = setTimeout(() => {
+      if (!databaseReady()) {
+        schedule();
+        return;
+      }
       running = runOnce().finally(() => {
         running = null;
         if (!stopping) schedule();

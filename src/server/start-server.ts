@@ -93,7 +93,7 @@ export async function startServer(config: ServerConfig, logger: Logger): Promise
   const metricsEndpoint = await startMetricsEndpoint(metrics.registry, config.host, config.metricsPort);
   const { policy, intervalMs, batchRows } = config.historyRetention;
   const retention = purgesHistory(policy) ? createHistoryRetention(store.historyRetentionStore, policy, batchRows) : null;
-  const retentionJob = retention === null ? null : startHistoryRetentionJob({ retention, policy, intervalMs, metrics, logger });
+  const retentionJob = retention === null ? null : startHistoryRetentionJob({ retention, policy, intervalMs, metrics, logger, databaseReady: () => store.ready() });
   // Loaded only when configured: the OpenTelemetry SDK adds about 20 MB to the process.
   const tracing = config.otlpEndpoint === null ? null : (await import("./tracing.js")).startTracing(config.otlpEndpoint);
   const health = createHealthService({
