@@ -1,5 +1,5 @@
 import { describe, expect, it } from "vitest";
-import { createHistoryRetention, keepAllHistory, purgesHistory } from "./history-retention.js";
+import { createHistoryRetention, purgesHistory } from "./history-retention.js";
 import type { HistoryRetentionStore } from "./history-retention-store.js";
 
 const call = { deadlineMs: null, signal: null };
@@ -35,7 +35,7 @@ const positions = (from: number, to: number) => Array.from({ length: to - from +
 
 describe("purgesHistory()", () => {
   it("should be false only for the default policy", () => {
-    expect(purgesHistory(keepAllHistory)).toBe(false);
+    expect(purgesHistory({ keepNewest: null, maxAgeDays: null })).toBe(false);
     expect(purgesHistory({ keepNewest: 5, maxAgeDays: null })).toBe(true);
     expect(purgesHistory({ keepNewest: null, maxAgeDays: 30 })).toBe(true);
   });

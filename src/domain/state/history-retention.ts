@@ -8,10 +8,7 @@ import type { HistoryPurgeRule, HistoryRetentionStore } from "./history-retentio
  */
 export type HistoryRetentionPolicy = HistoryPurgeRule;
 
-/** The default policy: every history entry is kept forever. */
-export const keepAllHistory: HistoryRetentionPolicy = { keepNewest: null, maxAgeDays: null };
-
-/** Whether `policy` ever removes anything (false for {@link keepAllHistory}). */
+/** Whether `policy` ever removes anything (false for the default, which keeps everything). */
 export function purgesHistory(policy: HistoryRetentionPolicy): boolean {
   return policy.keepNewest !== null || policy.maxAgeDays !== null;
 }
