@@ -2,7 +2,6 @@ import type { Knex } from "@mikro-orm/postgresql";
 import type {
   BlockWrite,
   CallLimits,
-  FieldTexts,
   IterationFilter,
   LearnerErasure,
   Micros,
@@ -13,13 +12,15 @@ import type {
   StoredState,
 } from "../domain/state/index.js";
 import type { DatabaseGuard, WorkAccess, WorkBounds } from "./database-guard.js";
-import { micros, fieldTexts, eraseLearnerSql, otherScopesStatements, userStateStatements, type StateStatements } from "./state-sql.js";
+import { splitStateText } from "./split-state-text.js";
+import { micros, eraseLearnerSql, otherScopesStatements, userStateStatements, type StateStatements } from "./state-sql.js";
 
 interface StateRow {
   username: string;
   usage_key: string;
   modified: string;
-  fields: FieldTexts;
+  /** The stored jsonb's text. */
+  state: string;
 }
 
 type Query = <T>(sql: string, params: readonly unknown[]) => Promise<T[]>;
@@ -50,7 +51,7 @@ export function createStateRepository(knex: Knex, guard: DatabaseGuard): StateSt
   const toState = (row: StateRow): StoredState => ({
     username: row.username,
     usageKey: row.usage_key,
-    fields: row.fields,
+    fields: splitStateText(row.state),
     modified: BigInt(row.modified),
   });
 
@@ -99,9 +100,9 @@ export function createStateRepository(knex: Knex, guard: DatabaseGuard): StateSt
     async readHistory(call, owner, scope, key, before, limit): Promise<StoredHistoryEntry[]> {
       const cursor = before === null ? null : before.toString();
       const rows = await run(call, "read", (query) =>
-        query<{ position: string; modified: string; fields: FieldTexts | null }>(statementsOf(scope).readHistory, [owner, key, scope, cursor, cursor, limit]),
+        query<{ position: string; modified: string; state: string | null }>(statementsOf(scope).readHistory, [owner, key, scope, cursor, cursor, limit]),
       );
-      return rows.map((row) => ({ position: BigInt(row.position), fields: row.fields, modified: BigInt(row.modified) }));
+      return rows.map((row) => ({ position: BigInt(row.position), fields: row.state === null ? null : splitStateText(row.state), modified: BigInt(row.modified) }));
     },
 
     async readPositionedStates(call: CallLimits, filter: IterationFilter, after: bigint | null, limit: number): Promise<PositionedState[]> {
@@ -113,7 +114,7 @@ export function createStateRepository(knex: Knex, guard: DatabaseGuard): StateSt
             `s.${tables.key} as usage_key`,
             knex.raw("s.id::text as position"),
             knex.raw(`${micros("s.modified")} as modified`),
-            knex.raw(`${fieldTexts("s.state")} as fields`),
+            knex.raw("s.state::text as state"),
           )
           .where("s.scope", filter.scope)
           .andWhere("s.id", ">", after === null ? "0" : after.toString())
