@@ -9,7 +9,7 @@ import { KeyService } from "../../gen/learnerstate/v1/key_service_pb.js";
 import { UserStateService } from "../../gen/learnerstate/v1/user_state_service_pb.js";
 import { createTokenVerifier } from "../auth/index.js";
 import { createCatalogOperations } from "../domain/catalog/index.js";
-import { createUserStateOperations } from "../domain/state/index.js";
+import { createHistoryRetention, createUserStateOperations, purgesHistory } from "../domain/state/index.js";
 import { createHealthService, createKeyService, createReflectionService, createResumeTokenCodec, createUserStateService, installExactTextEncoding } from "../rpc/index.js";
 import { createCatalogService } from "../rpc/index.js";
 import { openStore, type Store } from "../store/index.js";
@@ -18,6 +18,7 @@ import type { EmbeddedDatabase } from "./embedded-database.js";
 import { createAuthInterceptor } from "./auth-interceptor.js";
 import { bringUpDatabase } from "./bring-up-database.js";
 import { errorInterceptor } from "./error-interceptor.js";
+import { startHistoryRetentionJob } from "./history-retention-job.js";
 import { createLogInterceptor, requestIdKey } from "./log-interceptor.js";
 import { createMetrics } from "./metrics.js";
 import { startMetricsEndpoint } from "./metrics-endpoint.js";
@@ -93,6 +94,9 @@ export async function startServer(config: ServerConfig, logger: Logger): Promise
   const operations = createUserStateOperations(store.stateStore, config.limits);
   const metrics = createMetrics({ breakerState: () => store.breakerState(), poolUsage: () => store.poolUsage() });
   const metricsEndpoint = await startMetricsEndpoint(metrics.registry, config.host, config.metricsPort);
+  const { policy, intervalMs, batchRows } = config.historyRetention;
+  const retention = purgesHistory(policy) ? createHistoryRetention(store.historyRetentionStore, policy, batchRows) : null;
+  const retentionJob = retention === null ? null : startHistoryRetentionJob({ retention, policy, intervalMs, metrics, logger, databaseReady: () => store.ready() });
   // Loaded only when configured: the OpenTelemetry SDK adds about 20 MB to the process.
   const tracing = config.otlpEndpoint === null ? null : (await import("./tracing.js")).startTracing(config.otlpEndpoint);
   const health = createHealthService({
@@ -181,6 +185,7 @@ export async function startServer(config: ServerConfig, logger: Logger): Promise
     metricsPort: metricsEndpoint.port,
     async close() {
       shuttingDown = true;
+      const retentionStopped = retentionJob?.stop();
       stopBringingUp.abort(); // a database that never came is no longer waited for
       healthChanged();
       const stopped = new Promise<void>((resolve) => server.close(() => resolve()));
@@ -196,6 +201,7 @@ export async function startServer(config: ServerConfig, logger: Logger): Promise
       await bringingUp;
       await metricsEndpoint.close();
       await tracing?.shutdown();
+      await retentionStopped;
       await store.close();
       await embedded?.stop();
     },

@@ -1,8 +1,9 @@
 import { MikroORM } from "@mikro-orm/postgresql";
 import type { CatalogStore } from "../domain/catalog/index.js";
-import type { StateStore } from "../domain/state/index.js";
+import type { HistoryRetentionStore, StateStore } from "../domain/state/index.js";
 import { createCatalogRepository } from "./catalog/index.js";
 import { createDatabaseGuard, type BreakerState, type DatabaseGuardOptions } from "./database-guard.js";
+import { createHistoryRetentionRepository } from "./history-retention-repository.js";
 import { startDatabaseMonitor, type DatabaseCondition, type DatabaseMonitorOptions } from "./database-monitor.js";
 import { withMigrationLock, type LockSession, type MigrationLockOptions } from "./migration-lock.js";
 import { createOrmConfig, type OrmConfigOptions } from "./orm-config.js";
@@ -29,6 +30,8 @@ export interface Store {
   /** The pool's current use, for metrics. */
   poolUsage(): PoolUsage;
   readonly stateStore: StateStore;
+  /** History retention's view of the history tables. */
+  readonly historyRetentionStore: HistoryRetentionStore;
   readonly catalogStore: CatalogStore;
   /** The circuit breaker's state: "open" while database work is refused (also while held). */
   breakerState(): BreakerState;
@@ -79,6 +82,7 @@ export async function openStore(options: StoreOptions): Promise<Store> {
   return {
     poolUsage: () => ({ used: pool()?.numUsed() ?? 0, free: pool()?.numFree() ?? 0, pending: pool()?.numPendingAcquires() ?? 0 }),
     stateStore: createStateRepository(knex, guard),
+    historyRetentionStore: createHistoryRetentionRepository(knex, guard),
     catalogStore: createCatalogRepository(knex, guard),
     breakerState: () => guard.state(),
     onBreakerStateChange: (listener) => guard.onStateChange(listener),
