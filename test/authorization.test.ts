@@ -333,12 +333,18 @@ describe("authorization", () => {
   });
 
   it("audits each denial and each access to other learners' state with the scope and filters that decided it", async () => {
-    const staff = bearer(tokens.get("staff reader course X")!);
-    await collect(fixture.client.getMany({ username: other, blockKeys: [keyOf("X")] }, staff));
-    await expect(collect(fixture.client.getMany({ username: other, blockKeys: [keyOf("Y")] }, staff))).rejects.toThrow(ConnectError);
-    const audits = auditRecords(fixture.server).filter((record) => record["learner"] === other);
-    const allowed = audits.findLast((record) => record["audit"] === "other-learners-data" && JSON.stringify(record["courses"]) === JSON.stringify([courses.X]));
-    const denied = audits.findLast((record) => record["audit"] === "denied" && JSON.stringify(record["courses"]) === JSON.stringify([courses.Y]));
+    // Each call has a request id of its own, by which its audit record is found
+    // once the server's log line has come through the pipe.
+    const staff = (requestId: string) => ({ headers: { ...bearer(tokens.get("staff reader course X")!).headers, "x-request-id": requestId } });
+    const [allowedId, deniedId] = [unique("allowed"), unique("denied")];
+    await collect(fixture.client.getMany({ username: other, blockKeys: [keyOf("X")] }, staff(allowedId)));
+    await expect(collect(fixture.client.getMany({ username: other, blockKeys: [keyOf("Y")] }, staff(deniedId)))).rejects.toThrow(ConnectError);
+    const auditOf = (requestId: string) => auditRecords(fixture.server).find((record) => record["requestId"] === requestId);
+    await expect.poll(() => auditOf(allowedId)).toBeDefined();
+    await expect.poll(() => auditOf(deniedId)).toBeDefined();
+    const [allowed, denied] = [auditOf(allowedId), auditOf(deniedId)];
+    expect(allowed).toMatchObject({ audit: "other-learners-data", learner: other, courses: [courses.X] });
+    expect(denied).toMatchObject({ audit: "denied", learner: other, courses: [courses.Y] });
     expect(allowed).toMatchObject({ operation: "GetMany", decidedByScope: scopes.read, decidedByFilters: [`course:${courses.X}`] });
     expect(allowed).toMatchObject({ username: user, scopes: [scopes.read], filters: [`course:${courses.X}`] });
     expect(denied).toMatchObject({ operation: "GetMany", decidedByScope: scopes.read, decidedByFilters: [`course:${courses.X}`] });
