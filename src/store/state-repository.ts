@@ -12,7 +12,6 @@ import type {
   StoredState,
 } from "../domain/state/index.js";
 import type { DatabaseGuard, WorkAccess, WorkBounds } from "./database-guard.js";
-import { splitStateText } from "./split-state-text.js";
 import { micros, eraseLearnerSql, otherScopesStatements, userStateStatements, type StateStatements } from "./state-sql.js";
 
 interface StateRow {
@@ -51,7 +50,7 @@ export function createStateRepository(knex: Knex, guard: DatabaseGuard): StateSt
   const toState = (row: StateRow): StoredState => ({
     username: row.username,
     usageKey: row.usage_key,
-    fields: splitStateText(row.state),
+    stateJson: row.state,
     modified: BigInt(row.modified),
   });
 
@@ -102,7 +101,7 @@ export function createStateRepository(knex: Knex, guard: DatabaseGuard): StateSt
       const rows = await run(call, "read", (query) =>
         query<{ position: string; modified: string; state: string | null }>(statementsOf(scope).readHistory, [owner, key, scope, cursor, cursor, limit]),
       );
-      return rows.map((row) => ({ position: BigInt(row.position), fields: row.state === null ? null : splitStateText(row.state), modified: BigInt(row.modified) }));
+      return rows.map((row) => ({ position: BigInt(row.position), stateJson: row.state, modified: BigInt(row.modified) }));
     },
 
     async readPositionedStates(call: CallLimits, filter: IterationFilter, after: bigint | null, limit: number): Promise<PositionedState[]> {
