@@ -1,3 +1,4 @@
+import { createHash } from "node:crypto";
 import type { Knex } from "@mikro-orm/postgresql";
 import type {
   BlockWrite,
@@ -26,6 +27,22 @@ type Query = <T>(sql: string, params: readonly unknown[]) => Promise<T[]>;
 
 const json = (value: unknown) => JSON.stringify(value);
 
+const preparedNames = new Map<string, string>();
+
+/**
+ * The name of the server-side prepared statement of `sql`: one per statement
+ * text, so that PostgreSQL parses and plans each statement once per
+ * connection instead of on every call (these statements are long CTEs).
+ */
+function preparedName(sql: string): string {
+  let name = preparedNames.get(sql);
+  if (name === undefined) {
+    name = `learnerstate_${createHash("sha1").update(sql).digest("hex").slice(0, 20)}`;
+    preparedNames.set(sql, name);
+  }
+  return name;
+}
+
 /** user_state has tables of its own; the other scopes share theirs (see state-sql.ts). */
 const statementsOf = (scope: Scope): StateStatements => (scope === "user_state" ? userStateStatements : otherScopesStatements);
 
@@ -38,7 +55,11 @@ export function createStateRepository(knex: Knex, guard: DatabaseGuard): StateSt
   const bounded = (runner: Knex | Knex.Transaction, { timeoutMs, sent }: WorkBounds): Query =>
     async <T>(sql: string, params: readonly unknown[]) => {
       // knex emits "query" once it holds a connection, just before sending the statement.
-      const statement = runner.raw(sql, params as Knex.RawBinding[]).on("query", sent).timeout(timeoutMs, { cancel: true });
+      const statement = runner
+        .raw(sql, params as Knex.RawBinding[])
+        .options({ name: preparedName(sql) })
+        .on("query", sent)
+        .timeout(timeoutMs, { cancel: true });
       const result = (await statement) as { rows: T[] };
       return result.rows;
     };
@@ -127,6 +148,7 @@ export function createStateRepository(knex: Knex, guard: DatabaseGuard): StateSt
           query.whereIn("s.context_key", [...filter.contextKeys]);
           if (filter.blockType !== null) query.andWhere("s.block_type", filter.blockType);
         }
+        query.options({ name: preparedName(query.toSQL().sql) });
         return (await query) as Array<StateRow & { position: string }>;
       });
       return rows.map((row) => ({ ...toState(row), position: BigInt(row.position) }));
