@@ -12,7 +12,7 @@ import { createGrpcTransport, Http2SessionManager } from "@connectrpc/connect-no
 import pg from "pg";
 import { UserStateService } from "../gen/learnerstate/v1/user_state_service_pb.js";
 import { installExactTextEncoding } from "../src/rpc/index.js";
-import { splitStateText } from "../src/store/split-state-text.js";
+import { splitStateJson } from "../src/domain/state/index.js";
 import { startPgProxy, throughProxy } from "../test/support/pg-proxy.js";
 import { buildServer, startServerProcess, type ServerProcess } from "../test/support/server-process.js";
 import { blockId, courseKey, loadDataset, onDatabase, problemKey, recreateDatabase, scope, username, withDatabase, type LoadReport } from "./dataset.js";
@@ -319,7 +319,7 @@ async function checkSameFirstPage(client: ServiceClient, pool: pg.Pool): Promise
     break;
   }
   const raw = await pool.query<StateRow>(positionedStatesPageSql, [scope, "0", courseKeys[0]!, config.iterBatch]);
-  const rawPage = raw.rows.map((row) => `${row.username} ${row.usage_key} ${Object.keys(splitStateText(row.state)).length}`);
+  const rawPage = raw.rows.map((row) => `${row.username} ${row.usage_key} ${Object.keys(splitStateJson(row.state)).length}`);
   if (JSON.stringify(service) !== JSON.stringify(rawPage)) throw new Error("the service's first IterAllForCourse page differs from the raw statement's");
 }
 
