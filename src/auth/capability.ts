@@ -12,6 +12,8 @@ export const capabilities = {
   bulkReadLearnerState: "learner_state:bulk_read",
   /** RetireLearner: erasing everything stored for a learner (learner retirement). */
   eraseLearnerState: "learner_state:erase",
+  /** CatalogService's writes: organizations, catalog courses and course runs (shared data; org and course filters narrow it). */
+  catalogWrite: "catalog:write",
 } as const;
 
 /** One of the service's scopes. */
@@ -39,4 +41,5 @@ export const capabilityTraits: Readonly<Record<Capability, CapabilityTraits>> = 
   [capabilities.writeLearnerState]: { changesData: true, personal: true, erasesLearnerData: false },
   [capabilities.bulkReadLearnerState]: { changesData: false, personal: true, erasesLearnerData: false },
   [capabilities.eraseLearnerState]: { changesData: true, personal: true, erasesLearnerData: true },
+  [capabilities.catalogWrite]: { changesData: true, personal: false, erasesLearnerData: false },
 };

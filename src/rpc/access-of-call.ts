@@ -1,6 +1,15 @@
 import type { DescMethod } from "@bufbuild/protobuf";
 import { Health } from "../../gen/grpc/health/v1/health_pb.js";
 import { ServerReflection } from "../../gen/grpc/reflection/v1/reflection_pb.js";
+import {
+  CatalogService,
+  type CreateCourseRunForModulestoreCourseRequest,
+  type CreateOrganizationRequest,
+  type DeleteCatalogCourseRequest,
+  type DeleteCourseRunRequest,
+  type SyncCourseRunDetailsRequest,
+  type UpdateCatalogCourseRequest,
+} from "../../gen/learnerstate/v1/catalog_service_pb.js";
 import { KeyService } from "../../gen/learnerstate/v1/key_service_pb.js";
 import type { Scope } from "../../gen/learnerstate/v1/scope_pb.js";
 import {
@@ -14,8 +23,18 @@ import {
   type RetireLearnerRequest,
   type SetManyRequest,
 } from "../../gen/learnerstate/v1/user_state_service_pb.js";
-import { capabilities, contextsOfCourseKey, contextsOfUsageKeys, type AccessRequest, type Capability, type ContextRef } from "../auth/index.js";
+import {
+  capabilities,
+  contextsOfCatalogCourse,
+  contextsOfCourseKey,
+  contextsOfOrganization,
+  contextsOfUsageKeys,
+  type AccessRequest,
+  type Capability,
+  type ContextRef,
+} from "../auth/index.js";
 import { scopeKeyings } from "../domain/state/index.js";
+import { selectionOf } from "./catalog/index.js";
 import { knownScope } from "./scope.js";
 
 /** What the policy needs to know of one call: everything but the operation's name. */
@@ -46,6 +65,9 @@ const ofEveryLearner = (scope: Scope, contexts: () => ContextRef[] | null): Acce
   contexts: contextsIn(scope, contexts),
 });
 
+const anyToken: Access = { capability: null, owner: { kind: "shared" }, contexts: [] };
+const catalogWrite = (contexts: ContextRef[] | null): Access => ({ capability: capabilities.catalogWrite, owner: { kind: "shared" }, contexts });
+
 /**
  * Every guarded RPC, by its full name, and what a call to it asks for: the
  * scope it needs and whose data in which courses it touches. The README's
@@ -73,6 +95,17 @@ const accessRules: Record<string, (message: never) => Access> = {
     contexts: [],
   }),
   [`${KeyService.typeName}.DescribeKey`]: () => ({ capability: null, owner: { kind: "shared" }, contexts: [] }),
+  [`${CatalogService.typeName}.GetCatalogCourse`]: () => anyToken,
+  [`${CatalogService.typeName}.GetCourseRun`]: () => anyToken,
+  [`${CatalogService.typeName}.ListCatalogCourses`]: () => anyToken,
+  [`${CatalogService.typeName}.ListCourseRuns`]: () => anyToken,
+  [`${CatalogService.typeName}.UpdateCatalogCourse`]: (request: UpdateCatalogCourseRequest) => catalogWrite(contextsOfCatalogCourse(selectionOf(request.catalogCourse))),
+  [`${CatalogService.typeName}.DeleteCatalogCourse`]: (request: DeleteCatalogCourseRequest) => catalogWrite(contextsOfCatalogCourse(selectionOf(request.catalogCourse))),
+  [`${CatalogService.typeName}.SyncCourseRunDetails`]: (request: SyncCourseRunDetailsRequest) => catalogWrite(contextsOfCourseKey(request.courseKey)),
+  [`${CatalogService.typeName}.DeleteCourseRun`]: (request: DeleteCourseRunRequest) => catalogWrite(contextsOfCourseKey(request.courseKey)),
+  [`${CatalogService.typeName}.CreateCourseRunForModulestoreCourse`]: (request: CreateCourseRunForModulestoreCourseRequest) =>
+    catalogWrite(contextsOfCourseKey(request.courseKey)),
+  [`${CatalogService.typeName}.CreateOrganization`]: (request: CreateOrganizationRequest) => catalogWrite(contextsOfOrganization(request.shortName)),
 };
 
 // Open so that probes and tools reach them without a token. Every other

@@ -1,5 +1,7 @@
 import { MikroORM } from "@mikro-orm/postgresql";
+import type { CatalogStore } from "../domain/catalog/index.js";
 import type { HistoryRetentionStore, StateStore } from "../domain/state/index.js";
+import { createCatalogRepository } from "./catalog/index.js";
 import { createDatabaseGuard, type BreakerState, type DatabaseGuardOptions } from "./database-guard.js";
 import { createHistoryRetentionRepository } from "./history-retention-repository.js";
 import { startDatabaseMonitor, type DatabaseCondition, type DatabaseMonitorOptions } from "./database-monitor.js";
@@ -30,6 +32,7 @@ export interface Store {
   readonly stateStore: StateStore;
   /** History retention's view of the history tables. */
   readonly historyRetentionStore: HistoryRetentionStore;
+  readonly catalogStore: CatalogStore;
   /** The circuit breaker's state: "open" while database work is refused (also while held). */
   breakerState(): BreakerState;
   /** Calls `listener` on every breaker transition; returns a function that stops it. */
@@ -80,6 +83,7 @@ export async function openStore(options: StoreOptions): Promise<Store> {
     poolUsage: () => ({ used: pool()?.numUsed() ?? 0, free: pool()?.numFree() ?? 0, pending: pool()?.numPendingAcquires() ?? 0 }),
     stateStore: createStateRepository(knex, guard),
     historyRetentionStore: createHistoryRetentionRepository(knex, guard),
+    catalogStore: createCatalogRepository(knex, guard),
     breakerState: () => guard.state(),
     onBreakerStateChange: (listener) => guard.onStateChange(listener),
     ready: () => ready,

@@ -1,8 +1,10 @@
 import { defineConfig } from "@mikro-orm/postgresql";
 import { Migrator } from "@mikro-orm/migrations";
+import { CatalogCourseRow, CourseRunRow, OrganizationRow } from "./catalog/index.js";
 import { Migration0001UserState } from "./migrations/migration-0001-user-state.js";
 import { Migration0002StateSizeGuard } from "./migrations/migration-0002-state-size-guard.js";
 import { Migration0003OtherScopes } from "./migrations/migration-0003-other-scopes.js";
+import { Migration0004Catalog } from "./migrations/migration-0004-catalog.js";
 import { ScopedStateHistoryRow } from "./scoped-state-history-row.js";
 import { ScopedStateRow } from "./scoped-state-row.js";
 import { UserStateHistoryRow } from "./user-state-history-row.js";
@@ -29,7 +31,7 @@ export interface OrmConfigOptions {
 export function createOrmConfig(options: OrmConfigOptions) {
   return defineConfig({
     clientUrl: options.databaseUrl,
-    entities: [UserStateRow, UserStateHistoryRow, ScopedStateRow, ScopedStateHistoryRow],
+    entities: [UserStateRow, UserStateHistoryRow, ScopedStateRow, ScopedStateHistoryRow, OrganizationRow, CatalogCourseRow, CourseRunRow],
     discovery: { warnWhenNoEntities: false },
     extensions: [Migrator],
     migrations: {
@@ -37,6 +39,7 @@ export function createOrmConfig(options: OrmConfigOptions) {
         { name: "Migration0001UserState", class: Migration0001UserState },
         { name: "Migration0002StateSizeGuard", class: Migration0002StateSizeGuard },
         { name: "Migration0003OtherScopes", class: Migration0003OtherScopes },
+        { name: "Migration0004Catalog", class: Migration0004Catalog },
       ],
       transactional: true,
       snapshot: false,
