@@ -119,7 +119,9 @@ export function createStateRepository(knex: Knex, guard: DatabaseGuard): StateSt
         query.options({ name: preparedName(query.toSQL().sql) });
         return (await query) as Array<StateRow & { position: string }>;
       });
-      return rows.map((row) => ({ ...toState(row), position: BigInt(row.position) }));
+      return rows.map(
+        (row): PositionedState => ({ username: row.username, usageKey: row.usage_key, stateJson: row.state, modified: BigInt(row.modified), position: BigInt(row.position) }),
+      );
     },
 
     async eraseLearner(call, username): Promise<LearnerErasure> {
