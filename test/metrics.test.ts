@@ -2,20 +2,11 @@ import { Code } from "@connectrpc/connect";
 import { describe, expect, it } from "vitest";
 import { collect } from "./support/clients.js";
 import { blockKey, expectCode, unique, useServer } from "./support/fixture.js";
+import { scrapeMetrics } from "./support/metrics.js";
 
 const fixture = useServer({ env: { LOG_LEVEL: "debug" } });
 
-/** Every sample of a Prometheus text exposition, by `name{labels}`. */
-async function scrape(): Promise<Map<string, number>> {
-  const response = await fetch(fixture.server.metricsUrl);
-  expect(response.status).toBe(200);
-  const samples = new Map<string, number>();
-  for (const line of (await response.text()).split("\n")) {
-    const match = /^([a-zA-Z_:][\w:]*(?:\{[^}]*\})?) (\S+)$/u.exec(line);
-    if (match) samples.set(match[1]!, Number(match[2]));
-  }
-  return samples;
-}
+const scrape = () => scrapeMetrics(fixture.server.metricsUrl);
 
 describe("/metrics", () => {
   it("counts calls, errors, latency and learner-state figures, and shows breaker and pool state", async () => {

@@ -10,8 +10,10 @@ export const capabilities = {
   writeLearnerState: "learner_state:write",
   /** IterAllForBlock, IterAllForCourse: every learner's state of a block or course. */
   bulkReadLearnerState: "learner_state:bulk_read",
-  /** Erasing everything stored for a learner (learner retirement). */
+  /** RetireLearner: erasing everything stored for a learner (learner retirement). */
   eraseLearnerState: "learner_state:erase",
+  /** CatalogService's writes: organizations, catalog courses and course runs (shared data; org and course filters narrow it). */
+  catalogWrite: "catalog:write",
 } as const;
 
 /** One of the service's scopes. */
@@ -26,12 +28,18 @@ export interface CapabilityTraits {
    * also carry a filter saying whose or which data it is for.
    */
   readonly personal: boolean;
+  /**
+   * Whether calls under this scope erase a learner's data: every such call
+   * is audited, whoever makes it, administrators included.
+   */
+  readonly erasesLearnerData: boolean;
 }
 
 /** The traits of every scope. */
 export const capabilityTraits: Readonly<Record<Capability, CapabilityTraits>> = {
-  [capabilities.readLearnerState]: { changesData: false, personal: true },
-  [capabilities.writeLearnerState]: { changesData: true, personal: true },
-  [capabilities.bulkReadLearnerState]: { changesData: false, personal: true },
-  [capabilities.eraseLearnerState]: { changesData: true, personal: true },
+  [capabilities.readLearnerState]: { changesData: false, personal: true, erasesLearnerData: false },
+  [capabilities.writeLearnerState]: { changesData: true, personal: true, erasesLearnerData: false },
+  [capabilities.bulkReadLearnerState]: { changesData: false, personal: true, erasesLearnerData: false },
+  [capabilities.eraseLearnerState]: { changesData: true, personal: true, erasesLearnerData: true },
+  [capabilities.catalogWrite]: { changesData: true, personal: false, erasesLearnerData: false },
 };

@@ -1,7 +1,17 @@
 import type { DescMethod } from "@bufbuild/protobuf";
 import { Health } from "../../gen/grpc/health/v1/health_pb.js";
 import { ServerReflection } from "../../gen/grpc/reflection/v1/reflection_pb.js";
+import {
+  CatalogService,
+  type CreateCourseRunForModulestoreCourseRequest,
+  type CreateOrganizationRequest,
+  type DeleteCatalogCourseRequest,
+  type DeleteCourseRunRequest,
+  type SyncCourseRunDetailsRequest,
+  type UpdateCatalogCourseRequest,
+} from "../../gen/learnerstate/v1/catalog_service_pb.js";
 import { KeyService } from "../../gen/learnerstate/v1/key_service_pb.js";
+import type { Scope } from "../../gen/learnerstate/v1/scope_pb.js";
 import {
   UserStateService,
   type DeleteManyRequest,
@@ -10,18 +20,53 @@ import {
   type GetModDatesRequest,
   type IterAllForBlockRequest,
   type IterAllForCourseRequest,
+  type RetireLearnerRequest,
   type SetManyRequest,
 } from "../../gen/learnerstate/v1/user_state_service_pb.js";
-import { capabilities, contextsOfCourseKey, contextsOfUsageKeys, type AccessRequest, type Capability } from "../auth/index.js";
+import {
+  capabilities,
+  contextsOfCatalogCourse,
+  contextsOfCourseKey,
+  contextsOfOrganization,
+  contextsOfUsageKeys,
+  type AccessRequest,
+  type Capability,
+  type ContextRef,
+} from "../auth/index.js";
+import { scopeKeyings } from "../domain/state/index.js";
+import { selectionOf } from "./catalog/index.js";
+import { knownScope } from "./scope.js";
 
 /** What the policy needs to know of one call: everything but the operation's name. */
 type Access = Omit<AccessRequest, "operation">;
 
-const ofLearner = (capability: Capability, username: string, blockKeys: readonly string[]): Access => ({
+// An unknown scope number is judged as user_state, the strictest reading: the
+// handler then rejects it.
+const keyingOf = (scope: Scope) => scopeKeyings[knownScope(scope) ?? "user_state"];
+
+/**
+ * The courses of a call in `scope` that names `contexts`: state of a scope
+ * kept per learner, block type or learner alone (preferences, user_info)
+ * belongs to no course, so no course or org filter can cover it.
+ */
+const contextsIn = (scope: Scope, contexts: () => ContextRef[] | null) => (keyingOf(scope).by === "usage" ? contexts() : []);
+
+/** A call about `username`'s state of `blockKeys` in `scope`: the learner's, or nobody's for state shared by all learners. */
+const ofLearner = (capability: Capability, scope: Scope, username: string, blockKeys: readonly string[]): Access => ({
   capability,
-  owner: { kind: "learner", username },
-  contexts: contextsOfUsageKeys(blockKeys),
+  owner: keyingOf(scope).owner === "shared" ? { kind: "shared" } : { kind: "learner", username },
+  contexts: contextsIn(scope, () => contextsOfUsageKeys(blockKeys)),
 });
+
+/** A bulk read in `scope` of the courses `contexts` gives: every learner's state, or state shared by all learners. */
+const ofEveryLearner = (scope: Scope, contexts: () => ContextRef[] | null): Access => ({
+  capability: capabilities.bulkReadLearnerState,
+  owner: keyingOf(scope).owner === "shared" ? { kind: "shared" } : { kind: "every-learner" },
+  contexts: contextsIn(scope, contexts),
+});
+
+const anyToken: Access = { capability: null, owner: { kind: "shared" }, contexts: [] };
+const catalogWrite = (contexts: ContextRef[] | null): Access => ({ capability: capabilities.catalogWrite, owner: { kind: "shared" }, contexts });
 
 /**
  * Every guarded RPC, by its full name, and what a call to it asks for: the
@@ -29,23 +74,38 @@ const ofLearner = (capability: Capability, username: string, blockKeys: readonly
  * table of scopes is this table.
  */
 const accessRules: Record<string, (message: never) => Access> = {
-  [`${UserStateService.typeName}.GetMany`]: (request: GetManyRequest) => ofLearner(capabilities.readLearnerState, request.username, request.blockKeys),
-  [`${UserStateService.typeName}.GetModDates`]: (request: GetModDatesRequest) => ofLearner(capabilities.readLearnerState, request.username, request.blockKeys),
-  [`${UserStateService.typeName}.GetHistory`]: (request: GetHistoryRequest) => ofLearner(capabilities.readLearnerState, request.username, [request.blockKey]),
+  [`${UserStateService.typeName}.GetMany`]: (request: GetManyRequest) =>
+    ofLearner(capabilities.readLearnerState, request.scope, request.username, request.blockKeys),
+  [`${UserStateService.typeName}.GetModDates`]: (request: GetModDatesRequest) =>
+    ofLearner(capabilities.readLearnerState, request.scope, request.username, request.blockKeys),
+  [`${UserStateService.typeName}.GetHistory`]: (request: GetHistoryRequest) =>
+    ofLearner(capabilities.readLearnerState, request.scope, request.username, [request.blockKey]),
   [`${UserStateService.typeName}.SetMany`]: (request: SetManyRequest) =>
-    ofLearner(capabilities.writeLearnerState, request.username, request.updates.map((update) => update.blockKey)),
-  [`${UserStateService.typeName}.DeleteMany`]: (request: DeleteManyRequest) => ofLearner(capabilities.writeLearnerState, request.username, request.blockKeys),
-  [`${UserStateService.typeName}.IterAllForBlock`]: (request: IterAllForBlockRequest) => ({
-    capability: capabilities.bulkReadLearnerState,
-    owner: { kind: "every-learner" },
-    contexts: contextsOfUsageKeys([request.blockKey]),
-  }),
-  [`${UserStateService.typeName}.IterAllForCourse`]: (request: IterAllForCourseRequest) => ({
-    capability: capabilities.bulkReadLearnerState,
-    owner: { kind: "every-learner" },
-    contexts: contextsOfCourseKey(request.courseKey),
+    ofLearner(capabilities.writeLearnerState, request.scope, request.username, request.updates.map((update) => update.blockKey)),
+  [`${UserStateService.typeName}.DeleteMany`]: (request: DeleteManyRequest) =>
+    ofLearner(capabilities.writeLearnerState, request.scope, request.username, request.blockKeys),
+  [`${UserStateService.typeName}.IterAllForBlock`]: (request: IterAllForBlockRequest) =>
+    ofEveryLearner(request.scope, () => contextsOfUsageKeys([request.blockKey])),
+  [`${UserStateService.typeName}.IterAllForCourse`]: (request: IterAllForCourseRequest) =>
+    ofEveryLearner(request.scope, () => contextsOfCourseKey(request.courseKey)),
+  // Spans every course, which no course or org filter covers: no contexts.
+  [`${UserStateService.typeName}.RetireLearner`]: (request: RetireLearnerRequest) => ({
+    capability: capabilities.eraseLearnerState,
+    owner: { kind: "learner", username: request.username },
+    contexts: [],
   }),
   [`${KeyService.typeName}.DescribeKey`]: () => ({ capability: null, owner: { kind: "shared" }, contexts: [] }),
+  [`${CatalogService.typeName}.GetCatalogCourse`]: () => anyToken,
+  [`${CatalogService.typeName}.GetCourseRun`]: () => anyToken,
+  [`${CatalogService.typeName}.ListCatalogCourses`]: () => anyToken,
+  [`${CatalogService.typeName}.ListCourseRuns`]: () => anyToken,
+  [`${CatalogService.typeName}.UpdateCatalogCourse`]: (request: UpdateCatalogCourseRequest) => catalogWrite(contextsOfCatalogCourse(selectionOf(request.catalogCourse))),
+  [`${CatalogService.typeName}.DeleteCatalogCourse`]: (request: DeleteCatalogCourseRequest) => catalogWrite(contextsOfCatalogCourse(selectionOf(request.catalogCourse))),
+  [`${CatalogService.typeName}.SyncCourseRunDetails`]: (request: SyncCourseRunDetailsRequest) => catalogWrite(contextsOfCourseKey(request.courseKey)),
+  [`${CatalogService.typeName}.DeleteCourseRun`]: (request: DeleteCourseRunRequest) => catalogWrite(contextsOfCourseKey(request.courseKey)),
+  [`${CatalogService.typeName}.CreateCourseRunForModulestoreCourse`]: (request: CreateCourseRunForModulestoreCourseRequest) =>
+    catalogWrite(contextsOfCourseKey(request.courseKey)),
+  [`${CatalogService.typeName}.CreateOrganization`]: (request: CreateOrganizationRequest) => catalogWrite(contextsOfOrganization(request.shortName)),
 };
 
 // Open so that probes and tools reach them without a token. Every other

@@ -1,6 +1,6 @@
 import type { UnknownField } from "@bufbuild/protobuf";
 import { WireType } from "@bufbuild/protobuf/wire";
-import type { BlockState } from "../../gen/learnerstate/v1/user_state_pb.js";
+import { forEachStateField, type StoredState } from "../domain/state/index.js";
 
 // Protobuf wire tags (field number << 3 | wire type 2, length-delimited, or 0, varint).
 const tagRepeatedBlockState = 0x0a; // GetManyResponse, IterAll*Response field 1
@@ -17,7 +17,6 @@ const tagNanos = 0x10; // google.protobuf.Timestamp field 2
 const twoTo53 = 2n ** 53n;
 /** Longest ASCII string copied by a JavaScript loop rather than by Buffer.write. */
 const shortText = 64;
-const utf8Length = (text: string) => Buffer.byteLength(text, "utf8");
 
 /** Bytes of the varint of a non-negative integer below 2^53. */
 function varintLength(value: number): number {
@@ -35,15 +34,19 @@ function int64Length(value: bigint): number {
   return value < 0n ? 10 : value < twoTo53 ? varintLength(Number(value)) : varintLength(Number(value >> 21n)) + 3;
 }
 
-/**
- * Whether this encoder writes everything of `state`: not when it carries
- * unknown fields, or nanos outside a Timestamp's 0..999,999,999.
- */
-function encodable(state: BlockState): boolean {
-  if (state.$unknown !== undefined && state.$unknown.length > 0) return false;
-  const time = state.updateTime;
-  if (time === undefined) return true;
-  return (time.$unknown === undefined || time.$unknown.length === 0) && Number.isInteger(time.nanos) && time.nanos >= 0 && time.nanos <= 999_999_999;
+/** UTF-8 bytes of `text` from `start` to `end`; a lone surrogate counts 3, as it is written as U+FFFD. */
+function utf8Length(text: string, start: number, end: number): number {
+  let bytes = end - start;
+  for (let index = start; index < end; index += 1) {
+    const code = text.charCodeAt(index);
+    if (code < 0x80) continue;
+    if (code < 0x800) bytes += 1;
+    else if (code >= 0xd800 && code <= 0xdbff && index + 1 < end && (text.charCodeAt(index + 1) & 0xfc00) === 0xdc00) {
+      bytes += 2; // the pair: 2 units, 4 bytes
+      index += 1;
+    } else bytes += 2;
+  }
+  return bytes;
 }
 
 /**
@@ -64,9 +67,19 @@ class SizedWriter {
 
   /** Records a string's UTF-8 length; returns the bytes of its tag, length and text. */
   measureString(text: string): number {
-    const length = utf8Length(text);
+    return this.measureRange(text, 0, text.length);
+  }
+
+  /** Records the UTF-8 length of `text` from `start` to `end`; returns the bytes of its tag, length and text. */
+  measureRange(text: string, start: number, end: number): number {
+    const length = end - start <= shortText ? utf8Length(text, start, end) : Buffer.byteLength(text.slice(start, end), "utf8");
     this.record(length);
     return 1 + varintLength(length) + length;
+  }
+
+  /** The UTF-8 length recorded last. */
+  lastLength(): number {
+    return this.lengths[this.count - 1]!;
   }
 
   /** Reserves the length slot of a nested message whose body is measured next. */
@@ -128,17 +141,22 @@ class SizedWriter {
 
   /** Writes a tag, the recorded length and the string's UTF-8 bytes; returns the offset after the tag. */
   string(tag: number, text: string): number {
+    return this.range(tag, text, 0, text.length);
+  }
+
+  /** {@link string} for `text` from `start` to `end`. */
+  range(tag: number, text: string, start: number, end: number): number {
     const length = this.lengths[this.next++]!;
     this.byte(tag);
     const afterTag = this.offset;
     this.varint(length);
-    if (length === text.length && length <= shortText) {
+    if (length === end - start && length <= shortText) {
       // ASCII (as many bytes as UTF-16 units means no unit above 0x7f): for
       // the short strings of a state, a loop is cheaper than a call into C++.
-      for (let index = 0; index < length; index += 1) this.buffer[this.offset + index] = text.charCodeAt(index);
+      for (let index = 0; index < length; index += 1) this.buffer[this.offset + index] = text.charCodeAt(start + index);
       this.offset += length;
     } else {
-      this.offset += this.buffer.write(text, this.offset);
+      this.offset += this.buffer.write(start === 0 && end === text.length ? text : text.slice(start, end), this.offset);
     }
     return afterTag;
   }
@@ -162,80 +180,183 @@ class SizedWriter {
   }
 }
 
-function measureBlockState(writer: SizedWriter, state: BlockState): number {
-  let length = 0;
-  if (state.username !== "") length += writer.measureString(state.username);
-  if (state.blockKey !== "") length += writer.measureString(state.blockKey);
-  for (const name in state.fields) {
-    const slot = writer.reserve();
-    length += writer.fill(slot, writer.measureString(name) + writer.measureString(state.fields[name]!));
-  }
-  const time = state.updateTime;
-  if (time !== undefined) {
-    const seconds = time.seconds === 0n ? 0 : 1 + int64Length(time.seconds);
-    const nanos = time.nanos === 0 ? 0 : 1 + varintLength(time.nanos);
-    length += writer.fill(writer.reserve(), seconds + nanos);
-  }
-  return length;
+const million = 1_000_000;
+const millionBig = 1_000_000n;
+
+/** The seconds of a timestamp for microseconds since the epoch (rounded down, as Timestamp requires non-negative nanos). */
+function secondsOf(micros: bigint): bigint {
+  const remainder = ((micros % millionBig) + millionBig) % millionBig;
+  return (micros - remainder) / millionBig;
 }
 
-function writeBlockState(writer: SizedWriter, state: BlockState): void {
-  if (state.username !== "") writer.string(tagUsername, state.username);
-  if (state.blockKey !== "") writer.string(tagBlockKey, state.blockKey);
-  for (const name in state.fields) {
-    writer.nested(tagFieldEntry);
-    writer.string(tagEntryKey, name);
-    writer.string(tagEntryValue, state.fields[name]!);
+/** The nanos of a timestamp for microseconds since the epoch: 0 to 999,999,000. */
+function nanosOf(micros: bigint): number {
+  return Number(((micros % millionBig) + millionBig) % millionBig) * 1000;
+}
+
+/** Bytes of a Timestamp's body: seconds and nanos, each left out when 0. */
+function timestampLength(micros: bigint): number {
+  if (micros >= 0n && micros < twoTo53) {
+    const value = Number(micros);
+    const seconds = Math.floor(value / million);
+    const nanos = (value - seconds * million) * 1000;
+    return (seconds === 0 ? 0 : 1 + varintLength(seconds)) + (nanos === 0 ? 0 : 1 + varintLength(nanos));
   }
-  const time = state.updateTime;
-  if (time !== undefined) {
-    writer.nested(tagUpdateTime);
-    if (time.seconds !== 0n) {
+  const seconds = secondsOf(micros);
+  const nanos = nanosOf(micros);
+  return (seconds === 0n ? 0 : 1 + int64Length(seconds)) + (nanos === 0 ? 0 : 1 + varintLength(nanos));
+}
+
+function writeTimestamp(writer: SizedWriter, micros: bigint): void {
+  writer.nested(tagUpdateTime);
+  if (micros >= 0n && micros < twoTo53) {
+    const value = Number(micros);
+    const seconds = Math.floor(value / million);
+    const nanos = (value - seconds * million) * 1000;
+    if (seconds !== 0) {
       writer.byte(tagSeconds);
-      writer.int64(time.seconds);
+      writer.varint(seconds);
     }
-    if (time.nanos !== 0) {
+    if (nanos !== 0) {
       writer.byte(tagNanos);
-      writer.varint(time.nanos);
+      writer.varint(nanos);
     }
+    return;
   }
+  const seconds = secondsOf(micros);
+  const nanos = nanosOf(micros);
+  if (seconds !== 0n) {
+    writer.byte(tagSeconds);
+    writer.int64(seconds);
+  }
+  if (nanos !== 0) {
+    writer.byte(tagNanos);
+    writer.varint(nanos);
+  }
+}
+
+/**
+ * The bounds of every field of the states being encoded, found once while
+ * measuring (by scanning each state's JSON text) and replayed while writing:
+ * four offsets per field in one growing typed array, and the unescaped name
+ * of the rare field whose name has escapes.
+ */
+class FieldBounds {
+  offsets = new Int32Array(4096);
+  count = 0;
+  readonly escapedNames = new Map<number, string>();
+  readonly fieldsPerState: number[] = [];
+  next = 0;
+
+  add(escapedName: string | null, nameStart: number, nameEnd: number, valueStart: number, valueEnd: number): void {
+    const at = this.count * 4;
+    if (at + 4 > this.offsets.length) {
+      const larger = new Int32Array(this.offsets.length * 2);
+      larger.set(this.offsets);
+      this.offsets = larger;
+    }
+    this.offsets[at] = nameStart;
+    this.offsets[at + 1] = nameEnd;
+    this.offsets[at + 2] = valueStart;
+    this.offsets[at + 3] = valueEnd;
+    if (escapedName !== null) this.escapedNames.set(this.count, escapedName);
+    this.count += 1;
+  }
+}
+
+/** Measures one state and returns its body's length; records its fields in `bounds` and its values' UTF-8 bytes in `valueBytes`. */
+function measureState(writer: SizedWriter, bounds: FieldBounds, valueBytes: number[], state: StoredState): number {
+  let length = 0;
+  let stateValueBytes = 0;
+  if (state.username !== "") length += writer.measureString(state.username);
+  if (state.usageKey !== "") length += writer.measureString(state.usageKey);
+  const text = state.stateJson;
+  const first = bounds.count;
+  forEachStateField(text, (escapedName, nameStart, nameEnd, valueStart, valueEnd) => {
+    const slot = writer.reserve();
+    const name = escapedName === null ? writer.measureRange(text, nameStart, nameEnd) : writer.measureString(escapedName);
+    const value = writer.measureRange(text, valueStart, valueEnd);
+    stateValueBytes += writer.lastLength();
+    length += writer.fill(slot, name + value);
+    bounds.add(escapedName, nameStart, nameEnd, valueStart, valueEnd);
+  });
+  bounds.fieldsPerState.push(bounds.count - first);
+  valueBytes.push(stateValueBytes);
+  return length + writer.fill(writer.reserve(), timestampLength(state.modified));
+}
+
+function writeState(writer: SizedWriter, bounds: FieldBounds, fieldCount: number, state: StoredState): void {
+  if (state.username !== "") writer.string(tagUsername, state.username);
+  if (state.usageKey !== "") writer.string(tagBlockKey, state.usageKey);
+  const text = state.stateJson;
+  const { offsets } = bounds;
+  for (let field = 0; field < fieldCount; field += 1) {
+    const index = bounds.next++;
+    const at = index * 4;
+    writer.nested(tagFieldEntry);
+    const escapedName = bounds.escapedNames.get(index);
+    if (escapedName === undefined) writer.range(tagEntryKey, text, offsets[at]!, offsets[at + 1]!);
+    else writer.string(tagEntryKey, escapedName);
+    writer.range(tagEntryValue, text, offsets[at + 2]!, offsets[at + 3]!);
+  }
+  writeTimestamp(writer, state.modified);
+}
+
+/** What {@link encodeStoredStates} returns. */
+export interface EncodedStates {
+  /** Every state as an encoded `block_states` field (tag, length, BlockState), one after the other. */
+  readonly bytes: Uint8Array;
+  /** The offset in `bytes` after each state. */
+  readonly ends: readonly number[];
+  /** UTF-8 bytes of each state's field values, for metrics. */
+  readonly valueBytes: readonly number[];
 }
 
 /**
  * The `repeated BlockState block_states = 1` of GetManyResponse and the
- * IterAll*Response messages, one unknown field per state in order, to be set
- * as the `$unknown` of an otherwise empty message: protobuf-es's `toBinary`
- * writes unknown fields verbatim, after the (absent) known ones, so the bytes
- * on the wire are exactly those it would write for the full message: map
- * entries in the object's key order, lone surrogates as U+FFFD. The
- * difference is cost: one buffer, two passes, no copy per nested message.
- * One field per state lets a caller split states over several messages.
- * Returns null when a state holds anything this encoder does not write
- * (unknown fields, nanos outside 0..999,999,999), so the caller builds a
- * plain message instead.
+ * IterAll*Response messages, written straight from stored states: each
+ * state's JSON text is scanned once for its fields' bounds, and names and
+ * values are copied from it into one buffer of the exact size (two passes:
+ * measure, then write), without building a field object or a BlockState
+ * message. Map entries follow the order of the stored text. Any run of
+ * consecutive states is one slice of `bytes` (see {@link blockStatesField}),
+ * so a caller may split the states over several messages.
  */
-export function encodeBlockStateFields(states: readonly BlockState[]): UnknownField[] | null {
-  if (!states.every(encodable)) return null;
+export function encodeStoredStates(states: readonly StoredState[]): EncodedStates {
   const writer = new SizedWriter();
+  const bounds = new FieldBounds();
+  const valueBytes: number[] = [];
   let total = 0;
   for (const state of states) {
     const slot = writer.reserve();
-    total += writer.fill(slot, measureBlockState(writer, state));
+    total += writer.fill(slot, measureState(writer, bounds, valueBytes, state));
   }
   writer.start(total);
-  // An unknown field's data is everything after its tag: the length and the body.
-  const fields = states.map((state): UnknownField => {
-    const start = writer.nested(tagRepeatedBlockState);
-    writeBlockState(writer, state);
-    return { no: 1, wireType: WireType.LengthDelimited, data: writer.slice(start) };
+  const ends = states.map((state, index) => {
+    writer.nested(tagRepeatedBlockState);
+    writeState(writer, bounds, bounds.fieldsPerState[index]!, state);
+    return writer.offset;
   });
+  const bytes = writer.slice(0);
   writer.finish();
-  return fields;
+  return { bytes, ends, valueBytes };
+}
+
+/**
+ * The states `first` to `last` (inclusive) of `encoded` as one unknown field,
+ * to be set as (the start of) the `$unknown` of an otherwise empty message:
+ * protobuf-es's `toBinary` writes an unknown field as its tag and its data
+ * verbatim, and the data here is everything after the first state's tag, so
+ * the message on the wire carries exactly those BlockStates.
+ */
+export function blockStatesField(encoded: EncodedStates, first: number, last: number): UnknownField {
+  const start = first === 0 ? 0 : encoded.ends[first - 1]!;
+  return { no: 1, wireType: WireType.LengthDelimited, data: encoded.bytes.subarray(start + 1, encoded.ends[last]!) };
 }
 
 /**
  * The `string resume_token = 2` of an IterAll*Response as unknown fields, to
- * follow the states' (see {@link encodeBlockStateFields}); none for "", which
+ * follow the states' (see {@link encodeStoredStates}); none for "", which
  * protobuf does not write.
  */
 export function encodeResumeTokenField(resumeToken: string): UnknownField[] {

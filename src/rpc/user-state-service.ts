@@ -13,7 +13,7 @@ import {
   IterAllForCourseResponseSchema,
   UserStateService,
 } from "../../gen/learnerstate/v1/user_state_service_pb.js";
-import { fixedLimits, type CallLimits, type IterationFilter, type UserStateOperations } from "../domain/state/index.js";
+import { fixedLimits, splitStateJson, type CallLimits, type IterationFilter, type UserStateOperations } from "../domain/state/index.js";
 import { batches } from "./batches.js";
 import { createBlockStatesResponder, messageBudgetBytes, type BlockStatesResponder, type BlockStatesResponseSchema } from "./block-states-response.js";
 import { callLimitsOf } from "./call-limits-of.js";
@@ -113,9 +113,9 @@ export function createUserStateService(
         yield {
           entries: entries.map((entry) =>
             create(HistoryEntrySchema, {
-              username: request.username,
+              username: entry.username,
               blockKey: request.blockKey,
-              state: entry.fields === null ? undefined : create(StateSnapshotSchema, { fields: { ...entry.fields } }),
+              state: entry.stateJson === null ? undefined : create(StateSnapshotSchema, { fields: splitStateJson(entry.stateJson) }),
               updateTime: timestampFromMicros(entry.modified),
             }),
           ),
@@ -138,6 +138,16 @@ export function createUserStateService(
       });
       const respond = responder(IterAllForCourseResponseSchema, context);
       return iterateAll(callLimitsOf(context), filter, request.resumeToken, request.batchSize, respond);
+    },
+
+    async retireLearner(request, context) {
+      const erased = await operations.retireLearner(callLimitsOf(context), request.username);
+      return {
+        userStatesErased: BigInt(erased.userStates),
+        preferencesErased: BigInt(erased.preferences),
+        userInfosErased: BigInt(erased.userInfos),
+        historyEntriesErased: BigInt(erased.historyEntries),
+      };
     },
   };
 }

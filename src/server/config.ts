@@ -1,6 +1,6 @@
 import path from "node:path";
 import type { TokenVerifierOptions } from "../auth/index.js";
-import { defaultLimits, type StateLimits } from "../domain/state/index.js";
+import { defaultLimits, type HistoryRetentionPolicy, type StateLimits } from "../domain/state/index.js";
 
 /** Everything the server reads from its environment. */
 export interface ServerConfig {
@@ -73,6 +73,17 @@ export interface ServerConfig {
   readonly metricsPort: number;
   /** pino level (LOG_LEVEL, default info). */
   readonly logLevel: string;
+  /** How much history is kept, and how the background job that enforces it runs. */
+  readonly historyRetention: {
+    /** HISTORY_MAX_ENTRIES_PER_BLOCK and HISTORY_MAX_AGE_DAYS; both unset (the default) keeps everything and runs no job. */
+    readonly policy: HistoryRetentionPolicy;
+    /** Pause between the end of one run and the start of the next (HISTORY_RETENTION_INTERVAL_MS, default one hour). */
+    readonly intervalMs: number;
+    /** History entries examined per statement (HISTORY_RETENTION_BATCH_ROWS, default 1000). */
+    readonly batchRows: number;
+  };
+  /** Whether the catalog creates a course run's missing organization (CATALOG_AUTO_CREATE_ORGS, default true). */
+  readonly catalogAutoCreateOrgs: boolean;
 }
 
 // Resume tokens grant nothing, so a shared default only makes them
@@ -89,9 +100,22 @@ function integer(env: NodeJS.ProcessEnv, name: string, fallback: number, min: nu
   return value;
 }
 
-/** An integer variable that may be "off" (or unset): null. */
+/** An integer variable that is unset by default: null when missing or empty. */
+function optionalInteger(env: NodeJS.ProcessEnv, name: string, min: number, max: number): number | null {
+  const text = env[name];
+  return text === undefined || text === "" ? null : integer(env, name, min, min, max);
+}
+
+function flag(env: NodeJS.ProcessEnv, name: string, fallback: boolean): boolean {
+  const text = env[name];
+  if (text === undefined || text === "") return fallback;
+  if (text === "true" || text === "false") return text === "true";
+  throw new Error(`${name} must be true or false, got ${JSON.stringify(text)}`);
+}
+
+/** An integer variable whose default is "off": null when unset, empty or "off". */
 function integerOrOff(env: NodeJS.ProcessEnv, name: string, min: number, max: number): number | null {
-  return ["", "off"].includes(env[name] ?? "") ? null : integer(env, name, 0, min, max);
+  return env[name] === "off" ? null : optionalInteger(env, name, min, max);
 }
 
 // A URL may itself hold commas (several hosts), so URLs are split only where the next one starts.
@@ -156,5 +180,14 @@ export function readConfig(env: NodeJS.ProcessEnv = process.env): ServerConfig {
     maxMessageBytes: integer(env, "MAX_MESSAGE_BYTES", 16 * 1024 * 1024, 1024, 1024 * 1024 * 1024),
     allowUnauthenticatedNetwork: env["ALLOW_UNAUTHENTICATED_NETWORK"] === "true",
     logLevel: env["LOG_LEVEL"] || "info",
+    historyRetention: {
+      policy: {
+        keepNewest: optionalInteger(env, "HISTORY_MAX_ENTRIES_PER_BLOCK", 1, 1_000_000_000),
+        maxAgeDays: optionalInteger(env, "HISTORY_MAX_AGE_DAYS", 1, 1_000_000),
+      },
+      intervalMs: integer(env, "HISTORY_RETENTION_INTERVAL_MS", 3_600_000, 1, 2_147_483_647),
+      batchRows: integer(env, "HISTORY_RETENTION_BATCH_ROWS", 1000, 1, 100_000),
+    },
+    catalogAutoCreateOrgs: flag(env, "CATALOG_AUTO_CREATE_ORGS", true),
   };
 }

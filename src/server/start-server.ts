@@ -4,18 +4,22 @@ import { connectNodeAdapter } from "@connectrpc/connect-node";
 import type { Logger } from "pino";
 import { Health } from "../../gen/grpc/health/v1/health_pb.js";
 import { ServerReflection } from "../../gen/grpc/reflection/v1/reflection_pb.js";
+import { CatalogService } from "../../gen/learnerstate/v1/catalog_service_pb.js";
 import { KeyService } from "../../gen/learnerstate/v1/key_service_pb.js";
 import { UserStateService } from "../../gen/learnerstate/v1/user_state_service_pb.js";
 import { createTokenVerifier } from "../auth/index.js";
-import { createUserStateOperations } from "../domain/state/index.js";
+import { createCatalogOperations } from "../domain/catalog/index.js";
+import { createHistoryRetention, createUserStateOperations, purgesHistory } from "../domain/state/index.js";
 import { createHealthService, createKeyService, createReflectionService, createResumeTokenCodec, createUserStateService, installExactTextEncoding } from "../rpc/index.js";
+import { createCatalogService } from "../rpc/index.js";
 import { openStore, type Store } from "../store/index.js";
 import type { ServerConfig } from "./config.js";
 import type { EmbeddedDatabase } from "./embedded-database.js";
 import { createAuthInterceptor } from "./auth-interceptor.js";
 import { bringUpDatabase } from "./bring-up-database.js";
 import { errorInterceptor } from "./error-interceptor.js";
-import { createLogInterceptor } from "./log-interceptor.js";
+import { startHistoryRetentionJob } from "./history-retention-job.js";
+import { createLogInterceptor, requestIdKey } from "./log-interceptor.js";
 import { createMetrics } from "./metrics.js";
 import { startMetricsEndpoint } from "./metrics-endpoint.js";
 import { createMetricsInterceptor } from "./metrics-interceptor.js";
@@ -103,23 +107,32 @@ export async function startServer(config: ServerConfig, logger: Logger): Promise
     return store.ready() && condition !== "silent" && condition !== "down" && store.breakerState() !== "open";
   };
   const metricsEndpoint = await startMetricsEndpoint(metrics.registry, config.host, config.metricsPort, { ready: () => serving("") });
+  const { policy, intervalMs, batchRows } = config.historyRetention;
+  const retention = purgesHistory(policy) ? createHistoryRetention(store.historyRetentionStore, policy, batchRows) : null;
+  const retentionJob = retention === null ? null : startHistoryRetentionJob({ retention, policy, intervalMs, metrics, logger, databaseReady: () => store.ready() });
   // Loaded only when configured: the OpenTelemetry SDK adds about 20 MB to the process.
   const tracing = config.otlpEndpoint === null ? null : (await import("./tracing.js")).startTracing(config.otlpEndpoint);
   const health = createHealthService({
-    services: ["", UserStateService.typeName, KeyService.typeName],
+    services: ["", UserStateService.typeName, KeyService.typeName, CatalogService.typeName],
     serving,
     onChange(listener) {
       healthListeners.add(listener);
       return () => healthListeners.delete(listener);
     },
   });
+  const catalog = createCatalogService(
+    createCatalogOperations(store.catalogStore, { autoCreateOrganizations: config.catalogAutoCreateOrgs }),
+    createResumeTokenCodec(config.resumeTokenSecret),
+    (context, fields, message) => logger.warn({ requestId: context.values.get(requestIdKey), ...fields }, message),
+  );
   const handler = connectNodeAdapter({
     routes: (router) =>
       router
         .service(UserStateService, createUserStateService(operations, createResumeTokenCodec(config.resumeTokenSecret), config.maxMessageBytes))
         .service(KeyService, createKeyService())
+        .service(CatalogService, catalog)
         .service(Health, health)
-        .service(ServerReflection, createReflectionService([UserStateService, KeyService, Health, ServerReflection])),
+        .service(ServerReflection, createReflectionService([UserStateService, KeyService, CatalogService, Health, ServerReflection])),
     // Outermost first: log what the client finally sees.
     interceptors: [
       ...(tracing === null ? [] : [tracing.interceptor]),
@@ -176,6 +189,7 @@ export async function startServer(config: ServerConfig, logger: Logger): Promise
     metricsPort: metricsEndpoint.port,
     async close() {
       shuttingDown = true;
+      const retentionStopped = retentionJob?.stop();
       stopBringingUp.abort(); // a database that never came is no longer waited for
       healthChanged();
       // Still serving while health says NOT_SERVING, so that balancers stop
@@ -195,6 +209,7 @@ export async function startServer(config: ServerConfig, logger: Logger): Promise
       await bringingUp;
       await metricsEndpoint.close();
       await tracing?.shutdown();
+      await retentionStopped;
       await store.close();
       await embedded?.stop();
     },

@@ -1,7 +1,10 @@
 import { MikroORM } from "@mikro-orm/postgresql";
 import type pg from "pg";
-import type { StateStore } from "../domain/state/index.js";
+import type { CatalogStore } from "../domain/catalog/index.js";
+import type { HistoryRetentionStore, StateStore } from "../domain/state/index.js";
+import { createCatalogRepository } from "./catalog/index.js";
 import { createDatabaseGuard, type BreakerState, type DatabaseGuardOptions } from "./database-guard.js";
+import { createHistoryRetentionRepository } from "./history-retention-repository.js";
 import { startDatabaseMonitor, type DatabaseCondition, type DatabaseMonitorOptions } from "./database-monitor.js";
 import { parseDatabaseUrl } from "./database-url.js";
 import { createHostSelector } from "./host-selector.js";
@@ -35,6 +38,9 @@ export interface Store {
   /** The pool's current use, for metrics. */
   poolUsage(): PoolUsage;
   readonly stateStore: StateStore;
+  /** History retention's view of the history tables. */
+  readonly historyRetentionStore: HistoryRetentionStore;
+  readonly catalogStore: CatalogStore;
   /** The circuit breaker's state: "open" while database work is refused (also while held). */
   breakerState(): BreakerState;
   /** Calls `listener` on every breaker transition; returns a function that stops it. */
@@ -89,6 +95,8 @@ export async function openStore(options: StoreOptions): Promise<Store> {
   return {
     poolUsage: () => ({ used: pool()?.numUsed() ?? 0, free: pool()?.numFree() ?? 0, pending: pool()?.numPendingAcquires() ?? 0 }),
     stateStore: routeReads(createStateRepository(knex, guard), replicas, standbyReadMethods),
+    historyRetentionStore: createHistoryRetentionRepository(knex, guard),
+    catalogStore: createCatalogRepository(knex, guard),
     breakerState: () => guard.state(),
     onBreakerStateChange: (listener) => guard.onStateChange(listener),
     ready: () => ready,

@@ -1,9 +1,14 @@
 import { defineConfig } from "@mikro-orm/postgresql";
 import { Migrator } from "@mikro-orm/migrations";
+import { CatalogCourseRow, CourseRunRow, OrganizationRow } from "./catalog/index.js";
 import type { HostSelector } from "./host-selector.js";
 import { Migration0001UserState } from "./migrations/migration-0001-user-state.js";
 import { Migration0002StateSizeGuard } from "./migrations/migration-0002-state-size-guard.js";
+import { Migration0003OtherScopes } from "./migrations/migration-0003-other-scopes.js";
+import { Migration0004Catalog } from "./migrations/migration-0004-catalog.js";
 import { Migration0006CitusReadyKeys } from "./migrations/migration-0006-citus-ready-keys.js";
+import { ScopedStateHistoryRow } from "./scoped-state-history-row.js";
+import { ScopedStateRow } from "./scoped-state-row.js";
 import { UserStateHistoryRow } from "./user-state-history-row.js";
 import { UserStateRow } from "./user-state-row.js";
 
@@ -33,13 +38,15 @@ export function createOrmConfig(options: Omit<OrmConfigOptions, "databaseUrl">, 
   return defineConfig({
     // MikroORM reads the database name from it; connections come from `hosts`.
     clientUrl: hosts.firstUrl,
-    entities: [UserStateRow, UserStateHistoryRow],
+    entities: [UserStateRow, UserStateHistoryRow, ScopedStateRow, ScopedStateHistoryRow, OrganizationRow, CatalogCourseRow, CourseRunRow],
     discovery: { warnWhenNoEntities: false },
     extensions: [Migrator],
     migrations: {
       migrationsList: [
         { name: "Migration0001UserState", class: Migration0001UserState },
         { name: "Migration0002StateSizeGuard", class: Migration0002StateSizeGuard },
+        { name: "Migration0003OtherScopes", class: Migration0003OtherScopes },
+        { name: "Migration0004Catalog", class: Migration0004Catalog },
         { name: "Migration0006CitusReadyKeys", class: Migration0006CitusReadyKeys },
       ],
       transactional: true,

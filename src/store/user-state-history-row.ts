@@ -9,10 +9,10 @@ export const UserStateHistoryRow = defineEntity({
   name: "UserStateHistoryRow",
   tableName: "user_state_history",
   properties: (p) => ({
-    /** The learner: first in the primary key, colocated with user_state on Citus. */
-    username: p.text().primary(),
     /** Identity (unique: one sequence); orders a block's entries (newest has the largest). */
     id: p.bigint("string").primary().autoincrement(),
+    /** The learner; in the primary key as the distribution column on Citus, colocated with user_state. */
+    username: p.text().primary(),
     usageKey: p.text(),
     scope: p.text(),
     state: p.json<Record<string, unknown>>().columnType("jsonb").nullable(),
