@@ -62,7 +62,11 @@ export interface Store {
   condition(): DatabaseCondition;
   /** Calls `listener` whenever the heartbeat's finding changes; returns a function that stops it. */
   onConditionChange(listener: (condition: DatabaseCondition) => void): () => void;
-  /** Calls `listener` with `host:port` whenever a host of DATABASE_URL is chosen (at the first connection, and after a failover); returns a function that stops it. */
+  /**
+   * Calls `listener` with the host (as DATABASE_URL writes it) whenever one is
+   * chosen among several, or for a target_session_attrs: at the first
+   * connection, and after a failover. Returns a function that stops it.
+   */
   onHostChosen(listener: (host: string) => void): () => void;
   /** What is known of each standby, in the order they were given. */
   standbys(): StandbyState[];
