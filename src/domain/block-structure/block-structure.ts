@@ -1,0 +1,247 @@
+import type { CollectedBlock, CollectedStructure, CollectedTransformerData, TransformerValue } from "./collected-structure.js";
+import { traversePostOrder, traverseTopologically, type BlockFilter, type TopologicalOptions } from "./traversals.js";
+
+/** Where a traversal of a {@link BlockStructure} starts and what it yields. */
+export interface TraversalOptions extends TopologicalOptions {
+  /** The block to start at; the structure's root when absent. */
+  readonly start?: string;
+}
+
+/**
+ * A block graph being collected or transformed: upstream's
+ * BlockStructureBlockData (relations, XBlock fields, per-transformer block
+ * data) with BlockStructureModulestoreData's collect-time additions. The
+ * relations are the structure's own and change as blocks are removed; the
+ * blocks' XBlock fields and collected data are shared, read-only, with the
+ * collected structure it was made from, and what a transformer sets goes
+ * into a layer of its own on top.
+ */
+export interface BlockStructure {
+  /** The block traversals start at. */
+  readonly rootKey: string;
+  /** How many blocks are in the structure. */
+  readonly size: number;
+  /** Whether the block is in the structure (false once removed). */
+  has(blockKey: string): boolean;
+  /** The keys of the blocks in the structure, in no particular order. */
+  keys(): string[];
+  /** The block's parents; empty for the root and for blocks not in the structure. */
+  parentsOf(blockKey: string): readonly string[];
+  /** The block's children in course order; empty for blocks not in the structure. */
+  childrenOf(blockKey: string): readonly string[];
+  /** The block's XBlock type; undefined for an unknown block. */
+  blockTypeOf(blockKey: string): string | undefined;
+  /** The block id part of its usage key; undefined for an unknown block. */
+  blockIdOf(blockKey: string): string | undefined;
+  /** The JSON text of an XBlock field as published; undefined when the block has none. */
+  fieldTextOf(blockKey: string, fieldName: string): string | undefined;
+  /** The value of an XBlock field, parsed; undefined when the block has none. */
+  fieldOf(blockKey: string, fieldName: string): unknown;
+
+  /** A value `transformer` stored for the block (in the collect or the transform phase); undefined when none. */
+  transformerFieldOf(blockKey: string, transformer: string, name: string): TransformerValue;
+  /** Stores a value for the block under `transformer`'s name. */
+  setTransformerField(blockKey: string, transformer: string, name: string, value: TransformerValue): void;
+  /** A structure-wide value `transformer` stored; undefined when none. */
+  transformerDataOf(transformer: string, name: string): TransformerValue;
+  /** Stores a structure-wide value under `transformer`'s name. */
+  setTransformerData(transformer: string, name: string, value: TransformerValue): void;
+  /** The write version `transformer` collected with; 0 when it has not collected (upstream's `_get_transformer_data_version`). */
+  collectedVersionOf(transformer: string): number;
+  /** Records the version `transformer` collects with (upstream's `_add_transformer`). */
+  markCollectedBy(transformer: string, version: number): void;
+  /** Records, in the collect phase, that a transformer will read the learner's state of this block. */
+  requestUserState(blockKey: string): void;
+
+  /** See {@link traverseTopologically}; from `options.start` or the root. */
+  topologicalTraversal(options?: TraversalOptions): Generator<string>;
+  /** See {@link traversePostOrder}; from `start` or the root. */
+  postOrderTraversal(options?: { readonly filter?: BlockFilter; readonly start?: string }): Generator<string>;
+
+  /**
+   * Removes the block and its data. With `keepDescendants`, each of its
+   * children becomes a child of each of its parents (upstream's
+   * `remove_block`); otherwise its descendants stay in the structure until
+   * {@link pruneUnreachable} if nothing else reaches them. A block not in the
+   * structure is ignored.
+   */
+  removeBlock(blockKey: string, keepDescendants: boolean): void;
+  /** A filter that removes the blocks meeting `condition` (and refuses them) and keeps the others. */
+  createRemovalFilter(condition: (blockKey: string) => boolean, keepDescendants?: boolean): BlockFilter;
+  /** Removes every block meeting `condition` in one topological traversal. */
+  removeBlockTraversal(condition: (blockKey: string) => boolean, keepDescendants?: boolean): void;
+  /** Runs one topological traversal with `filter`, for its effects. */
+  filterTopologicalTraversal(filter: BlockFilter): void;
+  /** Makes `blockKey` the root (forgetting its parents); the rest stays until {@link pruneUnreachable}. */
+  setRootBlock(blockKey: string): void;
+  /** Removes every block the root does not reach. */
+  pruneUnreachable(): void;
+
+  /**
+   * The structure with everything collected into it, in topological order
+   * from the root; blocks the root does not reach are left out.
+   */
+  toCollected(): CollectedStructure;
+}
+
+interface Relations {
+  parents: string[];
+  children: string[];
+}
+
+/**
+ * A structure over `collected`: its relations copied, its blocks' data
+ * shared. Collecting starts from a structure with nothing collected (see
+ * withoutCollectedData); transforming from a fully collected one.
+ */
+export function createBlockStructure(collected: CollectedStructure): BlockStructure {
+  let rootKey = collected.rootKey;
+  let relations = new Map<string, Relations>();
+  for (const [key, block] of collected.blocks) relations.set(key, { parents: [...block.parents], children: [...block.children] });
+  // What transformers set here, over what was collected: transformer → block → name → value.
+  const ownBlockData = new Map<string, Map<string, Record<string, TransformerValue>>>();
+  const ownData = new Map<string, Record<string, TransformerValue>>();
+  const ownVersions = new Map<string, number>();
+  const userStateKeys = new Set<string>(collected.userStateKeys);
+  const emptyKeys: readonly string[] = [];
+
+  const blockOf = (key: string): CollectedBlock | undefined => collected.blocks.get(key);
+  const collectedOf = (transformer: string): CollectedTransformerData | undefined => collected.transformers.get(transformer);
+
+  // Re-linking around a removed block may meet an edge that exists already;
+  // it is kept once.
+  function addRelation(parent: string, child: string): void {
+    const children = relations.get(parent)!.children;
+    if (children.includes(child)) return;
+    children.push(child);
+    relations.get(child)!.parents.push(parent);
+  }
+
+  const structure: BlockStructure = {
+    get rootKey() {
+      return rootKey;
+    },
+    get size() {
+      return relations.size;
+    },
+    has: (key) => relations.has(key),
+    keys: () => [...relations.keys()],
+    parentsOf: (key) => relations.get(key)?.parents ?? emptyKeys,
+    childrenOf: (key) => relations.get(key)?.children ?? emptyKeys,
+    blockTypeOf: (key) => blockOf(key)?.blockType,
+    blockIdOf: (key) => blockOf(key)?.blockId,
+    fieldTextOf: (key, name) => blockOf(key)?.fields[name],
+    fieldOf(key, name) {
+      const text = blockOf(key)?.fields[name];
+      return text === undefined ? undefined : (JSON.parse(text) as unknown);
+    },
+
+    transformerFieldOf(key, transformer, name) {
+      const own = ownBlockData.get(transformer)?.get(key);
+      if (own !== undefined && Object.hasOwn(own, name)) return own[name];
+      return collectedOf(transformer)?.blocks.get(key)?.[name];
+    },
+    setTransformerField(key, transformer, name, value) {
+      let blocks = ownBlockData.get(transformer);
+      if (blocks === undefined) ownBlockData.set(transformer, (blocks = new Map()));
+      const values = blocks.get(key);
+      if (values === undefined) blocks.set(key, { [name]: value });
+      else values[name] = value;
+    },
+    transformerDataOf(transformer, name) {
+      const own = ownData.get(transformer);
+      if (own !== undefined && Object.hasOwn(own, name)) return own[name];
+      return collectedOf(transformer)?.data[name];
+    },
+    setTransformerData(transformer, name, value) {
+      const own = ownData.get(transformer);
+      if (own === undefined) ownData.set(transformer, { [name]: value });
+      else own[name] = value;
+    },
+    collectedVersionOf: (transformer) => ownVersions.get(transformer) ?? collectedOf(transformer)?.version ?? 0,
+    markCollectedBy(transformer, version) {
+      ownVersions.set(transformer, version);
+    },
+    requestUserState(key) {
+      if (relations.has(key)) userStateKeys.add(key);
+    },
+
+    topologicalTraversal(options = {}) {
+      return traverseTopologically(options.start ?? rootKey, structure.parentsOf, structure.childrenOf, options);
+    },
+    postOrderTraversal(options = {}) {
+      return traversePostOrder(options.start ?? rootKey, structure.childrenOf, options.filter);
+    },
+
+    removeBlock(key, keepDescendants) {
+      const removed = relations.get(key);
+      if (removed === undefined) return;
+      for (const child of removed.children) removeOnce(relations.get(child)!.parents, key);
+      for (const parent of removed.parents) removeOnce(relations.get(parent)!.children, key);
+      relations.delete(key);
+      for (const blocks of ownBlockData.values()) blocks.delete(key);
+      if (keepDescendants) {
+        for (const child of removed.children) for (const parent of removed.parents) addRelation(parent, child);
+      }
+    },
+    createRemovalFilter(condition, keepDescendants = false) {
+      return (key) => {
+        if (!condition(key)) return true;
+        structure.removeBlock(key, keepDescendants);
+        return false;
+      };
+    },
+    removeBlockTraversal(condition, keepDescendants = false) {
+      structure.filterTopologicalTraversal(structure.createRemovalFilter(condition, keepDescendants));
+    },
+    filterTopologicalTraversal(filter) {
+      const traversal = structure.topologicalTraversal({ filter });
+      while (traversal.next().done !== true);
+    },
+    setRootBlock(key) {
+      rootKey = key;
+      const root = relations.get(key);
+      if (root === undefined) return;
+      for (const parent of root.parents) removeOnce(relations.get(parent)!.children, key);
+      root.parents = [];
+    },
+    pruneUnreachable() {
+      const reachable = new Set(structure.postOrderTraversal());
+      const pruned = new Map<string, Relations>();
+      for (const [key, block] of relations) {
+        if (!reachable.has(key)) continue;
+        pruned.set(key, { parents: block.parents.filter((parent) => reachable.has(parent)), children: block.children.filter((child) => reachable.has(child)) });
+      }
+      relations = pruned;
+      for (const blocks of ownBlockData.values()) for (const key of blocks.keys()) if (!reachable.has(key)) blocks.delete(key);
+    },
+
+    toCollected() {
+      const order = [...structure.topologicalTraversal()];
+      const blocks = new Map<string, CollectedBlock>();
+      for (const key of order) {
+        const block = blockOf(key)!;
+        const { parents, children } = relations.get(key)!;
+        blocks.set(key, { key, blockType: block.blockType, blockId: block.blockId, children: [...children], parents: [...parents], fields: block.fields });
+      }
+      const names = new Set([...collected.transformers.keys(), ...ownVersions.keys(), ...ownData.keys(), ...ownBlockData.keys()]);
+      const transformers = new Map<string, CollectedTransformerData>();
+      for (const name of names) {
+        const before = collectedOf(name);
+        const perBlock = new Map<string, Record<string, TransformerValue>>();
+        for (const key of order) {
+          const values = { ...before?.blocks.get(key), ...ownBlockData.get(name)?.get(key) };
+          if (Object.keys(values).length > 0) perBlock.set(key, values);
+        }
+        transformers.set(name, { version: structure.collectedVersionOf(name), data: { ...before?.data, ...ownData.get(name) }, blocks: perBlock });
+      }
+      return { rootKey, blocks, transformers, userStateKeys: order.filter((key) => userStateKeys.has(key)).sort() };
+    },
+  };
+  return structure;
+}
+
+function removeOnce(keys: string[], key: string): void {
+  const position = keys.indexOf(key);
+  if (position >= 0) keys.splice(position, 1);
+}
