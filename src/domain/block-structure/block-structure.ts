@@ -53,9 +53,9 @@ export interface BlockStructure {
   /** Records, in the collect phase, that a transformer will read the learner's state of this block. */
   requestUserState(blockKey: string): void;
 
-  /** See {@link traverseTopologically}; from `options.start` or the root. */
+  /** See {@link traverseTopologically}; from `options.start` or the root; nothing when that block was removed. */
   topologicalTraversal(options?: TraversalOptions): Generator<string>;
-  /** See {@link traversePostOrder}; from `start` or the root. */
+  /** See {@link traversePostOrder}; from `start` or the root; nothing when that block was removed. */
   postOrderTraversal(options?: { readonly filter?: BlockFilter; readonly start?: string }): Generator<string>;
 
   /**
@@ -166,11 +166,14 @@ export function createBlockStructure(collected: CollectedStructure): BlockStruct
       if (relations.has(key)) userStateKeys.add(key);
     },
 
+    // A removed start (a filter may remove the root) has nothing under it.
     topologicalTraversal(options = {}) {
-      return traverseTopologically(options.start ?? rootKey, structure.parentsOf, structure.childrenOf, options);
+      const start = options.start ?? rootKey;
+      return relations.has(start) ? traverseTopologically(start, structure.parentsOf, structure.childrenOf, options) : nothing();
     },
     postOrderTraversal(options = {}) {
-      return traversePostOrder(options.start ?? rootKey, structure.childrenOf, options.filter);
+      const start = options.start ?? rootKey;
+      return relations.has(start) ? traversePostOrder(start, structure.childrenOf, options.filter) : nothing();
     },
 
     removeBlock(key, keepDescendants) {
@@ -239,6 +242,10 @@ export function createBlockStructure(collected: CollectedStructure): BlockStruct
     },
   };
   return structure;
+}
+
+function* nothing(): Generator<string> {
+  // Yields no block.
 }
 
 function removeOnce(keys: string[], key: string): void {

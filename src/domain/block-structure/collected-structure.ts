@@ -37,7 +37,7 @@ export interface CollectedTransformerData {
 export interface CollectedStructure {
   /** Canonical usage key of the root block. */
   readonly rootKey: string;
-  /** Every block, keyed by canonical usage key, in topological order from the root. */
+  /** Every block, keyed by canonical usage key, in topological order from the root (the root first). */
   readonly blocks: ReadonlyMap<string, CollectedBlock>;
   /** Transformer name → its collected data; absent before collection. */
   readonly transformers: ReadonlyMap<string, CollectedTransformerData>;

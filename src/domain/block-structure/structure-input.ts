@@ -2,6 +2,7 @@ import { invalidArgument } from "../errors.js";
 import { InvalidKeyError, parseUsageKey, type UsageKey } from "../keys/index.js";
 import { checkFieldName, checkFieldValue, type StateLimits } from "../state/index.js";
 import type { CollectedBlock, CollectedStructure, XBlockFieldTexts } from "./collected-structure.js";
+import { traverseTopologically } from "./traversals.js";
 import { checkXBlockField } from "./xblock-fields.js";
 
 /** One block as the publisher sends it. */
@@ -108,29 +109,28 @@ export function readStructureInput(input: StructureInput, limits: StructureLimit
   const rootPosition = positions.get(rootKey);
   if (rootPosition === undefined) throw invalidArgument("ROOT_BLOCK_NOT_SENT", "root_block_key", `${rootKey} is not one of the blocks sent`, { key: rootKey });
 
-  const order = topologicalOrder(rootPosition, childrenOf, positions, parsed.map(({ text }) => text));
-  const parents = new Map<string, string[]>(order.map((position) => [parsed[position]!.text, []]));
-  order.forEach((position) => {
-    for (const child of childrenOf[position]!) parents.get(child)!.push(parsed[position]!.text);
+  checkAcyclicAndReachable(rootPosition, childrenOf, positions, parsed.map(({ text }) => text));
+  const parents = new Map<string, string[]>(parsed.map(({ text }) => [text, []]));
+  childrenOf.forEach((children, position) => {
+    for (const child of children) parents.get(child)!.push(parsed[position]!.text);
   });
   const blocks = new Map<string, CollectedBlock>();
-  for (const position of order) {
-    const { key, text } = parsed[position]!;
+  for (const text of traverseTopologically(rootKey, (key) => parents.get(key)!, (key) => childrenOf[positions.get(key)!]!)) {
+    const position = positions.get(text)!;
+    const { key } = parsed[position]!;
     blocks.set(text, { key: text, blockType: key.blockType, blockId: key.blockId, children: childrenOf[position]!, parents: parents.get(text)!, fields: { ...input.blocks[position]!.fields } });
   }
   return { structure: { rootKey, blocks, transformers: new Map(), userStateKeys: [] }, contextKey };
 }
 
 /**
- * The blocks' positions with parents before children (a depth-first
- * post-order from the root, reversed). Throws BLOCK_GRAPH_CYCLE at the first
- * edge back to a block on the current path, and BLOCK_UNREACHABLE for the
- * first block (in request order) the root does not reach.
+ * Walks the graph depth first from the root. Throws BLOCK_GRAPH_CYCLE at the
+ * first edge back to a block on the current path, and BLOCK_UNREACHABLE for
+ * the first block (in request order) the root does not reach.
  */
-function topologicalOrder(rootPosition: number, childrenOf: ReadonlyArray<readonly string[]>, positions: ReadonlyMap<string, number>, keys: readonly string[]): number[] {
+function checkAcyclicAndReachable(rootPosition: number, childrenOf: ReadonlyArray<readonly string[]>, positions: ReadonlyMap<string, number>, keys: readonly string[]): void {
   const onPath = new Set<number>();
   const done = new Set<number>();
-  const finished: number[] = [];
   // An explicit stack: a deep graph must not overflow the call stack.
   const stack: Array<{ position: number; next: number }> = [{ position: rootPosition, next: 0 }];
   onPath.add(rootPosition);
@@ -141,7 +141,6 @@ function topologicalOrder(rootPosition: number, childrenOf: ReadonlyArray<readon
       stack.pop();
       onPath.delete(top.position);
       done.add(top.position);
-      finished.push(top.position);
       continue;
     }
     const childPosition = top.next;
@@ -160,5 +159,4 @@ function topologicalOrder(rootPosition: number, childrenOf: ReadonlyArray<readon
   if (unreachable >= 0) {
     throw invalidArgument("BLOCK_UNREACHABLE", `blocks[${unreachable}].block_key`, `${keys[unreachable]} is not reachable from the root ${keys[rootPosition]}`, { key: keys[unreachable]! });
   }
-  return finished.reverse();
 }
