@@ -12,6 +12,12 @@ export const capabilities = {
   bulkReadLearnerState: "learner_state:bulk_read",
   /** Erasing everything stored for a learner (learner retirement). */
   eraseLearnerState: "learner_state:erase",
+  /**
+   * UpdateCollected, ClearBlockStructure, GetCollected, IsUpToDate, and
+   * GetTransformed staff views and previews: course content, staff-only and
+   * unreleased parts included, never learners' data.
+   */
+  blockStructureWrite: "block_structure:write",
 } as const;
 
 /** One of the service's scopes. */
@@ -34,4 +40,5 @@ export const capabilityTraits: Readonly<Record<Capability, CapabilityTraits>> = 
   [capabilities.writeLearnerState]: { changesData: true, personal: true },
   [capabilities.bulkReadLearnerState]: { changesData: false, personal: true },
   [capabilities.eraseLearnerState]: { changesData: true, personal: true },
+  [capabilities.blockStructureWrite]: { changesData: true, personal: false },
 };

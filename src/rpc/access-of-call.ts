@@ -1,6 +1,14 @@
 import type { DescMethod } from "@bufbuild/protobuf";
 import { Health } from "../../gen/grpc/health/v1/health_pb.js";
 import { ServerReflection } from "../../gen/grpc/reflection/v1/reflection_pb.js";
+import {
+  BlockStructureService,
+  type ClearBlockStructureRequest,
+  type GetCollectedRequest,
+  type GetTransformedRequest,
+  type IsUpToDateRequest,
+  type UpdateCollectedRequest,
+} from "../../gen/learnerstate/v1/block_structure_service_pb.js";
 import { KeyService } from "../../gen/learnerstate/v1/key_service_pb.js";
 import {
   UserStateService,
@@ -13,6 +21,7 @@ import {
   type SetManyRequest,
 } from "../../gen/learnerstate/v1/user_state_service_pb.js";
 import { capabilities, contextsOfCourseKey, contextsOfUsageKeys, type AccessRequest, type Capability } from "../auth/index.js";
+import { stateReadingTransformerNames } from "../domain/block-structure/index.js";
 
 /** What the policy needs to know of one call: everything but the operation's name. */
 type Access = Omit<AccessRequest, "operation">;
@@ -22,6 +31,25 @@ const ofLearner = (capability: Capability, username: string, blockKeys: readonly
   owner: { kind: "learner", username },
   contexts: contextsOfUsageKeys(blockKeys),
 });
+
+const ofCourseContent = (courseKey: string): Access => ({ capability: capabilities.blockStructureWrite, owner: { kind: "shared" }, contexts: contextsOfCourseKey(courseKey) });
+
+/**
+ * What GetTransformed asks for: a learner view of course content is for any
+ * valid token; one that joins a learner's state needs that learner's state
+ * (as GetMany); a staff view or a preview at another time shows staff-only or
+ * unreleased content, so it needs the publisher's scope; and a staff view
+ * with a learner's state is for administrators.
+ */
+function ofTransformed(request: GetTransformedRequest): Access {
+  const contexts = request.start.case === "startingBlockKey" ? contextsOfUsageKeys([request.start.value]) : contextsOfCourseKey(request.start.value ?? "");
+  const privileged = request.learner?.hasStaffAccess === true || request.learner?.evaluateAt !== undefined;
+  const readsState = request.transformers.some((name) => stateReadingTransformerNames.includes(name));
+  if (privileged && readsState) return { capability: "administrator-only", owner: { kind: "learner", username: request.learner?.username ?? "" }, contexts };
+  if (readsState) return { capability: capabilities.readLearnerState, owner: { kind: "learner", username: request.learner?.username ?? "" }, contexts };
+  if (privileged) return { capability: capabilities.blockStructureWrite, owner: { kind: "shared" }, contexts };
+  return { capability: null, owner: { kind: "shared" }, contexts };
+}
 
 /**
  * Every guarded RPC, by its full name, and what a call to it asks for: the
@@ -46,6 +74,15 @@ const accessRules: Record<string, (message: never) => Access> = {
     contexts: contextsOfCourseKey(request.courseKey),
   }),
   [`${KeyService.typeName}.DescribeKey`]: () => ({ capability: null, owner: { kind: "shared" }, contexts: [] }),
+  [`${BlockStructureService.typeName}.UpdateCollected`]: (request: UpdateCollectedRequest) => ({
+    capability: capabilities.blockStructureWrite,
+    owner: { kind: "shared" },
+    contexts: contextsOfUsageKeys([request.rootBlockKey]),
+  }),
+  [`${BlockStructureService.typeName}.GetCollected`]: (request: GetCollectedRequest) => ofCourseContent(request.courseKey),
+  [`${BlockStructureService.typeName}.IsUpToDate`]: (request: IsUpToDateRequest) => ofCourseContent(request.courseKey),
+  [`${BlockStructureService.typeName}.ClearBlockStructure`]: (request: ClearBlockStructureRequest) => ofCourseContent(request.courseKey),
+  [`${BlockStructureService.typeName}.GetTransformed`]: (request: GetTransformedRequest) => ofTransformed(request),
 };
 
 // Open so that probes and tools reach them without a token. Every other

@@ -4,11 +4,21 @@ import { connectNodeAdapter } from "@connectrpc/connect-node";
 import type { Logger } from "pino";
 import { Health } from "../../gen/grpc/health/v1/health_pb.js";
 import { ServerReflection } from "../../gen/grpc/reflection/v1/reflection_pb.js";
+import { BlockStructureService } from "../../gen/learnerstate/v1/block_structure_service_pb.js";
 import { KeyService } from "../../gen/learnerstate/v1/key_service_pb.js";
 import { UserStateService } from "../../gen/learnerstate/v1/user_state_service_pb.js";
 import { createTokenVerifier } from "../auth/index.js";
+import { createBlockStructureOperations, createDefaultTransformerRegistry } from "../domain/block-structure/index.js";
 import { createUserStateOperations } from "../domain/state/index.js";
-import { createHealthService, createKeyService, createReflectionService, createResumeTokenCodec, createUserStateService, installExactTextEncoding } from "../rpc/index.js";
+import {
+  createBlockStructureService,
+  createHealthService,
+  createKeyService,
+  createReflectionService,
+  createResumeTokenCodec,
+  createUserStateService,
+  installExactTextEncoding,
+} from "../rpc/index.js";
 import { openStore, type Store } from "../store/index.js";
 import type { ServerConfig } from "./config.js";
 import type { EmbeddedDatabase } from "./embedded-database.js";
@@ -53,6 +63,7 @@ async function connectDatabase(config: ServerConfig, logger: Logger): Promise<{ 
     statementTimeoutMs: config.statementTimeoutMs,
     failureThreshold: config.breakerFailureThreshold,
     halfOpenAfterMs: config.breakerHalfOpenAfterMs,
+    blockStructureCacheBlocks: config.blockStructureCacheBlocks,
   });
   store.onBreakerStateChange((state) => logger.warn({ breaker: state }, `database circuit breaker is ${state}`));
   return { store, embedded };
@@ -85,12 +96,16 @@ export async function startServer(config: ServerConfig, logger: Logger): Promise
   let shuttingDown = false;
   const shutdown = new AbortController();
   const operations = createUserStateOperations(store.stateStore, config.limits);
+  const blockStructures = createBlockStructureOperations(store.blockStructureStore, createDefaultTransformerRegistry(), {
+    ...config.limits,
+    maxStructureBlocks: config.maxStructureBlocks,
+  });
   const metrics = createMetrics({ breakerState: () => store.breakerState(), poolUsage: () => store.poolUsage() });
   const metricsEndpoint = await startMetricsEndpoint(metrics.registry, config.host, config.metricsPort);
   // Loaded only when configured: the OpenTelemetry SDK adds about 20 MB to the process.
   const tracing = config.otlpEndpoint === null ? null : (await import("./tracing.js")).startTracing(config.otlpEndpoint);
   const health = createHealthService({
-    services: ["", UserStateService.typeName, KeyService.typeName],
+    services: ["", UserStateService.typeName, KeyService.typeName, BlockStructureService.typeName],
     watchIntervalMs: 1000,
     async serving(service) {
       if (shuttingDown) return false;
@@ -107,8 +122,9 @@ export async function startServer(config: ServerConfig, logger: Logger): Promise
       router
         .service(UserStateService, createUserStateService(operations, createResumeTokenCodec(config.resumeTokenSecret), config.maxMessageBytes))
         .service(KeyService, createKeyService())
+        .service(BlockStructureService, createBlockStructureService(blockStructures))
         .service(Health, health)
-        .service(ServerReflection, createReflectionService([UserStateService, KeyService, Health, ServerReflection])),
+        .service(ServerReflection, createReflectionService([UserStateService, KeyService, BlockStructureService, Health, ServerReflection])),
     // Outermost first: log what the client finally sees.
     interceptors: [
       ...(tracing === null ? [] : [tracing.interceptor]),

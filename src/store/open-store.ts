@@ -1,11 +1,16 @@
 import { MikroORM } from "@mikro-orm/postgresql";
+import type { BlockStructureStore } from "../domain/block-structure/index.js";
 import type { StateStore } from "../domain/state/index.js";
+import { createBlockStructureRepository, defaultBlockStructureCacheBlocks } from "./block-structure/index.js";
 import { createDatabaseGuard, type BreakerState, type DatabaseGuardOptions } from "./database-guard.js";
 import { createOrmConfig, type OrmConfigOptions } from "./orm-config.js";
 import { createStateRepository } from "./state-repository.js";
 
 /** Options of {@link openStore}. */
-export interface StoreOptions extends OrmConfigOptions, DatabaseGuardOptions {}
+export interface StoreOptions extends OrmConfigOptions, DatabaseGuardOptions {
+  /** Most blocks of decoded block structures kept in memory (BLOCK_STRUCTURE_CACHE_BLOCKS); unset: {@link defaultBlockStructureCacheBlocks}. */
+  readonly blockStructureCacheBlocks?: number;
+}
 
 /** How the connection pool is used right now. */
 export interface PoolUsage {
@@ -20,6 +25,7 @@ export interface Store {
   /** The pool's current use, for metrics. */
   poolUsage(): PoolUsage;
   readonly stateStore: StateStore;
+  readonly blockStructureStore: BlockStructureStore;
   /** The circuit breaker's state: "open" while database work is refused. */
   breakerState(): BreakerState;
   /** Calls `listener` on every breaker transition; returns a function that stops it. */
@@ -40,6 +46,7 @@ export async function openStore(options: StoreOptions): Promise<Store> {
   return {
     poolUsage: () => ({ used: pool()?.numUsed() ?? 0, free: pool()?.numFree() ?? 0, pending: pool()?.numPendingAcquires() ?? 0 }),
     stateStore: createStateRepository(knex, guard),
+    blockStructureStore: createBlockStructureRepository(knex, guard, { cacheBlocks: options.blockStructureCacheBlocks ?? defaultBlockStructureCacheBlocks }),
     breakerState: () => guard.state(),
     onBreakerStateChange: (listener) => guard.onStateChange(listener),
     async migrate() {

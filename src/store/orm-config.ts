@@ -2,6 +2,8 @@ import { defineConfig } from "@mikro-orm/postgresql";
 import { Migrator } from "@mikro-orm/migrations";
 import { Migration0001UserState } from "./migrations/migration-0001-user-state.js";
 import { Migration0002StateSizeGuard } from "./migrations/migration-0002-state-size-guard.js";
+import { Migration0005BlockStructure } from "./migrations/migration-0005-block-structure.js";
+import { BlockStructureRow } from "./block-structure/block-structure-row.js";
 import { UserStateHistoryRow } from "./user-state-history-row.js";
 import { UserStateRow } from "./user-state-row.js";
 
@@ -26,13 +28,14 @@ export interface OrmConfigOptions {
 export function createOrmConfig(options: OrmConfigOptions) {
   return defineConfig({
     clientUrl: options.databaseUrl,
-    entities: [UserStateRow, UserStateHistoryRow],
+    entities: [UserStateRow, UserStateHistoryRow, BlockStructureRow],
     discovery: { warnWhenNoEntities: false },
     extensions: [Migrator],
     migrations: {
       migrationsList: [
         { name: "Migration0001UserState", class: Migration0001UserState },
         { name: "Migration0002StateSizeGuard", class: Migration0002StateSizeGuard },
+        { name: "Migration0005BlockStructure", class: Migration0005BlockStructure },
       ],
       transactional: true,
       snapshot: false,
