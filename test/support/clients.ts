@@ -1,5 +1,6 @@
 import { createClient, type Client, type Transport } from "@connectrpc/connect";
 import { createConnectTransport, createGrpcTransport, createGrpcWebTransport } from "@connectrpc/connect-node";
+import { BlockStructureService } from "../../gen/learnerstate/v1/block_structure_service_pb.js";
 import { UserStateService } from "../../gen/learnerstate/v1/user_state_service_pb.js";
 import { installExactTextEncoding } from "../../src/rpc/index.js";
 
@@ -41,6 +42,11 @@ export function transportTo(baseUrl: string, protocol: Protocol = "grpc", choice
 /** A generated-stub client of UserStateService. */
 export function userStateClient(baseUrl: string, protocol: Protocol = "grpc", choices: TransportChoices = {}): Client<typeof UserStateService> {
   return createClient(UserStateService, transportTo(baseUrl, protocol, choices));
+}
+
+/** A generated-stub client of BlockStructureService. */
+export function blockStructureClient(baseUrl: string, protocol: Protocol = "grpc"): Client<typeof BlockStructureService> {
+  return createClient(BlockStructureService, transportTo(baseUrl, protocol));
 }
 
 /** Collects every message of a server stream. */

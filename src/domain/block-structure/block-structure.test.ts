@@ -37,6 +37,15 @@ describe("createBlockStructure()", () => {
     expect(structure.has(keyOf("problem.p"))).toBe(false);
   });
 
+  it("should remove at once the descendants nothing else reaches, so traversals reach blocks they shared", () => {
+    // p sits under a's vertical w and under b: once a is gone, w is orphaned.
+    const structure = createBlockStructure(graph({ "course.c": ["chapter.a", "chapter.b"], "chapter.a": ["vertical.w"], "vertical.w": ["problem.p"], "chapter.b": ["problem.p"] }));
+    structure.removeBlock(keyOf("chapter.a"), false);
+    expect(structure.has(keyOf("vertical.w"))).toBe(false);
+    expect(names(structure.parentsOf(keyOf("problem.p")))).toEqual(["chapter.b"]);
+    expect(namesIn(structure)).toEqual(["course.c", "chapter.b", "problem.p"]);
+  });
+
   it("should reconnect children to parents when keeping descendants, without doubling edges", () => {
     const structure = createBlockStructure(dag());
     structure.removeBlock(keyOf("vertical.v"), true);

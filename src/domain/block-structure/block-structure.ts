@@ -61,9 +61,10 @@ export interface BlockStructure {
   /**
    * Removes the block and its data. With `keepDescendants`, each of its
    * children becomes a child of each of its parents (upstream's
-   * `remove_block`); otherwise its descendants stay in the structure until
-   * {@link pruneUnreachable} if nothing else reaches them. A block not in the
-   * structure is ignored.
+   * `remove_block`; an edge that exists already is not doubled). Without,
+   * the descendants nothing else reaches are removed with it, where upstream
+   * leaves them until `_prune_unreachable` (see the comment inside). A block
+   * not in the structure is ignored.
    */
   removeBlock(blockKey: string, keepDescendants: boolean): void;
   /** A filter that removes the blocks meeting `condition` (and refuses them) and keeps the others. */
@@ -185,6 +186,15 @@ export function createBlockStructure(collected: CollectedStructure): BlockStruct
       for (const blocks of ownBlockData.values()) blocks.delete(key);
       if (keepDescendants) {
         for (const child of removed.children) for (const parent of removed.parents) addRelation(parent, child);
+        return;
+      }
+      // A child left without parents is reached by nothing any more: it goes
+      // too, and so on down. Left in place (as upstream leaves it until
+      // _prune_unreachable), it would be a parent no traversal ever visits,
+      // so a block it shares with a visible parent would never be yielded,
+      // nor filtered.
+      for (const child of removed.children) {
+        if (child !== rootKey && relations.get(child)?.parents.length === 0) structure.removeBlock(child, false);
       }
     },
     createRemovalFilter(condition, keepDescendants = false) {

@@ -14,6 +14,15 @@ describe("visibilityTransformer", () => {
     expect(namesIn(transformWith(course(), [visibilityTransformer], usageOf()))).toEqual(["course.c", "chapter.open", "vertical.v"]);
   });
 
+  it("should filter a block shared with a removed subtree, on its own settings", () => {
+    // q is under the staff-only chapter's vertical and under an open chapter, and is staff-only itself.
+    const shared = graph(
+      { "course.c": ["chapter.staff", "chapter.open"], "chapter.staff": ["vertical.w"], "vertical.w": ["problem.q", "problem.r"], "chapter.open": ["problem.q", "problem.r"] },
+      { "chapter.staff": { visible_to_staff_only: true }, "problem.q": { visible_to_staff_only: true } },
+    );
+    expect(namesIn(transformWith(shared, [visibilityTransformer], usageOf()))).toEqual(["course.c", "chapter.open", "problem.r"]);
+  });
+
   it("should show staff everything", () => {
     expect(namesIn(transformWith(course(), [visibilityTransformer], usageOf({ hasStaffAccess: true })))).toEqual([
       "course.c",
