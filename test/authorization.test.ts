@@ -2,6 +2,8 @@ import { create } from "@bufbuild/protobuf";
 import { Code, ConnectError, createClient } from "@connectrpc/connect";
 import { UnsecuredJWT } from "jose";
 import { beforeAll, describe, expect, it } from "vitest";
+import { timestampFromDate } from "@bufbuild/protobuf/wkt";
+import { BlockStructureService } from "../gen/learnerstate/v1/block_structure_service_pb.js";
 import { KeyFamily, KeyService } from "../gen/learnerstate/v1/key_service_pb.js";
 import { FieldSelectionSchema } from "../gen/learnerstate/v1/user_state_pb.js";
 import { collect, transportTo } from "./support/clients.js";
@@ -16,11 +18,31 @@ const courses = { X: `course-v1:${orgX}+CX+2026`, Y: `course-v1:${orgY}+CY+2026`
 type CourseName = keyof typeof courses;
 const keyOf = (course: CourseName) => blockKey(courses[course], "problem", "p1");
 
-type Rpc = "GetMany" | "GetModDates" | "GetHistory" | "SetMany" | "DeleteMany" | "IterAllForBlock" | "IterAllForCourse" | "DescribeKey";
+type Rpc =
+  | "GetMany"
+  | "GetModDates"
+  | "GetHistory"
+  | "SetMany"
+  | "DeleteMany"
+  | "IterAllForBlock"
+  | "IterAllForCourse"
+  | "DescribeKey"
+  | "UpdateCollected"
+  | "ClearBlockStructure"
+  | "GetCollected"
+  | "IsUpToDate"
+  | "GetTransformed"
+  | "GetTransformedProgress"
+  | "GetTransformedStaff"
+  | "GetTransformedStaffProgress";
 type Target = { readonly user: "own" | "other" | null; readonly course: CourseName };
-const reads = new Set<Rpc>(["GetMany", "GetModDates", "GetHistory"]);
+const reads = new Set<Rpc>(["GetMany", "GetModDates", "GetHistory", "GetTransformedProgress"]);
 const writes = new Set<Rpc>(["SetMany", "DeleteMany"]);
 const bulkReads = new Set<Rpc>(["IterAllForBlock", "IterAllForCourse"]);
+/** Calls about course content that need block_structure:write: publishing, and staff views. */
+const contentCalls = new Set<Rpc>(["UpdateCollected", "ClearBlockStructure", "GetCollected", "IsUpToDate", "GetTransformedStaff"]);
+/** Calls any valid token may make. */
+const anyToken = (rpc: Rpc) => rpc === "DescribeKey" || rpc === "GetTransformed";
 
 /**
  * One kind of caller: the token it sends, and which cells of the matrix it
@@ -38,7 +60,6 @@ const user = unique("me");
 const other = unique("other");
 const now = () => Math.floor(Date.now() / 1000);
 const withUser = (claims: Record<string, unknown>) => ({ sub: "7", preferred_username: user, ...claims });
-const describeKeyOnly = (rpc: Rpc) => rpc === "DescribeKey";
 
 const roles: Role[] = [
   { name: "no token", token: async () => null },
@@ -55,49 +76,66 @@ const roles: Role[] = [
     // What the LMS mints for the learner's browser (the JWT cookie of the micro-frontends).
     name: "browser JWT",
     token: () => mintToken(withUser({ scopes: ["read", "write", "email", "profile"], filters: ["user:me"] })),
-    allows: describeKeyOnly,
+    allows: anyToken,
   },
   {
     name: "read-only app",
     token: () => mintToken(withUser({ scopes: [scopes.read], filters: ["user:me"] })),
-    allows: (rpc, target) => describeKeyOnly(rpc) || (reads.has(rpc) && target.user === "own"),
+    allows: (rpc, target) => anyToken(rpc) || (reads.has(rpc) && target.user === "own"),
   },
   {
     name: "read+write app",
     token: () => mintToken(withUser({ scopes: [scopes.read, scopes.write], filters: ["user:me"] })),
-    allows: (rpc, target) => describeKeyOnly(rpc) || ((reads.has(rpc) || writes.has(rpc)) && target.user === "own"),
+    allows: (rpc, target) => anyToken(rpc) || ((reads.has(rpc) || writes.has(rpc)) && target.user === "own"),
   },
   {
     name: "bulk reader org X",
     token: () => mintToken(withUser({ scopes: [scopes.bulkRead], filters: [`content_org:${orgX}`] })),
-    allows: (rpc, target) => describeKeyOnly(rpc) || (bulkReads.has(rpc) && target.course === "X"),
+    allows: (rpc, target) => anyToken(rpc) || (bulkReads.has(rpc) && target.course === "X"),
   },
   {
     // Open edX org short names are case-insensitive.
     name: "bulk reader org x",
     token: () => mintToken(withUser({ scopes: [scopes.bulkRead], filters: [`content_org:${orgX.toLowerCase()}`] })),
-    allows: (rpc, target) => describeKeyOnly(rpc) || (bulkReads.has(rpc) && target.course === "X"),
+    allows: (rpc, target) => anyToken(rpc) || (bulkReads.has(rpc) && target.course === "X"),
   },
   {
     name: "bulk reader course X",
     token: () => mintToken(withUser({ scopes: [scopes.bulkRead], filters: [`course:${courses.X}`] })),
-    allows: (rpc, target) => describeKeyOnly(rpc) || (bulkReads.has(rpc) && target.course === "X"),
+    allows: (rpc, target) => anyToken(rpc) || (bulkReads.has(rpc) && target.course === "X"),
   },
   {
     name: "staff reader course X",
     token: () => mintToken(withUser({ scopes: [scopes.read], filters: [`course:${courses.X}`] })),
-    allows: (rpc, target) => describeKeyOnly(rpc) || (reads.has(rpc) && target.course === "X"),
+    allows: (rpc, target) => anyToken(rpc) || (reads.has(rpc) && target.course === "X"),
   },
   {
     name: "restricted, other scopes",
     token: () => mintToken(withUser({ is_restricted: true, scopes: ["grades:read"], filters: [`content_org:${orgX}`] })),
-    allows: describeKeyOnly,
+    allows: anyToken,
   },
   {
     // Scopes alone say what, not whose: a token must also carry a filter.
     name: "scopes, no filter",
     token: () => mintToken(withUser({ scopes: [scopes.read, scopes.write, scopes.bulkRead] })),
-    allows: describeKeyOnly,
+    allows: anyToken,
+  },
+  {
+    // Studio's publisher: course content of every course, no learner's data.
+    name: "publisher",
+    token: () => mintToken(withUser({ scopes: [scopes.blockStructureWrite] })),
+    allows: (rpc) => anyToken(rpc) || contentCalls.has(rpc),
+  },
+  {
+    name: "publisher org X",
+    token: () => mintToken(withUser({ scopes: [scopes.blockStructureWrite], filters: [`content_org:${orgX}`] })),
+    allows: (rpc, target) => anyToken(rpc) || (contentCalls.has(rpc) && target.course === "X"),
+  },
+  {
+    // user:me may read shared data, never change it: block_structure:write is a scope that changes data.
+    name: "publisher user:me",
+    token: () => mintToken(withUser({ scopes: [scopes.blockStructureWrite], filters: ["user:me"] })),
+    allows: anyToken,
   },
   { name: "administrator", token: () => mintToken({ sub: "9", preferred_username: unique("lms"), administrator: true }), allows: () => true },
 ];
@@ -105,8 +143,33 @@ const roles: Role[] = [
 const tokens = new Map<string, string | null>();
 const adminOptions = () => bearer(tokens.get("administrator")!);
 
+/** A small course: a chapter with a problem and a library block. */
+function publish(course: CourseName, options: { headers?: Record<string, string> }) {
+  const key = (type: string, id: string) => blockKey(courses[course], type, id);
+  return blockStructures().updateCollected(
+    {
+      rootBlockKey: key("course", "course"),
+      blocks: [
+        { blockKey: key("course", "course"), children: [key("chapter", "c")], fields: { start: '"2020-01-01T00:00:00Z"' } },
+        { blockKey: key("chapter", "c"), children: [key("problem", "p1"), key("library_content", "lib")] },
+        { blockKey: key("problem", "p1"), fields: { has_score: "true" } },
+        { blockKey: key("library_content", "lib") },
+      ],
+      dataEditTimestamp: timestampFromDate(new Date("2026-05-01T00:00:00Z")),
+    },
+    options,
+  );
+}
+const blockStructures = () => createClient(BlockStructureService, transportTo(fixture.server.baseUrl));
+const transformedFor = (course: CourseName, username: string, staff: boolean, transformers: string[]) => ({
+  start: { case: "courseKey" as const, value: courses[course] },
+  learner: { username, hasStaffAccess: staff },
+  transformers,
+});
+
 beforeAll(async () => {
   for (const role of roles) tokens.set(role.name, await role.token());
+  for (const course of ["X", "Y"] as const) await publish(course, adminOptions());
   // Both learners have state in both courses, so every allowed read finds some.
   for (const username of [user, other]) {
     await fixture.client.setMany({ username, updates: (["X", "Y"] as const).map((course) => ({ blockKey: keyOf(course), fields: { seed: "1" } })) }, adminOptions());
@@ -127,6 +190,21 @@ const calls: Record<Rpc, (options: { headers?: Record<string, string> }, target:
   IterAllForBlock: (options, { course }) => collect(fixture.client.iterAllForBlock({ blockKey: keyOf(course) }, options)),
   IterAllForCourse: (options, { course }) => collect(fixture.client.iterAllForCourse({ courseKey: courses[course] }, options)),
   DescribeKey: (options, { course }) => createClient(KeyService, transportTo(fixture.server.baseUrl)).describeKey({ key: courses[course], family: KeyFamily.COURSE }, options),
+  UpdateCollected: (options, { course }) => publish(course, options),
+  // A successful clear is undone at once, so that the calls after it find the structure.
+  ClearBlockStructure: async (options, { course }) => {
+    await blockStructures().clearBlockStructure({ courseKey: courses[course] }, options);
+    await publish(course, adminOptions());
+  },
+  GetCollected: (options, { course }) => collect(blockStructures().getCollected({ courseKey: courses[course] }, options)),
+  IsUpToDate: (options, { course }) =>
+    blockStructures().isUpToDate({ courseKey: courses[course], dataEditTimestamp: timestampFromDate(new Date("2026-05-01T00:00:00Z")) }, options),
+  GetTransformed: (options, { course }) => collect(blockStructures().getTransformed(transformedFor(course, "", false, ["visibility", "start_date"]), options)),
+  GetTransformedProgress: (options, { user: who, course }) =>
+    collect(blockStructures().getTransformed(transformedFor(course, who === "own" ? user : other, false, ["visibility", "learner_progress"]), options)),
+  GetTransformedStaff: (options, { course }) => collect(blockStructures().getTransformed(transformedFor(course, "", true, ["visibility", "start_date"]), options)),
+  GetTransformedStaffProgress: (options, { user: who, course }) =>
+    collect(blockStructures().getTransformed(transformedFor(course, who === "own" ? user : other, true, ["library_content"]), options)),
 };
 const abbreviations: Record<Rpc, string> = {
   GetMany: "GM",
@@ -137,11 +215,19 @@ const abbreviations: Record<Rpc, string> = {
   IterAllForBlock: "IB",
   IterAllForCourse: "IC",
   DescribeKey: "DK",
+  UpdateCollected: "UC",
+  ClearBlockStructure: "CB",
+  GetCollected: "GC",
+  IsUpToDate: "UD",
+  GetTransformed: "GT",
+  GetTransformedProgress: "GP",
+  GetTransformedStaff: "GS",
+  GetTransformedStaffProgress: "SP",
 };
 
 function targetsOf(rpc: Rpc): Target[] {
   if (rpc === "DescribeKey") return [{ user: null, course: "X" }];
-  if (bulkReads.has(rpc)) return [{ user: null, course: "X" }, { user: null, course: "Y" }];
+  if (bulkReads.has(rpc) || contentCalls.has(rpc) || rpc === "GetTransformed") return [{ user: null, course: "X" }, { user: null, course: "Y" }];
   return (["own", "other"] as const).flatMap((who) => (["X", "Y"] as const).map((course) => ({ user: who, course })));
 }
 

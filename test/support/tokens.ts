@@ -27,6 +27,7 @@ export const scopes = {
   write: "learner_state:write",
   bulkRead: "learner_state:bulk_read",
   erase: "learner_state:erase",
+  blockStructureWrite: "block_structure:write",
 } as const;
 
 /** Claims of an application's token that may read and write `username`'s own state (and nobody else's). */
