@@ -120,6 +120,29 @@ export function cpuBetween(before: CpuReading, after: CpuReading): CpuSpent {
   return { server: after.server - before.server, bench: after.bench - before.bench, postgres, machine: after.machine - before.machine };
 }
 
+/**
+ * CPU used from now until `stop()`, counting processes that start and exit in
+ * between: PostgreSQL backends of short-lived clients (pgbench, psql) are gone
+ * before a closing reading could see them, so every postgres process is
+ * sampled every `intervalMs` and counted at its last sample.
+ */
+export function trackCpu(serverPid: number | null, intervalMs = 100): { stop(): CpuSpent } {
+  const before = cpuNow(serverPid);
+  const lastSeen = new Map(before.postgres);
+  const sample = () => {
+    for (const [pid, seconds] of cpuNow(null).postgres) lastSeen.set(pid, seconds);
+  };
+  const timer = setInterval(sample, intervalMs);
+  return {
+    stop() {
+      clearInterval(timer);
+      const after = cpuNow(serverPid);
+      for (const [pid, seconds] of after.postgres) lastSeen.set(pid, seconds);
+      return cpuBetween(before, { ...after, postgres: lastSeen });
+    },
+  };
+}
+
 // ---------------------------------------------------------------------------
 
 /** One operation of a worker: resolves with the rows it returned or wrote. */
@@ -385,7 +408,7 @@ export function combineStreamMeasurements(parts: readonly StreamMeasurement[]): 
  * such drifts weigh on every side alike, so the ratios between sides hold
  * even when the absolute figures move.
  */
-export async function inRounds<Side extends string, M extends Measurement>(
+export async function inRounds<Side extends string, M>(
   rounds: number,
   sides: ReadonlyArray<readonly [Side, (round: number) => Promise<M>]>,
   combine: (parts: readonly M[]) => M,

@@ -16,6 +16,7 @@ import { startPgProxy, throughProxy } from "../test/support/pg-proxy.js";
 import { buildServer, startServerProcess, type ServerProcess } from "../test/support/server-process.js";
 import { blockId, courseKey, loadDataset, onDatabase, problemKey, recreateDatabase, scope, username, withDatabase, type LoadReport } from "./dataset.js";
 import {
+  seededRandom,
   combineMeasurements,
   combineStreamMeasurements,
   inRounds,
@@ -28,6 +29,20 @@ import {
   type StreamMeasurement,
   type StreamOperation,
 } from "./measure.js";
+import {
+  combineCMeasurements,
+  ensureCTools,
+  rawCopyIterAll,
+  rawGetMany as rawGetManyC,
+  rawSetMany as rawSetManyC,
+  serviceGetMany as serviceGetManyC,
+  serviceIterAll as serviceIterAllC,
+  serviceSetMany as serviceSetManyC,
+  withScratchDirectory,
+  type CComparisonOptions,
+  type CMeasurement,
+  type CSide,
+} from "./c-clients.js";
 import { describeProfile } from "./profile-summary.js";
 import { declareCursorSql, fetchCursorSql, positionedStatesPageSql, readStatesSql, writeStatesSql, type StateRow } from "./sql.js";
 
@@ -75,7 +90,9 @@ const config = {
   reuseData: process.env["BENCH_REUSE_DATA"] === "1",
   /** Profile the server's main thread per service scenario; a directory, or "1" for a new temporary one. */
   profile: process.env["BENCH_PROFILE"] || "",
-  only: new Set((process.env["BENCH_ONLY"] || "getMany,setMany,iterAll").split(",")),
+  only: new Set((process.env["BENCH_ONLY"] || "getMany,setMany,iterAll,cClients").split(",")),
+  /** IterAllForCourse streams at once in the C-client comparison, each a whole course. */
+  cStreams: Math.floor(envNumber("BENCH_C_STREAMS", 4, 1)),
   /** Extra NODE_OPTIONS for the server process (for example --max-old-space-size=128). */
   serverNodeOptions: process.env["BENCH_SERVER_NODE_OPTIONS"] || "",
   /** Window of the IterAll runs with one client (0: skip them). */
@@ -436,6 +453,25 @@ function ratioRow(scenario: string, service: Measurement, raw: Measurement, agai
   return `| ${scenario} | **service / ${against}** | **${ratio.toFixed(2)}x** | (target ≥ ${target}x: ${verdict}) | ${fixed(p50, 2)}x | ${fixed(p99, 2)}x | | | |`;
 }
 
+/** A row of the C-client table: per call for GetMany and SetMany, per 1,000 rows for streams. */
+function formatCRow(scenario: string, side: string, result: CMeasurement, perOp: boolean): string {
+  const unit = perOp ? Math.max(1, result.ops) : Math.max(1, result.rows / 1000);
+  return (
+    `| ${scenario} | ${side} | ${fixed(result.ops / result.seconds, 1)} | ${Math.round(result.rows / result.seconds).toLocaleString("en-US")} | ` +
+    `${fixed(result.meanLatencyMs, 1)} | ${result.errors} | ${fixed((result.cpu.server * 1000) / unit, 2)} / ${fixed((result.cpu.postgres * 1000) / unit, 2)} |`
+  );
+}
+
+/** The ratio of rows/s against the ceiling, and whether the server spent at most PostgreSQL's CPU per unit. */
+function cRatioRow(scenario: string, service: CMeasurement, raw: CMeasurement, target: number): string {
+  const ratio = service.rows / service.seconds / (raw.rows / raw.seconds);
+  const cpuRatio = service.cpu.server / Math.max(Number.EPSILON, service.cpu.postgres);
+  return (
+    `| ${scenario} | **service / C ceiling** | **${ratio.toFixed(2)}x** | (target ≥ ${target}x: ${ratio >= target ? "met" : "missed"}) | ` +
+    `${fixed(service.meanLatencyMs / raw.meanLatencyMs, 2)}x | | server CPU / PostgreSQL CPU in the service run: ${cpuRatio.toFixed(2)} (target ≤ 1: ${cpuRatio <= 1 ? "met" : "missed"}) |`
+  );
+}
+
 // ---------------------------------------------------------------------------
 // Main
 
@@ -596,6 +632,48 @@ async function main(): Promise<void> {
     }
   }
 
+  const cRows: string[] = [];
+  if (config.only.has("cClients")) {
+    const tools = ensureCTools();
+    const cOptions: CComparisonOptions = {
+      tools,
+      target: { baseUrl: server.baseUrl, metricsUrl: server.metricsUrl, pid: server.pid },
+      databaseUrl: benchUrl,
+      concurrency: config.concurrency,
+      warmupSeconds: config.warmupMs / 1000,
+      windowSeconds: Math.max(1, Math.round(roundMs / 1000)),
+      users: config.users,
+      username,
+      courseKeys,
+      problemKeys,
+      getManyBlocks: config.getManyBlocks,
+      setManyBlocks: config.setManyBlocks,
+      submission: (course, index) => capaSubmission(config.courses[course]!, index, seededRandom(index + 1)),
+      streams: config.cStreams,
+    };
+    const cScenario = async (scenario: string, perOp: boolean, target: number, raw: CSide, service: CSide) => {
+      log(`${scenario}: C clients (h2load against pgbench/psql), ${config.rounds} rounds each…`);
+      const measured = await withScratchDirectory((directory) =>
+        inRounds(
+          config.rounds,
+          [
+            ["raw", () => rawSide(`${scenario}, C`, () => raw(cOptions, directory))],
+            ["service", () => rawSide(`${scenario}, h2load`, () => service(cOptions, directory))],
+          ],
+          combineCMeasurements,
+        ),
+      );
+      cRows.push(
+        formatCRow(scenario, "service (h2load, gRPC)", measured.service, perOp),
+        formatCRow(scenario, raw === rawCopyIterAll ? "PostgreSQL (psql COPY)" : "PostgreSQL (pgbench, plain SQL)", measured.raw, perOp),
+        cRatioRow(scenario, measured.service, measured.raw, target),
+      );
+    };
+    await cScenario(`GetMany(${config.getManyBlocks})`, true, 0.5, rawGetManyC, serviceGetManyC);
+    await cScenario(`SetMany(${config.setManyBlocks})`, true, 0.6, rawSetManyC, serviceSetManyC);
+    await cScenario(`IterAllForCourse, ${config.cStreams} whole-course streams`, false, 0.5, rawCopyIterAll, serviceIterAllC);
+  }
+
   rss.enter("after the runs");
   const peakRss = rss.lifetimePeak();
   rss.stop();
@@ -621,6 +699,16 @@ async function main(): Promise<void> {
   for (const note of streamNotes) console.log(note);
   const failures = rows.filter((row) => row.result.errors > 0);
   for (const row of failures) console.log(`errors in ${row.scenario}, ${row.side}: ${row.result.errors}, first: ${row.result.firstError}`);
+  if (cRows.length > 0) {
+    console.log("");
+    console.log(`## Against the true ceiling: C load generators on both sides (${config.concurrency} callers; streams: ${config.cStreams} at once, each a whole course)`);
+    console.log("");
+    console.log("| scenario | side | ops/s | rows/s | mean latency ms (streams: whole stream) | errors | CPU ms per op (streams: per 1k rows): server / postgres |");
+    console.log("| --- | --- | ---: | ---: | ---: | ---: | --- |");
+    for (const row of cRows) console.log(row);
+    console.log("");
+    console.log("h2load: one process per caller, one call in flight each, gRPC over h2c; failed calls counted from the server's /metrics. PostgreSQL: pgbench -M prepared running the plain statements (no per-field splitting, no field times), psql \\copy of the plain select.");
+  }
   console.log("");
   console.log(
     `SetMany round trips to PostgreSQL (counting proxy): ${trips.setMany.map((entry) => `${entry.blocks} blocks: ${entry.roundTrips}`).join("; ")}` +

@@ -3,7 +3,7 @@
 // from the repository's own text, so both sides always run the same SQL. The
 // IterAll page is the query knex builds in readPositionedStates, written out.
 
-import { fieldTexts, micros, readStatesSql as repositoryReadStatesSql, writeStatesSql as repositoryWriteStatesSql } from "../src/store/state-sql.js";
+import { fieldTexts, micros, userStateStatements } from "../src/store/state-sql.js";
 
 /** The repository's statement with knex's `?` placeholders numbered `$1`, `$2`, … as node-postgres wants them. */
 function positional(sql: string): string {
@@ -12,14 +12,14 @@ function positional(sql: string): string {
 }
 
 /** GetMany: $1 and $2 the field names (null: all), $3 the usage keys as a JSON array, $4 username, $5 scope. */
-export const readStatesSql = positional(repositoryReadStatesSql);
+export const readStatesSql = positional(userStateStatements.readStates);
 
 /**
  * SetMany: $1 the blocks as a JSON array of {ord, usage_key, context_key,
  * block_type, state}, $2 username, $3 scope, $4 username, $5 scope, $6 and $7
  * the largest state in bytes.
  */
-export const writeStatesSql = positional(repositoryWriteStatesSql);
+export const writeStatesSql = positional(userStateStatements.writeStates);
 
 /**
  * The select of one IterAllForCourse page as knex compiles it in

@@ -5,7 +5,9 @@ import { beforeAll, describe, expect, it } from "vitest";
 import { timestampFromDate } from "@bufbuild/protobuf/wkt";
 import { BlockStructureService } from "../gen/learnerstate/v1/block_structure_service_pb.js";
 import { KeyFamily, KeyService } from "../gen/learnerstate/v1/key_service_pb.js";
+import { Scope } from "../gen/learnerstate/v1/scope_pb.js";
 import { FieldSelectionSchema } from "../gen/learnerstate/v1/user_state_pb.js";
+import { auditRecords } from "./support/audit-records.js";
 import { collect, transportTo } from "./support/clients.js";
 import { blockKey, unique, useServer } from "./support/fixture.js";
 import { bearer, mintToken, scopes, testAudience, testIssuer, testSecret } from "./support/tokens.js";
@@ -18,6 +20,9 @@ const courses = { X: `course-v1:${orgX}+CX+2026`, Y: `course-v1:${orgY}+CY+2026`
 type CourseName = keyof typeof courses;
 const keyOf = (course: CourseName) => blockKey(courses[course], "problem", "p1");
 
+// The RPCs in scope user_state, then calls in other XBlock scopes (one per
+// kind of RPC and kind of data), then RetireLearner, then BlockStructureService
+// (GetTransformed once per kind of view).
 type Rpc =
   | "GetMany"
   | "GetModDates"
@@ -27,6 +32,13 @@ type Rpc =
   | "IterAllForBlock"
   | "IterAllForCourse"
   | "DescribeKey"
+  | "GetManyPreferences"
+  | "SetManyPreferences"
+  | "IterAllForBlockPreferences"
+  | "GetManySummary"
+  | "SetManySummary"
+  | "IterAllForBlockSummary"
+  | "RetireLearner"
   | "UpdateCollected"
   | "ClearBlockStructure"
   | "GetCollected"
@@ -39,10 +51,17 @@ type Target = { readonly user: "own" | "other" | null; readonly course: CourseNa
 const reads = new Set<Rpc>(["GetMany", "GetModDates", "GetHistory", "GetTransformedProgress"]);
 const writes = new Set<Rpc>(["SetMany", "DeleteMany"]);
 const bulkReads = new Set<Rpc>(["IterAllForBlock", "IterAllForCourse"]);
-/** Calls about course content that need block_structure:write: publishing, and staff views. */
+// Preferences: a learner's data in no course.
+const unboundReads = new Set<Rpc>(["GetManyPreferences"]);
+const unboundWrites = new Set<Rpc>(["SetManyPreferences"]);
+const unboundBulkReads = new Set<Rpc>(["IterAllForBlockPreferences"]);
+// User state summaries: no learner's data, in the block's course.
+const sharedReads = new Set<Rpc>(["GetManySummary"]);
+const sharedWrites = new Set<Rpc>(["SetManySummary"]);
+const sharedBulkReads = new Set<Rpc>(["IterAllForBlockSummary"]);
+const oneOf = (rpc: Rpc, ...sets: Array<Set<Rpc>>) => sets.some((set) => set.has(rpc));
+// Course content that needs block_structure:write: publishing, and staff views.
 const contentCalls = new Set<Rpc>(["UpdateCollected", "ClearBlockStructure", "GetCollected", "IsUpToDate", "GetTransformedStaff"]);
-/** Calls any valid token may make. */
-const anyToken = (rpc: Rpc) => rpc === "DescribeKey" || rpc === "GetTransformed";
 
 /**
  * One kind of caller: the token it sends, and which cells of the matrix it
@@ -60,6 +79,8 @@ const user = unique("me");
 const other = unique("other");
 const now = () => Math.floor(Date.now() / 1000);
 const withUser = (claims: Record<string, unknown>) => ({ sub: "7", preferred_username: user, ...claims });
+/** Calls any valid token may make: DescribeKey, and a learner view of course content. */
+const anyToken = (rpc: Rpc) => rpc === "DescribeKey" || rpc === "GetTransformed";
 
 const roles: Role[] = [
   { name: "no token", token: async () => null },
@@ -79,35 +100,60 @@ const roles: Role[] = [
     allows: anyToken,
   },
   {
+    // Its own learner's data, and reading data shared by all learners.
     name: "read-only app",
     token: () => mintToken(withUser({ scopes: [scopes.read], filters: ["user:me"] })),
-    allows: (rpc, target) => anyToken(rpc) || (reads.has(rpc) && target.user === "own"),
+    allows: (rpc, target) => anyToken(rpc) || (oneOf(rpc, reads, unboundReads) && target.user === "own") || sharedReads.has(rpc),
   },
   {
     name: "read+write app",
     token: () => mintToken(withUser({ scopes: [scopes.read, scopes.write], filters: ["user:me"] })),
-    allows: (rpc, target) => anyToken(rpc) || ((reads.has(rpc) || writes.has(rpc)) && target.user === "own"),
+    allows: (rpc, target) =>
+      anyToken(rpc) || (oneOf(rpc, reads, writes, unboundReads, unboundWrites) && target.user === "own") || sharedReads.has(rpc),
   },
   {
     name: "bulk reader org X",
     token: () => mintToken(withUser({ scopes: [scopes.bulkRead], filters: [`content_org:${orgX}`] })),
-    allows: (rpc, target) => anyToken(rpc) || (bulkReads.has(rpc) && target.course === "X"),
+    allows: (rpc, target) => anyToken(rpc) || (oneOf(rpc, bulkReads, sharedBulkReads) && target.course === "X"),
   },
   {
     // Open edX org short names are case-insensitive.
     name: "bulk reader org x",
     token: () => mintToken(withUser({ scopes: [scopes.bulkRead], filters: [`content_org:${orgX.toLowerCase()}`] })),
-    allows: (rpc, target) => anyToken(rpc) || (bulkReads.has(rpc) && target.course === "X"),
+    allows: (rpc, target) => anyToken(rpc) || (oneOf(rpc, bulkReads, sharedBulkReads) && target.course === "X"),
   },
   {
     name: "bulk reader course X",
     token: () => mintToken(withUser({ scopes: [scopes.bulkRead], filters: [`course:${courses.X}`] })),
-    allows: (rpc, target) => anyToken(rpc) || (bulkReads.has(rpc) && target.course === "X"),
+    allows: (rpc, target) => anyToken(rpc) || (oneOf(rpc, bulkReads, sharedBulkReads) && target.course === "X"),
+  },
+  {
+    // user:me never reaches every learner's state, but a block's summary is no learner's.
+    name: "bulk reader user:me",
+    token: () => mintToken(withUser({ scopes: [scopes.bulkRead], filters: ["user:me"] })),
+    allows: (rpc) => anyToken(rpc) || sharedBulkReads.has(rpc),
   },
   {
     name: "staff reader course X",
     token: () => mintToken(withUser({ scopes: [scopes.read], filters: [`course:${courses.X}`] })),
-    allows: (rpc, target) => anyToken(rpc) || (reads.has(rpc) && target.course === "X"),
+    allows: (rpc, target) => anyToken(rpc) || (oneOf(rpc, reads, sharedReads) && target.course === "X"),
+  },
+  {
+    name: "staff writer course X",
+    token: () => mintToken(withUser({ scopes: [scopes.write], filters: [`course:${courses.X}`] })),
+    allows: (rpc, target) => anyToken(rpc) || (oneOf(rpc, writes, sharedWrites) && target.course === "X"),
+  },
+  {
+    // A learner's self-service erasure: its own learner only.
+    name: "eraser user:me",
+    token: () => mintToken(withUser({ scopes: [scopes.erase], filters: ["user:me"] })),
+    allows: (rpc, target) => anyToken(rpc) || (rpc === "RetireLearner" && target.user === "own"),
+  },
+  {
+    // Erasure spans every course, which no org filter covers.
+    name: "eraser org X",
+    token: () => mintToken(withUser({ scopes: [scopes.erase], filters: [`content_org:${orgX}`] })),
+    allows: anyToken,
   },
   {
     name: "restricted, other scopes",
@@ -117,7 +163,7 @@ const roles: Role[] = [
   {
     // Scopes alone say what, not whose: a token must also carry a filter.
     name: "scopes, no filter",
-    token: () => mintToken(withUser({ scopes: [scopes.read, scopes.write, scopes.bulkRead] })),
+    token: () => mintToken(withUser({ scopes: [scopes.read, scopes.write, scopes.bulkRead, scopes.erase] })),
     allows: anyToken,
   },
   {
@@ -143,7 +189,13 @@ const roles: Role[] = [
 const tokens = new Map<string, string | null>();
 const adminOptions = () => bearer(tokens.get("administrator")!);
 
-/** A small course: a chapter with a problem and a library block. */
+/** Gives `username` state in both courses, so every allowed read finds some. */
+const seed = (username: string) =>
+  fixture.client.setMany({ username, updates: (["X", "Y"] as const).map((course) => ({ blockKey: keyOf(course), fields: { seed: "1" } })) }, adminOptions());
+
+const blockStructures = () => createClient(BlockStructureService, transportTo(fixture.server.baseUrl));
+
+/** Publishes a small course: a chapter with a scored problem and a library block. */
 function publish(course: CourseName, options: { headers?: Record<string, string> }) {
   const key = (type: string, id: string) => blockKey(courses[course], type, id);
   return blockStructures().updateCollected(
@@ -160,7 +212,8 @@ function publish(course: CourseName, options: { headers?: Record<string, string>
     options,
   );
 }
-const blockStructures = () => createClient(BlockStructureService, transportTo(fixture.server.baseUrl));
+
+/** A GetTransformed request of `course` for `username`, as staff or not. */
 const transformedFor = (course: CourseName, username: string, staff: boolean, transformers: string[]) => ({
   start: { case: "courseKey" as const, value: courses[course] },
   learner: { username, hasStaffAccess: staff },
@@ -169,12 +222,11 @@ const transformedFor = (course: CourseName, username: string, staff: boolean, tr
 
 beforeAll(async () => {
   for (const role of roles) tokens.set(role.name, await role.token());
+  for (const username of [user, other]) await seed(username);
   for (const course of ["X", "Y"] as const) await publish(course, adminOptions());
-  // Both learners have state in both courses, so every allowed read finds some.
-  for (const username of [user, other]) {
-    await fixture.client.setMany({ username, updates: (["X", "Y"] as const).map((course) => ({ blockKey: keyOf(course), fields: { seed: "1" } })) }, adminOptions());
-  }
 });
+
+const usernameOf = (target: Target) => (target.user === "own" ? user : other);
 
 const calls: Record<Rpc, (options: { headers?: Record<string, string> }, target: Target) => Promise<unknown>> = {
   GetMany: (options, { user: who, course }) => collect(fixture.client.getMany({ username: who === "own" ? user : other, blockKeys: [keyOf(course)] }, options)),
@@ -190,8 +242,23 @@ const calls: Record<Rpc, (options: { headers?: Record<string, string> }, target:
   IterAllForBlock: (options, { course }) => collect(fixture.client.iterAllForBlock({ blockKey: keyOf(course) }, options)),
   IterAllForCourse: (options, { course }) => collect(fixture.client.iterAllForCourse({ courseKey: courses[course] }, options)),
   DescribeKey: (options, { course }) => createClient(KeyService, transportTo(fixture.server.baseUrl)).describeKey({ key: courses[course], family: KeyFamily.COURSE }, options),
+  GetManyPreferences: (options, target) =>
+    collect(fixture.client.getMany({ username: usernameOf(target), scope: Scope.PREFERENCES, blockKeys: [keyOf(target.course)] }, options)),
+  SetManyPreferences: (options, target) =>
+    fixture.client.setMany({ username: usernameOf(target), scope: Scope.PREFERENCES, updates: [{ blockKey: keyOf(target.course), fields: { touched: "1" } }] }, options),
+  IterAllForBlockPreferences: (options, { course }) => collect(fixture.client.iterAllForBlock({ blockKey: keyOf(course), scope: Scope.PREFERENCES }, options)),
+  GetManySummary: (options, target) =>
+    collect(fixture.client.getMany({ username: usernameOf(target), scope: Scope.USER_STATE_SUMMARY, blockKeys: [keyOf(target.course)] }, options)),
+  SetManySummary: (options, target) =>
+    fixture.client.setMany({ username: usernameOf(target), scope: Scope.USER_STATE_SUMMARY, updates: [{ blockKey: keyOf(target.course), fields: { touched: "1" } }] }, options),
+  IterAllForBlockSummary: (options, { course }) => collect(fixture.client.iterAllForBlock({ blockKey: keyOf(course), scope: Scope.USER_STATE_SUMMARY }, options)),
+  // Erased learners get their state back, so the reads of later rows still find some.
+  RetireLearner: async (options, target) => {
+    await fixture.client.retireLearner({ username: usernameOf(target) }, options);
+    await seed(usernameOf(target));
+  },
   UpdateCollected: (options, { course }) => publish(course, options),
-  // A successful clear is undone at once, so that the calls after it find the structure.
+  // A cleared structure is published again at once, so the calls after it find it.
   ClearBlockStructure: async (options, { course }) => {
     await blockStructures().clearBlockStructure({ courseKey: courses[course] }, options);
     await publish(course, adminOptions());
@@ -200,11 +267,11 @@ const calls: Record<Rpc, (options: { headers?: Record<string, string> }, target:
   IsUpToDate: (options, { course }) =>
     blockStructures().isUpToDate({ courseKey: courses[course], dataEditTimestamp: timestampFromDate(new Date("2026-05-01T00:00:00Z")) }, options),
   GetTransformed: (options, { course }) => collect(blockStructures().getTransformed(transformedFor(course, "", false, ["visibility", "start_date"]), options)),
-  GetTransformedProgress: (options, { user: who, course }) =>
-    collect(blockStructures().getTransformed(transformedFor(course, who === "own" ? user : other, false, ["visibility", "learner_progress"]), options)),
+  GetTransformedProgress: (options, target) =>
+    collect(blockStructures().getTransformed(transformedFor(target.course, usernameOf(target), false, ["visibility", "learner_progress"]), options)),
   GetTransformedStaff: (options, { course }) => collect(blockStructures().getTransformed(transformedFor(course, "", true, ["visibility", "start_date"]), options)),
-  GetTransformedStaffProgress: (options, { user: who, course }) =>
-    collect(blockStructures().getTransformed(transformedFor(course, who === "own" ? user : other, true, ["library_content"]), options)),
+  GetTransformedStaffProgress: (options, target) =>
+    collect(blockStructures().getTransformed(transformedFor(target.course, usernameOf(target), true, ["library_content"]), options)),
 };
 const abbreviations: Record<Rpc, string> = {
   GetMany: "GM",
@@ -215,19 +282,28 @@ const abbreviations: Record<Rpc, string> = {
   IterAllForBlock: "IB",
   IterAllForCourse: "IC",
   DescribeKey: "DK",
+  GetManyPreferences: "GP",
+  SetManyPreferences: "SP",
+  IterAllForBlockPreferences: "BP",
+  GetManySummary: "GS",
+  SetManySummary: "SS",
+  IterAllForBlockSummary: "BS",
+  RetireLearner: "RL",
   UpdateCollected: "UC",
   ClearBlockStructure: "CB",
   GetCollected: "GC",
   IsUpToDate: "UD",
   GetTransformed: "GT",
-  GetTransformedProgress: "GP",
-  GetTransformedStaff: "GS",
-  GetTransformedStaffProgress: "SP",
+  GetTransformedProgress: "TP",
+  GetTransformedStaff: "TS",
+  GetTransformedStaffProgress: "TX",
 };
 
 function targetsOf(rpc: Rpc): Target[] {
   if (rpc === "DescribeKey") return [{ user: null, course: "X" }];
-  if (bulkReads.has(rpc) || contentCalls.has(rpc) || rpc === "GetTransformed") return [{ user: null, course: "X" }, { user: null, course: "Y" }];
+  // Erasure names no course: one column per learner.
+  if (rpc === "RetireLearner") return [{ user: "own", course: "X" }, { user: "other", course: "X" }];
+  if (oneOf(rpc, bulkReads, unboundBulkReads, sharedBulkReads, contentCalls) || rpc === "GetTransformed") return [{ user: null, course: "X" }, { user: null, course: "Y" }];
   return (["own", "other"] as const).flatMap((who) => (["X", "Y"] as const).map((course) => ({ user: who, course })));
 }
 
@@ -266,15 +342,7 @@ describe("authorization", () => {
     const staff = bearer(tokens.get("staff reader course X")!);
     await collect(fixture.client.getMany({ username: other, blockKeys: [keyOf("X")] }, staff));
     await expect(collect(fixture.client.getMany({ username: other, blockKeys: [keyOf("Y")] }, staff))).rejects.toThrow(ConnectError);
-    const audits = fixture.server.output
-      .map((line) => {
-        try {
-          return JSON.parse(line) as Record<string, unknown>;
-        } catch {
-          return null;
-        }
-      })
-      .filter((record): record is Record<string, unknown> => record !== null && record["channel"] === "audit" && record["learner"] === other);
+    const audits = auditRecords(fixture.server).filter((record) => record["learner"] === other);
     const allowed = audits.findLast((record) => record["audit"] === "other-learners-data" && JSON.stringify(record["courses"]) === JSON.stringify([courses.X]));
     const denied = audits.findLast((record) => record["audit"] === "denied" && JSON.stringify(record["courses"]) === JSON.stringify([courses.Y]));
     expect(allowed).toMatchObject({ operation: "GetMany", decidedByScope: scopes.read, decidedByFilters: [`course:${courses.X}`] });

@@ -1,33 +1,10 @@
 import { Code, ConnectError } from "@connectrpc/connect";
-import pg from "pg";
-import { afterAll, beforeAll, describe, expect, inject, it } from "vitest";
+import { describe, expect, it } from "vitest";
 import { collect, userStateClient } from "./support/clients.js";
-import { blockKey, errorInfoOf, unique } from "./support/fixture.js";
+import { blockKey, errorInfoOf, unique, useProxiedServer } from "./support/fixture.js";
 import { healthOf } from "./support/health.js";
-import { startPgProxy, throughProxy, type PgProxy } from "./support/pg-proxy.js";
-import { startServerProcess, type ServerProcess } from "./support/server-process.js";
 
-let proxy: PgProxy;
-let server: ServerProcess;
-let db: pg.Pool;
-
-beforeAll(async () => {
-  const databaseUrl = inject("databaseUrl");
-  const target = new URL(databaseUrl);
-  proxy = await startPgProxy({ host: target.hostname, port: Number(target.port || 5432) });
-  server = await startServerProcess({
-    DATABASE_URL: throughProxy(databaseUrl, proxy),
-    BREAKER_FAILURE_THRESHOLD: "3",
-    BREAKER_HALF_OPEN_AFTER_MS: "500",
-    DB_CONNECT_TIMEOUT_MS: "1000",
-  });
-  db = new pg.Pool({ connectionString: databaseUrl, max: 2 });
-});
-afterAll(async () => {
-  await db.end();
-  expect(await server.stop()).toBe(0);
-  await proxy.close();
-});
+const fixture = useProxiedServer({ BREAKER_FAILURE_THRESHOLD: "3", BREAKER_HALF_OPEN_AFTER_MS: "500", DB_CONNECT_TIMEOUT_MS: "1000" });
 
 interface WriteOutcome {
   readonly token: string;
@@ -71,7 +48,7 @@ describe("when the database goes away under load and comes back", () => {
     }
 
     const writer = async (id: number) => {
-      const client = userStateClient(server.baseUrl);
+      const client = userStateClient(fixture.server.baseUrl);
       // Each write touches three blocks, so "all or nothing" can be checked.
       const keys = [0, 1, 2].map((block) => blockKey(course, "problem", `w${id}b${block}`));
       for (let sequence = 0; running; sequence += 1) {
@@ -84,7 +61,7 @@ describe("when the database goes away under load and comes back", () => {
       }
     };
     const reader = async (id: number) => {
-      const client = userStateClient(server.baseUrl);
+      const client = userStateClient(fixture.server.baseUrl);
       const keys = [0, 1, 2].map((block) => blockKey(course, "problem", `w${id}b${block}`));
       while (running) {
         await record(() => collect(client.getMany({ username, blockKeys: keys }, { timeoutMs: hangMs })));
@@ -94,16 +71,16 @@ describe("when the database goes away under load and comes back", () => {
     const load = [...[0, 1, 2, 3, 4, 5].map(writer), ...[0, 1, 2].map(reader)];
 
     await sleep(1500);
-    expect(await healthOf(server.baseUrl)).toBe("SERVING");
+    expect(await healthOf(fixture.server.baseUrl)).toBe("SERVING");
     const cutAt = Date.now();
-    proxy.cut();
+    fixture.proxy.cut();
     await sleep(1000);
-    const healthWhileDown = await healthOf(server.baseUrl);
+    const healthWhileDown = await healthOf(fixture.server.baseUrl);
     await sleep(2000);
     const restoredAt = Date.now();
-    proxy.restore();
+    fixture.proxy.restore();
     let recoveredAt = 0;
-    const probe = userStateClient(server.baseUrl);
+    const probe = userStateClient(fixture.server.baseUrl);
     while (recoveredAt === 0 && Date.now() - restoredAt < 15_000) {
       if (await record(() => probe.setMany({ username, updates: [{ blockKey: blockKey(course, "html", "probe"), fields: { at: String(Date.now()) } }] }))) {
         recoveredAt = Date.now();
@@ -111,7 +88,7 @@ describe("when the database goes away under load and comes back", () => {
         await sleep(100);
       }
     }
-    const healthAfter = await healthOf(server.baseUrl);
+    const healthAfter = await healthOf(fixture.server.baseUrl);
     await sleep(1500);
     running = false;
     await Promise.all(load);
@@ -124,7 +101,7 @@ describe("when the database goes away under load and comes back", () => {
 
     // Every acknowledged write is there with exactly its fields; every failed
     // one is on all three blocks or on none.
-    const stored = await db.query<{ usage_key: string; state: Record<string, string> }>(
+    const stored = await fixture.db.query<{ usage_key: string; state: Record<string, string> }>(
       "select usage_key, state from user_state where username = $1 and context_key = $2",
       [username, course],
     );

@@ -11,11 +11,13 @@ const fixture = useServer({ env: { MAX_MESSAGE_BYTES: String(4 * 1024 * 1024) } 
 const course = `course-v1:${unique("Org")}+Bad+2026`;
 const good = blockKey(course, "problem", "good");
 
-/** A digest of both tables, to show a rejected call changed nothing. */
+/** A digest of every state and history table, to show a rejected call changed nothing. */
 async function digest(): Promise<string> {
   const result = await fixture.db.query(`
     select md5(coalesce((select string_agg(t::text, '|' order by id) from user_state t), '') ||
-               coalesce((select string_agg(h::text, '|' order by id) from user_state_history h), '')) as digest`);
+               coalesce((select string_agg(h::text, '|' order by id) from user_state_history h), '') ||
+               coalesce((select string_agg(t::text, '|' order by id) from scoped_state t), '') ||
+               coalesce((select string_agg(h::text, '|' order by id) from scoped_state_history h), '')) as digest`);
   return result.rows[0].digest as string;
 }
 
@@ -51,16 +53,20 @@ describe("bad requests get INVALID_ARGUMENT naming the field and change nothing"
     await expectRejected(() => collect(fixture.client.iterAllForCourse({ courseKey: "nope" })), "INVALID_COURSE_KEY", "course_key");
   });
 
-  it("an unsupported scope, saying which scopes are supported", async () => {
-    for (const scope of [Scope.PREFERENCES, Scope.USER_INFO, Scope.USER_STATE_SUMMARY]) {
-      const error = await expectRejected(
-        () => fixture.client.setMany({ username: unique("learner"), scope, updates: [{ blockKey: good, fields: { a: "1" } }] }),
-        "UNSUPPORTED_SCOPE",
-        "scope",
-      );
-      expect(error.rawMessage).toContain("supported scopes: user_state");
+  it("a scope the call does not serve or the contract does not name, saying which scopes the call serves", async () => {
+    for (const scope of [Scope.PREFERENCES, Scope.USER_INFO]) {
+      const error = await expectRejected(() => collect(fixture.client.iterAllForCourse({ courseKey: course, scope })), "UNSUPPORTED_SCOPE", "scope");
+      expect(error.rawMessage).toContain("serves scopes user_state, user_state_summary");
+      expect(errorInfoOf(error).metadata["supportedScopes"]).toBe("user_state,user_state_summary");
     }
+    const error = await expectRejected(() => collect(fixture.client.iterAllForBlock({ blockKey: good, scope: Scope.USER_INFO })), "UNSUPPORTED_SCOPE", "scope");
+    expect(error.rawMessage).toContain("serves scopes user_state, preferences, user_state_summary");
     await expectRejected(() => collect(fixture.client.getMany({ username: "u", scope: 99 as Scope, blockKeys: [good] })), "UNSUPPORTED_SCOPE", "scope");
+    await expectRejected(
+      () => fixture.client.setMany({ username: unique("learner"), scope: 99 as Scope, updates: [{ blockKey: good, fields: { a: "1" } }] }),
+      "UNSUPPORTED_SCOPE",
+      "scope",
+    );
   });
 
   it("a field value that is not JSON", async () => {
@@ -107,6 +113,8 @@ describe("bad requests get INVALID_ARGUMENT naming the field and change nothing"
   it("a bad username, field name, count, duplicate or batch size", async () => {
     await expectRejected(() => fixture.client.setMany({ username: "", updates: [{ blockKey: good, fields: {} }] }), "INVALID_USERNAME", "username");
     await expectRejected(() => fixture.client.setMany({ username: "a\u0000b", updates: [{ blockKey: good, fields: {} }] }), "INVALID_USERNAME", "username");
+    await expectRejected(() => fixture.client.retireLearner({ username: "" }), "INVALID_USERNAME", "username");
+    await expectRejected(() => fixture.client.retireLearner({ username: "x".repeat(151) }), "INVALID_USERNAME", "username");
     await expectRejected(
       () => fixture.client.setMany({ username: unique("learner"), updates: [{ blockKey: good, fields: { "": "1" } }] }),
       "INVALID_FIELD_NAME",

@@ -2,20 +2,11 @@ import { Code } from "@connectrpc/connect";
 import { describe, expect, it } from "vitest";
 import { collect } from "./support/clients.js";
 import { blockKey, expectCode, unique, useServer } from "./support/fixture.js";
+import { scrapeMetrics } from "./support/metrics.js";
 
 const fixture = useServer({ env: { LOG_LEVEL: "debug" } });
 
-/** Every sample of a Prometheus text exposition, by `name{labels}`. */
-async function scrape(): Promise<Map<string, number>> {
-  const response = await fetch(fixture.server.metricsUrl);
-  expect(response.status).toBe(200);
-  const samples = new Map<string, number>();
-  for (const line of (await response.text()).split("\n")) {
-    const match = /^([a-zA-Z_:][\w:]*(?:\{[^}]*\})?) (\S+)$/u.exec(line);
-    if (match) samples.set(match[1]!, Number(match[2]));
-  }
-  return samples;
-}
+const scrape = () => scrapeMetrics(fixture.server.metricsUrl);
 
 describe("/metrics", () => {
   it("counts calls, errors, latency and learner-state figures, and shows breaker and pool state", async () => {
@@ -46,6 +37,34 @@ describe("/metrics", () => {
     expect(after.get('learnerstate_breaker_state{state="open"}')).toBe(0);
     expect(after.has('learnerstate_db_pool_connections{use="used"}')).toBe(true);
     expect(after.get("learnerstate_process_resident_memory_bytes")).toBeGreaterThan(0);
+  });
+
+  it("counts and logs calls whose client went away as CANCELED, never UNKNOWN", async () => {
+    const username = unique("learner");
+    const course = `course-v1:${unique("Org")}+Cancel+2026`;
+    const updates = Array.from({ length: 200 }, (_, index) => ({ blockKey: blockKey(course, "problem", `p${index}`), fields: { x: "1" } }));
+    await fixture.client.setMany({ username, updates });
+    const before = await scrape();
+    for (let round = 0; round < 5; round += 1) {
+      const abort = new AbortController();
+      const stream = fixture.client.iterAllForCourse({ courseKey: course, batchSize: 1 }, { signal: abort.signal });
+      await expect(
+        (async () => {
+          for await (const message of stream) {
+            expect(message.blockStates).toHaveLength(1);
+            abort.abort();
+          }
+        })(),
+      ).rejects.toThrow();
+    }
+    await new Promise((resolve) => setTimeout(resolve, 300));
+    const after = await scrape();
+    const moved = (sample: string) => (after.get(sample) ?? 0) - (before.get(sample) ?? 0);
+    expect(moved('learnerstate_rpc_errors_total{method="IterAllForCourse",code="Canceled"}')).toBe(5);
+    expect(moved('learnerstate_rpc_errors_total{method="IterAllForCourse",code="Unknown"}')).toBe(0);
+    expect(moved('learnerstate_rpc_duration_seconds_count{method="IterAllForCourse"}')).toBe(5);
+    const logged = fixture.server.output.filter((line) => line.includes("IterAllForCourse") && line.includes('"code":"Canceled"'));
+    expect(logged.length).toBeGreaterThanOrEqual(5);
   });
 
   it("answers 404 off /metrics", async () => {

@@ -16,8 +16,9 @@ let server: ServerProcess;
 beforeAll(async () => {
   const databaseUrl = new URL(inject("databaseUrl"));
   proxy = await startPgProxy({ host: databaseUrl.hostname, port: Number(databaseUrl.port || 5432) });
-  // One pooled connection, so nothing but the call under test talks to the database.
-  server = await startServerProcess({ DATABASE_URL: throughProxy(databaseUrl.toString(), proxy), DB_POOL_SIZE: "1" });
+  // One pooled connection, and the heartbeat's connection quiet (10 minutes
+  // between heartbeats), so nothing but the call under test talks to the database.
+  server = await startServerProcess({ DATABASE_URL: throughProxy(databaseUrl.toString(), proxy), DB_POOL_SIZE: "1", DB_HEARTBEAT_INTERVAL_MS: "600000" });
 });
 afterAll(async () => {
   expect(await server.stop()).toBe(0);

@@ -1,6 +1,6 @@
 import { Code } from "@connectrpc/connect";
 import { describe, expect, it } from "vitest";
-import { createLearnerStateClient } from "../src/client/index.js";
+import { Scope, createLearnerStateClient } from "../src/client/index.js";
 import { transportTo } from "./support/clients.js";
 import { blockKey, expectCode, unique, useServer } from "./support/fixture.js";
 
@@ -21,6 +21,19 @@ describe("the TypeScript single-item client", () => {
     expect(await client.get(username, key)).toEqual({ attempts: 2, done: true });
     await client.delete(username, key);
     expect(await client.get(username, key)).toBeUndefined();
+  });
+
+  it("reads and writes the scope it was created for", async () => {
+    const transport = transportTo(fixture.server.baseUrl);
+    const preferences = createLearnerStateClient(transport, { scope: Scope.PREFERENCES });
+    const userState = createLearnerStateClient(transport);
+    const username = unique("learner");
+    const [first, second] = [blockKey(`course-v1:${unique("Org")}+TS+2026`, "video", "v1"), blockKey(`course-v1:${unique("Org")}+TS+2026`, "video", "v2")];
+    await preferences.set(username, first, { speed: 1.5 });
+    expect(await preferences.get(username, second)).toEqual({ speed: 1.5 });
+    expect(await userState.get(username, first)).toBeUndefined();
+    await preferences.delete(username, second);
+    expect(await preferences.get(username, first)).toBeUndefined();
   });
 
   it("reports the contract's errors", async () => {

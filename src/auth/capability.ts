@@ -10,7 +10,7 @@ export const capabilities = {
   writeLearnerState: "learner_state:write",
   /** IterAllForBlock, IterAllForCourse: every learner's state of a block or course. */
   bulkReadLearnerState: "learner_state:bulk_read",
-  /** Erasing everything stored for a learner (learner retirement). */
+  /** RetireLearner: erasing everything stored for a learner (learner retirement). */
   eraseLearnerState: "learner_state:erase",
   /**
    * UpdateCollected, ClearBlockStructure, GetCollected, IsUpToDate, and
@@ -32,13 +32,18 @@ export interface CapabilityTraits {
    * also carry a filter saying whose or which data it is for.
    */
   readonly personal: boolean;
+  /**
+   * Whether calls under this scope erase a learner's data: every such call
+   * is audited, whoever makes it, administrators included.
+   */
+  readonly erasesLearnerData: boolean;
 }
 
 /** The traits of every scope. */
 export const capabilityTraits: Readonly<Record<Capability, CapabilityTraits>> = {
-  [capabilities.readLearnerState]: { changesData: false, personal: true },
-  [capabilities.writeLearnerState]: { changesData: true, personal: true },
-  [capabilities.bulkReadLearnerState]: { changesData: false, personal: true },
-  [capabilities.eraseLearnerState]: { changesData: true, personal: true },
-  [capabilities.blockStructureWrite]: { changesData: true, personal: false },
+  [capabilities.readLearnerState]: { changesData: false, personal: true, erasesLearnerData: false },
+  [capabilities.writeLearnerState]: { changesData: true, personal: true, erasesLearnerData: false },
+  [capabilities.bulkReadLearnerState]: { changesData: false, personal: true, erasesLearnerData: false },
+  [capabilities.eraseLearnerState]: { changesData: true, personal: true, erasesLearnerData: true },
+  [capabilities.blockStructureWrite]: { changesData: true, personal: false, erasesLearnerData: false },
 };

@@ -2,7 +2,7 @@ export { contextsOfCourseKey, contextsOfUsageKeys } from "./access-request.js";
 export type { AccessRequest, ContextRef, DataOwner } from "./access-request.js";
 export { capabilities, capabilityTraits } from "./capability.js";
 export type { Capability, CapabilityTraits } from "./capability.js";
-export { decide } from "./policy.js";
+export { decide, erasesLearnerData } from "./policy.js";
 export type { Decision } from "./policy.js";
 export { describePrincipal } from "./principal.js";
 export type { Principal } from "./principal.js";

@@ -67,6 +67,16 @@ describe("decide()", () => {
     expect(decide(token({ scopes: [capabilities.readLearnerState], filters: ["user:me"] }), readOf("alice", ["not-a-key"])).allowed).toBe(true);
   });
 
+  it("should audit every erasure of a learner's data, whoever makes it, and no administrator's other call", () => {
+    const erase: AccessRequest = { operation: "RetireLearner", capability: capabilities.eraseLearnerState, owner: { kind: "learner", username: "alice" }, contexts: [] };
+    const administrator = { ...(token({}) as Extract<Principal, { kind: "token" }>), administrator: true };
+    expect(decide({ kind: "development" }, erase)).toMatchObject({ allowed: true, audit: true });
+    expect(decide(administrator, erase)).toMatchObject({ allowed: true, audit: true });
+    expect(decide(token({ scopes: [capabilities.eraseLearnerState], filters: ["user:me"] }), erase)).toMatchObject({ allowed: true, audit: true });
+    expect(decide(token({ scopes: [capabilities.eraseLearnerState], filters: ["content_org:edx"] }), erase).allowed).toBe(false);
+    expect(decide(administrator, readOf("bob"))).toMatchObject({ allowed: true, audit: false });
+  });
+
   it("should let user:me tokens read data shared by all learners, never change it", () => {
     const shared = (operation: string, capability: AccessRequest["capability"]): AccessRequest => ({
       operation,

@@ -6,7 +6,8 @@ import { narrowsContexts, type TokenFilters } from "./token-filters.js";
 /**
  * The policy's answer, with the scope and the filters that decided it (for
  * audit records). `audit` marks allowed calls that touch data of learners
- * other than the caller's own.
+ * other than the caller's own, and every call that erases a learner's data,
+ * whoever makes it.
  */
 export type Decision =
   | {
@@ -29,6 +30,12 @@ function filterCovering(filters: TokenFilters, context: ContextRef): string | nu
 }
 
 const deny = (reason: string, scope: Capability | null, filters: readonly string[] = []): Decision => ({ allowed: false, reason, scope, filters });
+
+/** Whether `access` erases a learner's data, which is audited whoever calls. */
+export function erasesLearnerData(access: AccessRequest): boolean {
+  const { capability } = access;
+  return capability !== null && capability !== "administrator-only" && capabilityTraits[capability].erasesLearnerData;
+}
 
 /**
  * Decides a token's call that needs `scope`, which the token carries. Filters
@@ -71,7 +78,7 @@ function decideScoped(principal: TokenPrincipal, access: AccessRequest, scope: C
     }
   }
   const othersData = owner.kind === "every-learner" || (owner.kind === "learner" && owner.username !== principal.username);
-  return { allowed: true, basis: "scope", scope, filters: deciding, audit: othersData };
+  return { allowed: true, basis: "scope", scope, filters: deciding, audit: othersData || traits.erasesLearnerData };
 }
 
 /**
@@ -86,8 +93,8 @@ function decideScoped(principal: TokenPrincipal, access: AccessRequest, scope: C
  * always gets the same decision.
  */
 export function decide(principal: Principal, access: AccessRequest): Decision {
-  if (principal.kind === "development") return { allowed: true, basis: "development", scope: null, filters: [], audit: false };
-  if (principal.administrator) return { allowed: true, basis: "administrator", scope: null, filters: [], audit: false };
+  if (principal.kind === "development") return { allowed: true, basis: "development", scope: null, filters: [], audit: erasesLearnerData(access) };
+  if (principal.administrator) return { allowed: true, basis: "administrator", scope: null, filters: [], audit: erasesLearnerData(access) };
   const scope = access.capability;
   if (scope === null) return { allowed: true, basis: "any-token", scope: null, filters: [], audit: false };
   if (scope === "administrator-only") return deny(`${access.operation} needs an administrator token`, null);

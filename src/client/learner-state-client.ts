@@ -1,6 +1,7 @@
 import { create } from "@bufbuild/protobuf";
 import { timestampDate } from "@bufbuild/protobuf/wkt";
 import { createClient, type CallOptions, type Transport } from "@connectrpc/connect";
+import { Scope } from "../../gen/learnerstate/v1/scope_pb.js";
 import { FieldSelectionSchema } from "../../gen/learnerstate/v1/user_state_pb.js";
 import { UserStateService } from "../../gen/learnerstate/v1/user_state_service_pb.js";
 import { installExactTextEncoding } from "../rpc/exact-text-encoding.js";
@@ -18,6 +19,14 @@ export interface LearnerStateClientOptions {
   readonly token?: string;
   /** Deadline of each call in milliseconds (none by default). */
   readonly timeoutMs?: number;
+  /**
+   * The XBlock scope every call reads and writes (default
+   * `Scope.USER_STATE`); create one client per scope. In `Scope.PREFERENCES`
+   * every block key of a type reaches one state, in `Scope.USER_INFO` every
+   * key of a learner does, and in `Scope.USER_STATE_SUMMARY` a block's state
+   * is shared by all learners.
+   */
+  readonly scope?: Scope;
 }
 
 /**
@@ -49,10 +58,11 @@ export function createLearnerStateClient(transport: Transport, options: LearnerS
     ...(options.timeoutMs === undefined ? {} : { timeoutMs: options.timeoutMs }),
   };
   const selection = (fieldNames?: readonly string[]) => (fieldNames === undefined ? undefined : create(FieldSelectionSchema, { fieldNames: [...fieldNames] }));
+  const scope = options.scope ?? Scope.USER_STATE;
 
   return {
     async get(username, blockKey, fieldNames) {
-      for await (const batch of client.getMany({ username, blockKeys: [blockKey], fieldSelection: selection(fieldNames) }, callOptions)) {
+      for await (const batch of client.getMany({ username, scope, blockKeys: [blockKey], fieldSelection: selection(fieldNames) }, callOptions)) {
         const [state] = batch.blockStates;
         if (state !== undefined) return Object.fromEntries(Object.entries(state.fields).map(([name, text]) => [name, JSON.parse(text) as unknown]));
       }
@@ -60,11 +70,11 @@ export function createLearnerStateClient(transport: Transport, options: LearnerS
     },
     async set(username, blockKey, fields) {
       const texts = Object.fromEntries(Object.entries(fields).map(([name, value]) => [name, JSON.stringify(value)]));
-      const response = await client.setMany({ username, updates: [{ blockKey, fields: texts }] }, callOptions);
+      const response = await client.setMany({ username, scope, updates: [{ blockKey, fields: texts }] }, callOptions);
       return timestampDate(response.results[0]!.updateTime!);
     },
     async delete(username, blockKey, fieldNames) {
-      await client.deleteMany({ username, blockKeys: [blockKey], fieldSelection: selection(fieldNames) }, callOptions);
+      await client.deleteMany({ username, scope, blockKeys: [blockKey], fieldSelection: selection(fieldNames) }, callOptions);
     },
   };
 }

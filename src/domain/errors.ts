@@ -8,6 +8,8 @@ export type ErrorKind =
   | "unavailable"
   | "resource-exhausted"
   | "deadline-exceeded"
+  | "aborted"
+  | "failed-precondition"
   | "unauthenticated"
   | "permission-denied";
 

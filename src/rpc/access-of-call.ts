@@ -10,6 +10,7 @@ import {
   type UpdateCollectedRequest,
 } from "../../gen/learnerstate/v1/block_structure_service_pb.js";
 import { KeyService } from "../../gen/learnerstate/v1/key_service_pb.js";
+import type { Scope } from "../../gen/learnerstate/v1/scope_pb.js";
 import {
   UserStateService,
   type DeleteManyRequest,
@@ -18,18 +19,40 @@ import {
   type GetModDatesRequest,
   type IterAllForBlockRequest,
   type IterAllForCourseRequest,
+  type RetireLearnerRequest,
   type SetManyRequest,
 } from "../../gen/learnerstate/v1/user_state_service_pb.js";
-import { capabilities, contextsOfCourseKey, contextsOfUsageKeys, type AccessRequest, type Capability } from "../auth/index.js";
+import { capabilities, contextsOfCourseKey, contextsOfUsageKeys, type AccessRequest, type Capability, type ContextRef } from "../auth/index.js";
 import { stateReadingTransformerNames } from "../domain/block-structure/index.js";
+import { scopeKeyings } from "../domain/state/index.js";
+import { knownScope } from "./scope.js";
 
 /** What the policy needs to know of one call: everything but the operation's name. */
 type Access = Omit<AccessRequest, "operation">;
 
-const ofLearner = (capability: Capability, username: string, blockKeys: readonly string[]): Access => ({
+// An unknown scope number is judged as user_state, the strictest reading: the
+// handler then rejects it.
+const keyingOf = (scope: Scope) => scopeKeyings[knownScope(scope) ?? "user_state"];
+
+/**
+ * The courses of a call in `scope` that names `contexts`: state of a scope
+ * kept per learner, block type or learner alone (preferences, user_info)
+ * belongs to no course, so no course or org filter can cover it.
+ */
+const contextsIn = (scope: Scope, contexts: () => ContextRef[] | null) => (keyingOf(scope).by === "usage" ? contexts() : []);
+
+/** A call about `username`'s state of `blockKeys` in `scope`: the learner's, or nobody's for state shared by all learners. */
+const ofLearner = (capability: Capability, scope: Scope, username: string, blockKeys: readonly string[]): Access => ({
   capability,
-  owner: { kind: "learner", username },
-  contexts: contextsOfUsageKeys(blockKeys),
+  owner: keyingOf(scope).owner === "shared" ? { kind: "shared" } : { kind: "learner", username },
+  contexts: contextsIn(scope, () => contextsOfUsageKeys(blockKeys)),
+});
+
+/** A bulk read in `scope` of the courses `contexts` gives: every learner's state, or state shared by all learners. */
+const ofEveryLearner = (scope: Scope, contexts: () => ContextRef[] | null): Access => ({
+  capability: capabilities.bulkReadLearnerState,
+  owner: keyingOf(scope).owner === "shared" ? { kind: "shared" } : { kind: "every-learner" },
+  contexts: contextsIn(scope, contexts),
 });
 
 const ofCourseContent = (courseKey: string): Access => ({ capability: capabilities.blockStructureWrite, owner: { kind: "shared" }, contexts: contextsOfCourseKey(courseKey) });
@@ -57,21 +80,25 @@ function ofTransformed(request: GetTransformedRequest): Access {
  * table of scopes is this table.
  */
 const accessRules: Record<string, (message: never) => Access> = {
-  [`${UserStateService.typeName}.GetMany`]: (request: GetManyRequest) => ofLearner(capabilities.readLearnerState, request.username, request.blockKeys),
-  [`${UserStateService.typeName}.GetModDates`]: (request: GetModDatesRequest) => ofLearner(capabilities.readLearnerState, request.username, request.blockKeys),
-  [`${UserStateService.typeName}.GetHistory`]: (request: GetHistoryRequest) => ofLearner(capabilities.readLearnerState, request.username, [request.blockKey]),
+  [`${UserStateService.typeName}.GetMany`]: (request: GetManyRequest) =>
+    ofLearner(capabilities.readLearnerState, request.scope, request.username, request.blockKeys),
+  [`${UserStateService.typeName}.GetModDates`]: (request: GetModDatesRequest) =>
+    ofLearner(capabilities.readLearnerState, request.scope, request.username, request.blockKeys),
+  [`${UserStateService.typeName}.GetHistory`]: (request: GetHistoryRequest) =>
+    ofLearner(capabilities.readLearnerState, request.scope, request.username, [request.blockKey]),
   [`${UserStateService.typeName}.SetMany`]: (request: SetManyRequest) =>
-    ofLearner(capabilities.writeLearnerState, request.username, request.updates.map((update) => update.blockKey)),
-  [`${UserStateService.typeName}.DeleteMany`]: (request: DeleteManyRequest) => ofLearner(capabilities.writeLearnerState, request.username, request.blockKeys),
-  [`${UserStateService.typeName}.IterAllForBlock`]: (request: IterAllForBlockRequest) => ({
-    capability: capabilities.bulkReadLearnerState,
-    owner: { kind: "every-learner" },
-    contexts: contextsOfUsageKeys([request.blockKey]),
-  }),
-  [`${UserStateService.typeName}.IterAllForCourse`]: (request: IterAllForCourseRequest) => ({
-    capability: capabilities.bulkReadLearnerState,
-    owner: { kind: "every-learner" },
-    contexts: contextsOfCourseKey(request.courseKey),
+    ofLearner(capabilities.writeLearnerState, request.scope, request.username, request.updates.map((update) => update.blockKey)),
+  [`${UserStateService.typeName}.DeleteMany`]: (request: DeleteManyRequest) =>
+    ofLearner(capabilities.writeLearnerState, request.scope, request.username, request.blockKeys),
+  [`${UserStateService.typeName}.IterAllForBlock`]: (request: IterAllForBlockRequest) =>
+    ofEveryLearner(request.scope, () => contextsOfUsageKeys([request.blockKey])),
+  [`${UserStateService.typeName}.IterAllForCourse`]: (request: IterAllForCourseRequest) =>
+    ofEveryLearner(request.scope, () => contextsOfCourseKey(request.courseKey)),
+  // Spans every course, which no course or org filter covers: no contexts.
+  [`${UserStateService.typeName}.RetireLearner`]: (request: RetireLearnerRequest) => ({
+    capability: capabilities.eraseLearnerState,
+    owner: { kind: "learner", username: request.username },
+    contexts: [],
   }),
   [`${KeyService.typeName}.DescribeKey`]: () => ({ capability: null, owner: { kind: "shared" }, contexts: [] }),
   [`${BlockStructureService.typeName}.UpdateCollected`]: (request: UpdateCollectedRequest) => ({

@@ -1,34 +1,45 @@
 import { Code, ConnectError, type ServiceImpl } from "@connectrpc/connect";
 import { Health, HealthCheckResponse_ServingStatus as ServingStatus } from "../../gen/grpc/health/v1/health_pb.js";
 
-/** What the health service reports on: whether each known service serves now. */
+/**
+ * What the health service reports on: state the server already keeps
+ * (readiness, the heartbeat's finding, the breaker, draining), never a
+ * database round trip, so that a check answers at once whatever the
+ * database does.
+ */
 export interface HealthSource {
   /** Names of the services the server knows ("" is the server as a whole). */
   readonly services: readonly string[];
   /** Whether `service` answers calls now. */
-  serving(service: string): Promise<boolean>;
-  /** How often Watch re-checks, in milliseconds. */
-  readonly watchIntervalMs: number;
+  serving(service: string): boolean;
+  /** Calls `listener` when anything `serving` depends on may have changed; returns a function that stops it. */
+  onChange(listener: () => void): () => void;
 }
 
 const statusOf = (serving: boolean) => (serving ? ServingStatus.SERVING : ServingStatus.NOT_SERVING);
 
-function sleep(ms: number, signal: AbortSignal): Promise<void> {
+/** Resolves on the source's next change, or when `signal` aborts. */
+function nextChange(source: HealthSource, signal: AbortSignal): Promise<void> {
   return new Promise((resolve) => {
-    const timer = setTimeout(resolve, ms);
-    signal.addEventListener("abort", () => {
-      clearTimeout(timer);
+    const done = () => {
+      stop();
+      signal.removeEventListener("abort", done);
       resolve();
-    }, { once: true });
+    };
+    const stop = source.onChange(done);
+    signal.addEventListener("abort", done, { once: true });
   });
 }
 
-/** Implements grpc.health.v1.Health (Check and Watch) over `source`. */
+/**
+ * Implements grpc.health.v1.Health over `source`: Check answers from kept
+ * state; Watch sends the current status, then a message on each change.
+ */
 export function createHealthService(source: HealthSource): ServiceImpl<typeof Health> {
   return {
-    async check(request) {
+    check(request) {
       if (!source.services.includes(request.service)) throw new ConnectError(`unknown service ${JSON.stringify(request.service)}`, Code.NotFound);
-      return { status: statusOf(await source.serving(request.service)) };
+      return { status: statusOf(source.serving(request.service)) };
     },
     async *watch(request, context) {
       if (!source.services.includes(request.service)) {
@@ -37,10 +48,12 @@ export function createHealthService(source: HealthSource): ServiceImpl<typeof He
       }
       let last: ServingStatus | undefined;
       while (!context.signal.aborted) {
-        const status = statusOf(await source.serving(request.service));
+        // Subscribe before reading, so a change between the two is not missed.
+        const changed = nextChange(source, context.signal);
+        const status = statusOf(source.serving(request.service));
         if (status !== last) yield { status };
         last = status;
-        await sleep(source.watchIntervalMs, context.signal);
+        await changed;
       }
     },
   };

@@ -10,9 +10,14 @@ const scopeOfEnum: Record<ScopeMessage, Scope> = {
   [ScopeMessage.USER_STATE_SUMMARY]: "user_state_summary",
 };
 
+/** The domain scope of a wire enum value; undefined for a number the contract does not name. */
+export function knownScope(value: ScopeMessage): Scope | undefined {
+  return scopeOfEnum[value];
+}
+
 /** The domain scope of a wire enum value; unknown numbers are INVALID_ARGUMENT. */
 export function scopeFromEnum(value: ScopeMessage): Scope {
-  const scope = scopeOfEnum[value];
+  const scope = knownScope(value);
   if (scope === undefined) throw invalidArgument("UNSUPPORTED_SCOPE", "scope", `unknown scope value ${value}`);
   return scope;
 }

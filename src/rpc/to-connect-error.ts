@@ -8,6 +8,8 @@ const codeOfKind: Record<ErrorKind, Code> = {
   unavailable: Code.Unavailable,
   "resource-exhausted": Code.ResourceExhausted,
   "deadline-exceeded": Code.DeadlineExceeded,
+  aborted: Code.Aborted,
+  "failed-precondition": Code.FailedPrecondition,
   unauthenticated: Code.Unauthenticated,
   "permission-denied": Code.PermissionDenied,
 };

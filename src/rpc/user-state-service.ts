@@ -113,7 +113,7 @@ export function createUserStateService(
         yield {
           entries: entries.map((entry) =>
             create(HistoryEntrySchema, {
-              username: request.username,
+              username: entry.username,
               blockKey: request.blockKey,
               state: entry.fields === null ? undefined : create(StateSnapshotSchema, { fields: { ...entry.fields } }),
               updateTime: timestampFromMicros(entry.modified),
@@ -138,6 +138,16 @@ export function createUserStateService(
       });
       const respond = responder(IterAllForCourseResponseSchema, context);
       return iterateAll(callLimitsOf(context), filter, request.resumeToken, request.batchSize, respond);
+    },
+
+    async retireLearner(request, context) {
+      const erased = await operations.retireLearner(callLimitsOf(context), request.username);
+      return {
+        userStatesErased: BigInt(erased.userStates),
+        preferencesErased: BigInt(erased.preferences),
+        userInfosErased: BigInt(erased.userInfos),
+        historyEntriesErased: BigInt(erased.historyEntries),
+      };
     },
   };
 }

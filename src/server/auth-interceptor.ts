@@ -1,6 +1,6 @@
 import type { Interceptor } from "@connectrpc/connect";
 import type { Logger } from "pino";
-import { decide, describePrincipal, type Principal, type TokenVerifier } from "../auth/index.js";
+import { decide, describePrincipal, erasesLearnerData, type Principal, type TokenVerifier } from "../auth/index.js";
 import { LearnerStateError } from "../domain/errors.js";
 import { accessOfCall, isGuarded } from "../rpc/access-of-call.js";
 import { requestIdKey } from "./log-interceptor.js";
@@ -12,9 +12,10 @@ async function* once<T>(message: T): AsyncIterable<T> {
 /**
  * Authenticates every call to a learnerstate service (a null verifier means
  * development mode: every caller is trusted), asks the policy, and writes an
- * audit record for each denial and for each allowed call that touches other
- * learners' state, naming the scope and filters that decided it. Health and
- * reflection pass without a token.
+ * audit record for each denial, each allowed call that touches other
+ * learners' state, and each erasure of a learner's data (administrators'
+ * too), naming the scope and filters that decided it. Health and reflection
+ * pass without a token.
  */
 export function createAuthInterceptor(verifier: TokenVerifier | null, audit: Logger): Interceptor {
   return (next) => async (request) => {
@@ -41,7 +42,8 @@ export function createAuthInterceptor(verifier: TokenVerifier | null, audit: Log
       audit.warn({ audit: "denied", ...record, reason: decision.reason }, "call denied");
       throw new LearnerStateError("permission-denied", "PERMISSION_DENIED", decision.reason, { operation: access.operation });
     }
-    if (decision.audit) audit.info({ audit: "other-learners-data", ...record }, "access to other learners' state");
+    if (decision.audit && erasesLearnerData(access)) audit.info({ audit: "learner-erasure", ...record }, "erasure of a learner's data");
+    else if (decision.audit) audit.info({ audit: "other-learners-data", ...record }, "access to other learners' state");
     return forward();
   };
 }

@@ -1,6 +1,6 @@
 import path from "node:path";
 import type { TokenVerifierOptions } from "../auth/index.js";
-import { defaultLimits, type StateLimits } from "../domain/state/index.js";
+import { defaultLimits, type HistoryRetentionPolicy, type StateLimits } from "../domain/state/index.js";
 
 /** Everything the server reads from its environment. */
 export interface ServerConfig {
@@ -22,6 +22,14 @@ export interface ServerConfig {
   readonly breakerFailureThreshold: number;
   /** How long the breaker stays open before probing again (BREAKER_HALF_OPEN_AFTER_MS, default 1000). */
   readonly breakerHalfOpenAfterMs: number;
+  /** Time between heartbeats to the database (DB_HEARTBEAT_INTERVAL_MS, default 250). */
+  readonly heartbeatIntervalMs: number;
+  /** Longest a heartbeat may wait for an answer before the database counts as silent (DB_HEARTBEAT_TIMEOUT_MS, default 500). */
+  readonly heartbeatTimeoutMs: number;
+  /** Longest wait between attempts to connect and migrate at start-up (DB_STARTUP_RETRY_MAX_MS, default 2000). */
+  readonly startupRetryMaxMs: number;
+  /** Longest wait for another process's migrations (MIGRATION_LOCK_TIMEOUT_MS, default 300000). */
+  readonly migrationLockWaitMs: number;
   /** How long SIGTERM waits for in-flight calls before cutting them (SHUTDOWN_GRACE_MS, default 10000). */
   readonly shutdownGraceMs: number;
   /** Key that signs resume tokens (RESUME_TOKEN_SECRET). */
@@ -52,6 +60,15 @@ export interface ServerConfig {
   readonly metricsPort: number;
   /** pino level (LOG_LEVEL, default info). */
   readonly logLevel: string;
+  /** How much history is kept, and how the background job that enforces it runs. */
+  readonly historyRetention: {
+    /** HISTORY_MAX_ENTRIES_PER_BLOCK and HISTORY_MAX_AGE_DAYS; both unset (the default) keeps everything and runs no job. */
+    readonly policy: HistoryRetentionPolicy;
+    /** Pause between the end of one run and the start of the next (HISTORY_RETENTION_INTERVAL_MS, default one hour). */
+    readonly intervalMs: number;
+    /** History entries examined per statement (HISTORY_RETENTION_BATCH_ROWS, default 1000). */
+    readonly batchRows: number;
+  };
 }
 
 // Resume tokens grant nothing, so a shared default only makes them
@@ -66,6 +83,12 @@ function integer(env: NodeJS.ProcessEnv, name: string, fallback: number, min: nu
     throw new Error(`${name} must be an integer from ${min} to ${max}, got ${JSON.stringify(text)}`);
   }
   return value;
+}
+
+/** An integer variable that is unset by default: null when missing or empty. */
+function optionalInteger(env: NodeJS.ProcessEnv, name: string, min: number, max: number): number | null {
+  const text = env[name];
+  return text === undefined || text === "" ? null : integer(env, name, min, min, max);
 }
 
 function authOf(env: NodeJS.ProcessEnv): TokenVerifierOptions | null {
@@ -94,6 +117,10 @@ export function readConfig(env: NodeJS.ProcessEnv = process.env): ServerConfig {
     breakerFailureThreshold: integer(env, "BREAKER_FAILURE_THRESHOLD", 5, 1, 1000),
     breakerHalfOpenAfterMs: integer(env, "BREAKER_HALF_OPEN_AFTER_MS", 1000, 1, 600_000),
     shutdownGraceMs: integer(env, "SHUTDOWN_GRACE_MS", 10_000, 0, 600_000),
+    heartbeatIntervalMs: integer(env, "DB_HEARTBEAT_INTERVAL_MS", 250, 10, 600_000),
+    heartbeatTimeoutMs: integer(env, "DB_HEARTBEAT_TIMEOUT_MS", 500, 10, 600_000),
+    startupRetryMaxMs: integer(env, "DB_STARTUP_RETRY_MAX_MS", 2000, 10, 600_000),
+    migrationLockWaitMs: integer(env, "MIGRATION_LOCK_TIMEOUT_MS", 300_000, 0, 86_400_000),
     resumeTokenSecret: env["RESUME_TOKEN_SECRET"] || defaultResumeTokenSecret,
     auth: authOf(env),
     limits: {
@@ -112,5 +139,13 @@ export function readConfig(env: NodeJS.ProcessEnv = process.env): ServerConfig {
     maxMessageBytes: integer(env, "MAX_MESSAGE_BYTES", 16 * 1024 * 1024, 1024, 1024 * 1024 * 1024),
     allowUnauthenticatedNetwork: env["ALLOW_UNAUTHENTICATED_NETWORK"] === "true",
     logLevel: env["LOG_LEVEL"] || "info",
+    historyRetention: {
+      policy: {
+        keepNewest: optionalInteger(env, "HISTORY_MAX_ENTRIES_PER_BLOCK", 1, 1_000_000_000),
+        maxAgeDays: optionalInteger(env, "HISTORY_MAX_AGE_DAYS", 1, 1_000_000),
+      },
+      intervalMs: integer(env, "HISTORY_RETENTION_INTERVAL_MS", 3_600_000, 1, 2_147_483_647),
+      batchRows: integer(env, "HISTORY_RETENTION_BATCH_ROWS", 1000, 1, 100_000),
+    },
   };
 }

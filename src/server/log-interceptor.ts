@@ -1,6 +1,7 @@
 import { randomUUID } from "node:crypto";
-import { Code, ConnectError, createContextKey, type Interceptor } from "@connectrpc/connect";
+import { Code, createContextKey, type Interceptor } from "@connectrpc/connect";
 import type { Logger } from "pino";
+import { endingError } from "./ending-error.js";
 import { onCallEnd } from "./on-call-end.js";
 
 /** The id of the current call: the caller's `x-request-id`, or one made up here. */
@@ -25,7 +26,7 @@ export function createLogInterceptor(logger: Logger): Interceptor {
     const method = `${request.service.typeName}/${request.method.name}`;
     const answered = () => logger.debug({ requestId, method, ms: Math.round(performance.now() - started) }, "call answered");
     const failed = (error: unknown) => {
-      const connectError = ConnectError.from(error);
+      const connectError = endingError(error, request.signal);
       connectError.metadata.set("x-request-id", requestId);
       const fields = { requestId, method, code: Code[connectError.code], ms: Math.round(performance.now() - started) };
       if (connectError.code === Code.Internal) logger.error({ ...fields, err: connectError.cause ?? error }, "call failed");

@@ -1,5 +1,6 @@
-import { Code, ConnectError, type Interceptor } from "@connectrpc/connect";
+import { Code, type Interceptor } from "@connectrpc/connect";
 import { figuresOfResponse, valueBytes } from "../rpc/index.js";
+import { endingError } from "./ending-error.js";
 import type { Metrics } from "./metrics.js";
 import { onCallEnd } from "./on-call-end.js";
 
@@ -53,7 +54,7 @@ export function createMetricsInterceptor(metrics: Metrics): Interceptor {
     metrics.requests.inc({ method });
     const stopTimer = metrics.duration.startTimer({ method });
     const failed = (error: unknown) => {
-      metrics.errors.inc({ method, code: Code[ConnectError.from(error).code] });
+      metrics.errors.inc({ method, code: Code[endingError(error, request.signal).code] });
       stopTimer();
       return error;
     };

@@ -12,6 +12,13 @@ export interface Metrics {
   readonly stateBytes: Counter<"method" | "direction">;
   readonly fieldsWritten: Counter<"method">;
   readonly rowsStreamed: Counter<"method">;
+  /** History entries the retention job deleted, by history part. */
+  readonly historyPurged: Counter<"part">;
+  /** Retention runs, by outcome: completed (a whole pass), stopped (by shutdown), failed. */
+  readonly historyRetentionRuns: Counter<"outcome">;
+  readonly historyRetentionDuration: Histogram;
+  /** Entries the current retention pass has yet to examine. */
+  readonly historyRetentionBacklog: Gauge;
 }
 
 /** What the gauges read at scrape time. */
@@ -71,6 +78,29 @@ export function createMetrics(sources: MetricsSources): Metrics {
       name: "learnerstate_rows_streamed_total",
       help: "Rows sent by streaming calls (states, history entries, field times), by method",
       labelNames: ["method"],
+      registers,
+    }),
+    historyPurged: new Counter({
+      name: "learnerstate_history_retention_purged_total",
+      help: "History entries deleted by the retention job, by history part (user_state, other_scopes)",
+      labelNames: ["part"],
+      registers,
+    }),
+    historyRetentionRuns: new Counter({
+      name: "learnerstate_history_retention_runs_total",
+      help: "Runs of the history retention job, by outcome: completed (a whole pass), stopped (by shutdown), failed",
+      labelNames: ["outcome"],
+      registers,
+    }),
+    historyRetentionDuration: new Histogram({
+      name: "learnerstate_history_retention_duration_seconds",
+      help: "Time one run of the history retention job took",
+      buckets: [0.01, 0.1, 1, 10, 60, 300, 1800, 3600],
+      registers,
+    }),
+    historyRetentionBacklog: new Gauge({
+      name: "learnerstate_history_retention_backlog_entries",
+      help: "History entries (estimated from ids) the current retention pass has yet to examine; 0 once a pass completes",
       registers,
     }),
   };

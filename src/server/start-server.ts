@@ -9,7 +9,7 @@ import { KeyService } from "../../gen/learnerstate/v1/key_service_pb.js";
 import { UserStateService } from "../../gen/learnerstate/v1/user_state_service_pb.js";
 import { createTokenVerifier } from "../auth/index.js";
 import { createBlockStructureOperations, createDefaultTransformerRegistry } from "../domain/block-structure/index.js";
-import { createUserStateOperations } from "../domain/state/index.js";
+import { createHistoryRetention, createUserStateOperations, purgesHistory } from "../domain/state/index.js";
 import {
   createBlockStructureService,
   createHealthService,
@@ -23,7 +23,9 @@ import { openStore, type Store } from "../store/index.js";
 import type { ServerConfig } from "./config.js";
 import type { EmbeddedDatabase } from "./embedded-database.js";
 import { createAuthInterceptor } from "./auth-interceptor.js";
+import { bringUpDatabase } from "./bring-up-database.js";
 import { errorInterceptor } from "./error-interceptor.js";
+import { startHistoryRetentionJob } from "./history-retention-job.js";
 import { createLogInterceptor } from "./log-interceptor.js";
 import { createMetrics } from "./metrics.js";
 import { startMetricsEndpoint } from "./metrics-endpoint.js";
@@ -44,9 +46,6 @@ export interface RunningServer {
   close(): Promise<void>;
 }
 
-/** How long a health check waits for the database. */
-const healthPingMs = 1000;
-
 async function connectDatabase(config: ServerConfig, logger: Logger): Promise<{ store: Store; embedded: EmbeddedDatabase | null }> {
   let embedded: EmbeddedDatabase | null = null;
   let databaseUrl = config.databaseUrl;
@@ -66,17 +65,20 @@ async function connectDatabase(config: ServerConfig, logger: Logger): Promise<{ 
     blockStructureCacheBlocks: config.blockStructureCacheBlocks,
   });
   store.onBreakerStateChange((state) => logger.warn({ breaker: state }, `database circuit breaker is ${state}`));
+  store.onConditionChange((condition) => logger.warn({ database: condition }, `heartbeat: the database is ${condition}`));
   return { store, embedded };
 }
 
-/**
- * Starts the service: connects to DATABASE_URL or starts the embedded
- * database, applies migrations, and serves gRPC, gRPC-Web and Connect on one
- * h2c port, with grpc.health.v1.Health and grpc.reflection.v1 beside the
- * learnerstate services.
- */
 const loopbackHosts = new Set(["127.0.0.1", "::1", "localhost"]);
 
+/**
+ * Starts the service: serves gRPC, gRPC-Web and Connect on one h2c port,
+ * with grpc.health.v1.Health and grpc.reflection.v1 beside the learnerstate
+ * services, at once, and meanwhile connects to DATABASE_URL (or starts the
+ * embedded database) and applies migrations, trying again until the database
+ * is there. Until then health says NOT_SERVING and state calls UNAVAILABLE;
+ * KeyService needs no database and serves from the start.
+ */
 export async function startServer(config: ServerConfig, logger: Logger): Promise<RunningServer> {
   installExactTextEncoding();
   if (config.auth === null) {
@@ -90,11 +92,13 @@ export async function startServer(config: ServerConfig, logger: Logger): Promise
   }
   const verifier = config.auth === null ? null : await createTokenVerifier(config.auth);
   const { store, embedded } = await connectDatabase(config, logger);
-  const applied = await store.migrate();
-  if (applied.length > 0) logger.info({ migrations: applied }, "applied migrations");
 
   let shuttingDown = false;
   const shutdown = new AbortController();
+  const healthListeners = new Set<() => void>();
+  const healthChanged = () => healthListeners.forEach((listener) => listener());
+  store.onBreakerStateChange(healthChanged);
+  store.onConditionChange(healthChanged);
   const operations = createUserStateOperations(store.stateStore, config.limits);
   const blockStructures = createBlockStructureOperations(store.blockStructureStore, createDefaultTransformerRegistry(), {
     ...config.limits,
@@ -102,19 +106,22 @@ export async function startServer(config: ServerConfig, logger: Logger): Promise
   });
   const metrics = createMetrics({ breakerState: () => store.breakerState(), poolUsage: () => store.poolUsage() });
   const metricsEndpoint = await startMetricsEndpoint(metrics.registry, config.host, config.metricsPort);
+  const { policy, intervalMs, batchRows } = config.historyRetention;
+  const retention = purgesHistory(policy) ? createHistoryRetention(store.historyRetentionStore, policy, batchRows) : null;
+  const retentionJob = retention === null ? null : startHistoryRetentionJob({ retention, policy, intervalMs, metrics, logger, databaseReady: () => store.ready() });
   // Loaded only when configured: the OpenTelemetry SDK adds about 20 MB to the process.
   const tracing = config.otlpEndpoint === null ? null : (await import("./tracing.js")).startTracing(config.otlpEndpoint);
   const health = createHealthService({
     services: ["", UserStateService.typeName, KeyService.typeName, BlockStructureService.typeName],
-    watchIntervalMs: 1000,
-    async serving(service) {
+    serving(service) {
       if (shuttingDown) return false;
       if (service === KeyService.typeName) return true; // needs no database
-      if (store.breakerState() === "open") return false;
-      return store.stateStore.ping({ deadlineMs: Date.now() + healthPingMs, signal: null }).then(
-        () => true,
-        () => false,
-      );
+      const condition = store.condition();
+      return store.ready() && condition !== "silent" && condition !== "down" && store.breakerState() !== "open";
+    },
+    onChange(listener) {
+      healthListeners.add(listener);
+      return () => healthListeners.delete(listener);
     },
   });
   const handler = connectNodeAdapter({
@@ -166,12 +173,28 @@ export async function startServer(config: ServerConfig, logger: Logger): Promise
     server.listen(config.port, config.host, () => resolve());
   });
   const { port } = server.address() as AddressInfo;
+  const stopBringingUp = new AbortController();
+  const bringingUp = bringUpDatabase(
+    store,
+    {
+      retryMaxMs: config.startupRetryMaxMs,
+      migrationLockWaitMs: config.migrationLockWaitMs,
+      // The embedded database lives in this process: nothing to watch, and its
+      // one-transaction-at-a-time queue would make a busy moment look silent.
+      heartbeat: embedded === null ? { intervalMs: config.heartbeatIntervalMs, timeoutMs: config.heartbeatTimeoutMs } : null,
+    },
+    logger,
+    stopBringingUp.signal,
+  ).then(healthChanged);
 
   return {
     port,
     metricsPort: metricsEndpoint.port,
     async close() {
       shuttingDown = true;
+      const retentionStopped = retentionJob?.stop();
+      stopBringingUp.abort(); // a database that never came is no longer waited for
+      healthChanged();
       const stopped = new Promise<void>((resolve) => server.close(() => resolve()));
       // GOAWAY: calls in flight on each connection go on, new ones are refused.
       for (const session of sessions) session.close();
@@ -182,8 +205,10 @@ export async function startServer(config: ServerConfig, logger: Logger): Promise
         for (const session of sessions) session.destroy();
         await stopped;
       }
+      await bringingUp;
       await metricsEndpoint.close();
       await tracing?.shutdown();
+      await retentionStopped;
       await store.close();
       await embedded?.stop();
     },

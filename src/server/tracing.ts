@@ -3,7 +3,8 @@ import { W3CTraceContextPropagator } from "@opentelemetry/core";
 import { OTLPTraceExporter } from "@opentelemetry/exporter-trace-otlp-http";
 import { resourceFromAttributes } from "@opentelemetry/resources";
 import { BasicTracerProvider, BatchSpanProcessor } from "@opentelemetry/sdk-trace-base";
-import { Code, ConnectError, type Interceptor } from "@connectrpc/connect";
+import { Code, type Interceptor } from "@connectrpc/connect";
+import { endingError } from "./ending-error.js";
 import { onCallEnd } from "./on-call-end.js";
 
 /** Tracing of calls, exported over OTLP/HTTP; absent unless an endpoint is configured. */
@@ -35,7 +36,7 @@ export function startTracing(endpoint: string): Tracing {
       parent,
     );
     const fail = (error: unknown) => {
-      const connectError = ConnectError.from(error);
+      const connectError = endingError(error, request.signal);
       span.setAttribute("rpc.grpc.status_code", connectError.code);
       span.setStatus({ code: SpanStatusCode.ERROR, message: Code[connectError.code] });
       span.end();

@@ -1,4 +1,4 @@
-import { BrokenCircuitError, CircuitState, ConsecutiveBreaker, circuitBreaker, handleWhen } from "cockatiel";
+import { BrokenCircuitError, CircuitState, ConsecutiveBreaker, circuitBreaker, handleWhen, type IDisposable } from "cockatiel";
 import { LearnerStateError } from "../domain/errors.js";
 import type { CallLimits } from "../domain/state/index.js";
 import { translateDriverError } from "./translate-driver-error.js";
@@ -16,19 +16,45 @@ export interface DatabaseGuardOptions {
 /** Whether database work is let through. */
 export type BreakerState = "closed" | "open" | "half-open";
 
+/** Whether a piece of work only reads, or may change data. */
+export type WorkAccess = "read" | "write";
+
+/** What the guard gives a piece of work. */
+export interface WorkBounds {
+  /** Milliseconds its statements may take: the smaller of the statement timeout and what is left of the caller's deadline. */
+  readonly timeoutMs: number;
+  /**
+   * To be called just before the first statement goes to the database (after
+   * a connection was acquired). A failure before it means the database never
+   * saw the work, which makes UNAVAILABLE honest even for a write.
+   */
+  sent(): void;
+}
+
 /** Wraps every piece of database work: the circuit breaker and the time bounds. */
 export interface DatabaseGuard {
   /**
-   * Runs `work`, giving it the milliseconds its statements may take: the
-   * smaller of the statement timeout and what is left of the caller's
-   * deadline. Throws "unavailable" at once while the breaker is open (with
-   * `retryAfterMs` in the metadata), "deadline-exceeded" when the caller's
-   * deadline cut the work short, and translated driver errors otherwise.
+   * Runs `work`, and answers within its time bound whatever the database
+   * does. Throws "unavailable" at once while the breaker is open or held
+   * (with `retryAfterMs` in the metadata), and "unavailable" when the work
+   * failed before reaching the database. Once a statement was sent: a read
+   * that fails is "unavailable" or "deadline-exceeded" (nothing changed); a
+   * write whose outcome cannot be known (timed out, connection lost) is
+   * OUTCOME_UNKNOWN, "deadline-exceeded" when the caller's deadline was the
+   * bound and "aborted" otherwise. Errors PostgreSQL answered are translated
+   * (translate-driver-error.ts).
    */
-  run<T>(call: CallLimits, work: (timeoutMs: number) => Promise<T>): Promise<T>;
+  run<T>(call: CallLimits, access: WorkAccess, work: (bounds: WorkBounds) => Promise<T>): Promise<T>;
   state(): BreakerState;
   /** Calls `listener` on every breaker transition; returns a function that stops it. */
   onStateChange(listener: (state: BreakerState) => void): () => void;
+  /**
+   * Refuses all work with "unavailable" (`reason`, e.g. STORE_NOT_READY) until
+   * {@link release} is called with the same `hold`: for a database that is not
+   * migrated yet, or that a heartbeat found silent. Holds stack.
+   */
+  hold(hold: string, reason: string, message: string, retryAfterMs: number): void;
+  release(hold: string): void;
 }
 
 const stateNames: Record<CircuitState, BreakerState> = {
@@ -46,39 +72,85 @@ function isTimeout(error: unknown): boolean {
   return (name === "KnexTimeoutError" && !message.includes("acquiring a connection")) || (error as { code?: unknown }).code === "57014";
 }
 
+/** Raised by the guard's own timer when the work has not settled within its bound. */
+class BoundPassed extends Error {
+  override readonly name = "BoundPassed";
+}
+
+// The guard's timer fires this long after the statement's own timeout, so
+// that a database that answers the cancellation gets to report it first.
+const timerSlackMs = 20;
+// Against a caller's deadline the guard answers a little ahead of it, so that
+// its answer (saying whether a write's outcome is known) still reaches the caller.
+const answerAheadMs = (timeoutMs: number) => Math.min(50, Math.floor(timeoutMs / 10));
+
+const outcomeUnknown = (kind: "aborted" | "deadline-exceeded", why: string, cause: unknown) =>
+  new LearnerStateError(kind, "OUTCOME_UNKNOWN", `${why}; the write may or may not have been applied: read the state before retrying`, {}, { cause });
+
 /**
- * Creates the guard. Only "unavailable" errors count towards opening the
- * breaker: a bad request, a constraint error or a client's short deadline
- * never does.
+ * Creates the guard. Only failures of the database count towards opening the
+ * breaker ("unavailable", and writes whose outcome is unknown because the
+ * database did not answer): a bad request, a constraint error or a client's
+ * short deadline never does.
  */
 export function createDatabaseGuard(options: DatabaseGuardOptions): DatabaseGuard {
   const breaker = circuitBreaker(
-    handleWhen((error) => error instanceof LearnerStateError && error.kind === "unavailable"),
+    handleWhen((error) => error instanceof LearnerStateError && (error.kind === "unavailable" || (error.kind === "aborted" && error.reason === "OUTCOME_UNKNOWN"))),
     { halfOpenAfter: options.halfOpenAfterMs, breaker: new ConsecutiveBreaker(options.failureThreshold) },
   );
   let openedAt = 0;
   breaker.onBreak(() => (openedAt = Date.now()));
+  const holds = new Map<string, { reason: string; message: string; retryAfterMs: number }>();
+  let isolation: IDisposable | null = null;
+
+  function classify(error: unknown, access: WorkAccess, sent: boolean, clientBound: boolean): unknown {
+    if (error instanceof LearnerStateError) return error;
+    if (isTimeout(error) || error instanceof BoundPassed) {
+      if (clientBound) {
+        if (access === "write" && sent) return outcomeUnknown("deadline-exceeded", "the call's deadline passed while its statement ran", error);
+        return new LearnerStateError("deadline-exceeded", "DEADLINE_EXCEEDED", "the call's deadline passed; its query was cancelled", {}, { cause: error });
+      }
+      if (access === "write" && sent) return outcomeUnknown("aborted", `the database did not answer within ${options.statementTimeoutMs} ms`, error);
+      if (!sent) return new LearnerStateError("unavailable", "STORE_UNAVAILABLE", "no database connection could be had in time; retry later", {}, { cause: error });
+      return new LearnerStateError("unavailable", "STORE_TIMEOUT", `the database did not answer within ${options.statementTimeoutMs} ms; retry later`, {}, { cause: error });
+    }
+    const translated = translateDriverError(error);
+    if (translated instanceof LearnerStateError && translated.kind === "unavailable") {
+      return access === "write" && sent ? outcomeUnknown("aborted", "the connection to the database was lost", error) : translated;
+    }
+    return translated;
+  }
 
   return {
-    async run(call, work) {
+    async run(call, access, work) {
       const remainingMs = call.deadlineMs === null ? Number.POSITIVE_INFINITY : call.deadlineMs - Date.now();
       if (remainingMs <= 0) throw new LearnerStateError("deadline-exceeded", "DEADLINE_EXCEEDED", "the call's deadline passed before the database was asked");
       const clientBound = remainingMs < options.statementTimeoutMs;
       const timeoutMs = Math.max(1, Math.floor(Math.min(remainingMs, options.statementTimeoutMs)));
       try {
         return await breaker.execute(async () => {
+          let sent = false;
+          let timer: NodeJS.Timeout | undefined;
+          const running = work({ timeoutMs, sent: () => (sent = true) });
+          // Settles after the caller was answered when the timer won: nothing waits for it.
+          running.catch(() => undefined);
           try {
-            return await work(timeoutMs);
+            return await Promise.race([
+              running,
+              new Promise<never>((_, reject) => {
+                timer = setTimeout(() => reject(new BoundPassed(`no answer within ${timeoutMs} ms`)), clientBound ? timeoutMs - answerAheadMs(timeoutMs) : timeoutMs + timerSlackMs);
+              }),
+            ]);
           } catch (error) {
-            if (!isTimeout(error)) throw translateDriverError(error);
-            if (clientBound) {
-              throw new LearnerStateError("deadline-exceeded", "DEADLINE_EXCEEDED", "the call's deadline passed; its query was cancelled", {}, { cause: error });
-            }
-            throw new LearnerStateError("unavailable", "STORE_TIMEOUT", `the database did not answer within ${options.statementTimeoutMs} ms; retry later`, {}, { cause: error });
+            throw classify(error, access, sent, clientBound);
+          } finally {
+            clearTimeout(timer);
           }
         });
       } catch (error) {
         if (!(error instanceof BrokenCircuitError)) throw error;
+        const held = holds.values().next().value;
+        if (held !== undefined) throw new LearnerStateError("unavailable", held.reason, held.message, { retryAfterMs: String(held.retryAfterMs) });
         const retryAfterMs = Math.max(0, openedAt + options.halfOpenAfterMs - Date.now());
         throw new LearnerStateError("unavailable", "STORE_UNAVAILABLE", "the state database is unavailable (circuit open); retry later", {
           retryAfterMs: String(retryAfterMs),
@@ -89,6 +161,15 @@ export function createDatabaseGuard(options: DatabaseGuardOptions): DatabaseGuar
     onStateChange(listener) {
       const subscription = breaker.onStateChange((state) => listener(stateNames[state]));
       return () => subscription.dispose();
+    },
+    hold(hold, reason, message, retryAfterMs) {
+      holds.set(hold, { reason, message, retryAfterMs });
+      isolation ??= breaker.isolate();
+    },
+    release(hold) {
+      if (!holds.delete(hold) || holds.size > 0 || isolation === null) return;
+      isolation.dispose();
+      isolation = null;
     },
   };
 }

@@ -2,3 +2,4 @@ export { openStore } from "./open-store.js";
 export type { PoolUsage, Store, StoreOptions } from "./open-store.js";
 export type { BreakerState } from "./database-guard.js";
 export type { OrmConfigOptions } from "./orm-config.js";
+export type { DatabaseCondition } from "./database-monitor.js";

@@ -8,7 +8,10 @@ if (!databaseUrl) {
 }
 const store = await openStore({ databaseUrl, poolSize: 1, connectTimeoutMs: 10_000, failureThreshold: 5, halfOpenAfterMs: 1000, statementTimeoutMs: 600_000 });
 try {
-  const applied = await store.migrate();
+  const applied = await store.migrate({
+    waitMs: 600_000,
+    onWaiting: (waitedMs) => console.log(`waiting for the migration lock, held by another process (${Math.round(waitedMs / 1000)} s so far)`),
+  });
   console.log(applied.length === 0 ? "database is up to date" : `applied: ${applied.join(", ")}`);
 } finally {
   await store.close();

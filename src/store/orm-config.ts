@@ -2,8 +2,11 @@ import { defineConfig } from "@mikro-orm/postgresql";
 import { Migrator } from "@mikro-orm/migrations";
 import { Migration0001UserState } from "./migrations/migration-0001-user-state.js";
 import { Migration0002StateSizeGuard } from "./migrations/migration-0002-state-size-guard.js";
+import { Migration0003OtherScopes } from "./migrations/migration-0003-other-scopes.js";
 import { Migration0005BlockStructure } from "./migrations/migration-0005-block-structure.js";
 import { BlockStructureRow } from "./block-structure/block-structure-row.js";
+import { ScopedStateHistoryRow } from "./scoped-state-history-row.js";
+import { ScopedStateRow } from "./scoped-state-row.js";
 import { UserStateHistoryRow } from "./user-state-history-row.js";
 import { UserStateRow } from "./user-state-row.js";
 
@@ -28,13 +31,14 @@ export interface OrmConfigOptions {
 export function createOrmConfig(options: OrmConfigOptions) {
   return defineConfig({
     clientUrl: options.databaseUrl,
-    entities: [UserStateRow, UserStateHistoryRow, BlockStructureRow],
+    entities: [UserStateRow, UserStateHistoryRow, ScopedStateRow, ScopedStateHistoryRow, BlockStructureRow],
     discovery: { warnWhenNoEntities: false },
     extensions: [Migrator],
     migrations: {
       migrationsList: [
         { name: "Migration0001UserState", class: Migration0001UserState },
         { name: "Migration0002StateSizeGuard", class: Migration0002StateSizeGuard },
+        { name: "Migration0003OtherScopes", class: Migration0003OtherScopes },
         { name: "Migration0005BlockStructure", class: Migration0005BlockStructure },
       ],
       transactional: true,
@@ -49,5 +53,8 @@ export function createOrmConfig(options: OrmConfigOptions) {
     },
     debug: false,
     allowGlobalContext: false,
+    // The server starts without its database (and waits for it): nothing
+    // connects until the first query.
+    connect: false,
   });
 }

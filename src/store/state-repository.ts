@@ -4,6 +4,7 @@ import type {
   CallLimits,
   FieldTexts,
   IterationFilter,
+  LearnerErasure,
   Micros,
   PositionedState,
   Scope,
@@ -11,18 +12,8 @@ import type {
   StoredHistoryEntry,
   StoredState,
 } from "../domain/state/index.js";
-import type { DatabaseGuard } from "./database-guard.js";
-import {
-  micros,
-  fieldTexts,
-  readStatesSql,
-  writeStatesSql,
-  deleteStatesSql,
-  trimFieldsSql,
-  deleteEmptiedSql,
-  readFieldTimesSql,
-  readHistorySql,
-} from "./state-sql.js";
+import type { DatabaseGuard, WorkAccess, WorkBounds } from "./database-guard.js";
+import { micros, fieldTexts, eraseLearnerSql, otherScopesStatements, userStateStatements, type StateStatements } from "./state-sql.js";
 
 interface StateRow {
   username: string;
@@ -35,20 +26,26 @@ type Query = <T>(sql: string, params: readonly unknown[]) => Promise<T[]>;
 
 const json = (value: unknown) => JSON.stringify(value);
 
+/** user_state has tables of its own; the other scopes share theirs (see state-sql.ts). */
+const statementsOf = (scope: Scope): StateStatements => (scope === "user_state" ? userStateStatements : otherScopesStatements);
+
 /**
  * Implements the {@link StateStore} port with SQL sent through knex with bound
  * parameters. Every statement runs under `guard`: through the circuit breaker,
  * and cancelled in PostgreSQL (not just abandoned) when its time is up.
  */
 export function createStateRepository(knex: Knex, guard: DatabaseGuard): StateStore {
-  const bounded = (runner: Knex | Knex.Transaction, timeoutMs: number): Query =>
+  const bounded = (runner: Knex | Knex.Transaction, { timeoutMs, sent }: WorkBounds): Query =>
     async <T>(sql: string, params: readonly unknown[]) => {
-      const result = (await runner.raw(sql, params as Knex.RawBinding[]).timeout(timeoutMs, { cancel: true })) as { rows: T[] };
+      // knex emits "query" once it holds a connection, just before sending the statement.
+      const statement = runner.raw(sql, params as Knex.RawBinding[]).on("query", sent).timeout(timeoutMs, { cancel: true });
+      const result = (await statement) as { rows: T[] };
       return result.rows;
     };
-  const run = <T>(call: CallLimits, work: (query: Query) => Promise<T>): Promise<T> => guard.run(call, (timeoutMs) => work(bounded(knex, timeoutMs)));
+  const run = <T>(call: CallLimits, access: WorkAccess, work: (query: Query) => Promise<T>): Promise<T> =>
+    guard.run(call, access, (bounds) => work(bounded(knex, bounds)));
   const inTransaction = (call: CallLimits, work: (query: Query) => Promise<void>): Promise<void> =>
-    guard.run(call, (timeoutMs) => knex.transaction((transaction) => work(bounded(transaction, timeoutMs))));
+    guard.run(call, "write", (bounds) => knex.transaction((transaction) => work(bounded(transaction, bounds))));
 
   const toState = (row: StateRow): StoredState => ({
     username: row.username,
@@ -58,58 +55,62 @@ export function createStateRepository(knex: Knex, guard: DatabaseGuard): StateSt
   });
 
   return {
-    async readStates(call, username, scope, usageKeys, fieldNames) {
+    async readStates(call, owner, scope, keys, fieldNames) {
       const names = fieldNames === null ? null : json(fieldNames);
-      const rows = await run(call, (query) => query<StateRow>(readStatesSql, [names, names, json(usageKeys), username, scope]));
+      const rows = await run(call, "read", (query) => query<StateRow>(statementsOf(scope).readStates, [names, names, json(keys), owner, scope]));
       return rows.map(toState);
     },
 
-    async writeStates(call: CallLimits, username: string, scope: Scope, writes: readonly BlockWrite[], maxStateBytes: number): Promise<Micros[]> {
+    async writeStates(call: CallLimits, owner: string, scope: Scope, writes: readonly BlockWrite[], maxStateBytes: number): Promise<Micros[]> {
       // The state texts were validated as JSON by the domain; they are embedded
       // as they are so that numbers keep every digit on their way to jsonb.
       const input = `[${writes
         .map(
-          ({ address, stateJson }, ord) =>
-            `{"ord":${ord},"usage_key":${json(address.usageKey)},"context_key":${json(address.contextKey)},"block_type":${json(address.blockType)},"state":${stateJson}}`,
+          ({ location, stateJson }, ord) =>
+            `{"ord":${ord},"usage_key":${json(location.key)},"context_key":${json(location.contextKey)},"block_type":${json(location.blockType)},"state":${stateJson}}`,
         )
         .join(",")}]`;
-      const rows = await run(call, (query) => query<{ modified: string }>(writeStatesSql, [input, username, scope, username, scope, maxStateBytes, maxStateBytes]));
+      const rows = await run(call, "write", (query) =>
+        query<{ modified: string }>(statementsOf(scope).writeStates, [input, owner, scope, owner, scope, maxStateBytes, maxStateBytes]),
+      );
       return rows.map((row) => BigInt(row.modified));
     },
 
-    async deleteStates(call, username, scope, usageKeys) {
-      await run(call, (query) => query(deleteStatesSql, [json(usageKeys), username, scope, username, scope]));
+    async deleteStates(call, owner, scope, keys) {
+      await run(call, "write", (query) => query(statementsOf(scope).deleteStates, [json(keys), owner, scope, owner, scope]));
     },
 
-    async deleteFields(call, username, scope, usageKeys, fieldNames) {
+    async deleteFields(call, owner, scope, keys, fieldNames) {
+      const statements = statementsOf(scope);
       await inTransaction(call, async (query) => {
-        const emptied = await query<{ id: string }>(trimFieldsSql, [json(fieldNames), json(usageKeys), username, scope, username, scope]);
-        if (emptied.length > 0) await query(deleteEmptiedSql, [json(emptied.map((row) => row.id))]);
+        const emptied = await query<{ id: string }>(statements.trimFields, [json(fieldNames), json(keys), owner, scope, owner, scope]);
+        if (emptied.length > 0) await query(statements.deleteEmptied, [json(emptied.map((row) => row.id))]);
       });
     },
 
-    async readFieldTimes(call, username, scope, usageKeys, fieldNames) {
+    async readFieldTimes(call, owner, scope, keys, fieldNames) {
       const names = fieldNames === null ? null : json(fieldNames);
-      const rows = await run(call, (query) =>
-        query<{ usage_key: string; field_name: string; modified: string }>(readFieldTimesSql, [json(usageKeys), username, scope, names, names]),
+      const rows = await run(call, "read", (query) =>
+        query<{ usage_key: string; field_name: string; modified: string }>(statementsOf(scope).readFieldTimes, [json(keys), owner, scope, names, names]),
       );
       return rows.map((row) => ({ usageKey: row.usage_key, fieldName: row.field_name, modified: BigInt(row.modified) }));
     },
 
-    async readHistory(call, username, scope, usageKey, before, limit): Promise<StoredHistoryEntry[]> {
+    async readHistory(call, owner, scope, key, before, limit): Promise<StoredHistoryEntry[]> {
       const cursor = before === null ? null : before.toString();
-      const rows = await run(call, (query) =>
-        query<{ position: string; modified: string; fields: FieldTexts | null }>(readHistorySql, [username, usageKey, scope, cursor, cursor, limit]),
+      const rows = await run(call, "read", (query) =>
+        query<{ position: string; modified: string; fields: FieldTexts | null }>(statementsOf(scope).readHistory, [owner, key, scope, cursor, cursor, limit]),
       );
       return rows.map((row) => ({ position: BigInt(row.position), fields: row.fields, modified: BigInt(row.modified) }));
     },
 
     async readPositionedStates(call: CallLimits, filter: IterationFilter, after: bigint | null, limit: number): Promise<PositionedState[]> {
-      const rows = await guard.run(call, async (timeoutMs) => {
-        const query = knex("user_state as s")
+      const { tables } = statementsOf(filter.scope);
+      const rows = await guard.run(call, "read", async ({ timeoutMs, sent }) => {
+        const query = knex(`${tables.state} as s`)
           .select(
             "s.username",
-            "s.usage_key",
+            `s.${tables.key} as usage_key`,
             knex.raw("s.id::text as position"),
             knex.raw(`${micros("s.modified")} as modified`),
             knex.raw(`${fieldTexts("s.state")} as fields`),
@@ -118,9 +119,10 @@ export function createStateRepository(knex: Knex, guard: DatabaseGuard): StateSt
           .andWhere("s.id", ">", after === null ? "0" : after.toString())
           .orderBy("s.id")
           .limit(limit)
+          .on("query", sent)
           .timeout(timeoutMs, { cancel: true });
         if (filter.kind === "block") {
-          query.andWhere("s.usage_key", filter.usageKey);
+          query.andWhere(`s.${tables.key}`, filter.key);
         } else {
           query.whereIn("s.context_key", [...filter.contextKeys]);
           if (filter.blockType !== null) query.andWhere("s.block_type", filter.blockType);
@@ -130,8 +132,11 @@ export function createStateRepository(knex: Knex, guard: DatabaseGuard): StateSt
       return rows.map((row) => ({ ...toState(row), position: BigInt(row.position) }));
     },
 
-    async ping(call) {
-      await run(call, (query) => query("select 1", []));
+    async eraseLearner(call, username): Promise<LearnerErasure> {
+      const [counts] = await run(call, "write", (query) =>
+        query<{ user_states: number; preferences: number; user_infos: number; history_entries: number }>(eraseLearnerSql, [username, username, username, username]),
+      );
+      return { userStates: counts!.user_states, preferences: counts!.preferences, userInfos: counts!.user_infos, historyEntries: counts!.history_entries };
     },
   };
 }

@@ -2,7 +2,9 @@
 // against exactly these statements. Placeholders are knex's `?`, bound in order.
 // Every list travels as one JSON-array parameter (`jsonb_array_elements_text`),
 // so statements keep a fixed text whatever the number of blocks, and no request
-// string is ever spliced into SQL.
+// string is ever spliced into SQL. The statements are written once for both
+// table families (StateTables): only the fixed table and column names below
+// differ between them.
 
 /** Microseconds since the epoch of a timestamptz column, exact (extract() is numeric). */
 export const micros = (column: string) => `(extract(epoch from ${column}) * 1000000)::bigint::text`;
@@ -11,83 +13,146 @@ export const micros = (column: string) => `(extract(epoch from ${column}) * 1000
 export const fieldTexts = (column: string, filter = "") =>
   `coalesce((select jsonb_object_agg(e.key, e.value::text) from jsonb_each(${column}) e ${filter}), '{}'::jsonb)`;
 
-export const readStatesSql = `
-  select s.username, s.usage_key, ${micros("s.modified")} as modified,
+/**
+ * One family of state tables: current states and their history, keyed by
+ * (username, key, scope), where username is "" for state shared by all
+ * learners. Names are constants of this file, never request text.
+ */
+export interface StateTables {
+  /** Current states. */
+  readonly state: string;
+  /** History of writes, one row per write. */
+  readonly history: string;
+  /** The column holding the key a scope stores state under. */
+  readonly key: string;
+}
+
+/** Scope user_state: one row per learner and usage key (migration 0001). */
+export const userStateTables: StateTables = { state: "user_state", history: "user_state_history", key: "usage_key" };
+
+/**
+ * Scopes preferences, user_info and user_state_summary: one row per learner
+ * and block type, per learner, and per usage key (migration 0003). Kept apart
+ * so that they add nothing to user_state's tables and indexes.
+ */
+export const otherScopesTables: StateTables = { state: "scoped_state", history: "scoped_state_history", key: "state_key" };
+
+/** The statements of one table family. */
+export interface StateStatements {
+  readonly tables: StateTables;
+  readonly readStates: string;
+  readonly writeStates: string;
+  readonly deleteStates: string;
+  readonly trimFields: string;
+  readonly deleteEmptied: string;
+  readonly readFieldTimes: string;
+  readonly readHistory: string;
+}
+
+/** The repository's statements over `tables`. */
+export function stateStatements(tables: StateTables): StateStatements {
+  const { state, history, key } = tables;
+  return {
+    tables,
+
+    readStates: `
+  select s.username, s.${key} as usage_key, ${micros("s.modified")} as modified,
          ${fieldTexts("s.state", "where ?::jsonb is null or e.key in (select jsonb_array_elements_text(?::jsonb))")} as fields
   from jsonb_array_elements_text(?::jsonb) with ordinality as r(usage_key, ord)
-  join user_state s on s.username = ? and s.scope = ? and s.usage_key = r.usage_key
-  order by r.ord`;
+  join ${state} s on s.username = ? and s.scope = ? and s.${key} = r.usage_key
+  order by r.ord`,
 
-// One statement: the merge happens in PostgreSQL under the row lock, so
-// concurrent writers of different fields of one block never lose each other's
-// fields, and the history entry is written with the same snapshot of the row.
-export const writeStatesSql = `
+    // One statement: the merge happens in PostgreSQL under the row lock, so
+    // concurrent writers of different fields of one state never lose each
+    // other's fields, and the history entry is written with the same snapshot
+    // of the row.
+    writeStates: `
   with input as (
     select i.ord, i.usage_key, i.context_key, i.block_type, i.state
     from jsonb_to_recordset(?::jsonb) as i(ord int, usage_key text, context_key text, block_type text, state jsonb)
   ), written as (
-    insert into user_state as s (username, usage_key, scope, context_key, block_type, state, field_modified)
+    insert into ${state} as s (username, ${key}, scope, context_key, block_type, state, field_modified)
     select ?, i.usage_key, ?, i.context_key, i.block_type, i.state,
            coalesce((select jsonb_object_agg(k, (extract(epoch from now()) * 1000000)::bigint)
                      from jsonb_object_keys(i.state) k), '{}'::jsonb)
     from input i
-    on conflict (username, usage_key, scope) do update
+    on conflict (username, ${key}, scope) do update
       set state = s.state || excluded.state,
           field_modified = s.field_modified || excluded.field_modified,
           modified = excluded.modified
-    returning s.usage_key, s.state, s.modified
+    returning s.${key} as usage_key, s.state, s.modified
   ), logged as (
-    insert into user_state_history (username, usage_key, scope, state, modified)
+    insert into ${history} (username, ${key}, scope, state, modified)
     select ?, w.usage_key, ?, w.state, w.modified from written w
   )
   select i.ord, ${micros("w.modified")} as modified,
          case when octet_length(w.state::text) > ?::bigint
               then learnerstate_refuse_large_state(w.usage_key, octet_length(w.state::text), ?::bigint) end as refused
   from input i join written w on w.usage_key = i.usage_key
-  order by i.ord`;
+  order by i.ord`,
 
-export const deleteStatesSql = `
+    deleteStates: `
   with removed as (
-    delete from user_state s
+    delete from ${state} s
     using jsonb_array_elements_text(?::jsonb) as k(usage_key)
-    where s.username = ? and s.scope = ? and s.usage_key = k.usage_key
-    returning s.usage_key
+    where s.username = ? and s.scope = ? and s.${key} = k.usage_key
+    returning s.${key} as usage_key
   )
-  insert into user_state_history (username, usage_key, scope, state)
-  select ?, r.usage_key, ?, null from removed r`;
+  insert into ${history} (username, ${key}, scope, state)
+  select ?, r.usage_key, ?, null from removed r`,
 
-// Trims the fields under the row lock and logs the result; rows left empty
-// are deleted by a second statement in the same transaction (one statement
-// cannot both update and delete a row).
-export const trimFieldsSql = `
+    // Trims the fields under the row lock and logs the result; rows left empty
+    // are deleted by a second statement in the same transaction (one statement
+    // cannot both update and delete a row).
+    trimFields: `
   with names as (select array(select jsonb_array_elements_text(?::jsonb)) as list),
   trimmed as (
-    update user_state s
+    update ${state} s
     set state = s.state - n.list, field_modified = s.field_modified - n.list, modified = now()
     from names n, jsonb_array_elements_text(?::jsonb) as k(usage_key)
-    where s.username = ? and s.scope = ? and s.usage_key = k.usage_key and jsonb_exists_any(s.state, n.list)
-    returning s.id, s.usage_key, s.state, s.modified
+    where s.username = ? and s.scope = ? and s.${key} = k.usage_key and jsonb_exists_any(s.state, n.list)
+    returning s.id, s.${key} as usage_key, s.state, s.modified
   ), logged as (
-    insert into user_state_history (username, usage_key, scope, state, modified)
+    insert into ${history} (username, ${key}, scope, state, modified)
     select ?, t.usage_key, ?, case when t.state = '{}'::jsonb then null else t.state end, t.modified from trimmed t
   )
-  select t.id::text as id from trimmed t where t.state = '{}'::jsonb`;
+  select t.id::text as id from trimmed t where t.state = '{}'::jsonb`,
 
-export const deleteEmptiedSql = `delete from user_state where id in (select value::bigint from jsonb_array_elements_text(?::jsonb))`;
+    deleteEmptied: `delete from ${state} where id in (select value::bigint from jsonb_array_elements_text(?::jsonb))`,
 
-export const readFieldTimesSql = `
-  select s.usage_key, f.key as field_name, f.value::text as modified
+    readFieldTimes: `
+  select s.${key} as usage_key, f.key as field_name, f.value::text as modified
   from jsonb_array_elements_text(?::jsonb) with ordinality as r(usage_key, ord)
-  join user_state s on s.username = ? and s.scope = ? and s.usage_key = r.usage_key
+  join ${state} s on s.username = ? and s.scope = ? and s.${key} = r.usage_key
   cross join lateral jsonb_each(s.field_modified) f
   where ?::jsonb is null or f.key in (select jsonb_array_elements_text(?::jsonb))
-  order by r.ord, f.key collate "C"`;
+  order by r.ord, f.key collate "C"`,
 
-export const readHistorySql = `
+    readHistory: `
   select h.id::text as position, ${micros("h.modified")} as modified,
          case when h.state is null then null else ${fieldTexts("h.state")} end as fields
-  from user_state_history h
-  where h.username = ? and h.usage_key = ? and h.scope = ? and (?::bigint is null or h.id < ?::bigint)
+  from ${history} h
+  where h.username = ? and h.${key} = ? and h.scope = ? and (?::bigint is null or h.id < ?::bigint)
   order by h.id desc
-  limit ?`;
+  limit ?`,
+  };
+}
 
+/** The statements of scope user_state, exactly as the service sends them. */
+export const userStateStatements = stateStatements(userStateTables);
+
+/** The statements of scopes preferences, user_info and user_state_summary. */
+export const otherScopesStatements = stateStatements(otherScopesTables);
+
+// Erases one learner in one statement: atomic without a transaction, and
+// bounded by one statement timeout. Rows of username "" (user_state_summary)
+// are no learner's and never match, since usernames are never empty.
+export const eraseLearnerSql = `
+  with states as (delete from ${userStateTables.state} where username = ? returning 1),
+  history as (delete from ${userStateTables.history} where username = ? returning 1),
+  other_states as (delete from ${otherScopesTables.state} where username = ? returning scope),
+  other_history as (delete from ${otherScopesTables.history} where username = ? returning 1)
+  select (select count(*) from states)::int as user_states,
+         (select count(*) from other_states where scope = 'preferences')::int as preferences,
+         (select count(*) from other_states where scope = 'user_info')::int as user_infos,
+         ((select count(*) from history) + (select count(*) from other_history))::int as history_entries`;

@@ -1,4 +1,5 @@
 import { defineEntity } from "@mikro-orm/core";
+import { stateColumns } from "./state-columns.js";
 
 /**
  * The current state of one block for one learner under one scope. Schema
@@ -13,15 +14,7 @@ export const UserStateRow = defineEntity({
     id: p.bigint("string").primary().autoincrement(),
     username: p.text(),
     usageKey: p.text(),
-    scope: p.text(),
-    /** Learning context the block belongs to, derived from the usage key. */
-    contextKey: p.text(),
-    blockType: p.text(),
-    state: p.json<Record<string, unknown>>().columnType("jsonb"),
-    /** Field name to the epoch microseconds of its last write. */
-    fieldModified: p.json<Record<string, number>>().columnType("jsonb"),
-    created: p.datetime(6).defaultRaw("now()"),
-    modified: p.datetime(6).defaultRaw("now()"),
+    ...stateColumns(p),
   }),
   uniques: [{ properties: ["username", "usageKey", "scope"], name: "user_state_learner_block_unique" }],
   indexes: [

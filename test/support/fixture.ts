@@ -5,6 +5,7 @@ import pg from "pg";
 import { afterAll, beforeAll, expect, inject } from "vitest";
 import type { UserStateService } from "../../gen/learnerstate/v1/user_state_service_pb.js";
 import { userStateClient } from "./clients.js";
+import { startPgProxy, throughProxy, type PgProxy } from "./pg-proxy.js";
 import { startServerProcess, type ServerProcess } from "./server-process.js";
 
 /** What a test file gets from {@link useServer}. */
@@ -35,20 +36,32 @@ async function onSuiteDatabase(sql: string): Promise<void> {
   }
 }
 
+/** An empty database of the test file's own, beside the suite's, dropped after the file. */
+export function useOwnDatabase(): { readonly url: string } {
+  const name = unique("learnerstate_file");
+  let url = "";
+  beforeAll(async () => {
+    await onSuiteDatabase(`create database "${name}"`);
+    const parsed = new URL(inject("databaseUrl"));
+    parsed.pathname = `/${name}`;
+    url = parsed.toString();
+  });
+  afterAll(() => onSuiteDatabase(`drop database if exists "${name}" with (force)`));
+  return {
+    get url() {
+      return url;
+    },
+  };
+}
+
 /** Starts one server process against the suite's database (or one of its own) for the test file. */
 export function useServer(options: ServerFixtureOptions = {}): ServerFixture {
   let server: ServerProcess | undefined;
   let client: Client<typeof UserStateService> | undefined;
   let db: pg.Pool | undefined;
-  const ownDatabase = options.ownDatabase ? unique("learnerstate_file") : null;
+  const ownDatabase = options.ownDatabase ? useOwnDatabase() : null;
   beforeAll(async () => {
-    let databaseUrl = inject("databaseUrl");
-    if (ownDatabase !== null) {
-      await onSuiteDatabase(`create database "${ownDatabase}"`);
-      const url = new URL(databaseUrl);
-      url.pathname = `/${ownDatabase}`;
-      databaseUrl = url.toString();
-    }
+    const databaseUrl = ownDatabase?.url ?? inject("databaseUrl");
     server = await startServerProcess({ DATABASE_URL: databaseUrl, ...options.env });
     client = userStateClient(server.baseUrl);
     db = new pg.Pool({ connectionString: databaseUrl, max: 4 });
@@ -56,7 +69,6 @@ export function useServer(options: ServerFixtureOptions = {}): ServerFixture {
   afterAll(async () => {
     await db?.end();
     const exitCode = await server?.stop();
-    if (ownDatabase !== null) await onSuiteDatabase(`drop database if exists "${ownDatabase}" with (force)`);
     expect(exitCode).toBe(0);
   });
   return {
@@ -65,6 +77,44 @@ export function useServer(options: ServerFixtureOptions = {}): ServerFixture {
     },
     get client() {
       return client!;
+    },
+    get db() {
+      return db!;
+    },
+  };
+}
+
+/** A server whose database connections pass through a proxy the test controls (to cut, freeze or count them). */
+export interface ProxiedServerFixture {
+  readonly proxy: PgProxy;
+  readonly server: ServerProcess;
+  /** A direct connection to the database, around the proxy. */
+  readonly db: pg.Pool;
+}
+
+/** Starts one server for the test file whose PostgreSQL is reached through a {@link PgProxy}. */
+export function useProxiedServer(env: Record<string, string | undefined> = {}): ProxiedServerFixture {
+  let proxy: PgProxy | undefined;
+  let server: ServerProcess | undefined;
+  let db: pg.Pool | undefined;
+  beforeAll(async () => {
+    const databaseUrl = inject("databaseUrl");
+    const target = new URL(databaseUrl);
+    proxy = await startPgProxy({ host: target.hostname, port: Number(target.port || 5432) });
+    server = await startServerProcess({ DATABASE_URL: throughProxy(databaseUrl, proxy), ...env });
+    db = new pg.Pool({ connectionString: databaseUrl, max: 2 });
+  });
+  afterAll(async () => {
+    await db?.end();
+    expect(await server?.stop()).toBe(0);
+    await proxy?.close();
+  });
+  return {
+    get proxy() {
+      return proxy!;
+    },
+    get server() {
+      return server!;
     },
     get db() {
       return db!;

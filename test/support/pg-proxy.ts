@@ -12,6 +12,14 @@ export interface PgProxy {
   cut(): void;
   /** Lets connections through again. */
   restore(): void;
+  /**
+   * Stops forwarding without closing anything, as a frozen server or a
+   * network partition looks: connections stay open (new ones are accepted)
+   * and bytes are held until {@link thaw}.
+   */
+  freeze(): void;
+  /** Delivers what was held and forwards again. */
+  thaw(): void;
   close(): Promise<void>;
 }
 
@@ -44,11 +52,30 @@ function createCounter(onRoundTrip: () => void): (chunk: Buffer) => void {
   };
 }
 
-/** Starts a proxy on a free loopback port that forwards to `target` unchanged. */
-export async function startPgProxy(target: { host: string; port: number }): Promise<PgProxy> {
+/** One direction of a proxied connection: forwards chunks, or holds them while frozen. */
+function createPipe(to: net.Socket, isFrozen: () => boolean) {
+  const held: Buffer[] = [];
+  return {
+    push(chunk: Buffer) {
+      if (isFrozen()) held.push(chunk);
+      else to.write(chunk);
+    },
+    flush() {
+      for (const chunk of held.splice(0)) to.write(chunk);
+    },
+  };
+}
+
+/**
+ * Starts a proxy on a loopback port (`port`, or a free one) that forwards to
+ * `target` unchanged.
+ */
+export async function startPgProxy(target: { host: string; port: number }, port = 0): Promise<PgProxy> {
   let roundTrips = 0;
   let open = true;
+  let frozen = false;
   const sockets = new Set<net.Socket>();
+  const pipes = new Set<{ flush(): void }>();
   const server = net.createServer((client) => {
     if (!open) {
       client.destroy();
@@ -61,15 +88,25 @@ export async function startPgProxy(target: { host: string; port: number }): Prom
       socket.on("error", () => undefined);
     }
     const count = createCounter(() => (roundTrips += 1));
+    const toServer = createPipe(upstream, () => frozen);
+    const toClient = createPipe(client, () => frozen);
+    pipes.add(toServer);
+    pipes.add(toClient);
     client.on("data", (chunk: Buffer) => {
       count(chunk);
-      upstream.write(chunk);
+      toServer.push(chunk);
     });
-    upstream.pipe(client);
-    client.on("close", () => upstream.destroy());
-    upstream.on("close", () => client.destroy());
+    upstream.on("data", (chunk: Buffer) => toClient.push(chunk));
+    client.on("close", () => {
+      pipes.delete(toServer);
+      upstream.destroy();
+    });
+    upstream.on("close", () => {
+      pipes.delete(toClient);
+      client.destroy();
+    });
   });
-  await new Promise<void>((resolve) => server.listen(0, "127.0.0.1", () => resolve()));
+  await new Promise<void>((resolve) => server.listen(port, "127.0.0.1", () => resolve()));
   return {
     port: (server.address() as net.AddressInfo).port,
     roundTrips: () => roundTrips,
@@ -79,6 +116,13 @@ export async function startPgProxy(target: { host: string; port: number }): Prom
     },
     restore() {
       open = true;
+    },
+    freeze() {
+      frozen = true;
+    },
+    thaw() {
+      frozen = false;
+      for (const pipe of pipes) pipe.flush();
     },
     async close() {
       for (const socket of sockets) socket.destroy();

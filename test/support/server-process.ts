@@ -55,10 +55,15 @@ export type Launcher = "bundle" | "npm start";
 /**
  * Starts the server bundle (see {@link buildServer}) as `npm start` does, or through `npm start` when
  * `launcher` says so, with `env` (an undefined value removes that variable)
- * on a free port and resolves once it logs that it listens. Rejects with its
- * output if it exits first.
+ * on a free port and resolves once it logs that its database is ready (or,
+ * with `waitFor` "listening", once it listens). Rejects with its output if it
+ * exits first.
  */
-export async function startServerProcess(env: Record<string, string | undefined>, launcher: Launcher = "bundle"): Promise<ServerProcess> {
+export async function startServerProcess(
+  env: Record<string, string | undefined>,
+  launcher: Launcher = "bundle",
+  waitFor: "database ready" | "listening" = "database ready",
+): Promise<ServerProcess> {
   const merged: Record<string, string | undefined> = { ...process.env, PORT: "0", METRICS_PORT: "0", LOG_LEVEL: "info", ...env };
   const [command, args] = launcher === "bundle" ? [process.execPath, startArguments] : ["npm", ["start"]];
   const child = spawn(command, args, {
@@ -68,15 +73,17 @@ export async function startServerProcess(env: Record<string, string | undefined>
   });
   const output: string[] = [];
   let metricsPort = 0;
-  const port = await new Promise<number>((resolve, reject) => {
+  let port = 0;
+  await new Promise<void>((resolve, reject) => {
     const onLine = (line: string) => {
       output.push(line);
       try {
         const record = JSON.parse(line) as { port?: number; metricsPort?: number; msg?: string };
         if (record.msg?.startsWith("listening") && typeof record.port === "number") {
           metricsPort = record.metricsPort ?? 0;
-          resolve(record.port);
+          port = record.port;
         }
+        if (port !== 0 && (waitFor === "listening" || record.msg?.startsWith("database ready"))) resolve();
       } catch {
         // Not a log record (for example a warning from Node); kept in output.
       }
@@ -91,7 +98,7 @@ export async function startServerProcess(env: Record<string, string | undefined>
         lines.forEach(onLine);
       });
     }
-    child.once("exit", (code) => reject(new Error(`server exited with ${code} before listening:\n${output.join("\n")}`)));
+    child.once("exit", (code) => reject(new Error(`server exited with ${code} before it was ${waitFor === "listening" ? "listening" : "ready"}:\n${output.join("\n")}`)));
   });
   const exited = waitForExit(child);
   return {

@@ -34,8 +34,14 @@ class Scope(enum.IntEnum):
 
     Methods also accept ``xblock.fields.Scope`` objects (matched by their
     ``name``, such as ``"user_state"``), scope names as strings, and the
-    numbers of the protobuf enum. The service implements ``USER_STATE`` only;
-    the others get :class:`~learnerstate_client.errors.InvalidArgument`.
+    numbers of the protobuf enum. The service stores every scope, keyed as
+    XBlock keys it: ``USER_STATE`` per learner and block, ``PREFERENCES`` per
+    learner and block type (every key of that type reaches the same state),
+    ``USER_INFO`` per learner (every key reaches it), ``USER_STATE_SUMMARY``
+    per block, shared by all learners (its states have ``username == ""``).
+    ``iter_all_for_course`` serves ``USER_STATE`` and ``USER_STATE_SUMMARY``,
+    ``iter_all_for_block`` those and ``PREFERENCES``; other combinations get
+    :class:`~learnerstate_client.errors.InvalidArgument`.
     """
 
     USER_STATE = 1
@@ -65,11 +71,22 @@ def _scope_number(scope):
     raise ValueError("unknown scope {!r}: use learnerstate_client.Scope or xblock.fields.Scope".format(scope))
 
 
+class LearnerErasure(collections.namedtuple("LearnerErasure", ["user_states", "preferences", "user_infos", "history_entries"])):
+    """What :meth:`LearnerStateClient.retire_learner` erased: numbers of
+    current states of scopes user_state, preferences and user_info, and of
+    history entries of all three. All 0 when there was nothing (also on a
+    repeat)."""
+
+    __slots__ = ()
+
+
 class XBlockUserState(collections.namedtuple("XBlockUserState", ["username", "block_key", "state", "updated", "scope"])):
     """The state of one block for one learner, as in edx-platform.
 
     Attributes:
-        username: the learner's username.
+        username: the learner's username. A ``USER_STATE_SUMMARY`` state
+            belongs to no learner: ``get``/``get_many`` report the username
+            the call named, ``get_history`` and ``iter_all_*`` report ``""``.
         block_key: the block's usage key: the object the caller passed (for
             example an opaque-keys ``UsageKey``) where the call named blocks,
             else the canonical key string the service stores.
@@ -365,6 +382,22 @@ class LearnerStateClient(BlockStructureMethods):
             for entry in response.entries:
                 state = decode_fields(entry.state.fields) if entry.HasField("state") else None
                 yield XBlockUserState(entry.username, block_key, state, _datetime(entry.update_time), scope)
+
+    def retire_learner(self, username):
+        """Erases everything the service stores for ``username`` (learner retirement).
+
+        Their state in scopes ``USER_STATE``, ``PREFERENCES`` and
+        ``USER_INFO``, in every course, and the history of all of it, in one
+        atomic operation; ``USER_STATE_SUMMARY`` state belongs to no learner
+        and is kept. Idempotent: repeating it erases nothing. The token needs
+        ``administrator: true``, or scope ``learner_state:erase`` with filter
+        ``user:me`` for its own learner; the server audits every call.
+
+        Returns:
+            :class:`LearnerErasure` with what was erased.
+        """
+        response = self._unary(self._stub.RetireLearner, user_state_service_pb2.RetireLearnerRequest(username=username))
+        return LearnerErasure(response.user_states_erased, response.preferences_erased, response.user_infos_erased, response.history_entries_erased)
 
     def iter_all_for_block(self, block_key, scope=Scope.USER_STATE, batch_size=None):
         """Yields every learner's current state of one block.

@@ -68,6 +68,15 @@ class ServiceUnavailable(LearnerStateError):
     """
 
 
+class OutcomeUnknown(ServiceUnavailable):
+    """A write whose outcome the server cannot know: the database was sent the
+    statement but never answered (ABORTED, or DEADLINE_EXCEEDED, with reason
+    ``OUTCOME_UNKNOWN``). It may or may not have been applied: read the state
+    before writing it again. Unlike plain ``ServiceUnavailable``, retrying
+    blindly is not known to be safe.
+    """
+
+
 class InvalidArgument(LearnerStateError, ValueError):
     """The request was refused as malformed (INVALID_ARGUMENT). Nothing was changed.
 
@@ -87,6 +96,7 @@ _CLASS_OF_CODE = {
     grpc.StatusCode.UNAUTHENTICATED: PermissionDenied,
     grpc.StatusCode.UNAVAILABLE: ServiceUnavailable,
     grpc.StatusCode.DEADLINE_EXCEEDED: ServiceUnavailable,
+    grpc.StatusCode.ABORTED: OutcomeUnknown,
     grpc.StatusCode.INVALID_ARGUMENT: InvalidArgument,
     grpc.StatusCode.RESOURCE_EXHAUSTED: ResourceExhausted,
 }
@@ -130,6 +140,8 @@ def from_rpc_error(error):
     message = error.details() if hasattr(error, "details") else None
     info, retry_after = _status_details(error)
     cls = _CLASS_OF_CODE.get(code, LearnerStateError)
+    if info is not None and info.reason == "OUTCOME_UNKNOWN":
+        cls = OutcomeUnknown
     return cls(
         message or (code.name if code is not None else str(error)),
         code=code.name if code is not None else None,

@@ -173,7 +173,8 @@ class ServerProcess:
                     continue
                 if str(record.get("msg", "")).startswith("listening") and isinstance(record.get("port"), int):
                     self.port = record["port"]
-                    self._listening.set()
+            if self.port is not None and line.startswith("{") and '"database ready' in line:
+                self._listening.set()
 
     @property
     def target(self):

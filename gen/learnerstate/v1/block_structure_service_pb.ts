@@ -471,8 +471,17 @@ export const UpdateOutcomeSchema: GenEnum<UpdateOutcome> = /*@__PURE__*/
  * - INVALID_ARGUMENT: a field of the request is malformed; the message names
  *   the field and an `google.rpc.ErrorInfo` (domain `learnerstate`) carries a
  *   stable `reason` (docs/errors.md). Nothing is changed.
- * - UNAVAILABLE: the database cannot be reached. Nothing was changed; every
- *   RPC is safe to retry.
+ * - UNAVAILABLE: the database cannot be reached, is silent, or is not ready
+ *   yet (reasons STORE_UNAVAILABLE, STORE_NOT_READY, STORE_TIMEOUT), or the
+ *   circuit breaker is open. Nothing was changed; retrying later is safe.
+ * - DEADLINE_EXCEEDED: the caller's deadline passed. For a read, or a write
+ *   that was never sent, nothing was changed (reason DEADLINE_EXCEEDED); for
+ *   a write that was sent, reason OUTCOME_UNKNOWN (see ABORTED).
+ * - ABORTED (reason OUTCOME_UNKNOWN): UpdateCollected or ClearBlockStructure
+ *   was sent to the database, which then did not answer in time or lost the
+ *   connection: it may or may not have been applied (atomically). Repeating
+ *   UpdateCollected is safe (an applied one answers UNCHANGED); a repeated
+ *   ClearBlockStructure answers NOT_FOUND if the first was applied.
  * - UNAUTHENTICATED: the call carries no valid bearer JWT.
  * - PERMISSION_DENIED: the token may not make this call (see each RPC).
  *   Nothing is changed.

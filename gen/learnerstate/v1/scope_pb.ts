@@ -13,8 +13,11 @@ export const file_learnerstate_v1_scope: GenFile = /*@__PURE__*/
 
 /**
  * Scope says which XBlock field scope a piece of state belongs to, as in
- * `xblock.fields.Scope`. Each scope is a separate namespace: the same block key
- * may hold different state under different scopes.
+ * `xblock.fields.Scope`, and so how it is keyed: whose it is (XBlock's
+ * UserScope) and which part of a block key selects it (BlockScope). Every RPC
+ * takes block keys in the same form whatever the scope; the scope decides
+ * which stored state each key reaches. Each scope is a separate namespace:
+ * the same block key holds different state under different scopes.
  *
  * @generated from enum learnerstate.v1.Scope
  */
@@ -28,32 +31,40 @@ export enum Scope {
   UNSPECIFIED = 0,
 
   /**
-   * Per-learner, per-block state (`Scope.user_state`): answers, attempts,
-   * random seeds, positions. The only scope implemented so far.
+   * Per-learner, per-block state (`Scope.user_state`: UserScope.ONE,
+   * BlockScope.USAGE): answers, attempts, random seeds, positions. One state
+   * per (learner, usage key).
    *
    * @generated from enum value: SCOPE_USER_STATE = 1;
    */
   USER_STATE = 1,
 
   /**
-   * Per-learner, per-block-type preferences (`Scope.preferences`). Not yet
-   * supported: requests get INVALID_ARGUMENT.
+   * Per-learner, per-block-type preferences (`Scope.preferences`:
+   * UserScope.ONE, BlockScope.TYPE), such as a video player's speed. One
+   * state per (learner, block type): every usage key of that type, in every
+   * course, reaches the same state. The type is the one the service parses
+   * from the key; for an aside usage key it is the aside's type, as XBlock
+   * keys an aside's fields.
    *
    * @generated from enum value: SCOPE_PREFERENCES = 2;
    */
   PREFERENCES = 2,
 
   /**
-   * Per-learner data shared by all blocks (`Scope.user_info`). Not yet
-   * supported: requests get INVALID_ARGUMENT.
+   * Per-learner data shared by every block (`Scope.user_info`: UserScope.ONE,
+   * BlockScope.ALL). One state per learner: every usage key reaches it.
    *
    * @generated from enum value: SCOPE_USER_INFO = 3;
    */
   USER_INFO = 3,
 
   /**
-   * Per-block data aggregated over learners (`Scope.user_state_summary`). Not
-   * yet supported: requests get INVALID_ARGUMENT.
+   * Per-block data shared by all learners (`Scope.user_state_summary`:
+   * UserScope.ALL, BlockScope.USAGE), such as a poll's tallies. One state per
+   * usage key, owned by no learner: requests still carry a username, which
+   * does not select the state, and states and history entries come back with
+   * an empty username.
    *
    * @generated from enum value: SCOPE_USER_STATE_SUMMARY = 4;
    */

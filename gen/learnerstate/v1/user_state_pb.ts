@@ -15,13 +15,15 @@ export const file_learnerstate_v1_user_state: GenFile = /*@__PURE__*/
   fileDesc("CiBsZWFybmVyc3RhdGUvdjEvdXNlcl9zdGF0ZS5wcm90bxIPbGVhcm5lcnN0YXRlLnYxIsoBCgpCbG9ja1N0YXRlEhAKCHVzZXJuYW1lGAEgASgJEhEKCWJsb2NrX2tleRgCIAEoCRI3CgZmaWVsZHMYAyADKAsyJy5sZWFybmVyc3RhdGUudjEuQmxvY2tTdGF0ZS5GaWVsZHNFbnRyeRIvCgt1cGRhdGVfdGltZRgEIAEoCzIaLmdvb2dsZS5wcm90b2J1Zi5UaW1lc3RhbXAaLQoLRmllbGRzRW50cnkSCwoDa2V5GAEgASgJEg0KBXZhbHVlGAIgASgJOgI4ASIlCg5GaWVsZFNlbGVjdGlvbhITCgtmaWVsZF9uYW1lcxgBIAMoCSKJAQoLQmxvY2tVcGRhdGUSEQoJYmxvY2tfa2V5GAEgASgJEjgKBmZpZWxkcxgCIAMoCzIoLmxlYXJuZXJzdGF0ZS52MS5CbG9ja1VwZGF0ZS5GaWVsZHNFbnRyeRotCgtGaWVsZHNFbnRyeRILCgNrZXkYASABKAkSDQoFdmFsdWUYAiABKAk6AjgBIlYKEEJsb2NrV3JpdGVSZXN1bHQSEQoJYmxvY2tfa2V5GAEgASgJEi8KC3VwZGF0ZV90aW1lGAIgASgLMhouZ29vZ2xlLnByb3RvYnVmLlRpbWVzdGFtcCJrChFGaWVsZE1vZGlmaWNhdGlvbhIRCglibG9ja19rZXkYASABKAkSEgoKZmllbGRfbmFtZRgCIAEoCRIvCgt1cGRhdGVfdGltZRgDIAEoCzIaLmdvb2dsZS5wcm90b2J1Zi5UaW1lc3RhbXAiegoNU3RhdGVTbmFwc2hvdBI6CgZmaWVsZHMYASADKAsyKi5sZWFybmVyc3RhdGUudjEuU3RhdGVTbmFwc2hvdC5GaWVsZHNFbnRyeRotCgtGaWVsZHNFbnRyeRILCgNrZXkYASABKAkSDQoFdmFsdWUYAiABKAk6AjgBIpMBCgxIaXN0b3J5RW50cnkSEAoIdXNlcm5hbWUYASABKAkSEQoJYmxvY2tfa2V5GAIgASgJEi0KBXN0YXRlGAMgASgLMh4ubGVhcm5lcnN0YXRlLnYxLlN0YXRlU25hcHNob3QSLwoLdXBkYXRlX3RpbWUYBCABKAsyGi5nb29nbGUucHJvdG9idWYuVGltZXN0YW1wYgZwcm90bzM", [file_google_protobuf_timestamp]);
 
 /**
- * The stored state of one block for one learner.
+ * The stored state of one block for one learner, or, in the scopes that
+ * share state (see Scope), the state a block key reaches.
  *
  * @generated from message learnerstate.v1.BlockState
  */
 export type BlockState = Message<"learnerstate.v1.BlockState"> & {
   /**
-   * The learner's username.
+   * The learner's username; empty for SCOPE_USER_STATE_SUMMARY, whose state
+   * belongs to no learner.
    *
    * @generated from field: string username = 1;
    */
@@ -46,7 +48,7 @@ export type BlockState = Message<"learnerstate.v1.BlockState"> & {
   fields: { [key: string]: string };
 
   /**
-   * When any field of this block was last written, from the database clock,
+   * When any field of this state was last written, from the database clock,
    * with microsecond precision.
    *
    * @generated from field: google.protobuf.Timestamp update_time = 4;
@@ -204,13 +206,14 @@ export const StateSnapshotSchema: GenMessage<StateSnapshot> = /*@__PURE__*/
   messageDesc(file_learnerstate_v1_user_state, 5);
 
 /**
- * One write in a block's history.
+ * One write in a block's history (in the scopes that share state, the history
+ * of the state the block key reaches).
  *
  * @generated from message learnerstate.v1.HistoryEntry
  */
 export type HistoryEntry = Message<"learnerstate.v1.HistoryEntry"> & {
   /**
-   * The learner's username.
+   * The learner's username; empty for SCOPE_USER_STATE_SUMMARY.
    *
    * @generated from field: string username = 1;
    */

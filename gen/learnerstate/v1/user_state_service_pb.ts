@@ -14,7 +14,7 @@ import type { Message } from "@bufbuild/protobuf";
  * Describes the file learnerstate/v1/user_state_service.proto.
  */
 export const file_learnerstate_v1_user_state_service: GenFile = /*@__PURE__*/
-  fileDesc("CihsZWFybmVyc3RhdGUvdjEvdXNlcl9zdGF0ZV9zZXJ2aWNlLnByb3RvEg9sZWFybmVyc3RhdGUudjEilwEKDkdldE1hbnlSZXF1ZXN0EhAKCHVzZXJuYW1lGAEgASgJEhIKCmJsb2NrX2tleXMYAiADKAkSJQoFc2NvcGUYAyABKA4yFi5sZWFybmVyc3RhdGUudjEuU2NvcGUSOAoPZmllbGRfc2VsZWN0aW9uGAQgASgLMh8ubGVhcm5lcnN0YXRlLnYxLkZpZWxkU2VsZWN0aW9uIkQKD0dldE1hbnlSZXNwb25zZRIxCgxibG9ja19zdGF0ZXMYASADKAsyGy5sZWFybmVyc3RhdGUudjEuQmxvY2tTdGF0ZSJ4Cg5TZXRNYW55UmVxdWVzdBIQCgh1c2VybmFtZRgBIAEoCRIlCgVzY29wZRgCIAEoDjIWLmxlYXJuZXJzdGF0ZS52MS5TY29wZRItCgd1cGRhdGVzGAMgAygLMhwubGVhcm5lcnN0YXRlLnYxLkJsb2NrVXBkYXRlIkUKD1NldE1hbnlSZXNwb25zZRIyCgdyZXN1bHRzGAEgAygLMiEubGVhcm5lcnN0YXRlLnYxLkJsb2NrV3JpdGVSZXN1bHQimgEKEURlbGV0ZU1hbnlSZXF1ZXN0EhAKCHVzZXJuYW1lGAEgASgJEhIKCmJsb2NrX2tleXMYAiADKAkSJQoFc2NvcGUYAyABKA4yFi5sZWFybmVyc3RhdGUudjEuU2NvcGUSOAoPZmllbGRfc2VsZWN0aW9uGAQgASgLMh8ubGVhcm5lcnN0YXRlLnYxLkZpZWxkU2VsZWN0aW9uIhQKEkRlbGV0ZU1hbnlSZXNwb25zZSKbAQoSR2V0TW9kRGF0ZXNSZXF1ZXN0EhAKCHVzZXJuYW1lGAEgASgJEhIKCmJsb2NrX2tleXMYAiADKAkSJQoFc2NvcGUYAyABKA4yFi5sZWFybmVyc3RhdGUudjEuU2NvcGUSOAoPZmllbGRfc2VsZWN0aW9uGAQgASgLMh8ubGVhcm5lcnN0YXRlLnYxLkZpZWxkU2VsZWN0aW9uIlYKE0dldE1vZERhdGVzUmVzcG9uc2USPwoTZmllbGRfbW9kaWZpY2F0aW9ucxgBIAMoCzIiLmxlYXJuZXJzdGF0ZS52MS5GaWVsZE1vZGlmaWNhdGlvbiJfChFHZXRIaXN0b3J5UmVxdWVzdBIQCgh1c2VybmFtZRgBIAEoCRIRCglibG9ja19rZXkYAiABKAkSJQoFc2NvcGUYAyABKA4yFi5sZWFybmVyc3RhdGUudjEuU2NvcGUiRAoSR2V0SGlzdG9yeVJlc3BvbnNlEi4KB2VudHJpZXMYASADKAsyHS5sZWFybmVyc3RhdGUudjEuSGlzdG9yeUVudHJ5InwKFkl0ZXJBbGxGb3JCbG9ja1JlcXVlc3QSEQoJYmxvY2tfa2V5GAEgASgJEiUKBXNjb3BlGAIgASgOMhYubGVhcm5lcnN0YXRlLnYxLlNjb3BlEhIKCmJhdGNoX3NpemUYAyABKAUSFAoMcmVzdW1lX3Rva2VuGAQgASgJImIKF0l0ZXJBbGxGb3JCbG9ja1Jlc3BvbnNlEjEKDGJsb2NrX3N0YXRlcxgBIAMoCzIbLmxlYXJuZXJzdGF0ZS52MS5CbG9ja1N0YXRlEhQKDHJlc3VtZV90b2tlbhgCIAEoCSKSAQoXSXRlckFsbEZvckNvdXJzZVJlcXVlc3QSEgoKY291cnNlX2tleRgBIAEoCRISCgpibG9ja190eXBlGAIgASgJEiUKBXNjb3BlGAMgASgOMhYubGVhcm5lcnN0YXRlLnYxLlNjb3BlEhIKCmJhdGNoX3NpemUYBCABKAUSFAoMcmVzdW1lX3Rva2VuGAUgASgJImMKGEl0ZXJBbGxGb3JDb3Vyc2VSZXNwb25zZRIxCgxibG9ja19zdGF0ZXMYASADKAsyGy5sZWFybmVyc3RhdGUudjEuQmxvY2tTdGF0ZRIUCgxyZXN1bWVfdG9rZW4YAiABKAkyjwUKEFVzZXJTdGF0ZVNlcnZpY2USTgoHR2V0TWFueRIfLmxlYXJuZXJzdGF0ZS52MS5HZXRNYW55UmVxdWVzdBogLmxlYXJuZXJzdGF0ZS52MS5HZXRNYW55UmVzcG9uc2UwARJMCgdTZXRNYW55Eh8ubGVhcm5lcnN0YXRlLnYxLlNldE1hbnlSZXF1ZXN0GiAubGVhcm5lcnN0YXRlLnYxLlNldE1hbnlSZXNwb25zZRJVCgpEZWxldGVNYW55EiIubGVhcm5lcnN0YXRlLnYxLkRlbGV0ZU1hbnlSZXF1ZXN0GiMubGVhcm5lcnN0YXRlLnYxLkRlbGV0ZU1hbnlSZXNwb25zZRJaCgtHZXRNb2REYXRlcxIjLmxlYXJuZXJzdGF0ZS52MS5HZXRNb2REYXRlc1JlcXVlc3QaJC5sZWFybmVyc3RhdGUudjEuR2V0TW9kRGF0ZXNSZXNwb25zZTABElcKCkdldEhpc3RvcnkSIi5sZWFybmVyc3RhdGUudjEuR2V0SGlzdG9yeVJlcXVlc3QaIy5sZWFybmVyc3RhdGUudjEuR2V0SGlzdG9yeVJlc3BvbnNlMAESZgoPSXRlckFsbEZvckJsb2NrEicubGVhcm5lcnN0YXRlLnYxLkl0ZXJBbGxGb3JCbG9ja1JlcXVlc3QaKC5sZWFybmVyc3RhdGUudjEuSXRlckFsbEZvckJsb2NrUmVzcG9uc2UwARJpChBJdGVyQWxsRm9yQ291cnNlEigubGVhcm5lcnN0YXRlLnYxLkl0ZXJBbGxGb3JDb3Vyc2VSZXF1ZXN0GikubGVhcm5lcnN0YXRlLnYxLkl0ZXJBbGxGb3JDb3Vyc2VSZXNwb25zZTABYgZwcm90bzM", [file_learnerstate_v1_scope, file_learnerstate_v1_user_state]);
+  fileDesc("CihsZWFybmVyc3RhdGUvdjEvdXNlcl9zdGF0ZV9zZXJ2aWNlLnByb3RvEg9sZWFybmVyc3RhdGUudjEilwEKDkdldE1hbnlSZXF1ZXN0EhAKCHVzZXJuYW1lGAEgASgJEhIKCmJsb2NrX2tleXMYAiADKAkSJQoFc2NvcGUYAyABKA4yFi5sZWFybmVyc3RhdGUudjEuU2NvcGUSOAoPZmllbGRfc2VsZWN0aW9uGAQgASgLMh8ubGVhcm5lcnN0YXRlLnYxLkZpZWxkU2VsZWN0aW9uIkQKD0dldE1hbnlSZXNwb25zZRIxCgxibG9ja19zdGF0ZXMYASADKAsyGy5sZWFybmVyc3RhdGUudjEuQmxvY2tTdGF0ZSJ4Cg5TZXRNYW55UmVxdWVzdBIQCgh1c2VybmFtZRgBIAEoCRIlCgVzY29wZRgCIAEoDjIWLmxlYXJuZXJzdGF0ZS52MS5TY29wZRItCgd1cGRhdGVzGAMgAygLMhwubGVhcm5lcnN0YXRlLnYxLkJsb2NrVXBkYXRlIkUKD1NldE1hbnlSZXNwb25zZRIyCgdyZXN1bHRzGAEgAygLMiEubGVhcm5lcnN0YXRlLnYxLkJsb2NrV3JpdGVSZXN1bHQimgEKEURlbGV0ZU1hbnlSZXF1ZXN0EhAKCHVzZXJuYW1lGAEgASgJEhIKCmJsb2NrX2tleXMYAiADKAkSJQoFc2NvcGUYAyABKA4yFi5sZWFybmVyc3RhdGUudjEuU2NvcGUSOAoPZmllbGRfc2VsZWN0aW9uGAQgASgLMh8ubGVhcm5lcnN0YXRlLnYxLkZpZWxkU2VsZWN0aW9uIhQKEkRlbGV0ZU1hbnlSZXNwb25zZSKbAQoSR2V0TW9kRGF0ZXNSZXF1ZXN0EhAKCHVzZXJuYW1lGAEgASgJEhIKCmJsb2NrX2tleXMYAiADKAkSJQoFc2NvcGUYAyABKA4yFi5sZWFybmVyc3RhdGUudjEuU2NvcGUSOAoPZmllbGRfc2VsZWN0aW9uGAQgASgLMh8ubGVhcm5lcnN0YXRlLnYxLkZpZWxkU2VsZWN0aW9uIlYKE0dldE1vZERhdGVzUmVzcG9uc2USPwoTZmllbGRfbW9kaWZpY2F0aW9ucxgBIAMoCzIiLmxlYXJuZXJzdGF0ZS52MS5GaWVsZE1vZGlmaWNhdGlvbiJfChFHZXRIaXN0b3J5UmVxdWVzdBIQCgh1c2VybmFtZRgBIAEoCRIRCglibG9ja19rZXkYAiABKAkSJQoFc2NvcGUYAyABKA4yFi5sZWFybmVyc3RhdGUudjEuU2NvcGUiRAoSR2V0SGlzdG9yeVJlc3BvbnNlEi4KB2VudHJpZXMYASADKAsyHS5sZWFybmVyc3RhdGUudjEuSGlzdG9yeUVudHJ5InwKFkl0ZXJBbGxGb3JCbG9ja1JlcXVlc3QSEQoJYmxvY2tfa2V5GAEgASgJEiUKBXNjb3BlGAIgASgOMhYubGVhcm5lcnN0YXRlLnYxLlNjb3BlEhIKCmJhdGNoX3NpemUYAyABKAUSFAoMcmVzdW1lX3Rva2VuGAQgASgJImIKF0l0ZXJBbGxGb3JCbG9ja1Jlc3BvbnNlEjEKDGJsb2NrX3N0YXRlcxgBIAMoCzIbLmxlYXJuZXJzdGF0ZS52MS5CbG9ja1N0YXRlEhQKDHJlc3VtZV90b2tlbhgCIAEoCSKSAQoXSXRlckFsbEZvckNvdXJzZVJlcXVlc3QSEgoKY291cnNlX2tleRgBIAEoCRISCgpibG9ja190eXBlGAIgASgJEiUKBXNjb3BlGAMgASgOMhYubGVhcm5lcnN0YXRlLnYxLlNjb3BlEhIKCmJhdGNoX3NpemUYBCABKAUSFAoMcmVzdW1lX3Rva2VuGAUgASgJImMKGEl0ZXJBbGxGb3JDb3Vyc2VSZXNwb25zZRIxCgxibG9ja19zdGF0ZXMYASADKAsyGy5sZWFybmVyc3RhdGUudjEuQmxvY2tTdGF0ZRIUCgxyZXN1bWVfdG9rZW4YAiABKAkiKAoUUmV0aXJlTGVhcm5lclJlcXVlc3QSEAoIdXNlcm5hbWUYASABKAkiigEKFVJldGlyZUxlYXJuZXJSZXNwb25zZRIaChJ1c2VyX3N0YXRlc19lcmFzZWQYASABKAMSGgoScHJlZmVyZW5jZXNfZXJhc2VkGAIgASgDEhkKEXVzZXJfaW5mb3NfZXJhc2VkGAMgASgDEh4KFmhpc3RvcnlfZW50cmllc19lcmFzZWQYBCABKAMy7wUKEFVzZXJTdGF0ZVNlcnZpY2USTgoHR2V0TWFueRIfLmxlYXJuZXJzdGF0ZS52MS5HZXRNYW55UmVxdWVzdBogLmxlYXJuZXJzdGF0ZS52MS5HZXRNYW55UmVzcG9uc2UwARJMCgdTZXRNYW55Eh8ubGVhcm5lcnN0YXRlLnYxLlNldE1hbnlSZXF1ZXN0GiAubGVhcm5lcnN0YXRlLnYxLlNldE1hbnlSZXNwb25zZRJVCgpEZWxldGVNYW55EiIubGVhcm5lcnN0YXRlLnYxLkRlbGV0ZU1hbnlSZXF1ZXN0GiMubGVhcm5lcnN0YXRlLnYxLkRlbGV0ZU1hbnlSZXNwb25zZRJaCgtHZXRNb2REYXRlcxIjLmxlYXJuZXJzdGF0ZS52MS5HZXRNb2REYXRlc1JlcXVlc3QaJC5sZWFybmVyc3RhdGUudjEuR2V0TW9kRGF0ZXNSZXNwb25zZTABElcKCkdldEhpc3RvcnkSIi5sZWFybmVyc3RhdGUudjEuR2V0SGlzdG9yeVJlcXVlc3QaIy5sZWFybmVyc3RhdGUudjEuR2V0SGlzdG9yeVJlc3BvbnNlMAESZgoPSXRlckFsbEZvckJsb2NrEicubGVhcm5lcnN0YXRlLnYxLkl0ZXJBbGxGb3JCbG9ja1JlcXVlc3QaKC5sZWFybmVyc3RhdGUudjEuSXRlckFsbEZvckJsb2NrUmVzcG9uc2UwARJpChBJdGVyQWxsRm9yQ291cnNlEigubGVhcm5lcnN0YXRlLnYxLkl0ZXJBbGxGb3JDb3Vyc2VSZXF1ZXN0GikubGVhcm5lcnN0YXRlLnYxLkl0ZXJBbGxGb3JDb3Vyc2VSZXNwb25zZTABEl4KDVJldGlyZUxlYXJuZXISJS5sZWFybmVyc3RhdGUudjEuUmV0aXJlTGVhcm5lclJlcXVlc3QaJi5sZWFybmVyc3RhdGUudjEuUmV0aXJlTGVhcm5lclJlc3BvbnNlYgZwcm90bzM", [file_learnerstate_v1_scope, file_learnerstate_v1_user_state]);
 
 /**
  * Request message for UserStateService.GetMany.
@@ -23,7 +23,8 @@ export const file_learnerstate_v1_user_state_service: GenFile = /*@__PURE__*/
  */
 export type GetManyRequest = Message<"learnerstate.v1.GetManyRequest"> & {
   /**
-   * Required. The learner's username.
+   * Required. The learner's username. For SCOPE_USER_STATE_SUMMARY, which no
+   * learner owns, it is checked but selects nothing.
    *
    * @generated from field: string username = 1;
    */
@@ -91,7 +92,8 @@ export const GetManyResponseSchema: GenMessage<GetManyResponse> = /*@__PURE__*/
  */
 export type SetManyRequest = Message<"learnerstate.v1.SetManyRequest"> & {
   /**
-   * Required. The learner's username.
+   * Required. The learner's username (checked but selecting nothing for
+   * SCOPE_USER_STATE_SUMMARY).
    *
    * @generated from field: string username = 1;
    */
@@ -106,7 +108,8 @@ export type SetManyRequest = Message<"learnerstate.v1.SetManyRequest"> & {
 
   /**
    * Required. The blocks to write, at most 1,000, each block key at most once
-   * (a repeated key is INVALID_ARGUMENT). Empty is INVALID_ARGUMENT.
+   * (a repeated key is INVALID_ARGUMENT, also in scopes where two different
+   * keys may reach one state). Empty is INVALID_ARGUMENT.
    *
    * @generated from field: repeated learnerstate.v1.BlockUpdate updates = 3;
    */
@@ -127,7 +130,8 @@ export const SetManyRequestSchema: GenMessage<SetManyRequest> = /*@__PURE__*/
  */
 export type SetManyResponse = Message<"learnerstate.v1.SetManyResponse"> & {
   /**
-   * One result per update, in request order.
+   * One result per update, in request order. Updates that reached one stored
+   * state report its time.
    *
    * @generated from field: repeated learnerstate.v1.BlockWriteResult results = 1;
    */
@@ -148,7 +152,8 @@ export const SetManyResponseSchema: GenMessage<SetManyResponse> = /*@__PURE__*/
  */
 export type DeleteManyRequest = Message<"learnerstate.v1.DeleteManyRequest"> & {
   /**
-   * Required. The learner's username.
+   * Required. The learner's username (checked but selecting nothing for
+   * SCOPE_USER_STATE_SUMMARY).
    *
    * @generated from field: string username = 1;
    */
@@ -207,7 +212,8 @@ export const DeleteManyResponseSchema: GenMessage<DeleteManyResponse> = /*@__PUR
  */
 export type GetModDatesRequest = Message<"learnerstate.v1.GetModDatesRequest"> & {
   /**
-   * Required. The learner's username.
+   * Required. The learner's username (checked but selecting nothing for
+   * SCOPE_USER_STATE_SUMMARY).
    *
    * @generated from field: string username = 1;
    */
@@ -272,7 +278,8 @@ export const GetModDatesResponseSchema: GenMessage<GetModDatesResponse> = /*@__P
  */
 export type GetHistoryRequest = Message<"learnerstate.v1.GetHistoryRequest"> & {
   /**
-   * Required. The learner's username.
+   * Required. The learner's username (checked but selecting nothing for
+   * SCOPE_USER_STATE_SUMMARY).
    *
    * @generated from field: string username = 1;
    */
@@ -487,20 +494,109 @@ export const IterAllForCourseResponseSchema: GenMessage<IterAllForCourseResponse
   messageDesc(file_learnerstate_v1_user_state_service, 13);
 
 /**
- * UserStateService stores every learner's per-block XBlock state, with the
- * history of every change. It is the network form of edx-platform's
- * `XBlockUserStateClient`.
+ * Request message for UserStateService.RetireLearner.
+ *
+ * @generated from message learnerstate.v1.RetireLearnerRequest
+ */
+export type RetireLearnerRequest = Message<"learnerstate.v1.RetireLearnerRequest"> & {
+  /**
+   * Required. The username of the learner to erase.
+   *
+   * @generated from field: string username = 1;
+   */
+  username: string;
+};
+
+/**
+ * Describes the message learnerstate.v1.RetireLearnerRequest.
+ * Use `create(RetireLearnerRequestSchema)` to create a new message.
+ */
+export const RetireLearnerRequestSchema: GenMessage<RetireLearnerRequest> = /*@__PURE__*/
+  messageDesc(file_learnerstate_v1_user_state_service, 14);
+
+/**
+ * Response message for UserStateService.RetireLearner: what the call erased.
+ * Every count is 0 when the learner had nothing stored (also on a repeat).
+ *
+ * @generated from message learnerstate.v1.RetireLearnerResponse
+ */
+export type RetireLearnerResponse = Message<"learnerstate.v1.RetireLearnerResponse"> & {
+  /**
+   * Current states erased in SCOPE_USER_STATE (one per block).
+   *
+   * @generated from field: int64 user_states_erased = 1;
+   */
+  userStatesErased: bigint;
+
+  /**
+   * Current states erased in SCOPE_PREFERENCES (one per block type).
+   *
+   * @generated from field: int64 preferences_erased = 2;
+   */
+  preferencesErased: bigint;
+
+  /**
+   * Current states erased in SCOPE_USER_INFO (0 or 1).
+   *
+   * @generated from field: int64 user_infos_erased = 3;
+   */
+  userInfosErased: bigint;
+
+  /**
+   * History entries erased, of all three scopes.
+   *
+   * @generated from field: int64 history_entries_erased = 4;
+   */
+  historyEntriesErased: bigint;
+};
+
+/**
+ * Describes the message learnerstate.v1.RetireLearnerResponse.
+ * Use `create(RetireLearnerResponseSchema)` to create a new message.
+ */
+export const RetireLearnerResponseSchema: GenMessage<RetireLearnerResponse> = /*@__PURE__*/
+  messageDesc(file_learnerstate_v1_user_state_service, 15);
+
+/**
+ * UserStateService stores every learner's XBlock state in every XBlock
+ * scope, with the history of every change. It is the network form of
+ * edx-platform's `XBlockUserStateClient`, and also serves the scopes
+ * edx-platform keeps beside it (preferences, user_info,
+ * user_state_summary).
+ *
+ * Scopes. Every RPC that reads or writes state takes a `scope`
+ * (unspecified: SCOPE_USER_STATE) and block keys in the same form, and the
+ * scope decides which stored state each key reaches (see Scope):
+ * - SCOPE_USER_STATE: the learner's state of that block.
+ * - SCOPE_PREFERENCES: the learner's state of the key's block type, shared by
+ *   every key of that type in every course.
+ * - SCOPE_USER_INFO: the learner's one state, shared by every key.
+ * - SCOPE_USER_STATE_SUMMARY: the block's one state, shared by every learner.
+ * Where several keys of one request reach the same stored state, GetMany and
+ * GetModDates answer each key with that state, under the key as the request
+ * spelled it, and SetMany and DeleteMany apply those keys in request order,
+ * atomically, writing one history entry for that state. Every scope keeps
+ * history the same way: one entry per write of a stored state, holding the
+ * whole state after it (see GetHistory for the retention policy).
  *
  * Errors shared by every RPC:
  * - INVALID_ARGUMENT: a field of the request is malformed (an unparsable block
- *   or course key, an empty username, a scope other than SCOPE_USER_STATE or
- *   SCOPE_UNSPECIFIED, a field value that is not JSON, a count over its
+ *   or course key, an empty username, an unknown scope number or a scope the
+ *   RPC does not serve, a field value that is not JSON, a count over its
  *   maximum). The message names the field; an `google.rpc.ErrorInfo` detail
  *   (domain `learnerstate`) carries a stable `reason` and the offending value.
  *   Nothing is changed.
- * - UNAVAILABLE: the database cannot be reached. Nothing was changed unless
- *   the RPC's comment says otherwise; retrying later is safe for every RPC
- *   documented as idempotent.
+ * - UNAVAILABLE: the database cannot be reached, is silent, or is not ready
+ *   yet (reasons STORE_UNAVAILABLE, STORE_NOT_READY, STORE_TIMEOUT), or the
+ *   circuit breaker is open (with a `google.rpc.RetryInfo`). Nothing was
+ *   changed, so retrying later is always safe.
+ * - DEADLINE_EXCEEDED: the caller's deadline passed. For a read, or a write
+ *   that was never sent, nothing was changed (reason DEADLINE_EXCEEDED); for
+ *   a write that was sent, reason OUTCOME_UNKNOWN (see ABORTED).
+ * - ABORTED (reason OUTCOME_UNKNOWN): a write was sent to the database, which
+ *   then did not answer within the statement timeout or lost the connection.
+ *   The write may or may not have been applied (atomically: all its blocks or
+ *   none). Read before writing again. Never answered for reads.
  * - UNAUTHENTICATED: the call carries no valid bearer JWT (missing, badly
  *   signed, unsigned, expired, or for another issuer or audience).
  * - PERMISSION_DENIED: the token may not make this call. A token that is not
@@ -511,19 +607,28 @@ export const IterAllForCourseResponseSchema: GenMessage<IterAllForCourseResponse
  *   learning contexts. A token with a scope but no filter is refused. The
  *   scopes: `learner_state:read` (GetMany, GetModDates, GetHistory),
  *   `learner_state:write` (SetMany, DeleteMany), `learner_state:bulk_read`
- *   (IterAllForBlock, IterAllForCourse), `learner_state:erase` (erasing a
- *   learner's data). Nothing is changed.
+ *   (IterAllForBlock, IterAllForCourse), `learner_state:erase`
+ *   (RetireLearner). By XBlock scope: SCOPE_USER_STATE is the named learner's
+ *   data in the courses of the keys. SCOPE_PREFERENCES and SCOPE_USER_INFO
+ *   are the named learner's data in no course, so a `course:` or
+ *   `content_org:` filter never covers them and a `user:me` token reaches
+ *   its own learner's. SCOPE_USER_STATE_SUMMARY is no learner's data in the
+ *   courses of the keys: a `user:me` token may read it (whatever username the
+ *   request names) but never change it, and course and org filters narrow it
+ *   to their courses. Nothing is changed.
  *
  * @generated from service learnerstate.v1.UserStateService
  */
 export const UserStateService: GenService<{
   /**
-   * Streams the stored state of each requested block that has state, in the
-   * order of `block_keys`, several blocks per message. A block with no state
-   * (never written, or deleted) is skipped without error, so the stream may
-   * hold fewer blocks than requested, or none at all. A block whose state
+   * Streams the stored state each requested key reaches in `scope`, in the
+   * order of `block_keys`, several blocks per message. A key whose state does
+   * not exist (never written, or deleted) is skipped without error, so the
+   * stream may hold fewer blocks than requested, or none at all. A state that
    * exists but has none of the selected fields is still returned, with no
-   * fields. Read-only; repeating it is safe.
+   * fields. Keys that reach one shared state (SCOPE_PREFERENCES,
+   * SCOPE_USER_INFO) each get a BlockState with that state. Read-only;
+   * repeating it is safe.
    *
    * Needs scope `learner_state:read`.
    *
@@ -535,13 +640,17 @@ export const UserStateService: GenService<{
     output: typeof GetManyResponseSchema;
   },
   /**
-   * Overlays each update's fields on the block's stored state, like a shallow
-   * Python `dict.update`, creating the state of blocks that have none. All
-   * blocks are written in one database statement: either every block is
-   * written or none is. Each written block gets one history entry holding its
-   * full state after the write. Concurrent calls that write different fields
-   * of one block both take effect. Repeating a call leaves the same state but
-   * adds history entries and moves modification times.
+   * Overlays each update's fields on the stored state its key reaches in
+   * `scope`, like a shallow Python `dict.update`, creating states that do not
+   * exist. All states are written in one database statement: either every
+   * update is applied or none is. Updates whose keys reach one stored state
+   * (SCOPE_PREFERENCES, SCOPE_USER_INFO) are applied in request order, a later
+   * update's value of a field winning. Each written state gets one history
+   * entry holding its full state after the write. Concurrent calls that write
+   * different fields of one state both take effect, in every scope (for
+   * SCOPE_USER_STATE_SUMMARY, also when different learners' requests write
+   * them). Repeating a call leaves the same state but adds history entries and
+   * moves modification times.
    *
    * Needs scope `learner_state:write`.
    *
@@ -553,12 +662,12 @@ export const UserStateService: GenService<{
     output: typeof SetManyResponseSchema;
   },
   /**
-   * Deletes state. Without `field_selection`, each listed block's whole state
-   * is deleted; with it, only the selected fields, and a block left with no
-   * fields is deleted. Blocks or fields that do not exist are skipped without
-   * error. Each block that changed gets one history entry (with no snapshot
-   * when its state was deleted). Atomic: all blocks or none. Repeating a call
-   * is a no-op.
+   * Deletes state in `scope`. Without `field_selection`, the whole state each
+   * listed key reaches is deleted; with it, only the selected fields, and a
+   * state left with no fields is deleted. States or fields that do not exist
+   * are skipped without error. Each state that changed gets one history entry
+   * (with no snapshot when it was deleted), however many keys of the call
+   * reach it. Atomic: all keys or none. Repeating a call is a no-op.
    *
    * Needs scope `learner_state:write`.
    *
@@ -570,10 +679,11 @@ export const UserStateService: GenService<{
     output: typeof DeleteManyResponseSchema;
   },
   /**
-   * Streams, for each requested block that has state (in the order of
-   * `block_keys`) and each of its fields (sorted by name), when that field was
-   * last written. Missing and deleted blocks, and selected fields the block
-   * does not have, are skipped without error. Read-only.
+   * Streams, for each requested key whose state exists in `scope` (in the
+   * order of `block_keys`) and each field of that state (sorted by name), when
+   * that field was last written. Keys whose state is missing or deleted, and
+   * selected fields the state does not have, are skipped without error. Keys
+   * that reach one shared state each get its fields' times. Read-only.
    *
    * Needs scope `learner_state:read`.
    *
@@ -585,11 +695,22 @@ export const UserStateService: GenService<{
     output: typeof GetModDatesResponseSchema;
   },
   /**
-   * Streams the history of one block for one learner, newest first: one entry
-   * per write (set, partial delete, full delete), each holding the whole state
-   * after that write, or no snapshot for a deletion. History outlives the
-   * deletion of the state. NOT_FOUND when the block never had state for this
-   * learner. Read-only.
+   * Streams the history of the stored state `block_key` reaches in `scope`
+   * (the learner's block, block type or user info, or the block's summary),
+   * newest first: one entry per write (set, partial delete, full delete),
+   * each holding the whole state after that write, or no snapshot for a
+   * deletion. History outlives the deletion of the state. NOT_FOUND when that
+   * state never existed, or its learner was retired (RetireLearner).
+   * Read-only.
+   *
+   * Retention: by default every entry is kept forever. An operator may set a
+   * policy (the server's HISTORY_MAX_ENTRIES_PER_BLOCK and
+   * HISTORY_MAX_AGE_DAYS): a background job then removes the entries of each
+   * stored state beyond its newest N, and those older than the age. The
+   * newest entry of a stored state is never removed, so NOT_FOUND keeps its
+   * meaning. The job runs periodically, so entries beyond the policy may be
+   * returned until its next run; callers must not rely on getting more, or
+   * fewer, entries than the policy keeps.
    *
    * Needs scope `learner_state:read`.
    *
@@ -601,15 +722,27 @@ export const UserStateService: GenService<{
     output: typeof GetHistoryResponseSchema;
   },
   /**
-   * Streams the current state of every learner for one block, skipping
-   * learners whose state was deleted, in a stable order (the order in which
-   * each learner's state was first created). Every message carries a resume
-   * token; a new call with the last token received continues right after that
-   * message, with no row repeated or lost. Rows written after the stream began
-   * may or may not be included. Read-only.
+   * Streams, for every learner, the current state the block reads in
+   * `scope`, skipping deleted state, in a stable order (the order in which
+   * each state was first created):
+   * - SCOPE_USER_STATE: every learner's state of the block.
+   * - SCOPE_PREFERENCES: every learner's preferences of the block's type
+   *   (shared with every other block of that type), each under `block_key`
+   *   in canonical form.
+   * - SCOPE_USER_STATE_SUMMARY: the block's one summary state, if it exists,
+   *   with an empty username.
+   * - SCOPE_USER_INFO: INVALID_ARGUMENT (UNSUPPORTED_SCOPE); user info is not
+   *   kept per block.
+   * Every message carries a resume token; a new call with the last token
+   * received continues right after that message, with no row repeated or
+   * lost. Rows written after the stream began may or may not be included.
+   * Learners erased by RetireLearner are not included. Read-only.
    *
    * Needs scope `learner_state:bulk_read`, and a course or org filter
-   * covering the block's course.
+   * covering the block's course. SCOPE_PREFERENCES spans every course, so no
+   * filter covers it: only administrators may iterate it. A `user:me` token
+   * with the scope may iterate SCOPE_USER_STATE_SUMMARY, which is no
+   * learner's data.
    *
    * @generated from rpc learnerstate.v1.UserStateService.IterAllForBlock
    */
@@ -620,12 +753,15 @@ export const UserStateService: GenService<{
   },
   /**
    * Streams the current state of every (learner, block) in one course or
-   * other learning context, optionally only blocks of one type, skipping
-   * deleted state, with the same ordering and resume guarantees as
-   * IterAllForBlock. Read-only.
+   * other learning context in SCOPE_USER_STATE, or of every block in
+   * SCOPE_USER_STATE_SUMMARY (with an empty username), optionally only blocks
+   * of one type, skipping deleted state, with the same ordering and resume
+   * guarantees as IterAllForBlock. SCOPE_PREFERENCES and SCOPE_USER_INFO
+   * belong to no course: INVALID_ARGUMENT (UNSUPPORTED_SCOPE). Read-only.
    *
    * Needs scope `learner_state:bulk_read`, and a course or org filter
-   * covering the course.
+   * covering the course (for SCOPE_USER_STATE_SUMMARY, a `user:me` filter is
+   * enough).
    *
    * @generated from rpc learnerstate.v1.UserStateService.IterAllForCourse
    */
@@ -633,6 +769,40 @@ export const UserStateService: GenService<{
     methodKind: "server_streaming";
     input: typeof IterAllForCourseRequestSchema;
     output: typeof IterAllForCourseResponseSchema;
+  },
+  /**
+   * Erases everything stored for one learner (learner retirement): their
+   * state in SCOPE_USER_STATE, SCOPE_PREFERENCES and SCOPE_USER_INFO, in every
+   * course, and the history of all of it. SCOPE_USER_STATE_SUMMARY state
+   * belongs to no learner and is kept. One database statement: either
+   * everything is erased or nothing is. Afterwards no RPC returns anything of
+   * the learner: GetMany and GetModDates find no state, GetHistory answers
+   * NOT_FOUND, and the IterAll* streams skip them, until something writes
+   * their state again. A write that runs concurrently with this call may
+   * survive it: call it once the learner can no longer act (their account is
+   * disabled). Idempotent: a repeat, or a learner with no data, erases nothing
+   * and reports zero counts. Every call is recorded in the audit log,
+   * administrators' included.
+   *
+   * Errors: INVALID_ARGUMENT for a malformed username. UNAVAILABLE: nothing
+   * was erased. OUTCOME_UNKNOWN (ABORTED, or DEADLINE_EXCEEDED when the
+   * client's deadline was the bound): the statement was sent and did not
+   * finish in time or lost its connection; being one statement, it erased
+   * everything or nothing, and repeating the call is safe. A learner with more
+   * rows than the database deletes within the server's statement timeout
+   * (DB_STATEMENT_TIMEOUT_MS) or the client's deadline gets this every time
+   * (PostgreSQL cancels the statement, so nothing is erased).
+   *
+   * Needs scope `learner_state:erase` with a `user:me` filter (its own learner
+   * only; course and org filters never cover it, since it spans every course),
+   * or an administrator token.
+   *
+   * @generated from rpc learnerstate.v1.UserStateService.RetireLearner
+   */
+  retireLearner: {
+    methodKind: "unary";
+    input: typeof RetireLearnerRequestSchema;
+    output: typeof RetireLearnerResponseSchema;
   },
 }> = /*@__PURE__*/
   serviceDesc(file_learnerstate_v1_user_state_service, 0);

@@ -1,4 +1,4 @@
-import { InvalidKeyError, parseLearningContextKey, parseUsageKey, type LearningContextKey } from "../keys/index.js";
+import { AsideUsageKeyV2, InvalidKeyError, parseLearningContextKey, parseUsageKey, type LearningContextKey } from "../keys/index.js";
 import { invalidArgument } from "../errors.js";
 
 /** Where a block's state is filed: the columns derived from its usage key. */
@@ -8,6 +8,12 @@ export interface BlockAddress {
   /** The learning context the block belongs to, as stored (see {@link storedContext}). */
   readonly contextKey: string;
   readonly blockType: string;
+  /**
+   * The type XBlock keys the block's fields by (its `ScopeIds.block_type`,
+   * which preferences are kept per): the block type, or for an aside usage
+   * key the aside's type.
+   */
+  readonly xblockType: string;
 }
 
 /**
@@ -28,7 +34,9 @@ function storedContext(context: LearningContextKey): string {
 export function addressBlock(text: string, field: string): BlockAddress {
   try {
     const key = parseUsageKey(text);
-    return { usageKey: key.toString(), contextKey: storedContext(key.contextKey), blockType: key.blockType };
+    // AsideUsageKeyV1 extends V2, so this covers both aside key forms.
+    const xblockType = key instanceof AsideUsageKeyV2 ? key.asideType : key.blockType;
+    return { usageKey: key.toString(), contextKey: storedContext(key.contextKey), blockType: key.blockType, xblockType };
   } catch (error) {
     if (error instanceof InvalidKeyError) {
       throw invalidArgument("INVALID_USAGE_KEY", field, `${JSON.stringify(text.slice(0, 200))} is not a usage key: ${error.reason}`, {

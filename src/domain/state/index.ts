@@ -2,14 +2,19 @@ export { addressBlock, contextsOfCourse } from "./block-address.js";
 export type { BlockAddress } from "./block-address.js";
 export type { CallLimits } from "./call-limits.js";
 export { checkFieldName, checkFieldValue } from "./field-value.js";
+export { createHistoryRetention, purgesHistory } from "./history-retention.js";
+export type { HistoryRetention, HistoryRetentionPolicy, RetentionProgress, RetentionRunReport } from "./history-retention.js";
+export type { HistoryPart, HistoryPurgeRule, HistoryRetentionStore, PurgeBatchResult } from "./history-retention-store.js";
 export { defaultLimits, fixedLimits } from "./limits.js";
 export type { StateLimits } from "./limits.js";
-export { requireSupportedScope, supportedScopes } from "./scope.js";
-export type { Scope } from "./scope.js";
+export { scopeKeyings } from "./scope.js";
+export type { Scope, ScopeKeying } from "./scope.js";
+export type { StateLocation } from "./state-location.js";
 export type {
   BlockWrite,
   FieldTexts,
   IterationFilter,
+  LearnerErasure,
   Micros,
   PositionedState,
   StateStore,
@@ -22,6 +27,7 @@ export type {
   BlocksOfLearner,
   IterationBatch,
   IterationRequest,
+  ReturnedHistoryEntry,
   ReturnedState,
   UserStateOperations,
 } from "./user-state-operations.js";

@@ -1,6 +1,6 @@
-import type { BlockAddress } from "./block-address.js";
 import type { CallLimits } from "./call-limits.js";
 import type { Scope } from "./scope.js";
+import type { StateLocation } from "./state-location.js";
 
 /** Microseconds since the Unix epoch, from the database clock. */
 export type Micros = bigint;
@@ -8,10 +8,11 @@ export type Micros = bigint;
 /** Field name to the JSON text of its value. */
 export type FieldTexts = Readonly<Record<string, string>>;
 
-/** The current state of one block for one learner. */
+/** One stored state. */
 export interface StoredState {
+  /** Whose state it is: the learner's username, or "" for state shared by all learners. */
   readonly username: string;
-  /** Canonical usage key. */
+  /** The key the state is stored under (see {@link StateLocation.key}): for user_state, the canonical usage key. */
   readonly usageKey: string;
   readonly fields: FieldTexts;
   readonly modified: Micros;
@@ -23,7 +24,7 @@ export interface PositionedState extends StoredState {
   readonly position: bigint;
 }
 
-/** One entry of a block's history. */
+/** One entry of a state's history. */
 export interface StoredHistoryEntry {
   /** Increases with every write; newest entries have the largest. */
   readonly position: bigint;
@@ -32,66 +33,93 @@ export interface StoredHistoryEntry {
   readonly modified: Micros;
 }
 
-/** One block to write: its address and the JSON object text of the fields to overlay. */
+/** One state to write: where it is stored and the JSON object text of the fields to overlay. */
 export interface BlockWrite {
-  readonly address: BlockAddress;
+  readonly location: StateLocation;
   readonly stateJson: string;
 }
 
 /** Which states an iteration walks. */
 export type IterationFilter =
-  | { readonly kind: "block"; readonly scope: Scope; readonly usageKey: string }
+  | {
+      readonly kind: "block";
+      readonly scope: Scope;
+      /** The canonical usage key the caller named. */
+      readonly usageKey: string;
+      /** The key the states are stored under (the usage key, or for preferences its block type). */
+      readonly key: string;
+    }
   | { readonly kind: "course"; readonly scope: Scope; readonly contextKeys: readonly string[]; readonly blockType: string | null };
 
+/** What erasing a learner removed. */
+export interface LearnerErasure {
+  /** Current states of scope user_state. */
+  readonly userStates: number;
+  /** Current states of scope preferences. */
+  readonly preferences: number;
+  /** Current states of scope user_info. */
+  readonly userInfos: number;
+  /** History entries of those three scopes. */
+  readonly historyEntries: number;
+}
+
 /**
- * What the state rules need from persistence. Implementations raise
- * `LearnerStateError` of kind "unavailable" when the database cannot be
+ * What the state rules need from persistence. States are keyed by owner (a
+ * learner's username, or "" for state shared by all learners), scope, and the
+ * key the scope stores them under ({@link StateLocation.key}). Implementations
+ * raise `LearnerStateError` of kind "unavailable" when the database cannot be
  * reached and never return partial writes: every method that writes is atomic.
  */
 export interface StateStore {
   /**
-   * The states among `usageKeys` that exist, in the order of `usageKeys`, with
-   * only `fieldNames` when given (a block with none of them comes back with no
+   * The states among `keys` that exist, in the order of `keys`, with only
+   * `fieldNames` when given (a state with none of them comes back with no
    * fields). One query.
    */
-  readStates(call: CallLimits, username: string, scope: Scope, usageKeys: readonly string[], fieldNames: readonly string[] | null): Promise<StoredState[]>;
+  readStates(call: CallLimits, owner: string, scope: Scope, keys: readonly string[], fieldNames: readonly string[] | null): Promise<StoredState[]>;
 
   /**
    * Overlays each write on the stored state (creating it when absent), records
-   * one history entry per block, and returns each block's new modification
-   * time in the order of `writes`. One statement. If any block's state would
-   * exceed `maxStateBytes` of JSON text after the merge, nothing is written and
-   * it throws "resource-exhausted" (STATE_TOO_LARGE) naming that block.
+   * one history entry per state, and returns each state's new modification
+   * time in the order of `writes`, whose keys are distinct. One statement. If
+   * any state would exceed `maxStateBytes` of JSON text after the merge,
+   * nothing is written and it throws "resource-exhausted" (STATE_TOO_LARGE)
+   * naming that state's key.
    */
-  writeStates(call: CallLimits, username: string, scope: Scope, writes: readonly BlockWrite[], maxStateBytes: number): Promise<Micros[]>;
+  writeStates(call: CallLimits, owner: string, scope: Scope, writes: readonly BlockWrite[], maxStateBytes: number): Promise<Micros[]>;
 
-  /** Deletes the whole state of each block that has one, recording a deletion in its history. */
-  deleteStates(call: CallLimits, username: string, scope: Scope, usageKeys: readonly string[]): Promise<void>;
+  /** Deletes each of the states that exists, recording a deletion in its history. */
+  deleteStates(call: CallLimits, owner: string, scope: Scope, keys: readonly string[]): Promise<void>;
 
   /**
-   * Removes `fieldNames` from each block that has any of them, deleting blocks
-   * left empty, and records one history entry per changed block.
+   * Removes `fieldNames` from each state that has any of them, deleting states
+   * left empty, and records one history entry per changed state.
    */
-  deleteFields(call: CallLimits, username: string, scope: Scope, usageKeys: readonly string[], fieldNames: readonly string[]): Promise<void>;
+  deleteFields(call: CallLimits, owner: string, scope: Scope, keys: readonly string[], fieldNames: readonly string[]): Promise<void>;
 
   /**
-   * For each existing block among `usageKeys` (in that order) and each of its
-   * fields (by name, only `fieldNames` when given): when the field was last written.
+   * For each existing state among `keys` (in that order) and each of its
+   * fields (by name, only `fieldNames` when given): when the field was last
+   * written.
    */
   readFieldTimes(
     call: CallLimits,
-    username: string,
+    owner: string,
     scope: Scope,
-    usageKeys: readonly string[],
+    keys: readonly string[],
     fieldNames: readonly string[] | null,
   ): Promise<Array<{ usageKey: string; fieldName: string; modified: Micros }>>;
 
-  /** Up to `limit` history entries older than `before` (null: the newest), newest first. */
-  readHistory(call: CallLimits, username: string, scope: Scope, usageKey: string, before: bigint | null, limit: number): Promise<StoredHistoryEntry[]>;
+  /** Up to `limit` history entries of one state older than `before` (null: the newest), newest first. */
+  readHistory(call: CallLimits, owner: string, scope: Scope, key: string, before: bigint | null, limit: number): Promise<StoredHistoryEntry[]>;
 
   /** Up to `limit` current states matching `filter` after position `after` (null: the first), by position. */
   readPositionedStates(call: CallLimits, filter: IterationFilter, after: bigint | null, limit: number): Promise<PositionedState[]>;
 
-  /** Resolves when the database answers a trivial query within `call`'s limits. */
-  ping(call: CallLimits): Promise<void>;
+  /**
+   * Deletes every state `username` owns, in every scope and course, and all
+   * their history, in one statement; returns what it deleted (all zero when
+   * there was nothing).
+   */
+  eraseLearner(call: CallLimits, username: string): Promise<LearnerErasure>;
 }

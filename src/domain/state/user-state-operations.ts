@@ -1,10 +1,11 @@
 import { LearnerStateError, invalidArgument } from "../errors.js";
-import { addressBlock, contextsOfCourse, type BlockAddress } from "./block-address.js";
+import { addressBlock, contextsOfCourse } from "./block-address.js";
 import { checkFieldName, checkFieldValue } from "./field-value.js";
 import { defaultLimits, fixedLimits, type StateLimits } from "./limits.js";
 import type { CallLimits } from "./call-limits.js";
-import { requireSupportedScope, type Scope } from "./scope.js";
-import type { FieldTexts, IterationFilter, Micros, PositionedState, StateStore, StoredHistoryEntry, StoredState } from "./state-store.js";
+import { requireIterableScope, type Scope } from "./scope.js";
+import { locateState, ownerOf, type StateLocation } from "./state-location.js";
+import type { FieldTexts, IterationFilter, LearnerErasure, Micros, PositionedState, StateStore, StoredHistoryEntry, StoredState } from "./state-store.js";
 import { checkUsername } from "./username.js";
 
 /** Which blocks of one learner a read or delete is about. */
@@ -22,8 +23,17 @@ export interface BlockFields {
   readonly fields: FieldTexts;
 }
 
-/** A state as returned to the caller, its `usageKey` spelled as the caller spelled it. */
+/**
+ * A state as returned to the caller: its `usageKey` is the block key as the
+ * caller spelled it, its `username` the learner's, or "" for state shared by
+ * all learners.
+ */
 export type ReturnedState = StoredState;
+
+/** A history entry as returned to the caller, with whose state it is ("" for state shared by all learners). */
+export interface ReturnedHistoryEntry extends StoredHistoryEntry {
+  readonly username: string;
+}
 
 /** Where an iteration over many learners' states starts and what it covers. */
 export type IterationRequest =
@@ -35,22 +45,40 @@ export interface IterationBatch {
   readonly states: readonly PositionedState[];
 }
 
-/** The state rules, independent of transport and storage. */
+/**
+ * The state rules, independent of transport and storage. In every scope a
+ * block key reaches one stored state (see state-location.ts); in preferences
+ * and user_info several keys may reach the same one.
+ */
 export interface UserStateOperations {
-  /** Existing states of the requested blocks, in request order, duplicates once. */
+  /**
+   * The existing state each requested block key reaches, in request order,
+   * a key named twice (in any spelling) once; keys that reach one shared
+   * state each get it.
+   */
   getMany(call: CallLimits, request: BlocksOfLearner): Promise<ReturnedState[]>;
-  /** Overlays each block's fields; returns the new modification times in request order. */
+  /**
+   * Overlays each update's fields on the state its key reaches, updates that
+   * reach one state merged in request order; returns the new modification
+   * time of each update's state, in request order.
+   */
   setMany(call: CallLimits, username: string, scope: Scope, updates: readonly BlockFields[]): Promise<Micros[]>;
-  /** Deletes whole states (fieldNames null) or the named fields. */
+  /** Deletes whole states (fieldNames null) or the named fields of the states the keys reach, each state once. */
   deleteMany(call: CallLimits, request: BlocksOfLearner): Promise<void>;
-  /** Per-field modification times of the requested blocks. */
+  /** Per-field modification times of the state each requested key reaches, in request order. */
   getModDates(call: CallLimits, request: BlocksOfLearner): Promise<Array<{ usageKey: string; fieldName: string; modified: Micros }>>;
-  /** The block's history in batches, newest first; NOT_FOUND when it has none. */
-  getHistory(call: CallLimits, username: string, scope: Scope, blockKey: string): AsyncIterable<StoredHistoryEntry[]>;
-  /** Checks an iteration request and returns the filter it walks (to bind resume tokens to). */
+  /** The history of the state the key reaches, in batches, newest first; NOT_FOUND when it has none. */
+  getHistory(call: CallLimits, username: string, scope: Scope, blockKey: string): AsyncIterable<ReturnedHistoryEntry[]>;
+  /**
+   * Checks an iteration request and returns the filter it walks (to bind
+   * resume tokens to); INVALID_ARGUMENT (UNSUPPORTED_SCOPE) for a scope the
+   * iteration does not serve.
+   */
   iterationFilter(request: IterationRequest): IterationFilter;
   /** Current states matching `filter` after `after`, in batches of `batchSize`. */
   iterate(call: CallLimits, filter: IterationFilter, after: bigint | null, batchSize: number): AsyncIterable<IterationBatch>;
+  /** Erases everything stored for `username` in every scope and course, with its history; returns what was erased. */
+  retireLearner(call: CallLimits, username: string): Promise<LearnerErasure>;
 }
 
 function checkCount(count: number, max: number, field: string): void {
@@ -72,21 +100,43 @@ function checkFieldNames(fieldNames: readonly string[] | null, field: string, ma
   return [...new Set(fieldNames)];
 }
 
+/** A requested block key: as the caller spelled it, and the key its state is stored under. */
+interface RequestedKey {
+  readonly spelling: string;
+  readonly key: string;
+}
+
 /**
- * Parses each key once; returns the distinct canonical keys in first-seen order
- * and, for each canonical key, the first spelling the caller used.
+ * Parses each key once; returns the distinct blocks in first-seen order, each
+ * with the first spelling the caller used and the key its state in `scope` is
+ * stored under, and the distinct stored keys in first-seen order.
  */
-function addressAll(blockKeys: readonly string[], field: string): { addresses: BlockAddress[]; spelling: Map<string, string> } {
-  const spelling = new Map<string, string>();
-  const addresses: BlockAddress[] = [];
+function locateAll(scope: Scope, blockKeys: readonly string[], field: string): { requested: RequestedKey[]; keys: string[] } {
+  const seen = new Set<string>();
+  const requested: RequestedKey[] = [];
   blockKeys.forEach((text, index) => {
     const address = addressBlock(text, `${field}[${index}]`);
-    if (!spelling.has(address.usageKey)) {
-      spelling.set(address.usageKey, text);
-      addresses.push(address);
+    if (!seen.has(address.usageKey)) {
+      seen.add(address.usageKey);
+      requested.push({ spelling: text, key: locateState(scope, address).key });
     }
   });
-  return { addresses, spelling };
+  return { requested, keys: [...new Set(requested.map((block) => block.key))] };
+}
+
+/**
+ * Answers each requested key with the rows of the state it reaches, in
+ * request order, each row re-spelled as the caller named the key. Rows of one
+ * stored key arrive together, as the store returns them.
+ */
+function answerEach<Row extends { usageKey: string }>(requested: readonly RequestedKey[], rows: readonly Row[]): Row[] {
+  const rowsOfKey = new Map<string, Row[]>();
+  for (const row of rows) {
+    const group = rowsOfKey.get(row.usageKey);
+    if (group === undefined) rowsOfKey.set(row.usageKey, [row]);
+    else group.push(row);
+  }
+  return requested.flatMap((block) => (rowsOfKey.get(block.key) ?? []).map((row) => ({ ...row, usageKey: block.spelling })));
 }
 
 // XBlock type names as the key grammar allows them in `type@…`.
@@ -112,26 +162,26 @@ function stateJsonOf(fields: FieldTexts): string {
 export function createUserStateOperations(store: StateStore, limits: StateLimits = defaultLimits): UserStateOperations {
   function prepareBlocks(request: BlocksOfLearner, maxBlocks: number) {
     checkUsername(request.username);
-    const scope = requireSupportedScope(request.scope);
     checkCount(request.blockKeys.length, maxBlocks, "block_keys");
-    const { addresses, spelling } = addressAll(request.blockKeys, "block_keys");
+    const { requested, keys } = locateAll(request.scope, request.blockKeys, "block_keys");
     const fieldNames = checkFieldNames(request.fieldNames, "field_selection.field_names", limits.maxFieldsPerBlock);
-    return { scope, usageKeys: addresses.map((address) => address.usageKey), spelling, fieldNames };
+    return { owner: ownerOf(request.scope, request.username), requested, keys, fieldNames };
   }
 
   return {
     async getMany(call, request) {
-      const { scope, usageKeys, spelling, fieldNames } = prepareBlocks(request, limits.maxReadBlocks);
-      const states = await store.readStates(call, request.username, scope, usageKeys, fieldNames);
-      return states.map((state) => ({ ...state, usageKey: spelling.get(state.usageKey) ?? state.usageKey }));
+      const { owner, requested, keys, fieldNames } = prepareBlocks(request, limits.maxReadBlocks);
+      return answerEach(requested, await store.readStates(call, owner, request.scope, keys, fieldNames));
     },
 
     async setMany(call, username, scope, updates) {
       checkUsername(username);
-      const checkedScope = requireSupportedScope(scope);
       checkCount(updates.length, limits.maxWriteBlocks, "updates");
       const seen = new Map<string, number>();
-      const writes = updates.map((update, index) => {
+      // Updates whose keys reach one stored state, merged in request order (a
+      // later value wins, as applying them one after the other would leave it).
+      const writes = new Map<string, { location: StateLocation; fields: FieldTexts }>();
+      const keyOfUpdate = updates.map((update, index) => {
         const path = `updates[${index}]`;
         const address = addressBlock(update.blockKey, `${path}.block_key`);
         const earlier = seen.get(address.usageKey);
@@ -150,34 +200,49 @@ export function createUserStateOperations(store: StateStore, limits: StateLimits
           checkFieldName(name, fieldPath);
           checkFieldValue(value, fieldPath, limits);
         }
-        return { address, stateJson: stateJsonOf(update.fields) };
+        const location = locateState(scope, address);
+        const earlierWrite = writes.get(location.key);
+        // Spread, not Object.assign: a field may be named "__proto__".
+        if (earlierWrite === undefined) writes.set(location.key, { location, fields: update.fields });
+        else earlierWrite.fields = { ...earlierWrite.fields, ...update.fields };
+        return location.key;
       });
-      return store.writeStates(call, username, checkedScope, writes, limits.maxStateBytes);
+      const stored = [...writes.values()];
+      const times = await store.writeStates(
+        call,
+        ownerOf(scope, username),
+        scope,
+        stored.map((write) => ({ location: write.location, stateJson: stateJsonOf(write.fields) })),
+        limits.maxStateBytes,
+      );
+      const timeOfKey = new Map(stored.map((write, index) => [write.location.key, times[index]!]));
+      return keyOfUpdate.map((key) => timeOfKey.get(key)!);
     },
 
     async deleteMany(call, request) {
-      const { scope, usageKeys, fieldNames } = prepareBlocks(request, limits.maxWriteBlocks);
-      if (fieldNames === null) return store.deleteStates(call, request.username, scope, usageKeys);
+      const { owner, keys, fieldNames } = prepareBlocks(request, limits.maxWriteBlocks);
+      if (fieldNames === null) return store.deleteStates(call, owner, request.scope, keys);
       if (fieldNames.length === 0) return;
-      return store.deleteFields(call, request.username, scope, usageKeys, fieldNames);
+      return store.deleteFields(call, owner, request.scope, keys, fieldNames);
     },
 
     async getModDates(call, request) {
-      const { scope, usageKeys, spelling, fieldNames } = prepareBlocks(request, limits.maxReadBlocks);
-      const times = await store.readFieldTimes(call, request.username, scope, usageKeys, fieldNames);
-      return times.map((time) => ({ ...time, usageKey: spelling.get(time.usageKey) ?? time.usageKey }));
+      const { owner, requested, keys, fieldNames } = prepareBlocks(request, limits.maxReadBlocks);
+      return answerEach(requested, await store.readFieldTimes(call, owner, request.scope, keys, fieldNames));
     },
 
     getHistory(call, username, scope, blockKey) {
       checkUsername(username);
-      const checkedScope = requireSupportedScope(scope);
-      const { usageKey } = addressBlock(blockKey, "block_key");
+      const { key } = locateState(scope, addressBlock(blockKey, "block_key"));
+      const owner = ownerOf(scope, username);
       return (async function* () {
         let before: bigint | null = null;
         for (;;) {
-          const entries = await store.readHistory(call, username, checkedScope, usageKey, before, fixedLimits.blocksPerMessage);
+          const stored = await store.readHistory(call, owner, scope, key, before, fixedLimits.blocksPerMessage);
+          const entries = stored.map((entry) => ({ ...entry, username: owner }));
           if (entries.length === 0 && before === null) {
-            throw new LearnerStateError("not-found", "STATE_NOT_FOUND", `block_key: ${username} never had state for this block`, {
+            const never = owner === "" ? `this block never had ${scope} state` : `${username} never had ${scope} state for this block`;
+            throw new LearnerStateError("not-found", "STATE_NOT_FOUND", `block_key: ${never}`, {
               username,
               key: blockKey,
             });
@@ -190,8 +255,11 @@ export function createUserStateOperations(store: StateStore, limits: StateLimits
     },
 
     iterationFilter(request) {
-      const scope = requireSupportedScope(request.scope);
-      if (request.kind === "block") return { kind: "block", scope, usageKey: addressBlock(request.blockKey, "block_key").usageKey };
+      const scope = requireIterableScope(request.scope, request.kind);
+      if (request.kind === "block") {
+        const address = addressBlock(request.blockKey, "block_key");
+        return { kind: "block", scope, usageKey: address.usageKey, key: locateState(scope, address).key };
+      }
       return { kind: "course", scope, contextKeys: contextsOfCourse(request.courseKey, "course_key"), blockType: checkBlockType(request.blockType) };
     },
 
@@ -206,10 +274,13 @@ export function createUserStateOperations(store: StateStore, limits: StateLimits
       const pages: AsyncIterator<IterationBatch> = {
         async next() {
           if (finished) return { done: true, value: undefined };
-          const states = await store.readPositionedStates(call, filter, position, size);
-          finished = states.length < size;
-          if (states.length === 0) return { done: true, value: undefined };
-          position = states[states.length - 1]!.position;
+          const stored = await store.readPositionedStates(call, filter, position, size);
+          finished = stored.length < size;
+          if (stored.length === 0) return { done: true, value: undefined };
+          position = stored[stored.length - 1]!.position;
+          // Preferences are stored under the block type: answer under the block the caller named.
+          const relabel = filter.kind === "block" && filter.key !== filter.usageKey;
+          const states = relabel ? stored.map((state) => ({ ...state, usageKey: filter.usageKey })) : stored;
           return { done: false, value: { states } };
         },
         async return() {
@@ -218,6 +289,11 @@ export function createUserStateOperations(store: StateStore, limits: StateLimits
         },
       };
       return { [Symbol.asyncIterator]: () => pages };
+    },
+
+    async retireLearner(call, username) {
+      checkUsername(username);
+      return store.eraseLearner(call, username);
     },
   };
 }

@@ -11,7 +11,7 @@ import {
   type WriteOutcome,
 } from "../../domain/block-structure/index.js";
 import type { CallLimits } from "../../domain/state/index.js";
-import type { DatabaseGuard } from "../database-guard.js";
+import type { DatabaseGuard, WorkAccess } from "../database-guard.js";
 import { deleteStructureSql, readStructureSql, readUserStateSql, readVersionSql, writeStructureSql } from "./block-structure-sql.js";
 
 const compress = promisify(gzip);
@@ -70,8 +70,12 @@ const json = (value: unknown) => JSON.stringify(value);
  */
 export function createBlockStructureRepository(knex: Knex, guard: DatabaseGuard, options: BlockStructureRepositoryOptions): BlockStructureStore {
   const cache = new LRUCache<string, CachedStructure>({ maxSize: options.cacheBlocks, sizeCalculation: (entry) => Math.max(1, entry.structure.blocks.size) });
-  const query = <T>(call: CallLimits, sql: string, params: readonly unknown[]): Promise<T[]> =>
-    guard.run(call, async (timeoutMs) => ((await knex.raw(sql, params as Knex.RawBinding[]).timeout(timeoutMs, { cancel: true })) as { rows: T[] }).rows);
+  const query = <T>(call: CallLimits, access: WorkAccess, sql: string, params: readonly unknown[]): Promise<T[]> =>
+    guard.run(call, access, async ({ timeoutMs, sent }) => {
+      // knex emits "query" once it holds a connection, just before sending the statement.
+      const result = (await knex.raw(sql, params as Knex.RawBinding[]).on("query", sent).timeout(timeoutMs, { cancel: true })) as { rows: T[] };
+      return result.rows;
+    });
 
   return {
     async write(call, version, structure) {
@@ -93,7 +97,7 @@ export function createBlockStructureRepository(knex: Knex, guard: DatabaseGuard,
       // An empty answer means a concurrent writer created the row after this
       // statement's snapshot and won; asking again reports what it stored.
       for (let attempt = 0; ; attempt += 1) {
-        const [row] = await query<VersionRow & { outcome: WriteOutcome }>(call, writeStructureSql, params);
+        const [row] = await query<VersionRow & { outcome: WriteOutcome }>(call, "write", writeStructureSql, params);
         if (row !== undefined) {
           if (row.outcome === "stored") cache.set(row.context_key, { revision: row.revision, structure });
           return { outcome: row.outcome, stored: toVersion(row) };
@@ -107,7 +111,7 @@ export function createBlockStructureRepository(knex: Knex, guard: DatabaseGuard,
       // this copy is the one to use, whatever the cache holds by then.
       const cached = contextKeys.map((key) => cache.get(key)).find((entry) => entry !== undefined);
       const username = userState?.username ?? null;
-      const [row] = await query<VersionRow & { data: Buffer | null; states: UserStateRows | null }>(call, readStructureSql, [
+      const [row] = await query<VersionRow & { data: Buffer | null; states: UserStateRows | null }>(call, "read", readStructureSql, [
         cached?.revision ?? null,
         username,
         json(userState?.fieldNames ?? []),
@@ -130,17 +134,17 @@ export function createBlockStructureRepository(knex: Knex, guard: DatabaseGuard,
     },
 
     async readUserState(call, userState, blockKeys) {
-      const [row] = await query<{ states: UserStateRows }>(call, readUserStateSql, [json(userState.fieldNames), userState.username, userStateScope, json(blockKeys)]);
+      const [row] = await query<{ states: UserStateRows }>(call, "read", readUserStateSql, [json(userState.fieldNames), userState.username, userStateScope, json(blockKeys)]);
       return new Map(Object.entries(row?.states ?? {}));
     },
 
     async readVersion(call, contextKeys) {
-      const [row] = await query<VersionRow>(call, readVersionSql, [json(contextKeys)]);
+      const [row] = await query<VersionRow>(call, "read", readVersionSql, [json(contextKeys)]);
       return row === undefined ? null : toVersion(row);
     },
 
     async delete(call, contextKeys) {
-      const rows = await query<{ context_key: string }>(call, deleteStructureSql, [json(contextKeys)]);
+      const rows = await query<{ context_key: string }>(call, "write", deleteStructureSql, [json(contextKeys)]);
       for (const key of contextKeys) cache.delete(key);
       return rows.length > 0;
     },
