@@ -3,6 +3,6 @@ export { blockDepthTransformer } from "./block-depth.js";
 export { blockNavigationTransformer } from "./block-navigation.js";
 export { hiddenContentTransformer } from "./hidden-content.js";
 export { learnerProgressTransformer } from "./learner-progress.js";
-export { itemBankBlockTypes, libraryContentTransformer } from "./library-content.js";
+export { libraryContentTransformer } from "./library-content.js";
 export { defaultStartMs, startDateTransformer } from "./start-date.js";
 export { visibilityTransformer } from "./visibility.js";

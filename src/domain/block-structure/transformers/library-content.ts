@@ -5,7 +5,7 @@ import { numberFieldOf } from "../xblock-fields.js";
 const name = "library_content";
 
 /** Block types whose children are a per-learner selection (upstream's ItemBankMixin blocks). */
-export const itemBankBlockTypes: readonly string[] = ["library_content", "itembank"];
+const itemBankBlockTypes: readonly string[] = ["library_content", "itembank"];
 
 /**
  * The children of item bank block `key` the learner's stored `selected`
