@@ -8,12 +8,13 @@ import {
   type StructureVersion,
   type TransformerFields,
 } from "../../gen/learnerstate/v1/block_structure_pb.js";
-import { BlockStructureService, UpdateOutcome } from "../../gen/learnerstate/v1/block_structure_service_pb.js";
+import { BlockStructureService, GetTransformedResponseSchema, UpdateOutcome } from "../../gen/learnerstate/v1/block_structure_service_pb.js";
 import type { BlockStructureOperations, CollectedBlock, CollectedStructure, StoredVersion, TransformedBlock, TransformerValue, WriteOutcome } from "../domain/block-structure/index.js";
 import { batchesWithin } from "./batches.js";
-import { messageBudgetBytes } from "./block-states-response.js";
+import { answersInBinary, messageBudgetBytes } from "./block-states-response.js";
 import { callLimitsOf } from "./call-limits-of.js";
 import { microsFromTimestamp, timestampFromMicros } from "./timestamp.js";
+import { encodeTransformedBlockFields, type TransformedBlockTexts } from "./transformed-block-encoding.js";
 
 // Generated message types stop here: requests are read field by field into
 // plain domain values, and responses are built field by field from them.
@@ -44,13 +45,37 @@ function fieldsMessage(values: Readonly<Record<string, TransformerValue>>): Tran
   return create(TransformerFieldsSchema, { fields: Object.fromEntries(Object.entries(values).map(([name, value]) => [name, JSON.stringify(value)])) });
 }
 
-/** A rough size of a block on the wire, to keep messages under {@link messageBudgetBytes}. */
-function transformedBytes(block: TransformedBlock): number {
-  let bytes = block.key.length + block.blockType.length + 16;
-  for (const child of block.children) bytes += child.length + 2;
-  for (const [name, text] of Object.entries(block.fields)) bytes += name.length + Buffer.byteLength(text) + 8;
-  for (const [name, output] of block.outputs) bytes += name.length + JSON.stringify(output).length + 16;
+/** A block's values as the texts that go on the wire: transformer outputs as JSON texts, each written once. */
+function textsOf(block: TransformedBlock): TransformedBlockTexts {
+  const transformerFields: Record<string, Record<string, string>> = {};
+  for (const [name, output] of block.outputs) {
+    const texts: Record<string, string> = {};
+    for (const field in output) texts[field] = JSON.stringify(output[field]);
+    transformerFields[name] = texts;
+  }
+  return { blockKey: block.key, blockType: block.blockType, children: block.children, fields: block.fields, transformerFields };
+}
+
+/** What a block weighs in a JSON message: its texts, with room for the escaping JSON adds to JSON texts inside strings. */
+function jsonWeight(block: TransformedBlockTexts): number {
+  let bytes = block.blockKey.length + block.blockType.length + 32;
+  for (const child of block.children) bytes += child.length + 4;
+  for (const name in block.fields) bytes += 2 * (name.length + Buffer.byteLength(block.fields[name]!)) + 8;
+  for (const transformer in block.transformerFields) {
+    const fields = block.transformerFields[transformer]!;
+    for (const name in fields) bytes += 2 * (name.length + Buffer.byteLength(fields[name]!)) + 16;
+  }
   return bytes;
+}
+
+function transformedBlockMessage(block: TransformedBlockTexts) {
+  return create(TransformedBlockSchema, {
+    blockKey: block.blockKey,
+    blockType: block.blockType,
+    children: [...block.children],
+    fields: { ...block.fields },
+    transformerFields: Object.fromEntries(Object.entries(block.transformerFields).map(([name, fields]) => [name, create(TransformerFieldsSchema, { fields: { ...fields } })])),
+  });
 }
 
 /** A rough size of a collected block on the wire (its fields; transformer data is small). */
@@ -136,18 +161,19 @@ export function createBlockStructureService(operations: BlockStructureOperations
         rootBlockKey: transformed.rootKey,
         evaluatedAt: timestampFromMicros(BigInt(transformed.evaluatedAtMs) * 1000n),
       };
+      // Binary answers are encoded here (transformed-block-encoding.ts):
+      // protobuf-es's reflective encoder cost several times more CPU than
+      // the whole transformation. JSON answers get plain messages.
+      const texts = transformed.blocks.map(textsOf);
+      const encoded = answersInBinary(context.requestHeader.get("content-type")) ? encodeTransformedBlockFields(texts) : null;
+      const indexes = texts.map((_, index) => index);
+      const weightOf = encoded === null ? (index: number) => jsonWeight(texts[index]!) : (index: number) => encoded[index]!.data.length + 1;
       let first = true;
-      for (const batch of batchesWithin(transformed.blocks, blocksPerMessage, messageBudgetBytes, transformedBytes)) {
-        const blocks = batch.map((block) =>
-          create(TransformedBlockSchema, {
-            blockKey: block.key,
-            blockType: block.blockType,
-            children: [...block.children],
-            fields: { ...block.fields },
-            transformerFields: Object.fromEntries([...block.outputs].map(([name, output]) => [name, fieldsMessage(output)])),
-          }),
-        );
-        yield first ? { ...header, blocks } : { blocks };
+      for (const batch of batchesWithin(indexes, blocksPerMessage, messageBudgetBytes, weightOf)) {
+        const message = create(GetTransformedResponseSchema, first ? header : {});
+        if (encoded === null) message.blocks = batch.map((index) => transformedBlockMessage(texts[index]!));
+        else message.$unknown = batch.map((index) => encoded[index]!);
+        yield message;
         first = false;
       }
       // An empty result (every block removed) still says what was transformed.
