@@ -48,7 +48,8 @@ function fieldsMessage(values: Readonly<Record<string, TransformerValue>>): Tran
 /** A block's values as the texts that go on the wire: transformer outputs as JSON texts, each written once. */
 function textsOf(block: TransformedBlock): TransformedBlockTexts {
   const transformerFields: Record<string, Record<string, string>> = {};
-  for (const [name, output] of block.outputs) {
+  for (const name in block.outputs) {
+    const output = block.outputs[name]!;
     const texts: Record<string, string> = {};
     for (const field in output) texts[field] = JSON.stringify(output[field]);
     transformerFields[name] = texts;

@@ -39,8 +39,8 @@ export interface TransformedBlock {
   readonly children: readonly string[];
   /** The requested XBlock fields the block has. */
   readonly fields: XBlockFieldTexts;
-  /** Transformer name → what it computed for the block. */
-  readonly outputs: ReadonlyMap<string, Readonly<Record<string, TransformerValue>>>;
+  /** Transformer name → what it computed for the block; transformers with nothing to say are absent. */
+  readonly outputs: Readonly<Record<string, Readonly<Record<string, TransformerValue>>>>;
 }
 
 /** A transformed structure, its blocks in topological order. */
@@ -243,12 +243,13 @@ export function createBlockStructureOperations(store: BlockStructureStore, regis
           const text = structure.fieldTextOf(key, name);
           if (text !== undefined) fields[name] = text;
         }
-        const outputs = new Map<string, Readonly<Record<string, TransformerValue>>>();
+        const outputs: Record<string, Readonly<Record<string, TransformerValue>>> = {};
         for (const transformer of chosen) {
           const output = transformer.outputOf?.(usage, structure, key);
-          if (output !== undefined) outputs.set(transformer.name, output);
+          if (output !== undefined) outputs[transformer.name] = output;
         }
-        blocks.push({ key, blockType: structure.blockTypeOf(key)!, children: [...structure.childrenOf(key)], fields, outputs });
+        // The structure is dropped after the call, so its children lists are not copied.
+        blocks.push({ key, blockType: structure.blockTypeOf(key)!, children: structure.childrenOf(key), fields, outputs });
       }
       return { version: stored.version, rootKey: structure.rootKey, evaluatedAtMs: nowMs, blocks };
     },

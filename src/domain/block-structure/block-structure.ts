@@ -86,6 +86,11 @@ export interface BlockStructure {
 }
 
 interface Relations {
+  parents: readonly string[];
+  children: readonly string[];
+}
+
+interface OwnRelations {
   parents: string[];
   children: string[];
 }
@@ -97,8 +102,20 @@ interface Relations {
  */
 export function createBlockStructure(collected: CollectedStructure): BlockStructure {
   let rootKey = collected.rootKey;
-  let relations = new Map<string, Relations>();
-  for (const [key, block] of collected.blocks) relations.set(key, { parents: [...block.parents], children: [...block.children] });
+  // Relations are the collected ones, shared, until a block's change: then it
+  // gets its own copy (most blocks of a request are never touched).
+  const changed = new Map<string, OwnRelations>();
+  const removed = new Set<string>();
+  const relationsOf = (key: string): Relations | undefined => (removed.has(key) ? undefined : (changed.get(key) ?? collected.blocks.get(key)));
+  function ownRelationsOf(key: string): OwnRelations {
+    let own = changed.get(key);
+    if (own === undefined) {
+      const block = collected.blocks.get(key)!;
+      own = { parents: [...block.parents], children: [...block.children] };
+      changed.set(key, own);
+    }
+    return own;
+  }
   // What transformers set here, over what was collected: transformer → block → name → value.
   const ownBlockData = new Map<string, Map<string, Record<string, TransformerValue>>>();
   const ownData = new Map<string, Record<string, TransformerValue>>();
@@ -112,10 +129,9 @@ export function createBlockStructure(collected: CollectedStructure): BlockStruct
   // Re-linking around a removed block may meet an edge that exists already;
   // it is kept once.
   function addRelation(parent: string, child: string): void {
-    const children = relations.get(parent)!.children;
-    if (children.includes(child)) return;
-    children.push(child);
-    relations.get(child)!.parents.push(parent);
+    if (relationsOf(parent)!.children.includes(child)) return;
+    ownRelationsOf(parent).children.push(child);
+    ownRelationsOf(child).parents.push(parent);
   }
 
   const structure: BlockStructure = {
@@ -123,12 +139,12 @@ export function createBlockStructure(collected: CollectedStructure): BlockStruct
       return rootKey;
     },
     get size() {
-      return relations.size;
+      return collected.blocks.size - removed.size;
     },
-    has: (key) => relations.has(key),
-    keys: () => [...relations.keys()],
-    parentsOf: (key) => relations.get(key)?.parents ?? emptyKeys,
-    childrenOf: (key) => relations.get(key)?.children ?? emptyKeys,
+    has: (key) => relationsOf(key) !== undefined,
+    keys: () => [...collected.blocks.keys()].filter((key) => !removed.has(key)),
+    parentsOf: (key) => relationsOf(key)?.parents ?? emptyKeys,
+    childrenOf: (key) => relationsOf(key)?.children ?? emptyKeys,
     blockTypeOf: (key) => blockOf(key)?.blockType,
     blockIdOf: (key) => blockOf(key)?.blockId,
     fieldTextOf: (key, name) => blockOf(key)?.fields[name],
@@ -164,28 +180,29 @@ export function createBlockStructure(collected: CollectedStructure): BlockStruct
       ownVersions.set(transformer, version);
     },
     requestUserState(key) {
-      if (relations.has(key)) userStateKeys.add(key);
+      if (structure.has(key)) userStateKeys.add(key);
     },
 
     // A removed start (a filter may remove the root) has nothing under it.
     topologicalTraversal(options = {}) {
       const start = options.start ?? rootKey;
-      return relations.has(start) ? traverseTopologically(start, structure.parentsOf, structure.childrenOf, options) : nothing();
+      return structure.has(start) ? traverseTopologically(start, structure.parentsOf, structure.childrenOf, options) : nothing();
     },
     postOrderTraversal(options = {}) {
       const start = options.start ?? rootKey;
-      return relations.has(start) ? traversePostOrder(start, structure.childrenOf, options.filter) : nothing();
+      return structure.has(start) ? traversePostOrder(start, structure.childrenOf, options.filter) : nothing();
     },
 
     removeBlock(key, keepDescendants) {
-      const removed = relations.get(key);
-      if (removed === undefined) return;
-      for (const child of removed.children) removeOnce(relations.get(child)!.parents, key);
-      for (const parent of removed.parents) removeOnce(relations.get(parent)!.children, key);
-      relations.delete(key);
+      const gone = relationsOf(key);
+      if (gone === undefined) return;
+      for (const child of gone.children) removeOnce(ownRelationsOf(child).parents, key);
+      for (const parent of gone.parents) removeOnce(ownRelationsOf(parent).children, key);
+      removed.add(key);
+      changed.delete(key);
       for (const blocks of ownBlockData.values()) blocks.delete(key);
       if (keepDescendants) {
-        for (const child of removed.children) for (const parent of removed.parents) addRelation(parent, child);
+        for (const child of gone.children) for (const parent of gone.parents) addRelation(parent, child);
         return;
       }
       // A child left without parents is reached by nothing any more: it goes
@@ -193,8 +210,8 @@ export function createBlockStructure(collected: CollectedStructure): BlockStruct
       // _prune_unreachable), it would be a parent no traversal ever visits,
       // so a block it shares with a visible parent would never be yielded,
       // nor filtered.
-      for (const child of removed.children) {
-        if (child !== rootKey && relations.get(child)?.parents.length === 0) structure.removeBlock(child, false);
+      for (const child of gone.children) {
+        if (child !== rootKey && relationsOf(child)?.parents.length === 0) structure.removeBlock(child, false);
       }
     },
     createRemovalFilter(condition, keepDescendants = false) {
@@ -213,19 +230,25 @@ export function createBlockStructure(collected: CollectedStructure): BlockStruct
     },
     setRootBlock(key) {
       rootKey = key;
-      const root = relations.get(key);
+      const root = relationsOf(key);
       if (root === undefined) return;
-      for (const parent of root.parents) removeOnce(relations.get(parent)!.children, key);
-      root.parents = [];
+      for (const parent of root.parents) removeOnce(ownRelationsOf(parent).children, key);
+      ownRelationsOf(key).parents = [];
     },
     pruneUnreachable() {
       const reachable = new Set(structure.postOrderTraversal());
-      const pruned = new Map<string, Relations>();
-      for (const [key, block] of relations) {
-        if (!reachable.has(key)) continue;
-        pruned.set(key, { parents: block.parents.filter((parent) => reachable.has(parent)), children: block.children.filter((child) => reachable.has(child)) });
+      if (reachable.size === structure.size) return;
+      const unreachable = structure.keys().filter((key) => !reachable.has(key));
+      // A reachable block's parents may be unreachable (never the other way round).
+      for (const key of unreachable) {
+        for (const child of relationsOf(key)!.children) {
+          if (reachable.has(child)) ownRelationsOf(child).parents = relationsOf(child)!.parents.filter((parent) => reachable.has(parent));
+        }
       }
-      relations = pruned;
+      for (const key of unreachable) {
+        removed.add(key);
+        changed.delete(key);
+      }
       for (const blocks of ownBlockData.values()) for (const key of blocks.keys()) if (!reachable.has(key)) blocks.delete(key);
     },
 
@@ -234,7 +257,7 @@ export function createBlockStructure(collected: CollectedStructure): BlockStruct
       const blocks = new Map<string, CollectedBlock>();
       for (const key of order) {
         const block = blockOf(key)!;
-        const { parents, children } = relations.get(key)!;
+        const { parents, children } = relationsOf(key)!;
         blocks.set(key, { key, blockType: block.blockType, blockId: block.blockId, children: [...children], parents: [...parents], fields: block.fields });
       }
       const names = new Set([...collected.transformers.keys(), ...ownVersions.keys(), ...ownData.keys(), ...ownBlockData.keys()]);
