@@ -134,6 +134,14 @@ describe("GetTransformed", () => {
     expect(errorInfoOf(notInStructure)).toMatchObject({ reason: "USAGE_KEY_NOT_IN_BLOCK_STRUCTURE", metadata: { key: outside } });
   });
 
+  it("answers the same over gRPC, gRPC-Web and Connect JSON", async () => {
+    const viaGrpc = await transformed(request());
+    for (const protocol of ["grpc-web", "connect"] as const) {
+      const other = (await collect(blockStructureClient(fixture.server.baseUrl, protocol).getTransformed(request()))).flatMap((message) => message.blocks);
+      expect(other, protocol).toEqual(viaGrpc);
+    }
+  });
+
   it("refuses an unregistered transformer, listing the registered ones", async () => {
     const error = await expectCode(collect(client.getTransformed(request({ transformers: ["visibility", "grades"] }))), Code.InvalidArgument);
     const info = errorInfoOf(error);
