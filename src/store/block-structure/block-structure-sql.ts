@@ -16,8 +16,8 @@ const versionColumns = (table: string) => `
  */
 const statesOf = (keysCondition: string) => `
   select coalesce(jsonb_object_agg(s.usage_key,
-           (select coalesce(jsonb_object_agg(e.key, e.value), '{}'::jsonb) from jsonb_each(s.state) e
-            where e.key in (select jsonb_array_elements_text(?::jsonb)))), '{}'::jsonb)
+           (select coalesce(jsonb_object_agg(f.name, s.state -> f.name), '{}'::jsonb)
+            from jsonb_array_elements_text(?::jsonb) as f(name) where jsonb_exists(s.state, f.name))), '{}'::jsonb)
   from user_state s
   where s.username = ? and s.scope = ? and ${keysCondition}`;
 
