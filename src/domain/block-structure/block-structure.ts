@@ -104,17 +104,25 @@ export function createBlockStructure(collected: CollectedStructure): BlockStruct
   let rootKey = collected.rootKey;
   // Relations are the collected ones, shared, until a block's change: then it
   // gets its own copy (most blocks of a request are never touched).
-  const changed = new Map<string, OwnRelations>();
-  const removed = new Set<string>();
-  const relationsOf = (key: string): Relations | undefined => (removed.has(key) ? undefined : (changed.get(key) ?? collected.blocks.get(key)));
+  // A block's own relations, or `gone` once it was removed; absent: unchanged.
+  const changed = new Map<string, OwnRelations | typeof gone>();
+  let removedCount = 0;
+  function relationsOf(key: string): Relations | undefined {
+    const own = changed.get(key);
+    if (own === undefined) return collected.blocks.get(key);
+    return own === gone ? undefined : own;
+  }
   function ownRelationsOf(key: string): OwnRelations {
-    let own = changed.get(key);
-    if (own === undefined) {
-      const block = collected.blocks.get(key)!;
-      own = { parents: [...block.parents], children: [...block.children] };
-      changed.set(key, own);
-    }
-    return own;
+    const own = changed.get(key);
+    if (own !== undefined && own !== gone) return own;
+    const block = collected.blocks.get(key)!;
+    const copy = { parents: [...block.parents], children: [...block.children] };
+    changed.set(key, copy);
+    return copy;
+  }
+  function markRemoved(key: string): void {
+    changed.set(key, gone);
+    removedCount += 1;
   }
   // What transformers set here, over what was collected: transformer → block → name → value.
   const ownBlockData = new Map<string, Map<string, Record<string, TransformerValue>>>();
@@ -139,10 +147,10 @@ export function createBlockStructure(collected: CollectedStructure): BlockStruct
       return rootKey;
     },
     get size() {
-      return collected.blocks.size - removed.size;
+      return collected.blocks.size - removedCount;
     },
     has: (key) => relationsOf(key) !== undefined,
-    keys: () => [...collected.blocks.keys()].filter((key) => !removed.has(key)),
+    keys: () => [...collected.blocks.keys()].filter((key) => changed.get(key) !== gone),
     parentsOf: (key) => relationsOf(key)?.parents ?? emptyKeys,
     childrenOf: (key) => relationsOf(key)?.children ?? emptyKeys,
     blockTypeOf: (key) => blockOf(key)?.blockType,
@@ -198,8 +206,7 @@ export function createBlockStructure(collected: CollectedStructure): BlockStruct
       if (gone === undefined) return;
       for (const child of gone.children) removeOnce(ownRelationsOf(child).parents, key);
       for (const parent of gone.parents) removeOnce(ownRelationsOf(parent).children, key);
-      removed.add(key);
-      changed.delete(key);
+      markRemoved(key);
       for (const blocks of ownBlockData.values()) blocks.delete(key);
       if (keepDescendants) {
         for (const child of gone.children) for (const parent of gone.parents) addRelation(parent, child);
@@ -245,10 +252,7 @@ export function createBlockStructure(collected: CollectedStructure): BlockStruct
           if (reachable.has(child)) ownRelationsOf(child).parents = relationsOf(child)!.parents.filter((parent) => reachable.has(parent));
         }
       }
-      for (const key of unreachable) {
-        removed.add(key);
-        changed.delete(key);
-      }
+      for (const key of unreachable) markRemoved(key);
       for (const blocks of ownBlockData.values()) for (const key of blocks.keys()) if (!reachable.has(key)) blocks.delete(key);
     },
 
@@ -276,6 +280,9 @@ export function createBlockStructure(collected: CollectedStructure): BlockStruct
   };
   return structure;
 }
+
+/** Marks a removed block in a structure's changed relations. */
+const gone = Symbol("removed");
 
 function* nothing(): Generator<string> {
   // Yields no block.

@@ -62,27 +62,30 @@ export const learnerProgressTransformer: BlockStructureTransformer = {
   },
   transform(usage, structure) {
     const totals = new Map<string, { earned: number; possible: number; scored: number; attempted: number }>();
+    // Which scored block last reached each block: each block above a scored
+    // one is counted once for it, however many paths lead there.
+    const reachedBy = new Map<string, number>();
+    const pending: string[] = [];
+    let scoredIndex = 0;
     for (const key of structure.topologicalTraversal()) {
       const collected = structure.transformerFieldOf(key, name, "scored") as { weight: number | null; maxScore: number | null } | undefined;
       if (collected === undefined) continue;
       const score = scoreOf(usage, collected, key);
-      // The block itself and every block above it, each once.
-      const reached = new Set([key]);
-      const pending = [key];
+      scoredIndex += 1;
+      reachedBy.set(key, scoredIndex);
+      pending.push(key);
       for (let block = pending.pop(); block !== undefined; block = pending.pop()) {
-        for (const parent of structure.parentsOf(block)) {
-          if (reached.has(parent)) continue;
-          reached.add(parent);
-          pending.push(parent);
-        }
-      }
-      for (const block of reached) {
-        const total = totals.get(block) ?? { earned: 0, possible: 0, scored: 0, attempted: 0 };
+        let total = totals.get(block);
+        if (total === undefined) totals.set(block, (total = { earned: 0, possible: 0, scored: 0, attempted: 0 }));
         total.earned += score.earned;
         total.possible += score.possible;
         total.scored += 1;
         if (score.attempted) total.attempted += 1;
-        totals.set(block, total);
+        for (const parent of structure.parentsOf(block)) {
+          if (reachedBy.get(parent) === scoredIndex) continue;
+          reachedBy.set(parent, scoredIndex);
+          pending.push(parent);
+        }
       }
     }
     for (const [key, total] of totals) {
