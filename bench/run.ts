@@ -653,23 +653,24 @@ async function main(): Promise<void> {
     transformedNote =
       `${scenario}: each call is one learner (of ${learners.length}) seeing ${outline.visibleBlocks} blocks; the structure is stored in ${(outline.storedBytes / 1024).toFixed(0)} KB. ` +
       "The raw side is the service's one statement with the cached revision (the learner's selection and scores, no structure data): the database's share of a call, not a like-for-like ratio.";
-    log(`${scenario}: raw statement and service, ${config.rounds} rounds each…`);
+    log(`${scenario}: raw statement and service, ${config.concurrency} clients and 1, ${config.rounds} rounds each…`);
+    const service = { ...timed, expectedRows: outline.visibleBlocks, serverPid: server.pid };
     const measured = await inRounds(
       config.rounds,
       [
         ["raw", () => rawSide(scenario, () => runTimed(rawGetTransformed(pool, outline), { ...timed, expectedRows: 1, serverPid: null }))],
+        ["service", (round) => serviceSideOf(BlockStructureService, scenario, round, (clients) => runTimed(serviceGetTransformed(clients, outline), service))],
+        // One client: the latency of a call that waits for no other.
         [
-          "service",
-          (round) =>
-            serviceSideOf(BlockStructureService, scenario, round, (clients) =>
-              runTimed(serviceGetTransformed(clients, outline), { ...timed, expectedRows: outline.visibleBlocks, serverPid: server.pid }),
-            ),
+          "service, 1 client",
+          (round) => serviceSideOf(BlockStructureService, `${scenario}, 1 client`, round, (clients) => runTimed(serviceGetTransformed(clients, outline), { ...service, concurrency: 1 })),
         ],
       ],
       combineMeasurements,
     );
     rows.push(
       { scenario, side: "service (gRPC)", result: measured.service, perOp: true },
+      { scenario, side: "service (gRPC), 1 client", result: measured["service, 1 client"], perOp: true },
       { scenario, side: "raw SQL (its one statement, warm cache)", result: measured.raw, perOp: true },
     );
   }
