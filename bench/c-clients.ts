@@ -156,7 +156,11 @@ interface H2loadReport {
 function parseH2load(output: string): H2loadReport {
   const requests = /requests: \d+ total, \d+ started, (\d+) done, (\d+) succeeded, (\d+) failed, (\d+) errored/u.exec(output);
   const time = /time for request:\s+(\S+)\s+(\S+)\s+(\S+)/u.exec(output);
-  if (requests === null || time === null) throw new Error(`unexpected h2load output:\n${output}`);
+  if (requests === null || time === null) {
+    // Seen on an overloaded machine: h2load ends a window in which its one call never finished without a summary.
+    console.warn(`h2load printed no summary; counted as one failed call:\n${output.slice(-500)}`);
+    return { done: 0, failed: 1, meanMs: 0 };
+  }
   const milliseconds = (text: string) => (text.endsWith("us") ? Number.parseFloat(text) / 1000 : text.endsWith("ms") ? Number.parseFloat(text) : Number.parseFloat(text) * 1000);
   return { done: Number(requests[2]), failed: Number(requests[3]) + Number(requests[4]), meanMs: milliseconds(time[3]!) };
 }

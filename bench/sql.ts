@@ -4,7 +4,7 @@
 // IterAll page is the query knex builds in readPositionedStates, written out.
 
 import { readStructureSql as repositoryReadStructureSql } from "../src/store/block-structure/block-structure-sql.js";
-import { fieldTexts, micros, userStateStatements } from "../src/store/state-sql.js";
+import { micros, userStateStatements } from "../src/store/state-sql.js";
 
 /** The repository's statement with knex's `?` placeholders numbered `$1`, `$2`, … as node-postgres wants them. */
 function positional(sql: string): string {
@@ -27,7 +27,7 @@ export const writeStatesSql = positional(userStateStatements.writeStates);
  * readPositionedStates, without its `limit`: $1 scope, $2 the id to start
  * after (as text, as knex binds it), $3 the context key.
  */
-const positionedStatesSelect = `select "s"."username", "s"."usage_key", s.id::text as position, ${micros("s.modified")} as modified, ${fieldTexts("s.state")} as fields from "user_state" as "s" where "s"."scope" = $1 and "s"."id" > $2 and "s"."context_key" in ($3) order by "s"."id" asc`;
+const positionedStatesSelect = `select "s"."username", "s"."usage_key", s.id::text as position, ${micros("s.modified")} as modified, s.state::text as state from "user_state" as "s" where "s"."scope" = $1 and "s"."id" > $2 and "s"."context_key" in ($3) order by "s"."id" asc`;
 
 /** One keyset page, exactly the service's: $4 the page size. */
 export const positionedStatesPageSql = `${positionedStatesSelect} limit $4`;
@@ -50,5 +50,6 @@ export interface StateRow {
   username: string;
   usage_key: string;
   modified: string;
-  fields: Record<string, string>;
+  /** The stored jsonb's text. */
+  state: string;
 }

@@ -26,6 +26,7 @@ describe("grpc.health.v1.Health", () => {
     expect(await healthOf(fixture.server.baseUrl)).toBe("SERVING");
     expect(await healthOf(fixture.server.baseUrl, "learnerstate.v1.UserStateService")).toBe("SERVING");
     expect(await healthOf(fixture.server.baseUrl, "learnerstate.v1.KeyService")).toBe("SERVING");
+    expect(await healthOf(fixture.server.baseUrl, "learnerstate.v1.CatalogService")).toBe("SERVING");
     await expectCode(healthOf(fixture.server.baseUrl, "no.such.Service"), Code.NotFound);
   });
 
@@ -55,6 +56,7 @@ describe("grpc.reflection.v1.ServerReflection", () => {
     expect(listed?.case === "listServicesResponse" && listed.value.service.map((service) => service.name)).toEqual([
       "learnerstate.v1.UserStateService",
       "learnerstate.v1.KeyService",
+      "learnerstate.v1.CatalogService",
       "grpc.health.v1.Health",
       "grpc.reflection.v1.ServerReflection",
     ]);

@@ -1,3 +1,5 @@
+import { catalogCourseKey, checkCatalogCourseSelection, type CatalogCourseSelection } from "../domain/catalog/index.js";
+import { LearnerStateError } from "../domain/errors.js";
 import { InvalidKeyError, parseLearningContextKey, parseUsageKey, type LearningContextKey } from "../domain/keys/index.js";
 import type { Capability } from "./capability.js";
 
@@ -64,4 +66,24 @@ export function contextsOfCourseKey(key: string): ContextRef[] | null {
     if (error instanceof InvalidKeyError) return null;
     throw error;
   }
+}
+
+/**
+ * The context of a catalog course: its key `catalog-course:<org>:<course>`
+ * and its org, which `content_org:` filters cover. Null for a course named
+ * by id, whose org the call does not say, and for a malformed selection.
+ */
+export function contextsOfCatalogCourse(selection: CatalogCourseSelection): ContextRef[] | null {
+  try {
+    const ref = checkCatalogCourseSelection(selection, "catalog_course");
+    return ref.kind === "code" ? [{ key: catalogCourseKey(ref.orgCode, ref.courseCode), org: ref.orgCode }] : null;
+  } catch (error) {
+    if (error instanceof LearnerStateError) return null;
+    throw error;
+  }
+}
+
+/** The context of an organization, which only `content_org:` filters naming it cover. */
+export function contextsOfOrganization(shortName: string): ContextRef[] {
+  return [{ key: `organization:${shortName}`, org: shortName }];
 }

@@ -12,6 +12,8 @@ export const capabilities = {
   bulkReadLearnerState: "learner_state:bulk_read",
   /** RetireLearner: erasing everything stored for a learner (learner retirement). */
   eraseLearnerState: "learner_state:erase",
+  /** CatalogService's writes: organizations, catalog courses and course runs (shared data; org and course filters narrow it). */
+  catalogWrite: "catalog:write",
   /**
    * UpdateCollected, ClearBlockStructure, GetCollected, IsUpToDate, and
    * GetTransformed staff views and previews: course content, staff-only and
@@ -45,5 +47,6 @@ export const capabilityTraits: Readonly<Record<Capability, CapabilityTraits>> = 
   [capabilities.writeLearnerState]: { changesData: true, personal: true, erasesLearnerData: false },
   [capabilities.bulkReadLearnerState]: { changesData: false, personal: true, erasesLearnerData: false },
   [capabilities.eraseLearnerState]: { changesData: true, personal: true, erasesLearnerData: true },
+  [capabilities.catalogWrite]: { changesData: true, personal: false, erasesLearnerData: false },
   [capabilities.blockStructureWrite]: { changesData: true, personal: false, erasesLearnerData: false },
 };

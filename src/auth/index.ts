@@ -1,4 +1,4 @@
-export { contextsOfCourseKey, contextsOfUsageKeys } from "./access-request.js";
+export { contextsOfCatalogCourse, contextsOfCourseKey, contextsOfOrganization, contextsOfUsageKeys } from "./access-request.js";
 export type { AccessRequest, ContextRef, DataOwner } from "./access-request.js";
 export { capabilities, capabilityTraits } from "./capability.js";
 export type { Capability, CapabilityTraits } from "./capability.js";

@@ -9,6 +9,15 @@ import {
   type IsUpToDateRequest,
   type UpdateCollectedRequest,
 } from "../../gen/learnerstate/v1/block_structure_service_pb.js";
+import {
+  CatalogService,
+  type CreateCourseRunForModulestoreCourseRequest,
+  type CreateOrganizationRequest,
+  type DeleteCatalogCourseRequest,
+  type DeleteCourseRunRequest,
+  type SyncCourseRunDetailsRequest,
+  type UpdateCatalogCourseRequest,
+} from "../../gen/learnerstate/v1/catalog_service_pb.js";
 import { KeyService } from "../../gen/learnerstate/v1/key_service_pb.js";
 import type { Scope } from "../../gen/learnerstate/v1/scope_pb.js";
 import {
@@ -22,9 +31,19 @@ import {
   type RetireLearnerRequest,
   type SetManyRequest,
 } from "../../gen/learnerstate/v1/user_state_service_pb.js";
-import { capabilities, contextsOfCourseKey, contextsOfUsageKeys, type AccessRequest, type Capability, type ContextRef } from "../auth/index.js";
+import {
+  capabilities,
+  contextsOfCatalogCourse,
+  contextsOfCourseKey,
+  contextsOfOrganization,
+  contextsOfUsageKeys,
+  type AccessRequest,
+  type Capability,
+  type ContextRef,
+} from "../auth/index.js";
 import { stateReadingTransformerNames } from "../domain/block-structure/index.js";
 import { scopeKeyings } from "../domain/state/index.js";
+import { selectionOf } from "./catalog/index.js";
 import { knownScope } from "./scope.js";
 
 /** What the policy needs to know of one call: everything but the operation's name. */
@@ -54,6 +73,9 @@ const ofEveryLearner = (scope: Scope, contexts: () => ContextRef[] | null): Acce
   owner: keyingOf(scope).owner === "shared" ? { kind: "shared" } : { kind: "every-learner" },
   contexts: contextsIn(scope, contexts),
 });
+
+const anyToken: Access = { capability: null, owner: { kind: "shared" }, contexts: [] };
+const catalogWrite = (contexts: ContextRef[] | null): Access => ({ capability: capabilities.catalogWrite, owner: { kind: "shared" }, contexts });
 
 const ofCourseContent = (courseKey: string): Access => ({ capability: capabilities.blockStructureWrite, owner: { kind: "shared" }, contexts: contextsOfCourseKey(courseKey) });
 
@@ -101,6 +123,17 @@ const accessRules: Record<string, (message: never) => Access> = {
     contexts: [],
   }),
   [`${KeyService.typeName}.DescribeKey`]: () => ({ capability: null, owner: { kind: "shared" }, contexts: [] }),
+  [`${CatalogService.typeName}.GetCatalogCourse`]: () => anyToken,
+  [`${CatalogService.typeName}.GetCourseRun`]: () => anyToken,
+  [`${CatalogService.typeName}.ListCatalogCourses`]: () => anyToken,
+  [`${CatalogService.typeName}.ListCourseRuns`]: () => anyToken,
+  [`${CatalogService.typeName}.UpdateCatalogCourse`]: (request: UpdateCatalogCourseRequest) => catalogWrite(contextsOfCatalogCourse(selectionOf(request.catalogCourse))),
+  [`${CatalogService.typeName}.DeleteCatalogCourse`]: (request: DeleteCatalogCourseRequest) => catalogWrite(contextsOfCatalogCourse(selectionOf(request.catalogCourse))),
+  [`${CatalogService.typeName}.SyncCourseRunDetails`]: (request: SyncCourseRunDetailsRequest) => catalogWrite(contextsOfCourseKey(request.courseKey)),
+  [`${CatalogService.typeName}.DeleteCourseRun`]: (request: DeleteCourseRunRequest) => catalogWrite(contextsOfCourseKey(request.courseKey)),
+  [`${CatalogService.typeName}.CreateCourseRunForModulestoreCourse`]: (request: CreateCourseRunForModulestoreCourseRequest) =>
+    catalogWrite(contextsOfCourseKey(request.courseKey)),
+  [`${CatalogService.typeName}.CreateOrganization`]: (request: CreateOrganizationRequest) => catalogWrite(contextsOfOrganization(request.shortName)),
   [`${BlockStructureService.typeName}.UpdateCollected`]: (request: UpdateCollectedRequest) => ({
     capability: capabilities.blockStructureWrite,
     owner: { kind: "shared" },

@@ -1,7 +1,7 @@
 import type { UnknownField } from "@bufbuild/protobuf";
 import { WireType } from "@bufbuild/protobuf/wire";
-import type { BlockState } from "../../gen/learnerstate/v1/user_state_pb.js";
-import { int64Length, SizedWriter, varintLength } from "./sized-writer.js";
+import { forEachStateField, type StoredState } from "../domain/state/index.js";
+import { int64Length, SizedWriter, twoTo53, varintLength } from "./sized-writer.js";
 
 // Protobuf wire tags (field number << 3 | wire type 2, length-delimited, or 0, varint).
 const tagRepeatedBlockState = 0x0a; // GetManyResponse, IterAll*Response field 1
@@ -15,86 +15,132 @@ const tagEntryValue = 0x12; // map entry field 2
 const tagSeconds = 0x08; // google.protobuf.Timestamp field 1
 const tagNanos = 0x10; // google.protobuf.Timestamp field 2
 
+const million = 1_000_000;
+
+/** A timestamp's seconds and nanos for microseconds since the epoch (nanos never negative, as Timestamp requires). */
+function secondsAndNanos(micros: bigint): { seconds: bigint; nanos: number } {
+  if (micros >= 0n && micros < twoTo53) {
+    const value = Number(micros);
+    const seconds = Math.floor(value / million);
+    return { seconds: BigInt(seconds), nanos: (value - seconds * million) * 1000 };
+  }
+  const remainder = ((micros % 1_000_000n) + 1_000_000n) % 1_000_000n;
+  return { seconds: (micros - remainder) / 1_000_000n, nanos: Number(remainder) * 1000 };
+}
+
 /**
- * Whether this encoder writes everything of `state`: not when it carries
- * unknown fields, or nanos outside a Timestamp's 0..999,999,999.
+ * The bounds of every field of the states being encoded, found once while
+ * measuring (by scanning each state's JSON text) and replayed while writing:
+ * four offsets per field, and its unescaped name when the text's has escapes.
  */
-function encodable(state: BlockState): boolean {
-  if (state.$unknown !== undefined && state.$unknown.length > 0) return false;
-  const time = state.updateTime;
-  if (time === undefined) return true;
-  return (time.$unknown === undefined || time.$unknown.length === 0) && Number.isInteger(time.nanos) && time.nanos >= 0 && time.nanos <= 999_999_999;
+class FieldBounds {
+  offsets: number[] = [];
+  escapedNames: Array<string | null> = [];
+  counts: number[] = [];
+  private nextOffset = 0;
+  private nextField = 0;
+
+  take(): { escapedName: string | null; nameStart: number; nameEnd: number; valueStart: number; valueEnd: number } {
+    const at = this.nextOffset;
+    this.nextOffset += 4;
+    return {
+      escapedName: this.escapedNames[this.nextField++]!,
+      nameStart: this.offsets[at]!,
+      nameEnd: this.offsets[at + 1]!,
+      valueStart: this.offsets[at + 2]!,
+      valueEnd: this.offsets[at + 3]!,
+    };
+  }
 }
 
-function measureBlockState(writer: SizedWriter, state: BlockState): number {
+/** Measures one state; returns its body's length and adds its values' UTF-8 bytes to `valueBytes`. */
+function measureState(writer: SizedWriter, bounds: FieldBounds, state: StoredState, time: { seconds: bigint; nanos: number }): { length: number; valueBytes: number } {
   let length = 0;
+  let valueBytes = 0;
   if (state.username !== "") length += writer.measureString(state.username);
-  if (state.blockKey !== "") length += writer.measureString(state.blockKey);
-  for (const name in state.fields) {
+  if (state.usageKey !== "") length += writer.measureString(state.usageKey);
+  const text = state.stateJson;
+  let fields = 0;
+  forEachStateField(text, (escapedName, nameStart, nameEnd, valueStart, valueEnd) => {
     const slot = writer.reserve();
-    length += writer.fill(slot, writer.measureString(name) + writer.measureString(state.fields[name]!));
-  }
-  const time = state.updateTime;
-  if (time !== undefined) {
-    const seconds = time.seconds === 0n ? 0 : 1 + int64Length(time.seconds);
-    const nanos = time.nanos === 0 ? 0 : 1 + varintLength(time.nanos);
-    length += writer.fill(writer.reserve(), seconds + nanos);
-  }
-  return length;
+    const name = escapedName === null ? writer.measureRange(text, nameStart, nameEnd) : writer.measureString(escapedName);
+    const value = writer.measureRange(text, valueStart, valueEnd);
+    valueBytes += writer.lastLength();
+    length += writer.fill(slot, name + value);
+    bounds.offsets.push(nameStart, nameEnd, valueStart, valueEnd);
+    bounds.escapedNames.push(escapedName);
+    fields += 1;
+  });
+  bounds.counts.push(fields);
+  const seconds = time.seconds === 0n ? 0 : 1 + int64Length(time.seconds);
+  const nanos = time.nanos === 0 ? 0 : 1 + varintLength(time.nanos);
+  length += writer.fill(writer.reserve(), seconds + nanos);
+  return { length, valueBytes };
 }
 
-function writeBlockState(writer: SizedWriter, state: BlockState): void {
+function writeState(writer: SizedWriter, bounds: FieldBounds, fieldCount: number, state: StoredState, time: { seconds: bigint; nanos: number }): void {
   if (state.username !== "") writer.string(tagUsername, state.username);
-  if (state.blockKey !== "") writer.string(tagBlockKey, state.blockKey);
-  for (const name in state.fields) {
+  if (state.usageKey !== "") writer.string(tagBlockKey, state.usageKey);
+  const text = state.stateJson;
+  for (let field = 0; field < fieldCount; field += 1) {
+    const { escapedName, nameStart, nameEnd, valueStart, valueEnd } = bounds.take();
     writer.nested(tagFieldEntry);
-    writer.string(tagEntryKey, name);
-    writer.string(tagEntryValue, state.fields[name]!);
+    if (escapedName === null) writer.range(tagEntryKey, text, nameStart, nameEnd);
+    else writer.string(tagEntryKey, escapedName);
+    writer.range(tagEntryValue, text, valueStart, valueEnd);
   }
-  const time = state.updateTime;
-  if (time !== undefined) {
-    writer.nested(tagUpdateTime);
-    if (time.seconds !== 0n) {
-      writer.byte(tagSeconds);
-      writer.int64(time.seconds);
-    }
-    if (time.nanos !== 0) {
-      writer.byte(tagNanos);
-      writer.varint(time.nanos);
-    }
+  writer.nested(tagUpdateTime);
+  if (time.seconds !== 0n) {
+    writer.byte(tagSeconds);
+    writer.int64(time.seconds);
   }
+  if (time.nanos !== 0) {
+    writer.byte(tagNanos);
+    writer.varint(time.nanos);
+  }
+}
+
+/** What {@link encodeStoredStates} returns. */
+export interface EncodedStates {
+  /** One unknown field per state, in order (see {@link encodeStoredStates}). */
+  readonly fields: UnknownField[];
+  /** UTF-8 bytes of each state's field values, for metrics. */
+  readonly valueBytes: number[];
 }
 
 /**
  * The `repeated BlockState block_states = 1` of GetManyResponse and the
- * IterAll*Response messages, one unknown field per state in order, to be set
- * as the `$unknown` of an otherwise empty message: protobuf-es's `toBinary`
- * writes unknown fields verbatim, after the (absent) known ones, so the bytes
- * on the wire are exactly those it would write for the full message: map
- * entries in the object's key order, lone surrogates as U+FFFD. The
- * difference is cost: one buffer, two passes, no copy per nested message.
- * One field per state lets a caller split states over several messages.
- * Returns null when a state holds anything this encoder does not write
- * (unknown fields, nanos outside 0..999,999,999), so the caller builds a
- * plain message instead.
+ * IterAll*Response messages, written straight from stored states: each
+ * state's JSON text is scanned once for its fields' bounds, and names and
+ * values are copied from it into one buffer of the exact size (two passes:
+ * measure, then write), without building a field object or a BlockState
+ * message. One unknown field per state, to be set as the `$unknown` of an
+ * otherwise empty message: protobuf-es's `toBinary` writes unknown fields
+ * verbatim, so the message on the wire is the BlockStates it describes (map
+ * entries in the order of the stored text). One field per state lets a
+ * caller split states over several messages.
  */
-export function encodeBlockStateFields(states: readonly BlockState[]): UnknownField[] | null {
-  if (!states.every(encodable)) return null;
+export function encodeStoredStates(states: readonly StoredState[]): EncodedStates {
   const writer = new SizedWriter();
+  const bounds = new FieldBounds();
+  const times = states.map((state) => secondsAndNanos(state.modified));
+  const valueBytes: number[] = [];
   let total = 0;
-  for (const state of states) {
+  states.forEach((state, index) => {
     const slot = writer.reserve();
-    total += writer.fill(slot, measureBlockState(writer, state));
-  }
+    const measured = measureState(writer, bounds, state, times[index]!);
+    valueBytes.push(measured.valueBytes);
+    total += writer.fill(slot, measured.length);
+  });
   writer.start(total);
   // An unknown field's data is everything after its tag: the length and the body.
-  const fields = states.map((state): UnknownField => {
+  const fields = states.map((state, index): UnknownField => {
     const start = writer.nested(tagRepeatedBlockState);
-    writeBlockState(writer, state);
+    writeState(writer, bounds, bounds.counts[index]!, state, times[index]!);
     return { no: 1, wireType: WireType.LengthDelimited, data: writer.slice(start) };
   });
   writer.finish();
-  return fields;
+  return { fields, valueBytes };
 }
 
 /**

@@ -1,3 +1,5 @@
+export { createCatalogService } from "./catalog-service.js";
+export type { CallWarning } from "./catalog-service.js";
 export { encodeErrorInfo, encodeRetryInfo, errorDomain } from "./error-info.js";
 export type { RawDetail } from "./error-info.js";
 export { createHealthService } from "./health-service.js";

@@ -2,10 +2,10 @@
 // purpose-built encoders of the bulk responses (block-state-encoding.ts,
 // transformed-block-encoding.ts).
 
-const twoTo53 = 2n ** 53n;
+/** 2^53: integers below it are exact as JavaScript numbers. */
+export const twoTo53 = 2n ** 53n;
 /** Longest ASCII string copied by a JavaScript loop rather than by Buffer.write. */
 const shortText = 64;
-const utf8Length = (text: string) => Buffer.byteLength(text, "utf8");
 
 /** Bytes of the varint of a non-negative integer below 2^53. */
 export function varintLength(value: number): number {
@@ -21,6 +21,21 @@ export function varintLength(value: number): number {
 /** Length of the varint of an int64, which protobuf writes as 10 bytes when negative. */
 export function int64Length(value: bigint): number {
   return value < 0n ? 10 : value < twoTo53 ? varintLength(Number(value)) : varintLength(Number(value >> 21n)) + 3;
+}
+
+/** UTF-8 bytes of `text` from `start` to `end`; a lone surrogate counts 3, as it is written as U+FFFD. */
+function utf8Length(text: string, start: number, end: number): number {
+  let bytes = end - start;
+  for (let index = start; index < end; index += 1) {
+    const code = text.charCodeAt(index);
+    if (code < 0x80) continue;
+    if (code < 0x800) bytes += 1;
+    else if (code >= 0xd800 && code <= 0xdbff && index + 1 < end && (text.charCodeAt(index + 1) & 0xfc00) === 0xdc00) {
+      bytes += 2; // the pair: 2 units, 4 bytes
+      index += 1;
+    } else bytes += 2;
+  }
+  return bytes;
 }
 
 /**
@@ -41,9 +56,19 @@ export class SizedWriter {
 
   /** Records a string's UTF-8 length; returns the bytes of its tag, length and text. */
   measureString(text: string): number {
-    const length = utf8Length(text);
+    return this.measureRange(text, 0, text.length);
+  }
+
+  /** Records the UTF-8 length of `text` from `start` to `end`; returns the bytes of its tag, length and text. */
+  measureRange(text: string, start: number, end: number): number {
+    const length = end - start <= shortText ? utf8Length(text, start, end) : Buffer.byteLength(text.slice(start, end), "utf8");
     this.record(length);
     return 1 + varintLength(length) + length;
+  }
+
+  /** The UTF-8 length recorded last. */
+  lastLength(): number {
+    return this.lengths[this.count - 1]!;
   }
 
   /** Reserves the length slot of a nested message whose body is measured next. */
@@ -105,17 +130,22 @@ export class SizedWriter {
 
   /** Writes a tag, the recorded length and the string's UTF-8 bytes; returns the offset after the tag. */
   string(tag: number, text: string): number {
+    return this.range(tag, text, 0, text.length);
+  }
+
+  /** {@link string} for `text` from `start` to `end`. */
+  range(tag: number, text: string, start: number, end: number): number {
     const length = this.lengths[this.next++]!;
     this.byte(tag);
     const afterTag = this.offset;
     this.varint(length);
-    if (length === text.length && length <= shortText) {
+    if (length === end - start && length <= shortText) {
       // ASCII (as many bytes as UTF-16 units means no unit above 0x7f): for
       // the short strings of a state, a loop is cheaper than a call into C++.
-      for (let index = 0; index < length; index += 1) this.buffer[this.offset + index] = text.charCodeAt(index);
+      for (let index = 0; index < length; index += 1) this.buffer[this.offset + index] = text.charCodeAt(start + index);
       this.offset += length;
     } else {
-      this.offset += this.buffer.write(text, this.offset);
+      this.offset += this.buffer.write(start === 0 && end === text.length ? text : text.slice(start, end), this.offset);
     }
     return afterTag;
   }

@@ -13,7 +13,7 @@ import {
   IterAllForCourseResponseSchema,
   UserStateService,
 } from "../../gen/learnerstate/v1/user_state_service_pb.js";
-import { fixedLimits, type CallLimits, type IterationFilter, type UserStateOperations } from "../domain/state/index.js";
+import { fixedLimits, splitStateJson, type CallLimits, type IterationFilter, type UserStateOperations } from "../domain/state/index.js";
 import { batches } from "./batches.js";
 import { createBlockStatesResponder, messageBudgetBytes, type BlockStatesResponder, type BlockStatesResponseSchema } from "./block-states-response.js";
 import { callLimitsOf } from "./call-limits-of.js";
@@ -115,7 +115,7 @@ export function createUserStateService(
             create(HistoryEntrySchema, {
               username: entry.username,
               blockKey: request.blockKey,
-              state: entry.fields === null ? undefined : create(StateSnapshotSchema, { fields: { ...entry.fields } }),
+              state: entry.stateJson === null ? undefined : create(StateSnapshotSchema, { fields: splitStateJson(entry.stateJson) }),
               updateTime: timestampFromMicros(entry.modified),
             }),
           ),

@@ -29,6 +29,7 @@ export function createAuthInterceptor(verifier: TokenVerifier | null, audit: Log
     const requestId = request.contextValues.get(requestIdKey);
     const principal: Principal = verifier === null ? { kind: "development" } : await verifier.verify(request.header.get("authorization"));
     const decision = decide(principal, access);
+    if (decision.allowed && !decision.audit) return forward();
     const record = {
       requestId,
       ...describePrincipal(principal),

@@ -69,6 +69,8 @@ export interface ServerConfig {
     /** History entries examined per statement (HISTORY_RETENTION_BATCH_ROWS, default 1000). */
     readonly batchRows: number;
   };
+  /** Whether the catalog creates a course run's missing organization (CATALOG_AUTO_CREATE_ORGS, default true). */
+  readonly catalogAutoCreateOrgs: boolean;
 }
 
 // Resume tokens grant nothing, so a shared default only makes them
@@ -89,6 +91,13 @@ function integer(env: NodeJS.ProcessEnv, name: string, fallback: number, min: nu
 function optionalInteger(env: NodeJS.ProcessEnv, name: string, min: number, max: number): number | null {
   const text = env[name];
   return text === undefined || text === "" ? null : integer(env, name, min, min, max);
+}
+
+function flag(env: NodeJS.ProcessEnv, name: string, fallback: boolean): boolean {
+  const text = env[name];
+  if (text === undefined || text === "") return fallback;
+  if (text === "true" || text === "false") return text === "true";
+  throw new Error(`${name} must be true or false, got ${JSON.stringify(text)}`);
 }
 
 function authOf(env: NodeJS.ProcessEnv): TokenVerifierOptions | null {
@@ -147,5 +156,6 @@ export function readConfig(env: NodeJS.ProcessEnv = process.env): ServerConfig {
       intervalMs: integer(env, "HISTORY_RETENTION_INTERVAL_MS", 3_600_000, 1, 2_147_483_647),
       batchRows: integer(env, "HISTORY_RETENTION_BATCH_ROWS", 1000, 1, 100_000),
     },
+    catalogAutoCreateOrgs: flag(env, "CATALOG_AUTO_CREATE_ORGS", true),
   };
 }

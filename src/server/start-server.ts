@@ -5,13 +5,16 @@ import type { Logger } from "pino";
 import { Health } from "../../gen/grpc/health/v1/health_pb.js";
 import { ServerReflection } from "../../gen/grpc/reflection/v1/reflection_pb.js";
 import { BlockStructureService } from "../../gen/learnerstate/v1/block_structure_service_pb.js";
+import { CatalogService } from "../../gen/learnerstate/v1/catalog_service_pb.js";
 import { KeyService } from "../../gen/learnerstate/v1/key_service_pb.js";
 import { UserStateService } from "../../gen/learnerstate/v1/user_state_service_pb.js";
 import { createTokenVerifier } from "../auth/index.js";
 import { createBlockStructureOperations, createDefaultTransformerRegistry } from "../domain/block-structure/index.js";
+import { createCatalogOperations } from "../domain/catalog/index.js";
 import { createHistoryRetention, createUserStateOperations, purgesHistory } from "../domain/state/index.js";
 import {
   createBlockStructureService,
+  createCatalogService,
   createHealthService,
   createKeyService,
   createReflectionService,
@@ -26,7 +29,7 @@ import { createAuthInterceptor } from "./auth-interceptor.js";
 import { bringUpDatabase } from "./bring-up-database.js";
 import { errorInterceptor } from "./error-interceptor.js";
 import { startHistoryRetentionJob } from "./history-retention-job.js";
-import { createLogInterceptor } from "./log-interceptor.js";
+import { createLogInterceptor, requestIdKey } from "./log-interceptor.js";
 import { createMetrics } from "./metrics.js";
 import { startMetricsEndpoint } from "./metrics-endpoint.js";
 import { createMetricsInterceptor } from "./metrics-interceptor.js";
@@ -112,7 +115,7 @@ export async function startServer(config: ServerConfig, logger: Logger): Promise
   // Loaded only when configured: the OpenTelemetry SDK adds about 20 MB to the process.
   const tracing = config.otlpEndpoint === null ? null : (await import("./tracing.js")).startTracing(config.otlpEndpoint);
   const health = createHealthService({
-    services: ["", UserStateService.typeName, KeyService.typeName, BlockStructureService.typeName],
+    services: ["", UserStateService.typeName, KeyService.typeName, CatalogService.typeName, BlockStructureService.typeName],
     serving(service) {
       if (shuttingDown) return false;
       if (service === KeyService.typeName) return true; // needs no database
@@ -124,14 +127,20 @@ export async function startServer(config: ServerConfig, logger: Logger): Promise
       return () => healthListeners.delete(listener);
     },
   });
+  const catalog = createCatalogService(
+    createCatalogOperations(store.catalogStore, { autoCreateOrganizations: config.catalogAutoCreateOrgs }),
+    createResumeTokenCodec(config.resumeTokenSecret),
+    (context, fields, message) => logger.warn({ requestId: context.values.get(requestIdKey), ...fields }, message),
+  );
   const handler = connectNodeAdapter({
     routes: (router) =>
       router
         .service(UserStateService, createUserStateService(operations, createResumeTokenCodec(config.resumeTokenSecret), config.maxMessageBytes))
         .service(KeyService, createKeyService())
+        .service(CatalogService, catalog)
         .service(BlockStructureService, createBlockStructureService(blockStructures))
         .service(Health, health)
-        .service(ServerReflection, createReflectionService([UserStateService, KeyService, BlockStructureService, Health, ServerReflection])),
+        .service(ServerReflection, createReflectionService([UserStateService, KeyService, CatalogService, BlockStructureService, Health, ServerReflection])),
     // Outermost first: log what the client finally sees.
     interceptors: [
       ...(tracing === null ? [] : [tracing.interceptor]),

@@ -1,7 +1,9 @@
 import { MikroORM } from "@mikro-orm/postgresql";
 import type { BlockStructureStore } from "../domain/block-structure/index.js";
+import type { CatalogStore } from "../domain/catalog/index.js";
 import type { HistoryRetentionStore, StateStore } from "../domain/state/index.js";
 import { createBlockStructureRepository, defaultBlockStructureCacheBlocks } from "./block-structure/index.js";
+import { createCatalogRepository } from "./catalog/index.js";
 import { createDatabaseGuard, type BreakerState, type DatabaseGuardOptions } from "./database-guard.js";
 import { createHistoryRetentionRepository } from "./history-retention-repository.js";
 import { startDatabaseMonitor, type DatabaseCondition, type DatabaseMonitorOptions } from "./database-monitor.js";
@@ -35,6 +37,7 @@ export interface Store {
   readonly stateStore: StateStore;
   /** History retention's view of the history tables. */
   readonly historyRetentionStore: HistoryRetentionStore;
+  readonly catalogStore: CatalogStore;
   readonly blockStructureStore: BlockStructureStore;
   /** The circuit breaker's state: "open" while database work is refused (also while held). */
   breakerState(): BreakerState;
@@ -86,6 +89,7 @@ export async function openStore(options: StoreOptions): Promise<Store> {
     poolUsage: () => ({ used: pool()?.numUsed() ?? 0, free: pool()?.numFree() ?? 0, pending: pool()?.numPendingAcquires() ?? 0 }),
     stateStore: createStateRepository(knex, guard),
     historyRetentionStore: createHistoryRetentionRepository(knex, guard),
+    catalogStore: createCatalogRepository(knex, guard),
     blockStructureStore: createBlockStructureRepository(knex, guard, { cacheBlocks: options.blockStructureCacheBlocks ?? defaultBlockStructureCacheBlocks }),
     breakerState: () => guard.state(),
     onBreakerStateChange: (listener) => guard.onStateChange(listener),

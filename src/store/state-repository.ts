@@ -1,8 +1,8 @@
+import { createHash } from "node:crypto";
 import type { Knex } from "@mikro-orm/postgresql";
 import type {
   BlockWrite,
   CallLimits,
-  FieldTexts,
   IterationFilter,
   LearnerErasure,
   Micros,
@@ -13,18 +13,35 @@ import type {
   StoredState,
 } from "../domain/state/index.js";
 import type { DatabaseGuard, WorkAccess, WorkBounds } from "./database-guard.js";
-import { micros, fieldTexts, eraseLearnerSql, otherScopesStatements, userStateStatements, type StateStatements } from "./state-sql.js";
+import { micros, eraseLearnerSql, otherScopesStatements, userStateStatements, type StateStatements } from "./state-sql.js";
 
 interface StateRow {
   username: string;
   usage_key: string;
   modified: string;
-  fields: FieldTexts;
+  /** The stored jsonb's text. */
+  state: string;
 }
 
 type Query = <T>(sql: string, params: readonly unknown[]) => Promise<T[]>;
 
 const json = (value: unknown) => JSON.stringify(value);
+
+const preparedNames = new Map<string, string>();
+
+/**
+ * The name of the server-side prepared statement of `sql`: one per statement
+ * text, so that PostgreSQL parses and plans each statement once per
+ * connection instead of on every call (these statements are long CTEs).
+ */
+function preparedName(sql: string): string {
+  let name = preparedNames.get(sql);
+  if (name === undefined) {
+    name = `learnerstate_${createHash("sha1").update(sql).digest("hex").slice(0, 20)}`;
+    preparedNames.set(sql, name);
+  }
+  return name;
+}
 
 /** user_state has tables of its own; the other scopes share theirs (see state-sql.ts). */
 const statementsOf = (scope: Scope): StateStatements => (scope === "user_state" ? userStateStatements : otherScopesStatements);
@@ -38,7 +55,11 @@ export function createStateRepository(knex: Knex, guard: DatabaseGuard): StateSt
   const bounded = (runner: Knex | Knex.Transaction, { timeoutMs, sent }: WorkBounds): Query =>
     async <T>(sql: string, params: readonly unknown[]) => {
       // knex emits "query" once it holds a connection, just before sending the statement.
-      const statement = runner.raw(sql, params as Knex.RawBinding[]).on("query", sent).timeout(timeoutMs, { cancel: true });
+      const statement = runner
+        .raw(sql, params as Knex.RawBinding[])
+        .options({ name: preparedName(sql) })
+        .on("query", sent)
+        .timeout(timeoutMs, { cancel: true });
       const result = (await statement) as { rows: T[] };
       return result.rows;
     };
@@ -50,7 +71,7 @@ export function createStateRepository(knex: Knex, guard: DatabaseGuard): StateSt
   const toState = (row: StateRow): StoredState => ({
     username: row.username,
     usageKey: row.usage_key,
-    fields: row.fields,
+    stateJson: row.state,
     modified: BigInt(row.modified),
   });
 
@@ -99,9 +120,9 @@ export function createStateRepository(knex: Knex, guard: DatabaseGuard): StateSt
     async readHistory(call, owner, scope, key, before, limit): Promise<StoredHistoryEntry[]> {
       const cursor = before === null ? null : before.toString();
       const rows = await run(call, "read", (query) =>
-        query<{ position: string; modified: string; fields: FieldTexts | null }>(statementsOf(scope).readHistory, [owner, key, scope, cursor, cursor, limit]),
+        query<{ position: string; modified: string; state: string | null }>(statementsOf(scope).readHistory, [owner, key, scope, cursor, cursor, limit]),
       );
-      return rows.map((row) => ({ position: BigInt(row.position), fields: row.fields, modified: BigInt(row.modified) }));
+      return rows.map((row) => ({ position: BigInt(row.position), stateJson: row.state, modified: BigInt(row.modified) }));
     },
 
     async readPositionedStates(call: CallLimits, filter: IterationFilter, after: bigint | null, limit: number): Promise<PositionedState[]> {
@@ -113,7 +134,7 @@ export function createStateRepository(knex: Knex, guard: DatabaseGuard): StateSt
             `s.${tables.key} as usage_key`,
             knex.raw("s.id::text as position"),
             knex.raw(`${micros("s.modified")} as modified`),
-            knex.raw(`${fieldTexts("s.state")} as fields`),
+            knex.raw("s.state::text as state"),
           )
           .where("s.scope", filter.scope)
           .andWhere("s.id", ">", after === null ? "0" : after.toString())
@@ -127,6 +148,7 @@ export function createStateRepository(knex: Knex, guard: DatabaseGuard): StateSt
           query.whereIn("s.context_key", [...filter.contextKeys]);
           if (filter.blockType !== null) query.andWhere("s.block_type", filter.blockType);
         }
+        query.options({ name: preparedName(query.toSQL().sql) });
         return (await query) as Array<StateRow & { position: string }>;
       });
       return rows.map((row) => ({ ...toState(row), position: BigInt(row.position) }));

@@ -1,6 +1,7 @@
 import { createClient, type Client, type Transport } from "@connectrpc/connect";
 import { createConnectTransport, createGrpcTransport, createGrpcWebTransport } from "@connectrpc/connect-node";
 import { BlockStructureService } from "../../gen/learnerstate/v1/block_structure_service_pb.js";
+import { CatalogService } from "../../gen/learnerstate/v1/catalog_service_pb.js";
 import { UserStateService } from "../../gen/learnerstate/v1/user_state_service_pb.js";
 import { installExactTextEncoding } from "../../src/rpc/index.js";
 
@@ -42,6 +43,11 @@ export function transportTo(baseUrl: string, protocol: Protocol = "grpc", choice
 /** A generated-stub client of UserStateService. */
 export function userStateClient(baseUrl: string, protocol: Protocol = "grpc", choices: TransportChoices = {}): Client<typeof UserStateService> {
   return createClient(UserStateService, transportTo(baseUrl, protocol, choices));
+}
+
+/** A generated-stub client of CatalogService. */
+export function catalogClient(baseUrl: string, protocol: Protocol = "grpc"): Client<typeof CatalogService> {
+  return createClient(CatalogService, transportTo(baseUrl, protocol));
 }
 
 /** A generated-stub client of BlockStructureService. */

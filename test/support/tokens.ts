@@ -27,6 +27,7 @@ export const scopes = {
   write: "learner_state:write",
   bulkRead: "learner_state:bulk_read",
   erase: "learner_state:erase",
+  catalogWrite: "catalog:write",
   blockStructureWrite: "block_structure:write",
 } as const;
 

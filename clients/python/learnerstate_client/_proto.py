@@ -4,6 +4,7 @@ try:
     from ._generated import rpc_details_pb2
     from ._generated.learnerstate.v1 import scope_pb2, user_state_pb2, user_state_service_pb2, user_state_service_pb2_grpc
     from ._generated.learnerstate.v1 import block_structure_pb2, block_structure_service_pb2, block_structure_service_pb2_grpc
+    from ._generated.learnerstate.v1 import catalog_pb2, catalog_service_pb2, catalog_service_pb2_grpc
 except ImportError as error:  # pragma: no cover - depends on the checkout
     raise ImportError(
         "learnerstate_client: the generated stubs are missing or broken ({}); "
@@ -11,5 +12,16 @@ except ImportError as error:  # pragma: no cover - depends on the checkout
         "protobuf-compiler-grpc)".format(error)
     ) from error
 
-__all__ = ["block_structure_pb2", "block_structure_service_pb2", "block_structure_service_pb2_grpc", "rpc_details_pb2", "scope_pb2", "user_state_pb2",
-           "user_state_service_pb2", "user_state_service_pb2_grpc"]
+__all__ = [
+    "block_structure_pb2",
+    "block_structure_service_pb2",
+    "block_structure_service_pb2_grpc",
+    "catalog_pb2",
+    "catalog_service_pb2",
+    "catalog_service_pb2_grpc",
+    "rpc_details_pb2",
+    "scope_pb2",
+    "user_state_pb2",
+    "user_state_service_pb2",
+    "user_state_service_pb2_grpc",
+]

@@ -20,9 +20,8 @@ import collections
 import datetime
 
 from ._proto import block_structure_pb2, block_structure_service_pb2
+from ._times import datetime_of as _datetime
 from ._values import decode_fields, encode_fields
-
-_EPOCH = datetime.datetime(1970, 1, 1, tzinfo=datetime.timezone.utc)
 _OUTCOMES = {
     block_structure_service_pb2.UPDATE_OUTCOME_STORED: "stored",
     block_structure_service_pb2.UPDATE_OUTCOME_UNCHANGED: "unchanged",
@@ -91,10 +90,6 @@ def _timestamp(when, name):
         raise TypeError("{} must be a timezone-aware datetime".format(name))
     utc = when.astimezone(datetime.timezone.utc)
     return {"seconds": calendar.timegm(utc.timetuple()), "nanos": utc.microsecond * 1000}
-
-
-def _datetime(timestamp):
-    return _EPOCH + datetime.timedelta(seconds=timestamp.seconds, microseconds=timestamp.nanos // 1000)
 
 
 def _version(message):

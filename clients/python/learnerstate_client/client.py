@@ -6,7 +6,6 @@ datetimes, and failures are the exceptions of :mod:`learnerstate_client.errors`.
 """
 
 import collections
-import datetime
 import enum
 import random
 import time
@@ -15,10 +14,10 @@ import grpc
 
 from . import errors
 from ._proto import block_structure_service_pb2_grpc, user_state_pb2, user_state_service_pb2, user_state_service_pb2_grpc
+from ._times import datetime_of as _datetime
 from .block_structures import BlockStructureMethods
 from ._values import decode_fields, encode_fields
-
-_EPOCH = datetime.datetime(1970, 1, 1, tzinfo=datetime.timezone.utc)
+from .catalog import CatalogClient
 
 # Per-call maxima of the service's default configuration (MAX_READ_BLOCKS,
 # MAX_WRITE_BLOCKS). The client splits larger requests into calls of this size.
@@ -100,10 +99,6 @@ class XBlockUserState(collections.namedtuple("XBlockUserState", ["username", "bl
     __slots__ = ()
 
 
-def _datetime(timestamp):
-    return _EPOCH + datetime.timedelta(seconds=timestamp.seconds, microseconds=timestamp.nanos // 1000)
-
-
 def _key_text(key):
     if isinstance(key, bytes):
         raise TypeError("block and course keys must be str or opaque keys, not bytes")
@@ -175,6 +170,11 @@ class LearnerStateClient(BlockStructureMethods):
 
     The client is thread-safe and cheap to share; close it (or use it as a
     context manager) to release its channel.
+
+    Attributes:
+        catalog: the course catalog's calls (:class:`~learnerstate_client.catalog.CatalogClient`),
+            with the names of ``openedx_catalog.api``, over the same channel,
+            token and timeout.
     """
 
     DoesNotExist = errors.DoesNotExist
@@ -201,6 +201,7 @@ class LearnerStateClient(BlockStructureMethods):
         self._reconnect_timeout = reconnect_timeout
         self._max_read_blocks = max_read_blocks
         self._max_write_blocks = max_write_blocks
+        self.catalog = CatalogClient(channel, self._unary)
 
     # -- lifecycle -----------------------------------------------------------
 

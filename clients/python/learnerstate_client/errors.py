@@ -85,6 +85,14 @@ class InvalidArgument(LearnerStateError, ValueError):
     """
 
 
+class FailedPrecondition(LearnerStateError):
+    """The call cannot be made in the current state (FAILED_PRECONDITION), and
+    nothing was changed: deleting a catalog course that has runs (Django's
+    ``ProtectedError``), creating a run of an unknown organization while the
+    service does not create organizations, or of a run that exists under
+    another spelling of its key. ``reason`` says which."""
+
+
 class ResourceExhausted(LearnerStateError, ValueError):
     """A value, a block's state or a message is larger than the service allows
     (RESOURCE_EXHAUSTED). Nothing was changed. Also a ``ValueError``."""
@@ -99,6 +107,7 @@ _CLASS_OF_CODE = {
     grpc.StatusCode.ABORTED: OutcomeUnknown,
     grpc.StatusCode.INVALID_ARGUMENT: InvalidArgument,
     grpc.StatusCode.RESOURCE_EXHAUSTED: ResourceExhausted,
+    grpc.StatusCode.FAILED_PRECONDITION: FailedPrecondition,
 }
 
 

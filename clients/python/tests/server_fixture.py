@@ -39,7 +39,7 @@ START_TIMEOUT_SECONDS = 120
 STOP_TIMEOUT_SECONDS = 30
 # Variables of the developer's shell that would change what the server does.
 _SERVER_VARIABLES = ("DATABASE_URL", "LEARNERSTATE_DATA_DIR", "PORT", "HOST", "METRICS_PORT", "JWT_SECRET", "JWT_JWKS_FILE",
-                     "JWT_JWKS_URL", "JWT_ISSUER", "JWT_AUDIENCE", "ALLOW_UNAUTHENTICATED_NETWORK")
+                     "JWT_JWKS_URL", "JWT_ISSUER", "JWT_AUDIENCE", "ALLOW_UNAUTHENTICATED_NETWORK", "CATALOG_AUTO_CREATE_ORGS")
 
 
 def _start_arguments():

@@ -32,3 +32,5 @@ export type {
   UserStateOperations,
 } from "./user-state-operations.js";
 export { checkUsername } from "./username.js";
+export { forEachStateField, splitStateJson } from "./state-json.js";
+export type { StateFieldVisitor } from "./state-json.js";

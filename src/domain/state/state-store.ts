@@ -14,7 +14,12 @@ export interface StoredState {
   readonly username: string;
   /** The key the state is stored under (see {@link StateLocation.key}): for user_state, the canonical usage key. */
   readonly usageKey: string;
-  readonly fields: FieldTexts;
+  /**
+   * The state's fields as one JSON object's text, as PostgreSQL prints a
+   * jsonb: each field's value is a slice of it (see state-json.ts), so values
+   * pass through without being parsed and printed again.
+   */
+  readonly stateJson: string;
   readonly modified: Micros;
 }
 
@@ -28,8 +33,8 @@ export interface PositionedState extends StoredState {
 export interface StoredHistoryEntry {
   /** Increases with every write; newest entries have the largest. */
   readonly position: bigint;
-  /** The state after the write; null when the write deleted the state. */
-  readonly fields: FieldTexts | null;
+  /** The state after the write, as JSON object text (see {@link StoredState.stateJson}); null when the write deleted the state. */
+  readonly stateJson: string | null;
   readonly modified: Micros;
 }
 

@@ -1,4 +1,4 @@
-import type { FieldTexts } from "../domain/state/index.js";
+import type { FieldTexts } from "./state-store.js";
 
 // Character codes the scanner looks for.
 const quote = 0x22;
@@ -67,36 +67,57 @@ function skipSpace(text: string, index: number): number {
 }
 
 /**
- * Splits the text of a stored state, one JSON object as PostgreSQL prints a
- * `jsonb` (`{"a": 1, "b": {"c": [2]}}`), into its fields: name → the exact
- * text of its value, sliced from `text` and never parsed, so every digit and
- * escape stays as stored. Gives the same texts as PostgreSQL's
- * `jsonb_each(state)` with `value::text` (a property test checks it against
- * PostgreSQL). Names with escapes are unescaped. Throws on text that is not
- * one JSON object, which a jsonb column never holds.
+ * Receives one field of a state's text: its name (`nameStart`..`nameEnd`,
+ * inside the quotes; or `escapedName`, the unescaped name, when the name has
+ * escapes) and the exact text of its value (`valueStart`..`valueEnd`).
  */
-export function splitStateText(text: string): FieldTexts {
-  const fields: Record<string, string> = {};
+export type StateFieldVisitor = (escapedName: string | null, nameStart: number, nameEnd: number, valueStart: number, valueEnd: number) => void;
+
+/**
+ * Walks the fields of a state's JSON text, one JSON object as PostgreSQL
+ * prints a `jsonb` (`{"a": 1, "b": {"c": [2]}}`), in the order of the text,
+ * without parsing any value: each value is located by its bounds, so every
+ * digit and escape stays as stored. Throws on text that is not one JSON
+ * object, which a jsonb column never holds.
+ */
+export function forEachStateField(text: string, visit: StateFieldVisitor): void {
   let index = skipSpace(text, 0);
   if (text.charCodeAt(index) !== openBrace) throw malformed(text, index);
   index = skipSpace(text, index + 1);
-  if (text.charCodeAt(index) === closeBrace) return fields;
+  if (text.charCodeAt(index) === closeBrace) return;
   for (;;) {
     if (text.charCodeAt(index) !== quote) throw malformed(text, index);
     const key = skipString(text, index);
-    const name = key.escaped ? (JSON.parse(text.slice(index, key.end)) as string) : text.slice(index + 1, key.end - 1);
+    const escapedName = key.escaped ? (JSON.parse(text.slice(index, key.end)) as string) : null;
+    const nameStart = index + 1;
+    const nameEnd = key.end - 1;
     index = skipSpace(text, key.end);
     if (text.charCodeAt(index) !== colon) throw malformed(text, index);
     const valueStart = skipSpace(text, index + 1);
     const valueEnd = skipValue(text, valueStart);
+    visit(escapedName, nameStart, nameEnd, valueStart, valueEnd);
+    index = skipSpace(text, valueEnd);
+    const separator = text.charCodeAt(index);
+    if (separator === closeBrace) return;
+    if (separator !== comma) throw malformed(text, index);
+    index = skipSpace(text, index + 1);
+  }
+}
+
+/**
+ * Splits a state's JSON text into its fields: name → the exact text of its
+ * value, sliced, never parsed. Gives the same texts as PostgreSQL's
+ * `jsonb_each(state)` with `value::text` (a property test checks it against
+ * PostgreSQL). Throws as {@link forEachStateField} does.
+ */
+export function splitStateJson(text: string): FieldTexts {
+  const fields: Record<string, string> = {};
+  forEachStateField(text, (escapedName, nameStart, nameEnd, valueStart, valueEnd) => {
+    const name = escapedName ?? text.slice(nameStart, nameEnd);
     const value = text.slice(valueStart, valueEnd);
     // A plain assignment to "__proto__" would set the prototype instead of a field.
     if (name === "__proto__") Object.defineProperty(fields, name, { value, enumerable: true, writable: true, configurable: true });
     else fields[name] = value;
-    index = skipSpace(text, valueEnd);
-    const separator = text.charCodeAt(index);
-    if (separator === closeBrace) return fields;
-    if (separator !== comma) throw malformed(text, index);
-    index = skipSpace(text, index + 1);
-  }
+  });
+  return fields;
 }

@@ -1,7 +1,7 @@
 import fc from "fast-check";
 import pg from "pg";
 import { afterAll, beforeAll, describe, expect, inject, it } from "vitest";
-import { splitStateText } from "../src/store/split-state-text.js";
+import { splitStateJson } from "../src/domain/state/state-json.js";
 
 // Number spellings jsonb keeps or rewrites: big integers, trailing zeros,
 // exponents, negative zero.
@@ -36,7 +36,7 @@ beforeAll(async () => {
 });
 afterAll(() => client.end());
 
-describe("splitStateText()", () => {
+describe("splitStateJson()", () => {
   it("splits every stored state exactly as PostgreSQL's jsonb_each does", async () => {
     let checked = 0;
     await fc.assert(
@@ -48,18 +48,18 @@ describe("splitStateText()", () => {
           [states],
         );
         for (const row of result.rows) {
-          expect(splitStateText(row.text)).toEqual(row.fields);
-          expect(Object.keys(splitStateText(row.text))).toEqual(Object.keys(row.fields));
+          expect(splitStateJson(row.text)).toEqual(row.fields);
+          expect(Object.keys(splitStateJson(row.text))).toEqual(Object.keys(row.fields));
           checked += 1;
         }
       }),
       { numRuns: 200 },
     );
-    console.log(`splitStateText agreed with jsonb_each on ${checked} stored states`);
+    console.log(`splitStateJson agreed with jsonb_each on ${checked} stored states`);
     expect(checked).toBeGreaterThanOrEqual(200);
   });
 
   it("refuses text that is not one JSON object", () => {
-    for (const text of ["", "[]", "1", '{"a"}', '{"a": }', '{"a": 1', '{"a": 1,}', '{"a": "x}']) expect(() => splitStateText(text), text).toThrow(/not a JSON object/u);
+    for (const text of ["", "[]", "1", '{"a"}', '{"a": }', '{"a": 1', '{"a": 1,}', '{"a": "x}']) expect(() => splitStateJson(text), text).toThrow(/not a JSON object/u);
   });
 });

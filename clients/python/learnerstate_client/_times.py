@@ -1,0 +1,10 @@
+"""google.protobuf.Timestamp -> datetime, shared by the client's modules."""
+
+import datetime
+
+_EPOCH = datetime.datetime(1970, 1, 1, tzinfo=datetime.timezone.utc)
+
+
+def datetime_of(timestamp):
+    """A timezone-aware UTC datetime with the timestamp's microseconds."""
+    return _EPOCH + datetime.timedelta(seconds=timestamp.seconds, microseconds=timestamp.nanos // 1000)

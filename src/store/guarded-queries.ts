@@ -1,0 +1,35 @@
+import type { Knex } from "@mikro-orm/postgresql";
+import type { CallLimits } from "../domain/state/index.js";
+import type { DatabaseGuard, WorkAccess, WorkBounds } from "./database-guard.js";
+
+/** Sends one statement (knex `?` placeholders, values bound in order) and returns its rows. */
+export type Query = <T>(sql: string, params: readonly unknown[]) => Promise<T[]>;
+
+/** Database work through a {@link DatabaseGuard}, one statement at a time. */
+export interface GuardedQueries {
+  /** Runs `work` under the guard; its statements go through the pool. */
+  run<T>(call: CallLimits, access: WorkAccess, work: (query: Query) => Promise<T>): Promise<T>;
+  /** Runs `work` as one transaction (a write): committed when it resolves, rolled back when it throws. */
+  inTransaction<T>(call: CallLimits, work: (query: Query) => Promise<T>): Promise<T>;
+}
+
+/**
+ * Guarded queries on `knex`: every statement is bounded by the guard's time
+ * (and cancelled in PostgreSQL, not just abandoned, when it runs out) and
+ * reports to the guard when it is sent, so that a write's outcome is known to
+ * be untouched when it failed before.
+ */
+export function createGuardedQueries(knex: Knex, guard: DatabaseGuard): GuardedQueries {
+  const bounded =
+    (runner: Knex | Knex.Transaction, { timeoutMs, sent }: WorkBounds): Query =>
+    async <T>(sql: string, params: readonly unknown[]) => {
+      // knex emits "query" once it holds a connection, just before sending the statement.
+      const statement = runner.raw(sql, params as Knex.RawBinding[]).on("query", sent).timeout(timeoutMs, { cancel: true });
+      const result = (await statement) as { rows: T[] };
+      return result.rows;
+    };
+  return {
+    run: (call, access, work) => guard.run(call, access, (bounds) => work(bounded(knex, bounds))),
+    inTransaction: (call, work) => guard.run(call, "write", (bounds) => knex.transaction((transaction) => work(bounded(transaction, bounds)))),
+  };
+}
