@@ -6,22 +6,11 @@ import type { Client } from "@connectrpc/connect";
 import type pg from "pg";
 import type { BlockStructureService } from "../gen/learnerstate/v1/block_structure_service_pb.js";
 import type { UserStateService } from "../gen/learnerstate/v1/user_state_service_pb.js";
-import { blockInputsOf, evaluationTime, generateCourse, type GeneratedCourse } from "../test/support/course-graph.js";
+import { allTransformers, blockInputsOf, evaluationTime, generateCourse, type GeneratedCourse } from "../test/support/course-graph.js";
 import { courseKey, scope } from "./dataset.js";
 import type { Operation } from "./measure.js";
 import { readStructureSql } from "./sql.js";
 
-/** Every registered transformer, as the calls name them. */
-const transformers = [
-  "visibility",
-  "start_date",
-  "hidden_content",
-  "library_content",
-  "blocks_api:block_depth",
-  "blocks_api:block_counts",
-  "blocks_api:block_navigation",
-  "learner_progress",
-];
 /** The learner-state fields those transformers read (library selections, scores), as the service asks for them. */
 const stateFields = ["selected", "score"];
 
@@ -42,7 +31,7 @@ function requestFor(course: GeneratedCourse, learner: string) {
   return {
     start: { case: "courseKey" as const, value: course.courseKey },
     learner: { username: learner, evaluateAt: timestampFromMs(evaluationTime) },
-    transformers,
+    transformers: allTransformers,
     requestedFields: ["display_name"],
     options: { blockTypesToCount: ["problem", "video"], navigationDepth: 2 },
   };

@@ -4,8 +4,8 @@ import { beforeAll, describe, expect, it } from "vitest";
 import type { TransformedBlock } from "../gen/learnerstate/v1/block_structure_pb.js";
 import type { BlockStructureService } from "../gen/learnerstate/v1/block_structure_service_pb.js";
 import { blockStructureClient, collect } from "./support/clients.js";
-import { blockInputsOf, evaluationTime, generateCourse } from "./support/course-graph.js";
-import { allTransformers, expectedView, expectView, scoresOf, viewRequest, type TransformRequestInit, type View } from "./support/course-view.js";
+import { allTransformers, blockInputsOf, evaluationTime, generateCourse } from "./support/course-graph.js";
+import { expectedView, expectView, scoresOf, viewRequest, type TransformRequestInit, type View } from "./support/course-view.js";
 import { errorInfoOf, expectCode, unique, useServer } from "./support/fixture.js";
 
 const fixture = useServer();

@@ -50,6 +50,18 @@ export interface CourseShape {
   readonly libraryChildren: number;
 }
 
+/** Every registered transformer, in an order the service accepts. */
+export const allTransformers = [
+  "visibility",
+  "start_date",
+  "hidden_content",
+  "library_content",
+  "blocks_api:block_depth",
+  "blocks_api:block_counts",
+  "blocks_api:block_navigation",
+  "learner_progress",
+];
+
 /** The time tests evaluate generated courses at: after the course starts, before the future parts do. */
 export const evaluationTime = Date.UTC(2026, 5, 1);
 

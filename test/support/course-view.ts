@@ -3,19 +3,7 @@ import { timestampFromMs } from "@bufbuild/protobuf/wkt";
 import { expect } from "vitest";
 import type { TransformedBlock } from "../../gen/learnerstate/v1/block_structure_pb.js";
 import type { GetTransformedRequestSchema } from "../../gen/learnerstate/v1/block_structure_service_pb.js";
-import { evaluationTime, type GeneratedCourse } from "./course-graph.js";
-
-/** Every registered transformer, in an order the service accepts. */
-export const allTransformers = [
-  "visibility",
-  "start_date",
-  "hidden_content",
-  "library_content",
-  "blocks_api:block_depth",
-  "blocks_api:block_counts",
-  "blocks_api:block_navigation",
-  "learner_progress",
-];
+import { allTransformers, evaluationTime, type GeneratedCourse } from "./course-graph.js";
 
 /** The block types views count. */
 export const countedTypes = ["problem", "html", "video"];

@@ -1,6 +1,7 @@
 import type { BlockStructureTransformer } from "../transformer.js";
-import { universalFilter } from "../transformer.js";
 import { booleanFieldOf, dateFieldOf } from "../xblock-fields.js";
+import { collectMergedBooleanField } from "./collect-merged-boolean-field.js";
+import { removalUnlessStaff } from "./removal-unless-staff.js";
 
 const name = "hidden_content";
 const mergedHide = "merged_hide_after_due";
@@ -23,10 +24,9 @@ export const hiddenContentTransformer: BlockStructureTransformer = {
   userStateFields: [],
   runsAfter: [],
   collect(structure) {
+    collectMergedBooleanField(structure, name, "hide_after_due", mergedHide);
     for (const key of structure.topologicalTraversal()) {
       const parents = structure.parentsOf(key);
-      const hideThroughParents = parents.length > 0 && parents.every((parent) => structure.transformerFieldOf(parent, name, mergedHide) === true);
-      structure.setTransformerField(key, name, mergedHide, hideThroughParents || booleanFieldOf(structure, key, "hide_after_due"));
       let due = dateFieldOf(structure, key, "due");
       if (due === null && parents.length > 0) {
         const parentDues = parents.map((parent) => structure.transformerFieldOf(parent, name, mergedDue) as number | null);
@@ -39,15 +39,12 @@ export const hiddenContentTransformer: BlockStructureTransformer = {
     structure.setTransformerData(name, "course_end", dateFieldOf(structure, root, "end"));
   },
   transformBlockFilters(usage, structure) {
-    if (usage.hasStaffAccess) return [universalFilter];
     const selfPaced = structure.transformerDataOf(name, "self_paced") === true;
     const courseEnd = structure.transformerDataOf(name, "course_end") as number | null;
-    return [
-      structure.createRemovalFilter((key) => {
-        if (structure.transformerFieldOf(key, name, mergedHide) !== true) return false;
-        const hiddenFrom = selfPaced ? courseEnd : (structure.transformerFieldOf(key, name, mergedDue) as number | null);
-        return hiddenFrom !== null && usage.nowMs >= hiddenFrom;
-      }),
-    ];
+    return removalUnlessStaff(usage, structure, (key) => {
+      if (structure.transformerFieldOf(key, name, mergedHide) !== true) return false;
+      const hiddenFrom = selfPaced ? courseEnd : (structure.transformerFieldOf(key, name, mergedDue) as number | null);
+      return hiddenFrom !== null && usage.nowMs >= hiddenFrom;
+    });
   },
 };

@@ -1,6 +1,6 @@
 import type { BlockStructureTransformer } from "../transformer.js";
-import { universalFilter } from "../transformer.js";
 import { dateFieldOf } from "../xblock-fields.js";
+import { removalUnlessStaff } from "./removal-unless-staff.js";
 
 const name = "start_date";
 const merged = "merged_start_date";
@@ -39,7 +39,6 @@ export const startDateTransformer: BlockStructureTransformer = {
     }
   },
   transformBlockFilters(usage, structure) {
-    if (usage.hasStaffAccess) return [universalFilter];
-    return [structure.createRemovalFilter((key) => !(usage.nowMs > (structure.transformerFieldOf(key, name, merged) as number)))];
+    return removalUnlessStaff(usage, structure, (key) => !(usage.nowMs > (structure.transformerFieldOf(key, name, merged) as number)));
   },
 };

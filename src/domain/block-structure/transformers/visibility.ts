@@ -1,6 +1,6 @@
 import type { BlockStructureTransformer } from "../transformer.js";
-import { universalFilter } from "../transformer.js";
-import { booleanFieldOf } from "../xblock-fields.js";
+import { collectMergedBooleanField } from "./collect-merged-boolean-field.js";
+import { removalUnlessStaff } from "./removal-unless-staff.js";
 
 const name = "visibility";
 const merged = "merged_visible_to_staff_only";
@@ -19,14 +19,9 @@ export const visibilityTransformer: BlockStructureTransformer = {
   userStateFields: [],
   runsAfter: [],
   collect(structure) {
-    for (const key of structure.topologicalTraversal()) {
-      const parents = structure.parentsOf(key);
-      const throughParents = parents.length > 0 && parents.every((parent) => structure.transformerFieldOf(parent, name, merged) === true);
-      structure.setTransformerField(key, name, merged, throughParents || booleanFieldOf(structure, key, "visible_to_staff_only"));
-    }
+    collectMergedBooleanField(structure, name, "visible_to_staff_only", merged);
   },
   transformBlockFilters(usage, structure) {
-    if (usage.hasStaffAccess) return [universalFilter];
-    return [structure.createRemovalFilter((key) => structure.transformerFieldOf(key, name, merged) === true)];
+    return removalUnlessStaff(usage, structure, (key) => structure.transformerFieldOf(key, name, merged) === true);
   },
 };
