@@ -140,7 +140,9 @@ export type GetCollectedResponse = Message<"learnerstate.v1.GetCollectedResponse
   transformerData: { [key: string]: TransformerFields };
 
   /**
-   * Blocks in topological order from the root, at most 100 per message.
+   * Blocks in topological order from the root, at most 100 per message, and
+   * fewer where more would make the message larger than about 4,000,000
+   * bytes (a single larger block comes alone).
    *
    * @generated from field: repeated learnerstate.v1.CollectedBlock blocks = 3;
    */
@@ -354,7 +356,10 @@ export type GetTransformedResponse = Message<"learnerstate.v1.GetTransformedResp
   evaluatedAt?: Timestamp | undefined;
 
   /**
-   * Surviving blocks in topological order, at most 100 per message.
+   * Surviving blocks in topological order, at most 100 per message, and
+   * fewer where more would make the message larger than about 4,000,000
+   * bytes (a single larger block comes alone). An empty structure (the
+   * starting block itself removed) is one message with no blocks.
    *
    * @generated from field: repeated learnerstate.v1.TransformedBlock blocks = 4;
    */
