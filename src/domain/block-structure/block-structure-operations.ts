@@ -1,10 +1,9 @@
 import { LearnerStateError, invalidArgument } from "../errors.js";
-import { InvalidKeyError, parseUsageKey } from "../keys/index.js";
 import { checkFieldName, checkUsername, contextsOfCourse, type CallLimits, type Micros } from "../state/index.js";
 import { createBlockStructure } from "./block-structure.js";
 import type { BlockStructureStore, StoredStructure, StoredVersion, WriteOutcome } from "./block-structure-store.js";
 import { blockStructureSchemaVersion, withoutCollectedData, type CollectedStructure, type TransformerValue, type XBlockFieldTexts } from "./collected-structure.js";
-import { readStructureInput, structureContextOf, type StructureInput, type StructureLimits } from "./structure-input.js";
+import { parseBlockKey, readStructureInput, structureContextOf, type StructureInput, type StructureLimits } from "./structure-input.js";
 import type { TransformOptions, UsageInfo } from "./transformer.js";
 import type { TransformerRegistry } from "./transformer-registry.js";
 
@@ -90,15 +89,8 @@ function checkDepth(depth: number | null, field: string): void {
 
 /** Canonical key and structure context of a starting block; INVALID_ARGUMENT (INVALID_USAGE_KEY) when it does not parse. */
 function startingBlock(text: string): { key: string; contextKey: string } {
-  try {
-    const key = parseUsageKey(text);
-    return { key: key.toString(), contextKey: structureContextOf(key) };
-  } catch (error) {
-    if (error instanceof InvalidKeyError) {
-      throw invalidArgument("INVALID_USAGE_KEY", "starting_block_key", `${JSON.stringify(text.slice(0, 200))} is not a usage key: ${error.reason}`, { key: text.slice(0, 200) });
-    }
-    throw error;
-  }
+  const key = parseBlockKey(text, "starting_block_key");
+  return { key: key.toString(), contextKey: structureContextOf(key) };
 }
 
 /**

@@ -32,7 +32,8 @@ export function structureContextOf(key: UsageKey): string {
   return context.run === null && context.deprecated ? `${context.org}/${context.course}` : context.toString();
 }
 
-function parseBlockKey(text: string, field: string): UsageKey {
+/** Parses the usage key of request field `field`; INVALID_ARGUMENT (INVALID_USAGE_KEY) naming it when it does not parse. */
+export function parseBlockKey(text: string, field: string): UsageKey {
   try {
     return parseUsageKey(text);
   } catch (error) {
