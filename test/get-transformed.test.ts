@@ -66,6 +66,17 @@ describe("GetTransformed", () => {
     expect(library.children).toEqual(notable.libraryChildren.filter((key) => key.endsWith("+block@lib1") || key.endsWith("+block@lib3")));
     expect(JSON.parse(library.transformerFields["library_content"]!.fields["selected"]!)).toEqual(expected.selected);
     expect(expected.selected.map((key) => key.slice(key.lastIndexOf("@") + 1))).toEqual(["lib3", "lib1"]);
+    // Navigation to depth 1: the root lists its chapters, and each chapter every
+    // block under it but the hide_from_toc videos (leaves, so nothing hides behind them).
+    const navigation = (key: string) => JSON.parse(blocks.find((block) => block.blockKey === key)!.transformerFields["blocks_api:block_navigation"]!.fields["descendants"]!) as string[];
+    expect(navigation(course.rootKey)).toEqual(expected.children(course.rootKey));
+    for (const chapter of expected.children(course.rootKey)) {
+      const under = new Set<string>();
+      const stack = [...expected.children(chapter)];
+      for (let key = stack.pop(); key !== undefined; key = stack.pop()) if (!under.has(key)) (under.add(key), stack.push(...expected.children(key)));
+      const listed = [...under].filter((key) => course.byKey.get(key)!.fields["hide_from_toc"] !== true);
+      expect(navigation(chapter).sort(), `navigation of ${chapter}`).toEqual(listed.sort());
+    }
     // Sanity of the independent computation itself: it is not vacuous.
     expect(blocks.length).toBeGreaterThan(150);
     expect(blocks.length).toBeLessThan(course.blocks.length - 50);
