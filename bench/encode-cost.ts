@@ -12,7 +12,7 @@ import pg from "pg";
 import { BlockStateSchema, type BlockState } from "../gen/learnerstate/v1/user_state_pb.js";
 import { GetManyResponseSchema, IterAllForCourseResponseSchema } from "../gen/learnerstate/v1/user_state_service_pb.js";
 import { addressBlock, checkFieldValue, defaultLimits } from "../src/domain/state/index.js";
-import { encodeResumeTokenField, encodeStoredStates } from "../src/rpc/block-state-encoding.js";
+import { blockStatesField, encodeResumeTokenField, encodeStoredStates } from "../src/rpc/block-state-encoding.js";
 import { installExactTextEncoding } from "../src/rpc/index.js";
 import { splitStateJson } from "../src/domain/state/index.js";
 import { courseKey, problemKey, scope, username, withDatabase } from "./dataset.js";
@@ -73,7 +73,7 @@ row("toBinary, installExactTextEncoding (what the server ran for binary calls be
 function preEncoded(schema: typeof GetManyResponseSchema | typeof IterAllForCourseResponseSchema, rows: StateRow[], resumeToken: string) {
   const carrier = create(schema);
   const states = rows.map((stored) => ({ username: stored.username, usageKey: stored.usage_key, stateJson: stored.state, modified: BigInt(stored.modified) }));
-  carrier.$unknown = [...encodeStoredStates(states).fields, ...encodeResumeTokenField(resumeToken)];
+  carrier.$unknown = [blockStatesField(encodeStoredStates(states), 0, states.length - 1), ...encodeResumeTokenField(resumeToken)];
   return toBinary(schema, carrier);
 }
 row(

@@ -6,7 +6,7 @@ import { describe, expect, it } from "vitest";
 import { BlockStateSchema } from "../../gen/learnerstate/v1/user_state_pb.js";
 import { GetManyResponseSchema, IterAllForCourseResponseSchema } from "../../gen/learnerstate/v1/user_state_service_pb.js";
 import { splitStateJson, type StoredState } from "../domain/state/index.js";
-import { encodeResumeTokenField, encodeStoredStates } from "./block-state-encoding.js";
+import { blockStatesField, encodeResumeTokenField, encodeStoredStates } from "./block-state-encoding.js";
 import { installExactTextEncoding } from "./exact-text-encoding.js";
 import { timestampFromMicros } from "./timestamp.js";
 
@@ -55,7 +55,8 @@ function expectedMessage<Desc extends DescMessage>(schema: Desc, states: readonl
 
 function encoded<Desc extends DescMessage>(schema: Desc, states: readonly StoredState[], resumeToken: string): Uint8Array {
   const carrier = create(schema) as MessageShape<Desc>;
-  carrier.$unknown = [...encodeStoredStates(states).fields, ...encodeResumeTokenField(resumeToken)];
+  const encodedStates = encodeStoredStates(states);
+  carrier.$unknown = [...(states.length === 0 ? [] : [blockStatesField(encodedStates, 0, states.length - 1)]), ...encodeResumeTokenField(resumeToken)];
   return toBinary(schema, carrier);
 }
 
@@ -93,6 +94,19 @@ describe("encodeStoredStates() and encodeResumeTokenField()", () => {
     expect(difference(encoded(GetManyResponseSchema, states, ""), toBinary(GetManyResponseSchema, expectedMessage(GetManyResponseSchema, states, "")))).toBe("");
   });
 
+  it("should cut any run of states out of one encoding", () => {
+    fc.assert(
+      fc.property(fc.array(storedState, { minLength: 1, maxLength: 6 }), fc.nat(), fc.nat(), (states, a, b) => {
+        const first = a % states.length;
+        const last = first + (b % (states.length - first));
+        const carrier = create(GetManyResponseSchema);
+        carrier.$unknown = [blockStatesField(encodeStoredStates(states), first, last)];
+        expect(sameMessage(GetManyResponseSchema, toBinary(GetManyResponseSchema, carrier), expectedMessage(GetManyResponseSchema, states.slice(first, last + 1), ""))).toBe(true);
+      }),
+      { numRuns: 200 },
+    );
+  });
+
   it("should count each state's value bytes", () => {
     const { valueBytes } = encodeStoredStates([
       { username: "u", usageKey: "k", stateJson: '{"a": "é", "b": [1, 2]}', modified: 0n },
@@ -102,7 +116,7 @@ describe("encodeStoredStates() and encodeResumeTokenField()", () => {
   });
 
   it("should encode no states, and an empty token, as no fields", () => {
-    expect(encodeStoredStates([]).fields).toEqual([]);
+    expect(encodeStoredStates([]).bytes).toHaveLength(0);
     expect(encodeResumeTokenField("")).toEqual([]);
   });
 });

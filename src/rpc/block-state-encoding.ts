@@ -16,96 +16,135 @@ const tagSeconds = 0x08; // google.protobuf.Timestamp field 1
 const tagNanos = 0x10; // google.protobuf.Timestamp field 2
 
 const million = 1_000_000;
+const millionBig = 1_000_000n;
 
-/** A timestamp's seconds and nanos for microseconds since the epoch (nanos never negative, as Timestamp requires). */
-function secondsAndNanos(micros: bigint): { seconds: bigint; nanos: number } {
+/** The seconds of a timestamp for microseconds since the epoch (rounded down, as Timestamp requires non-negative nanos). */
+function secondsOf(micros: bigint): bigint {
+  const remainder = ((micros % millionBig) + millionBig) % millionBig;
+  return (micros - remainder) / millionBig;
+}
+
+/** The nanos of a timestamp for microseconds since the epoch: 0 to 999,999,000. */
+function nanosOf(micros: bigint): number {
+  return Number(((micros % millionBig) + millionBig) % millionBig) * 1000;
+}
+
+/** Bytes of a Timestamp's body: seconds and nanos, each left out when 0. */
+function timestampLength(micros: bigint): number {
   if (micros >= 0n && micros < twoTo53) {
     const value = Number(micros);
     const seconds = Math.floor(value / million);
-    return { seconds: BigInt(seconds), nanos: (value - seconds * million) * 1000 };
+    const nanos = (value - seconds * million) * 1000;
+    return (seconds === 0 ? 0 : 1 + varintLength(seconds)) + (nanos === 0 ? 0 : 1 + varintLength(nanos));
   }
-  const remainder = ((micros % 1_000_000n) + 1_000_000n) % 1_000_000n;
-  return { seconds: (micros - remainder) / 1_000_000n, nanos: Number(remainder) * 1000 };
+  const seconds = secondsOf(micros);
+  const nanos = nanosOf(micros);
+  return (seconds === 0n ? 0 : 1 + int64Length(seconds)) + (nanos === 0 ? 0 : 1 + varintLength(nanos));
+}
+
+function writeTimestamp(writer: SizedWriter, micros: bigint): void {
+  writer.nested(tagUpdateTime);
+  if (micros >= 0n && micros < twoTo53) {
+    const value = Number(micros);
+    const seconds = Math.floor(value / million);
+    const nanos = (value - seconds * million) * 1000;
+    if (seconds !== 0) {
+      writer.byte(tagSeconds);
+      writer.varint(seconds);
+    }
+    if (nanos !== 0) {
+      writer.byte(tagNanos);
+      writer.varint(nanos);
+    }
+    return;
+  }
+  const seconds = secondsOf(micros);
+  const nanos = nanosOf(micros);
+  if (seconds !== 0n) {
+    writer.byte(tagSeconds);
+    writer.int64(seconds);
+  }
+  if (nanos !== 0) {
+    writer.byte(tagNanos);
+    writer.varint(nanos);
+  }
 }
 
 /**
  * The bounds of every field of the states being encoded, found once while
  * measuring (by scanning each state's JSON text) and replayed while writing:
- * four offsets per field, and its unescaped name when the text's has escapes.
+ * four offsets per field in one growing typed array, and the unescaped name
+ * of the rare field whose name has escapes.
  */
 class FieldBounds {
-  offsets: number[] = [];
-  escapedNames: Array<string | null> = [];
-  counts: number[] = [];
-  private nextOffset = 0;
-  private nextField = 0;
+  offsets = new Int32Array(4096);
+  count = 0;
+  readonly escapedNames = new Map<number, string>();
+  readonly fieldsPerState: number[] = [];
+  next = 0;
 
-  take(): { escapedName: string | null; nameStart: number; nameEnd: number; valueStart: number; valueEnd: number } {
-    const at = this.nextOffset;
-    this.nextOffset += 4;
-    return {
-      escapedName: this.escapedNames[this.nextField++]!,
-      nameStart: this.offsets[at]!,
-      nameEnd: this.offsets[at + 1]!,
-      valueStart: this.offsets[at + 2]!,
-      valueEnd: this.offsets[at + 3]!,
-    };
+  add(escapedName: string | null, nameStart: number, nameEnd: number, valueStart: number, valueEnd: number): void {
+    const at = this.count * 4;
+    if (at + 4 > this.offsets.length) {
+      const larger = new Int32Array(this.offsets.length * 2);
+      larger.set(this.offsets);
+      this.offsets = larger;
+    }
+    this.offsets[at] = nameStart;
+    this.offsets[at + 1] = nameEnd;
+    this.offsets[at + 2] = valueStart;
+    this.offsets[at + 3] = valueEnd;
+    if (escapedName !== null) this.escapedNames.set(this.count, escapedName);
+    this.count += 1;
   }
 }
 
-/** Measures one state; returns its body's length and adds its values' UTF-8 bytes to `valueBytes`. */
-function measureState(writer: SizedWriter, bounds: FieldBounds, state: StoredState, time: { seconds: bigint; nanos: number }): { length: number; valueBytes: number } {
+/** Measures one state and returns its body's length; records its fields in `bounds` and its values' UTF-8 bytes in `valueBytes`. */
+function measureState(writer: SizedWriter, bounds: FieldBounds, valueBytes: number[], state: StoredState): number {
   let length = 0;
-  let valueBytes = 0;
+  let stateValueBytes = 0;
   if (state.username !== "") length += writer.measureString(state.username);
   if (state.usageKey !== "") length += writer.measureString(state.usageKey);
   const text = state.stateJson;
-  let fields = 0;
+  const first = bounds.count;
   forEachStateField(text, (escapedName, nameStart, nameEnd, valueStart, valueEnd) => {
     const slot = writer.reserve();
     const name = escapedName === null ? writer.measureRange(text, nameStart, nameEnd) : writer.measureString(escapedName);
     const value = writer.measureRange(text, valueStart, valueEnd);
-    valueBytes += writer.lastLength();
+    stateValueBytes += writer.lastLength();
     length += writer.fill(slot, name + value);
-    bounds.offsets.push(nameStart, nameEnd, valueStart, valueEnd);
-    bounds.escapedNames.push(escapedName);
-    fields += 1;
+    bounds.add(escapedName, nameStart, nameEnd, valueStart, valueEnd);
   });
-  bounds.counts.push(fields);
-  const seconds = time.seconds === 0n ? 0 : 1 + int64Length(time.seconds);
-  const nanos = time.nanos === 0 ? 0 : 1 + varintLength(time.nanos);
-  length += writer.fill(writer.reserve(), seconds + nanos);
-  return { length, valueBytes };
+  bounds.fieldsPerState.push(bounds.count - first);
+  valueBytes.push(stateValueBytes);
+  return length + writer.fill(writer.reserve(), timestampLength(state.modified));
 }
 
-function writeState(writer: SizedWriter, bounds: FieldBounds, fieldCount: number, state: StoredState, time: { seconds: bigint; nanos: number }): void {
+function writeState(writer: SizedWriter, bounds: FieldBounds, fieldCount: number, state: StoredState): void {
   if (state.username !== "") writer.string(tagUsername, state.username);
   if (state.usageKey !== "") writer.string(tagBlockKey, state.usageKey);
   const text = state.stateJson;
+  const { offsets } = bounds;
   for (let field = 0; field < fieldCount; field += 1) {
-    const { escapedName, nameStart, nameEnd, valueStart, valueEnd } = bounds.take();
+    const index = bounds.next++;
+    const at = index * 4;
     writer.nested(tagFieldEntry);
-    if (escapedName === null) writer.range(tagEntryKey, text, nameStart, nameEnd);
+    const escapedName = bounds.escapedNames.get(index);
+    if (escapedName === undefined) writer.range(tagEntryKey, text, offsets[at]!, offsets[at + 1]!);
     else writer.string(tagEntryKey, escapedName);
-    writer.range(tagEntryValue, text, valueStart, valueEnd);
+    writer.range(tagEntryValue, text, offsets[at + 2]!, offsets[at + 3]!);
   }
-  writer.nested(tagUpdateTime);
-  if (time.seconds !== 0n) {
-    writer.byte(tagSeconds);
-    writer.int64(time.seconds);
-  }
-  if (time.nanos !== 0) {
-    writer.byte(tagNanos);
-    writer.varint(time.nanos);
-  }
+  writeTimestamp(writer, state.modified);
 }
 
 /** What {@link encodeStoredStates} returns. */
 export interface EncodedStates {
-  /** One unknown field per state, in order (see {@link encodeStoredStates}). */
-  readonly fields: UnknownField[];
+  /** Every state as an encoded `block_states` field (tag, length, BlockState), one after the other. */
+  readonly bytes: Uint8Array;
+  /** The offset in `bytes` after each state. */
+  readonly ends: readonly number[];
   /** UTF-8 bytes of each state's field values, for metrics. */
-  readonly valueBytes: number[];
+  readonly valueBytes: readonly number[];
 }
 
 /**
@@ -114,38 +153,45 @@ export interface EncodedStates {
  * state's JSON text is scanned once for its fields' bounds, and names and
  * values are copied from it into one buffer of the exact size (two passes:
  * measure, then write), without building a field object or a BlockState
- * message. One unknown field per state, to be set as the `$unknown` of an
- * otherwise empty message: protobuf-es's `toBinary` writes unknown fields
- * verbatim, so the message on the wire is the BlockStates it describes (map
- * entries in the order of the stored text). One field per state lets a
- * caller split states over several messages.
+ * message. Map entries follow the order of the stored text. Any run of
+ * consecutive states is one slice of `bytes` (see {@link blockStatesField}),
+ * so a caller may split the states over several messages.
  */
 export function encodeStoredStates(states: readonly StoredState[]): EncodedStates {
   const writer = new SizedWriter();
   const bounds = new FieldBounds();
-  const times = states.map((state) => secondsAndNanos(state.modified));
   const valueBytes: number[] = [];
   let total = 0;
-  states.forEach((state, index) => {
+  for (const state of states) {
     const slot = writer.reserve();
-    const measured = measureState(writer, bounds, state, times[index]!);
-    valueBytes.push(measured.valueBytes);
-    total += writer.fill(slot, measured.length);
-  });
+    total += writer.fill(slot, measureState(writer, bounds, valueBytes, state));
+  }
   writer.start(total);
-  // An unknown field's data is everything after its tag: the length and the body.
-  const fields = states.map((state, index): UnknownField => {
-    const start = writer.nested(tagRepeatedBlockState);
-    writeState(writer, bounds, bounds.counts[index]!, state, times[index]!);
-    return { no: 1, wireType: WireType.LengthDelimited, data: writer.slice(start) };
+  const ends = states.map((state, index) => {
+    writer.nested(tagRepeatedBlockState);
+    writeState(writer, bounds, bounds.fieldsPerState[index]!, state);
+    return writer.offset;
   });
+  const bytes = writer.slice(0);
   writer.finish();
-  return { fields, valueBytes };
+  return { bytes, ends, valueBytes };
+}
+
+/**
+ * The states `first` to `last` (inclusive) of `encoded` as one unknown field,
+ * to be set as (the start of) the `$unknown` of an otherwise empty message:
+ * protobuf-es's `toBinary` writes an unknown field as its tag and its data
+ * verbatim, and the data here is everything after the first state's tag, so
+ * the message on the wire carries exactly those BlockStates.
+ */
+export function blockStatesField(encoded: EncodedStates, first: number, last: number): UnknownField {
+  const start = first === 0 ? 0 : encoded.ends[first - 1]!;
+  return { no: 1, wireType: WireType.LengthDelimited, data: encoded.bytes.subarray(start + 1, encoded.ends[last]!) };
 }
 
 /**
  * The `string resume_token = 2` of an IterAll*Response as unknown fields, to
- * follow the states' (see {@link encodeBlockStateFields}); none for "", which
+ * follow the states' (see {@link encodeStoredStates}); none for "", which
  * protobuf does not write.
  */
 export function encodeResumeTokenField(resumeToken: string): UnknownField[] {

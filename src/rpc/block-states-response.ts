@@ -9,7 +9,7 @@ import type {
   IterAllForCourseResponseSchema,
 } from "../../gen/learnerstate/v1/user_state_service_pb.js";
 import { splitStateJson, type StoredState } from "../domain/state/index.js";
-import { encodeResumeTokenField, encodeStoredStates } from "./block-state-encoding.js";
+import { blockStatesField, encodeResumeTokenField, encodeStoredStates } from "./block-state-encoding.js";
 import { recordFigures, valueBytes } from "./response-figures.js";
 import { timestampFromMicros } from "./timestamp.js";
 
@@ -96,9 +96,9 @@ export function createBlockStatesResponder<Schema extends BlockStatesResponseSch
     return (states, resumeTokenAfter) => {
       const encoded = encodeStoredStates(states);
       let start = 0;
-      return runEnds(encoded.fields.map((field) => field.data.length + 1), budgetBytes).map((end) => {
+      return runEnds(encoded.ends.map((end, index) => end - (index === 0 ? 0 : encoded.ends[index - 1]!)), budgetBytes).map((end) => {
         const message = create(schema) as MessageShape<BlockStatesResponseSchema>;
-        message.$unknown = [...encoded.fields.slice(start, end), ...encodeResumeTokenField(resumeTokenAfter(end - 1))];
+        message.$unknown = [blockStatesField(encoded, start, end - 1), ...encodeResumeTokenField(resumeTokenAfter(end - 1))];
         recordFigures(message, { blocks: end - start, stateBytes: encoded.valueBytes.slice(start, end).reduce((sum, bytes) => sum + bytes, 0) });
         start = end;
         return message as MessageShape<Schema>;

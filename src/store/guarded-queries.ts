@@ -1,3 +1,4 @@
+import { createHash } from "node:crypto";
 import type { Knex } from "@mikro-orm/postgresql";
 import type { CallLimits } from "../domain/state/index.js";
 import type { DatabaseGuard, WorkAccess, WorkBounds } from "./database-guard.js";
@@ -13,8 +14,26 @@ export interface GuardedQueries {
   inTransaction<T>(call: CallLimits, work: (query: Query) => Promise<T>): Promise<T>;
 }
 
+const preparedNames = new Map<string, string>();
+
 /**
- * Guarded queries on `knex`: every statement is bounded by the guard's time
+ * The name of the server-side prepared statement of `sql`: one per statement
+ * text, so that PostgreSQL parses and plans each statement once per
+ * connection instead of on every call (many are long CTEs). Statement texts
+ * are fixed (values are bound), so the names are few.
+ */
+export function preparedName(sql: string): string {
+  let name = preparedNames.get(sql);
+  if (name === undefined) {
+    name = `learnerstate_${createHash("sha1").update(sql).digest("hex").slice(0, 20)}`;
+    preparedNames.set(sql, name);
+  }
+  return name;
+}
+
+/**
+ * Guarded queries on `knex`: every statement is a named prepared statement,
+ * is bounded by the guard's time
  * (and cancelled in PostgreSQL, not just abandoned, when it runs out) and
  * reports to the guard when it is sent, so that a write's outcome is known to
  * be untouched when it failed before.
@@ -24,7 +43,11 @@ export function createGuardedQueries(knex: Knex, guard: DatabaseGuard): GuardedQ
     (runner: Knex | Knex.Transaction, { timeoutMs, sent }: WorkBounds): Query =>
     async <T>(sql: string, params: readonly unknown[]) => {
       // knex emits "query" once it holds a connection, just before sending the statement.
-      const statement = runner.raw(sql, params as Knex.RawBinding[]).on("query", sent).timeout(timeoutMs, { cancel: true });
+      const statement = runner
+        .raw(sql, params as Knex.RawBinding[])
+        .options({ name: preparedName(sql) })
+        .on("query", sent)
+        .timeout(timeoutMs, { cancel: true });
       const result = (await statement) as { rows: T[] };
       return result.rows;
     };

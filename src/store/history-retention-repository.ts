@@ -1,6 +1,7 @@
 import type { Knex } from "@mikro-orm/postgresql";
 import type { CallLimits, HistoryRetentionStore } from "../domain/state/index.js";
 import type { DatabaseGuard, WorkAccess } from "./database-guard.js";
+import { createGuardedQueries } from "./guarded-queries.js";
 import { historyEndsSql, purgeHistoryBatchSql } from "./history-retention-sql.js";
 import { otherScopesTables, userStateTables, type StateTables } from "./state-sql.js";
 
@@ -15,11 +16,8 @@ const purgeSql = new Map(Object.entries(families).map(([name, tables]) => [name,
  * other statement. Throws for a part name it did not report.
  */
 export function createHistoryRetentionRepository(knex: Knex, guard: DatabaseGuard): HistoryRetentionStore {
-  const query = <T>(call: CallLimits, access: WorkAccess, sql: string, params: readonly unknown[]) =>
-    guard.run(call, access, async ({ timeoutMs, sent }) => {
-      const result = (await knex.raw(sql, params as Knex.RawBinding[]).on("query", sent).timeout(timeoutMs, { cancel: true })) as { rows: T[] };
-      return result.rows;
-    });
+  const { run } = createGuardedQueries(knex, guard);
+  const query = <T>(call: CallLimits, access: WorkAccess, sql: string, params: readonly unknown[]) => run(call, access, (send) => send<T>(sql, params));
 
   return {
     async historyParts(call) {

@@ -1,4 +1,3 @@
-import { createHash } from "node:crypto";
 import type { Knex } from "@mikro-orm/postgresql";
 import type {
   BlockWrite,
@@ -12,7 +11,8 @@ import type {
   StoredHistoryEntry,
   StoredState,
 } from "../domain/state/index.js";
-import type { DatabaseGuard, WorkAccess, WorkBounds } from "./database-guard.js";
+import type { DatabaseGuard } from "./database-guard.js";
+import { createGuardedQueries, preparedName } from "./guarded-queries.js";
 import { micros, eraseLearnerSql, otherScopesStatements, userStateStatements, type StateStatements } from "./state-sql.js";
 
 interface StateRow {
@@ -23,25 +23,7 @@ interface StateRow {
   state: string;
 }
 
-type Query = <T>(sql: string, params: readonly unknown[]) => Promise<T[]>;
-
 const json = (value: unknown) => JSON.stringify(value);
-
-const preparedNames = new Map<string, string>();
-
-/**
- * The name of the server-side prepared statement of `sql`: one per statement
- * text, so that PostgreSQL parses and plans each statement once per
- * connection instead of on every call (these statements are long CTEs).
- */
-function preparedName(sql: string): string {
-  let name = preparedNames.get(sql);
-  if (name === undefined) {
-    name = `learnerstate_${createHash("sha1").update(sql).digest("hex").slice(0, 20)}`;
-    preparedNames.set(sql, name);
-  }
-  return name;
-}
 
 /** user_state has tables of its own; the other scopes share theirs (see state-sql.ts). */
 const statementsOf = (scope: Scope): StateStatements => (scope === "user_state" ? userStateStatements : otherScopesStatements);
@@ -52,21 +34,7 @@ const statementsOf = (scope: Scope): StateStatements => (scope === "user_state" 
  * and cancelled in PostgreSQL (not just abandoned) when its time is up.
  */
 export function createStateRepository(knex: Knex, guard: DatabaseGuard): StateStore {
-  const bounded = (runner: Knex | Knex.Transaction, { timeoutMs, sent }: WorkBounds): Query =>
-    async <T>(sql: string, params: readonly unknown[]) => {
-      // knex emits "query" once it holds a connection, just before sending the statement.
-      const statement = runner
-        .raw(sql, params as Knex.RawBinding[])
-        .options({ name: preparedName(sql) })
-        .on("query", sent)
-        .timeout(timeoutMs, { cancel: true });
-      const result = (await statement) as { rows: T[] };
-      return result.rows;
-    };
-  const run = <T>(call: CallLimits, access: WorkAccess, work: (query: Query) => Promise<T>): Promise<T> =>
-    guard.run(call, access, (bounds) => work(bounded(knex, bounds)));
-  const inTransaction = (call: CallLimits, work: (query: Query) => Promise<void>): Promise<void> =>
-    guard.run(call, "write", (bounds) => knex.transaction((transaction) => work(bounded(transaction, bounds))));
+  const { run, inTransaction } = createGuardedQueries(knex, guard);
 
   const toState = (row: StateRow): StoredState => ({
     username: row.username,
@@ -151,7 +119,9 @@ export function createStateRepository(knex: Knex, guard: DatabaseGuard): StateSt
         query.options({ name: preparedName(query.toSQL().sql) });
         return (await query) as Array<StateRow & { position: string }>;
       });
-      return rows.map((row) => ({ ...toState(row), position: BigInt(row.position) }));
+      return rows.map(
+        (row): PositionedState => ({ username: row.username, usageKey: row.usage_key, stateJson: row.state, modified: BigInt(row.modified), position: BigInt(row.position) }),
+      );
     },
 
     async eraseLearner(call, username): Promise<LearnerErasure> {
