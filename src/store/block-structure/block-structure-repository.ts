@@ -12,6 +12,7 @@ import {
 } from "../../domain/block-structure/index.js";
 import type { CallLimits } from "../../domain/state/index.js";
 import type { DatabaseGuard, WorkAccess } from "../database-guard.js";
+import { createGuardedQueries } from "../guarded-queries.js";
 import { deleteStructureSql, readStructureSql, readUserStateSql, readVersionSql, writeStructureSql } from "./block-structure-sql.js";
 
 const compress = promisify(gzip);
@@ -70,12 +71,8 @@ const json = (value: unknown) => JSON.stringify(value);
  */
 export function createBlockStructureRepository(knex: Knex, guard: DatabaseGuard, options: BlockStructureRepositoryOptions): BlockStructureStore {
   const cache = new LRUCache<string, CachedStructure>({ maxSize: options.cacheBlocks, sizeCalculation: (entry) => Math.max(1, entry.structure.blocks.size) });
-  const query = <T>(call: CallLimits, access: WorkAccess, sql: string, params: readonly unknown[]): Promise<T[]> =>
-    guard.run(call, access, async ({ timeoutMs, sent }) => {
-      // knex emits "query" once it holds a connection, just before sending the statement.
-      const result = (await knex.raw(sql, params as Knex.RawBinding[]).on("query", sent).timeout(timeoutMs, { cancel: true })) as { rows: T[] };
-      return result.rows;
-    });
+  const queries = createGuardedQueries(knex, guard);
+  const query = <T>(call: CallLimits, access: WorkAccess, sql: string, params: readonly unknown[]): Promise<T[]> => queries.run(call, access, (send) => send<T>(sql, params));
 
   return {
     async write(call, version, structure) {
