@@ -8,6 +8,7 @@ import { mkdtemp, rm, writeFile } from "node:fs/promises";
 import os from "node:os";
 import path from "node:path";
 import { create, toBinary, type DescMessage, type MessageInitShape } from "@bufbuild/protobuf";
+import { DescribeKeyRequestSchema, KeyFamily, KeyService } from "../gen/learnerstate/v1/key_service_pb.js";
 import {
   GetManyRequestSchema,
   IterAllForCourseRequestSchema,
@@ -177,7 +178,15 @@ export interface ServiceTarget {
  * as `bodies.length` independent callers), for `seconds` (or `requests`
  * calls each), against `method` of UserStateService.
  */
-async function h2load(tools: CTools, directory: string, target: ServiceTarget, method: string, bodies: readonly Buffer[], limit: { seconds: number } | { requests: number }) {
+async function h2load(
+  tools: CTools,
+  directory: string,
+  target: ServiceTarget,
+  service: string,
+  method: string,
+  bodies: readonly Buffer[],
+  limit: { seconds: number } | { requests: number },
+) {
   const files = await Promise.all(
     bodies.map(async (body, index) => {
       const file = path.join(directory, `${method}-${index}.bin`);
@@ -185,7 +194,7 @@ async function h2load(tools: CTools, directory: string, target: ServiceTarget, m
       return file;
     }),
   );
-  const url = `${target.baseUrl}/${UserStateService.typeName}/${method}`;
+  const url = `${target.baseUrl}/${service}/${method}`;
   const bound = "seconds" in limit ? ["-D", String(limit.seconds)] : ["-n", String(limit.requests)];
   const reports = await Promise.all(
     files.map((file) => run(tools.h2load, [...bound, "-c", "1", "-m", "1", "-d", file, "-H", "content-type: application/grpc", "-H", "te: trailers", url])),
@@ -225,11 +234,11 @@ export type CSide = (options: CComparisonOptions, directory: string) => Promise<
 const callerUser = (options: CComparisonOptions, caller: number, draw: number) =>
   options.username(caller + options.concurrency * (draw % Math.max(1, Math.floor(options.users / options.concurrency))));
 
-async function serviceCalls(options: CComparisonOptions, directory: string, method: "GetMany" | "SetMany", bodies: Buffer[], rowsPerCall: number): Promise<CMeasurement> {
+async function serviceCalls(options: CComparisonOptions, directory: string, service: string, method: string, bodies: Buffer[], rowsPerCall: number): Promise<CMeasurement> {
   const { tools, target } = options;
-  if (options.warmupSeconds > 0) await h2load(tools, directory, target, method, bodies, { seconds: options.warmupSeconds });
+  if (options.warmupSeconds > 0) await h2load(tools, directory, target, service, method, bodies, { seconds: options.warmupSeconds });
   const errorsBefore = (await serverCounts(target.metricsUrl, method)).errors;
-  const measured = await withCpu(target.pid, () => h2load(tools, directory, target, method, bodies, { seconds: options.windowSeconds }));
+  const measured = await withCpu(target.pid, () => h2load(tools, directory, target, service, method, bodies, { seconds: options.windowSeconds }));
   const serverErrors = (await serverCounts(target.metricsUrl, method)).errors - errorsBefore;
   const done = measured.value.reduce((total, report) => total + report.done, 0);
   const failed = measured.value.reduce((total, report) => total + report.failed, 0);
@@ -244,12 +253,22 @@ async function serviceCalls(options: CComparisonOptions, directory: string, meth
   };
 }
 
+/**
+ * DescribeKey, which needs no database: the server's fixed cost of one unary
+ * call (HTTP/2, Connect, interceptors), against which the other calls'
+ * figures can be read.
+ */
+export const serviceDescribeKey: CSide = (options, directory) => {
+  const bodies = Array.from({ length: options.concurrency }, () => grpcBody(DescribeKeyRequestSchema, { key: options.courseKeys[0]!, family: KeyFamily.COURSE }));
+  return serviceCalls(options, directory, KeyService.typeName, "DescribeKey", bodies, 0);
+};
+
 /** GetMany of every problem of a course, one learner per caller (h2load sends one body over and over). */
 export const serviceGetMany: CSide = (options, directory) => {
   const bodies = Array.from({ length: options.concurrency }, (_, caller) =>
     grpcBody(GetManyRequestSchema, { username: callerUser(options, caller, caller * 7), blockKeys: [...options.problemKeys[caller % options.courseKeys.length]!] }),
   );
-  return serviceCalls(options, directory, "GetMany", bodies, options.getManyBlocks);
+  return serviceCalls(options, directory, UserStateService.typeName, "GetMany", bodies, options.getManyBlocks);
 };
 
 /** SetMany of 10 problems' submissions, each caller writing a learner of its own. */
@@ -259,7 +278,7 @@ export const serviceSetMany: CSide = (options, directory) => {
     const updates = Array.from({ length: options.setManyBlocks }, (_, index) => ({ blockKey: options.problemKeys[course]![index]!, fields: options.submission(course, index) }));
     return grpcBody(SetManyRequestSchema, { username: callerUser(options, caller, caller * 13 + 1), updates });
   });
-  return serviceCalls(options, directory, "SetMany", bodies, options.setManyBlocks);
+  return serviceCalls(options, directory, UserStateService.typeName, "SetMany", bodies, options.setManyBlocks);
 };
 
 /** `streams` IterAllForCourse calls at once, each reading a whole course in pages of 1,000. */
@@ -269,7 +288,7 @@ export const serviceIterAll: CSide = async (options, directory) => {
     grpcBody(IterAllForCourseRequestSchema, { courseKey: options.courseKeys[stream % options.courseKeys.length]!, batchSize: 1000 }),
   );
   const before = await serverCounts(target.metricsUrl, "IterAllForCourse");
-  const measured = await withCpu(target.pid, () => h2load(tools, directory, target, "IterAllForCourse", bodies, { requests: 1 }));
+  const measured = await withCpu(target.pid, () => h2load(tools, directory, target, UserStateService.typeName, "IterAllForCourse", bodies, { requests: 1 }));
   const after = await serverCounts(target.metricsUrl, "IterAllForCourse");
   const failed = measured.value.reduce((total, report) => total + report.failed, 0) + (after.errors - before.errors);
   return {

@@ -38,6 +38,7 @@ import {
   rawCopyIterAll,
   rawGetMany as rawGetManyC,
   rawSetMany as rawSetManyC,
+  serviceDescribeKey,
   serviceGetMany as serviceGetManyC,
   serviceIterAll as serviceIterAllC,
   serviceSetMany as serviceSetManyC,
@@ -714,6 +715,9 @@ async function main(): Promise<void> {
         cRatioRow(scenario, measured.service, measured.raw, target),
       );
     };
+    log("DescribeKey (no database): the server's fixed cost of a call…");
+    const fixedCost = await withScratchDirectory((directory) => serviceDescribeKey(cOptions, directory));
+    cRows.push(formatCRow("DescribeKey (no database)", "service (h2load, gRPC)", fixedCost, true));
     await cScenario(`GetMany(${config.getManyBlocks})`, true, 0.5, rawGetManyC, serviceGetManyC);
     await cScenario(`SetMany(${config.setManyBlocks})`, true, 0.6, rawSetManyC, serviceSetManyC);
     await cScenario(`IterAllForCourse, ${config.cStreams} whole-course streams`, false, 0.5, rawCopyIterAll, serviceIterAllC);
