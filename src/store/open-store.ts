@@ -1,6 +1,8 @@
 import { MikroORM } from "@mikro-orm/postgresql";
+import type { BlockStructureStore } from "../domain/block-structure/index.js";
 import type { CatalogStore } from "../domain/catalog/index.js";
 import type { HistoryRetentionStore, StateStore } from "../domain/state/index.js";
+import { createBlockStructureRepository, defaultBlockStructureCacheBlocks } from "./block-structure/index.js";
 import { createCatalogRepository } from "./catalog/index.js";
 import { createDatabaseGuard, type BreakerState, type DatabaseGuardOptions } from "./database-guard.js";
 import { createHistoryRetentionRepository } from "./history-retention-repository.js";
@@ -10,7 +12,10 @@ import { createOrmConfig, type OrmConfigOptions } from "./orm-config.js";
 import { createStateRepository } from "./state-repository.js";
 
 /** Options of {@link openStore}. */
-export interface StoreOptions extends OrmConfigOptions, DatabaseGuardOptions {}
+export interface StoreOptions extends OrmConfigOptions, DatabaseGuardOptions {
+  /** Most blocks of decoded block structures kept in memory (BLOCK_STRUCTURE_CACHE_BLOCKS); unset: {@link defaultBlockStructureCacheBlocks}. */
+  readonly blockStructureCacheBlocks?: number;
+}
 
 /** How the connection pool is used right now. */
 export interface PoolUsage {
@@ -33,6 +38,7 @@ export interface Store {
   /** History retention's view of the history tables. */
   readonly historyRetentionStore: HistoryRetentionStore;
   readonly catalogStore: CatalogStore;
+  readonly blockStructureStore: BlockStructureStore;
   /** The circuit breaker's state: "open" while database work is refused (also while held). */
   breakerState(): BreakerState;
   /** Calls `listener` on every breaker transition; returns a function that stops it. */
@@ -84,6 +90,7 @@ export async function openStore(options: StoreOptions): Promise<Store> {
     stateStore: createStateRepository(knex, guard),
     historyRetentionStore: createHistoryRetentionRepository(knex, guard),
     catalogStore: createCatalogRepository(knex, guard),
+    blockStructureStore: createBlockStructureRepository(knex, guard, { cacheBlocks: options.blockStructureCacheBlocks ?? defaultBlockStructureCacheBlocks }),
     breakerState: () => guard.state(),
     onBreakerStateChange: (listener) => guard.onStateChange(listener),
     ready: () => ready,
