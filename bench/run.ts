@@ -7,9 +7,11 @@ import { access, mkdir, mkdtemp, rm, writeFile } from "node:fs/promises";
 import os from "node:os";
 import path from "node:path";
 import { fileURLToPath } from "node:url";
+import type { DescService } from "@bufbuild/protobuf";
 import { createClient, type Client } from "@connectrpc/connect";
 import { createGrpcTransport, Http2SessionManager } from "@connectrpc/connect-node";
 import pg from "pg";
+import { BlockStructureService } from "../gen/learnerstate/v1/block_structure_service_pb.js";
 import { UserStateService } from "../gen/learnerstate/v1/user_state_service_pb.js";
 import { installExactTextEncoding } from "../src/rpc/index.js";
 import { splitStateJson } from "../src/domain/state/index.js";
@@ -45,6 +47,7 @@ import {
   type CMeasurement,
   type CSide,
 } from "./c-clients.js";
+import { publishOutline, rawGetTransformed, serviceGetTransformed } from "./get-transformed.js";
 import { describeProfile } from "./profile-summary.js";
 import { declareCursorSql, fetchCursorSql, positionedStatesPageSql, readStatesSql, writeStatesSql, type StateRow } from "./sql.js";
 
@@ -92,7 +95,9 @@ const config = {
   reuseData: process.env["BENCH_REUSE_DATA"] === "1",
   /** Profile the server's main thread per service scenario; a directory, or "1" for a new temporary one. */
   profile: process.env["BENCH_PROFILE"] || "",
-  only: new Set((process.env["BENCH_ONLY"] || "getMany,setMany,iterAll,cClients").split(",")),
+  only: new Set((process.env["BENCH_ONLY"] || "getMany,setMany,iterAll,getTransformed,cClients").split(",")),
+  /** Learners GetTransformed picks from, each with a library selection and scores in the 1,020-block course. */
+  transformedLearners: 64,
   /** IterAllForCourse streams at once in the C-client comparison, each a whole course. */
   cStreams: Math.floor(envNumber("BENCH_C_STREAMS", 4, 1)),
   /** Extra NODE_OPTIONS for the server process (for example --max-old-space-size=128). */
@@ -126,19 +131,22 @@ const problemKeys = config.courses.map((code) => Array.from({ length: config.blo
 type ServiceClient = Client<typeof UserStateService>;
 
 /**
- * One gRPC client with its own HTTP/2 connection, and a way to close it.
- * Like any connect-node client it accepts gzip- and brotli-compressed
- * responses, unless `compressedResponses` is false.
+ * One gRPC client of `service` with its own HTTP/2 connection, and a way to
+ * close it. Like any connect-node client it accepts gzip- and
+ * brotli-compressed responses, unless `compressedResponses` is false.
  */
-function openServiceClient(baseUrl: string, compressedResponses = true): { client: ServiceClient; close: () => void } {
+function openClient<S extends DescService>(service: S, baseUrl: string, compressedResponses = true): { client: Client<S>; close: () => void } {
   const sessionManager = new Http2SessionManager(baseUrl);
   const transport = createGrpcTransport({ baseUrl, sessionManager, ...(compressedResponses ? {} : { acceptCompression: [] }) });
-  return { client: createClient(UserStateService, transport), close: () => sessionManager.abort() };
+  return { client: createClient(service, transport), close: () => sessionManager.abort() };
 }
 
-/** `count` clients, each on its own connection (as `count` client processes would be). */
-function openServiceClients(baseUrl: string, count: number, compressedResponses = true) {
-  const opened = Array.from({ length: count }, () => openServiceClient(baseUrl, compressedResponses));
+/** A client of UserStateService (see {@link openClient}). */
+const openServiceClient = (baseUrl: string, compressedResponses = true) => openClient(UserStateService, baseUrl, compressedResponses);
+
+/** `count` clients of `service`, each on its own connection (as `count` client processes would be). */
+function openClients<S extends DescService>(service: S, baseUrl: string, count: number, compressedResponses = true) {
+  const opened = Array.from({ length: count }, () => openClient(service, baseUrl, compressedResponses));
   return { clients: opened.map((entry) => entry.client), close: () => opened.forEach((entry) => entry.close()) };
 }
 
@@ -541,14 +549,15 @@ async function main(): Promise<void> {
   const rows: Row[] = [];
   const ratios: string[] = [];
   const streamNotes: string[] = [];
+  let transformedNote: string | null = null;
   const profiles: string[] = [];
   const pool = await openRawPool(benchUrl);
   const timed = { concurrency: config.concurrency, warmupMs: config.warmupMs, durationMs: roundMs, seed: 1 };
 
   // The service side of round `round` of scenario `name`: its own clients,
   // and a profile of the first round when profiling.
-  const serviceSide = async <T>(name: string, round: number, work: (clients: ServiceClient[]) => Promise<T>): Promise<T> => {
-    const { clients, close } = openServiceClients(server.baseUrl, config.concurrency, config.compressedResponses);
+  const serviceSideOf = async <S extends DescService, T>(service: S, name: string, round: number, work: (clients: Array<Client<S>>) => Promise<T>): Promise<T> => {
+    const { clients, close } = openClients(service, server.baseUrl, config.concurrency, config.compressedResponses);
     rss.enter(`${name}, service`);
     const profileInto = round === 0 ? profileDirectory : null;
     if (profileInto !== null) await profileMark(server, profileInto, `before-${name}`);
@@ -559,6 +568,7 @@ async function main(): Promise<void> {
       close();
     }
   };
+  const serviceSide = <T>(name: string, round: number, work: (clients: ServiceClient[]) => Promise<T>) => serviceSideOf(UserStateService, name, round, work);
   const rawSide = <T>(name: string, work: () => Promise<T>): Promise<T> => {
     rss.enter(`${name}, raw`);
     return work();
@@ -635,6 +645,39 @@ async function main(): Promise<void> {
     }
   }
 
+  if (config.only.has("getTransformed")) {
+    const learners = Array.from({ length: Math.min(config.transformedLearners, config.users) }, (_, index) => username(index));
+    const publisher = openClient(BlockStructureService, server.baseUrl);
+    const writer = openServiceClient(server.baseUrl);
+    const outline = await publishOutline(publisher.client, writer.client, pool, learners);
+    publisher.close();
+    writer.close();
+    const scenario = `GetTransformed(${outline.course.blocks.length.toLocaleString("en-US")} blocks, every transformer, progress)`;
+    transformedNote =
+      `${scenario}: each call is one learner (of ${learners.length}) seeing ${outline.visibleBlocks} blocks; the structure is stored in ${(outline.storedBytes / 1024).toFixed(0)} KB. ` +
+      "The raw side is the service's one statement with the cached revision (the learner's selection and scores, no structure data): the database's share of a call, not a like-for-like ratio.";
+    log(`${scenario}: raw statement and service, ${config.concurrency} clients and 1, ${config.rounds} rounds each…`);
+    const service = { ...timed, expectedRows: outline.visibleBlocks, serverPid: server.pid };
+    const measured = await inRounds(
+      config.rounds,
+      [
+        ["raw", () => rawSide(scenario, () => runTimed(rawGetTransformed(pool, outline), { ...timed, expectedRows: 1, serverPid: null }))],
+        ["service", (round) => serviceSideOf(BlockStructureService, scenario, round, (clients) => runTimed(serviceGetTransformed(clients, outline), service))],
+        // One client: the latency of a call that waits for no other.
+        [
+          "service, 1 client",
+          (round) => serviceSideOf(BlockStructureService, `${scenario}, 1 client`, round, (clients) => runTimed(serviceGetTransformed(clients, outline), { ...service, concurrency: 1 })),
+        ],
+      ],
+      combineMeasurements,
+    );
+    rows.push(
+      { scenario, side: "service (gRPC)", result: measured.service, perOp: true },
+      { scenario, side: "service (gRPC), 1 client", result: measured["service, 1 client"], perOp: true },
+      { scenario, side: "raw SQL (its one statement, warm cache)", result: measured.raw, perOp: true },
+    );
+  }
+
   const cRows: string[] = [];
   if (config.only.has("cClients")) {
     const tools = ensureCTools();
@@ -693,7 +736,7 @@ async function main(): Promise<void> {
       `each side ${config.rounds} rounds of ${config.warmupMs / 1000} s warm-up + ${roundMs / 1000} s window, taking turns; IterAll: ${config.concurrency} streams of ${config.iterRows.toLocaleString("en-US")} rows at once)`,
   );
   console.log("");
-  console.log("| scenario | side | ops/s | rows/s | p50 ms | p99 ms | errors | CPU ms per op (GetMany, SetMany) or per 1k rows (IterAll): server / bench / postgres | machine CPU busy (of it, other processes) |");
+  console.log("| scenario | side | ops/s | rows/s | p50 ms | p99 ms | errors | CPU ms per op (GetMany, SetMany, GetTransformed) or per 1k rows (IterAll): server / bench / postgres | machine CPU busy (of it, other processes) |");
   console.log("| --- | --- | ---: | ---: | ---: | ---: | ---: | --- | ---: |");
   for (const row of rows) console.log(formatRow(row));
   for (const ratio of ratios) console.log(ratio);
@@ -703,6 +746,7 @@ async function main(): Promise<void> {
       "its latency is per page of 1,000 rows (from the previous page, or from the request for the first page, so queueing for a connection counts).",
   );
   for (const note of streamNotes) console.log(note);
+  if (transformedNote !== null) console.log(transformedNote);
   const failures = rows.filter((row) => row.result.errors > 0);
   for (const row of failures) console.log(`errors in ${row.scenario}, ${row.side}: ${row.result.errors}, first: ${row.result.firstError}`);
   if (cRows.length > 0) {

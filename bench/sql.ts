@@ -3,6 +3,7 @@
 // from the repository's own text, so both sides always run the same SQL. The
 // IterAll page is the query knex builds in readPositionedStates, written out.
 
+import { readStructureSql as repositoryReadStructureSql } from "../src/store/block-structure/block-structure-sql.js";
 import { micros, userStateStatements } from "../src/store/state-sql.js";
 
 /** The repository's statement with knex's `?` placeholders numbered `$1`, `$2`, … as node-postgres wants them. */
@@ -35,6 +36,14 @@ export const positionedStatesPageSql = `${positionedStatesSelect} limit $4`;
 export const declareCursorSql = `declare bench_rows no scroll cursor for ${positionedStatesSelect}`;
 
 export const fetchCursorSql = (rows: number) => `fetch ${rows} from bench_rows`;
+
+/**
+ * GetTransformed's one statement (src/store/block-structure): $1 the cached
+ * revision (the data comes back only when it differs), $2 and $4 the
+ * username, $3 the state fields as a JSON array, $5 scope, $6 the course's
+ * context keys as a JSON array.
+ */
+export const readStructureSql = positional(repositoryReadStructureSql);
 
 /** A row of GetMany or IterAll, as the driver returns it. */
 export interface StateRow {

@@ -1,13 +1,14 @@
 import { create } from "@bufbuild/protobuf";
 import { Code, ConnectError, createClient } from "@connectrpc/connect";
 import { UnsecuredJWT } from "jose";
+import { timestampFromDate } from "@bufbuild/protobuf/wkt";
 import { beforeAll, describe, expect, it } from "vitest";
 import { CatalogCourseSelectorSchema, OrgCourseCodeSchema } from "../gen/learnerstate/v1/catalog_pb.js";
 import { KeyFamily, KeyService } from "../gen/learnerstate/v1/key_service_pb.js";
 import { Scope } from "../gen/learnerstate/v1/scope_pb.js";
 import { FieldSelectionSchema } from "../gen/learnerstate/v1/user_state_pb.js";
 import { auditRecords } from "./support/audit-records.js";
-import { catalogClient, collect, transportTo } from "./support/clients.js";
+import { blockStructureClient, catalogClient, collect, transportTo } from "./support/clients.js";
 import { blockKey, unique, useServer } from "./support/fixture.js";
 import { bearer, mintToken, scopes, testAudience, testIssuer, testSecret } from "./support/tokens.js";
 
@@ -23,7 +24,8 @@ const catalogCourseOf = (course: CourseName, courseCode = `C${course}`) =>
 const keyOf = (course: CourseName) => blockKey(courses[course], "problem", "p1");
 
 // The RPCs in scope user_state, then calls in other XBlock scopes (one per
-// kind of RPC and kind of data), then RetireLearner.
+// kind of RPC and kind of data), then RetireLearner, then CatalogService's,
+// then BlockStructureService's (GetTransformed once per kind of view).
 type Rpc =
   | "GetMany"
   | "GetModDates"
@@ -49,9 +51,17 @@ type Rpc =
   | "SyncCourseRunDetails"
   | "DeleteCourseRun"
   | "CreateCourseRunForModulestoreCourse"
-  | "CreateOrganization";
+  | "CreateOrganization"
+  | "UpdateCollected"
+  | "ClearBlockStructure"
+  | "GetCollected"
+  | "IsUpToDate"
+  | "GetTransformed"
+  | "GetTransformedProgress"
+  | "GetTransformedStaff"
+  | "GetTransformedStaffProgress";
 type Target = { readonly user: "own" | "other" | null; readonly course: CourseName };
-const reads = new Set<Rpc>(["GetMany", "GetModDates", "GetHistory"]);
+const reads = new Set<Rpc>(["GetMany", "GetModDates", "GetHistory", "GetTransformedProgress"]);
 const writes = new Set<Rpc>(["SetMany", "DeleteMany"]);
 const bulkReads = new Set<Rpc>(["IterAllForBlock", "IterAllForCourse"]);
 // Preferences: a learner's data in no course.
@@ -86,7 +96,10 @@ const other = unique("other");
 const now = () => Math.floor(Date.now() / 1000);
 const withUser = (claims: Record<string, unknown>) => ({ sub: "7", preferred_username: user, ...claims });
 // Catalog data and key descriptions are nobody's personal data: any valid token may read them.
-const anyTokenMay = (rpc: Rpc) => rpc === "DescribeKey" || catalogReads.has(rpc);
+// Course content that needs block_structure:write: publishing, and staff views.
+const contentCalls = new Set<Rpc>(["UpdateCollected", "ClearBlockStructure", "GetCollected", "IsUpToDate", "GetTransformedStaff"]);
+// Catalog data, key descriptions and a learner view of course content are nobody's personal data: any valid token may read them.
+const anyTokenMay = (rpc: Rpc) => rpc === "DescribeKey" || catalogReads.has(rpc) || rpc === "GetTransformed";
 
 const roles: Role[] = [
   { name: "no token", token: async () => null },
@@ -195,6 +208,23 @@ const roles: Role[] = [
     token: () => mintToken(withUser({ scopes: [scopes.catalogWrite], filters: ["user:me"] })),
     allows: anyTokenMay,
   },
+  {
+    // Studio's publisher: course content of every course, no learner's data.
+    name: "publisher",
+    token: () => mintToken(withUser({ scopes: [scopes.blockStructureWrite] })),
+    allows: (rpc) => anyTokenMay(rpc) || contentCalls.has(rpc),
+  },
+  {
+    name: "publisher org X",
+    token: () => mintToken(withUser({ scopes: [scopes.blockStructureWrite], filters: [`content_org:${orgX}`] })),
+    allows: (rpc, target) => anyTokenMay(rpc) || (contentCalls.has(rpc) && target.course === "X"),
+  },
+  {
+    // user:me may read shared data, never change it: block_structure:write is a scope that changes data.
+    name: "publisher user:me",
+    token: () => mintToken(withUser({ scopes: [scopes.blockStructureWrite], filters: ["user:me"] })),
+    allows: anyTokenMay,
+  },
   { name: "administrator", token: () => mintToken({ sub: "9", preferred_username: unique("lms"), administrator: true }), allows: () => true },
 ];
 
@@ -210,6 +240,35 @@ beforeAll(async () => {
   for (const username of [user, other]) await seed(username);
   // Both courses are in the catalog, so every allowed catalog read finds them.
   for (const course of ["X", "Y"] as const) await ensureRun(course);
+  // And both have a block structure, so every allowed GetTransformed finds one.
+  for (const course of ["X", "Y"] as const) await publish(course, adminOptions());
+});
+
+const blockStructures = () => blockStructureClient(fixture.server.baseUrl);
+
+/** Publishes a small course: a chapter with a scored problem and a library block. */
+function publish(course: CourseName, options: { headers?: Record<string, string> }) {
+  const key = (type: string, id: string) => blockKey(courses[course], type, id);
+  return blockStructures().updateCollected(
+    {
+      rootBlockKey: key("course", "course"),
+      blocks: [
+        { blockKey: key("course", "course"), children: [key("chapter", "c")], fields: { start: '"2020-01-01T00:00:00Z"' } },
+        { blockKey: key("chapter", "c"), children: [key("problem", "p1"), key("library_content", "lib")] },
+        { blockKey: key("problem", "p1"), fields: { has_score: "true" } },
+        { blockKey: key("library_content", "lib") },
+      ],
+      dataEditTimestamp: timestampFromDate(new Date("2026-05-01T00:00:00Z")),
+    },
+    options,
+  );
+}
+
+/** A GetTransformed request of `course` for `username`, as staff or not. */
+const transformedFor = (course: CourseName, username: string, staff: boolean, transformers: string[]) => ({
+  start: { case: "courseKey" as const, value: courses[course] },
+  learner: { username, hasStaffAccess: staff },
+  transformers,
 });
 
 const catalog = () => catalogClient(fixture.server.baseUrl);
@@ -264,6 +323,21 @@ const calls: Record<Rpc, (options: { headers?: Record<string, string> }, target:
   DeleteCourseRun: async (options, { course }) => catalog().deleteCourseRun({ courseKey: (await ensureRun(course)).courseRun!.courseKey }, options),
   CreateCourseRunForModulestoreCourse: (options, { course }) => catalog().createCourseRunForModulestoreCourse({ courseKey: courses[course] }, options),
   CreateOrganization: (options, { course }) => catalog().createOrganization({ shortName: orgs[course] }, options),
+  UpdateCollected: (options, { course }) => publish(course, options),
+  // A cleared structure is published again at once, so the calls after it find it.
+  ClearBlockStructure: async (options, { course }) => {
+    await blockStructures().clearBlockStructure({ courseKey: courses[course] }, options);
+    await publish(course, adminOptions());
+  },
+  GetCollected: (options, { course }) => collect(blockStructures().getCollected({ courseKey: courses[course] }, options)),
+  IsUpToDate: (options, { course }) =>
+    blockStructures().isUpToDate({ courseKey: courses[course], dataEditTimestamp: timestampFromDate(new Date("2026-05-01T00:00:00Z")) }, options),
+  GetTransformed: (options, { course }) => collect(blockStructures().getTransformed(transformedFor(course, "", false, ["visibility", "start_date"]), options)),
+  GetTransformedProgress: (options, target) =>
+    collect(blockStructures().getTransformed(transformedFor(target.course, usernameOf(target), false, ["visibility", "learner_progress"]), options)),
+  GetTransformedStaff: (options, { course }) => collect(blockStructures().getTransformed(transformedFor(course, "", true, ["visibility", "start_date"]), options)),
+  GetTransformedStaffProgress: (options, target) =>
+    collect(blockStructures().getTransformed(transformedFor(target.course, usernameOf(target), true, ["library_content"]), options)),
 };
 const abbreviations: Record<Rpc, string> = {
   GetMany: "GM",
@@ -291,13 +365,21 @@ const abbreviations: Record<Rpc, string> = {
   DeleteCourseRun: "DR",
   CreateCourseRunForModulestoreCourse: "CR",
   CreateOrganization: "CO",
+  UpdateCollected: "PB",
+  ClearBlockStructure: "CS",
+  GetCollected: "CL",
+  IsUpToDate: "UD",
+  GetTransformed: "GT",
+  GetTransformedProgress: "TP",
+  GetTransformedStaff: "TS",
+  GetTransformedStaffProgress: "TX",
 };
 
 function targetsOf(rpc: Rpc): Target[] {
   if (rpc === "DescribeKey" || catalogReads.has(rpc)) return [{ user: null, course: "X" }];
   // Erasure names no course: one column per learner.
   if (rpc === "RetireLearner") return [{ user: "own", course: "X" }, { user: "other", course: "X" }];
-  if (oneOf(rpc, bulkReads, unboundBulkReads, sharedBulkReads, catalogWrites)) return [{ user: null, course: "X" }, { user: null, course: "Y" }];
+  if (oneOf(rpc, bulkReads, unboundBulkReads, sharedBulkReads, catalogWrites, contentCalls) || rpc === "GetTransformed") return [{ user: null, course: "X" }, { user: null, course: "Y" }];
   return (["own", "other"] as const).flatMap((who) => (["X", "Y"] as const).map((course) => ({ user: who, course })));
 }
 

@@ -1,6 +1,7 @@
 import { Code, ConnectError, createClient } from "@connectrpc/connect";
 import fc from "fast-check";
 import { afterAll, beforeAll, describe, expect, inject, it } from "vitest";
+import { BlockStructureService } from "../gen/learnerstate/v1/block_structure_service_pb.js";
 import { KeyService } from "../gen/learnerstate/v1/key_service_pb.js";
 import { collect, transportTo, userStateClient, type Protocol } from "./support/clients.js";
 import { blockKey, useServer } from "./support/fixture.js";
@@ -18,7 +19,8 @@ const goodKey = blockKey("course-v1:Fuzz+F1+2026", "problem", "p");
 async function digest(): Promise<string> {
   const result = await fixture.db.query(`
     select md5(coalesce((select string_agg(t::text, '|' order by id) from user_state t), '') ||
-               coalesce((select string_agg(h::text, '|' order by id) from user_state_history h), '')) as digest`);
+               coalesce((select string_agg(h::text, '|' order by id) from user_state_history h), '') ||
+               coalesce((select string_agg(b::text, '|' order by id) from block_structure b), '')) as digest`);
   return result.rows[0].digest as string;
 }
 
@@ -60,6 +62,16 @@ async function expectHandled(call: () => Promise<unknown>): Promise<void> {
   if (code !== "OK") expect(await digest()).toBe(before);
 }
 
+/** Keys of one small course, so that random graphs are sometimes valid. */
+const courseBlock = fc.constantFrom(...["course", "chapter", "problem", "library_content"].map((type) => blockKey("course-v1:Fuzz+F1+2026", type, type === "course" ? "course" : "b")));
+const blockKeyOrNot = fc.oneof(courseBlock, adversarialString);
+const timestamp = fc.record({ seconds: fc.oneof(fc.bigInt({ min: -(2n ** 63n), max: 2n ** 63n - 1n }), fc.bigInt({ min: 0n, max: 2_000_000_000n })), nanos: fc.integer({ min: -(2 ** 31), max: 2 ** 31 - 1 }) });
+const transformerName = fc.oneof(
+  fc.constantFrom("visibility", "start_date", "hidden_content", "library_content", "blocks_api:block_depth", "blocks_api:block_counts", "blocks_api:block_navigation", "learner_progress"),
+  adversarialString,
+);
+const blockStructures = (via: Protocol) => createClient(BlockStructureService, transportTo(fixture.server.baseUrl, via));
+
 const options = { timeoutMs: hangMs };
 const client = (via: Protocol) => userStateClient(fixture.server.baseUrl, via);
 
@@ -94,6 +106,44 @@ describe("fuzzing every RPC over the network", () => {
       fc.assert(fc.asyncProperty(protocol, adversarialString, adversarialString, fc.integer({ min: -10, max: 5000 }), adversarialString, (via, courseKey, blockType, batchSize, resumeToken) =>
       expectHandled(() => collect(client(via).iterAllForCourse({ courseKey, blockType, batchSize, resumeToken }, options))),
     ), runOptions),
+    UpdateCollected: () =>
+      fc.assert(fc.asyncProperty(
+        protocol,
+        blockKeyOrNot,
+        fc.array(fc.record({ blockKey: blockKeyOrNot, blockType: fc.oneof(fc.constant(""), adversarialString), children: fc.array(blockKeyOrNot, { maxLength: 3 }), fields: fieldMap }), { maxLength: 5 }),
+        fc.option(timestamp, { nil: undefined }),
+        adversarialString,
+        (via, rootBlockKey, blocks, dataEditTimestamp, dataVersion) =>
+          expectHandled(() => blockStructures(via).updateCollected({ rootBlockKey, blocks, dataEditTimestamp, dataVersion }, options)),
+      ), runOptions),
+    GetTransformed: () =>
+      fc.assert(fc.asyncProperty(
+        protocol,
+        fc.oneof(
+          fc.record({ case: fc.constant("courseKey" as const), value: fc.oneof(fc.constant("course-v1:Fuzz+F1+2026"), adversarialString) }),
+          fc.record({ case: fc.constant("startingBlockKey" as const), value: blockKeyOrNot }),
+          fc.constant({ case: undefined }),
+        ),
+        fc.record({ username: adversarialString, hasStaffAccess: fc.boolean(), evaluateAt: fc.option(timestamp, { nil: undefined }) }),
+        fc.array(transformerName, { maxLength: 4 }),
+        fc.array(adversarialString, { maxLength: 3 }),
+        fc.record({
+          blockTypesToCount: fc.array(adversarialString, { maxLength: 3 }),
+          requestedDepth: fc.option(fc.integer({ min: -(2 ** 31), max: 2 ** 31 - 1 }), { nil: undefined }),
+          navigationDepth: fc.option(fc.integer({ min: -(2 ** 31), max: 2 ** 31 - 1 }), { nil: undefined }),
+        }),
+        (via, start, learner, transformers, requestedFields, transformerOptions) =>
+          expectHandled(() => collect(blockStructures(via).getTransformed({ start, learner, transformers, requestedFields, options: transformerOptions }, options))),
+      ), runOptions),
+    ClearOrReadStructure: () =>
+      fc.assert(fc.asyncProperty(protocol, fc.constantFrom("getCollected", "isUpToDate", "clearBlockStructure"), fc.oneof(fc.constant("course-v1:Fuzz+F1+2026"), adversarialString), fc.option(timestamp, { nil: undefined }), (via, rpc, courseKey, at) =>
+        expectHandled(() => {
+          const client = blockStructures(via);
+          if (rpc === "getCollected") return collect(client.getCollected({ courseKey }, options));
+          if (rpc === "isUpToDate") return client.isUpToDate({ courseKey, dataEditTimestamp: at }, options);
+          return client.clearBlockStructure({ courseKey }, options);
+        }),
+      ), runOptions),
     DescribeKey: () =>
       fc.assert(fc.asyncProperty(protocol, adversarialString, fc.integer({ min: -2, max: 12 }), (via, key, family) =>
       expectHandled(() => createClient(KeyService, transportTo(fixture.server.baseUrl, via)).describeKey({ key, family }, options)),
@@ -108,7 +158,7 @@ describe("fuzzing every RPC over the network", () => {
     expect(await healthOf(fixture.server.baseUrl)).toBe("SERVING");
     const summary = [...outcomes.entries()].map(([code, count]) => `${code} ${count}`).join(", ");
     console.log(`fuzz: ${calls} calls over the network: ${summary}`);
-    expect(calls).toBeGreaterThanOrEqual(8 * runsPerRpc * 0.5);
+    expect(calls).toBeGreaterThanOrEqual(Object.keys(properties).length * runsPerRpc * 0.5);
   });
 });
 

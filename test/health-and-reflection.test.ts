@@ -57,6 +57,7 @@ describe("grpc.reflection.v1.ServerReflection", () => {
       "learnerstate.v1.UserStateService",
       "learnerstate.v1.KeyService",
       "learnerstate.v1.CatalogService",
+      "learnerstate.v1.BlockStructureService",
       "grpc.health.v1.Health",
       "grpc.reflection.v1.ServerReflection",
     ]);

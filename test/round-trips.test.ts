@@ -1,7 +1,11 @@
 import { create } from "@bufbuild/protobuf";
+import pg from "pg";
 import { afterAll, beforeAll, describe, expect, inject, it } from "vitest";
 import { FieldSelectionSchema } from "../gen/learnerstate/v1/user_state_pb.js";
-import { collect, userStateClient } from "./support/clients.js";
+import { timestampFromDate } from "@bufbuild/protobuf/wkt";
+import { blockStructureClient, collect, userStateClient } from "./support/clients.js";
+import { blockInputsOf, generateCourse } from "./support/course-graph.js";
+import { scoresOf, viewRequest } from "./support/course-view.js";
 import { blockKey, unique } from "./support/fixture.js";
 import { startPgProxy, throughProxy, type PgProxy } from "./support/pg-proxy.js";
 import { startServerProcess, type ServerProcess } from "./support/server-process.js";
@@ -60,5 +64,42 @@ describe("database round trips", () => {
       }),
     ).toBe(1);
     expect(returned).toBe(1000);
+  });
+
+  it("GetTransformed with learner state makes one, reading the structure and the learner's state together", async () => {
+    const client = blockStructureClient(server.baseUrl);
+    const states = userStateClient(server.baseUrl);
+    const course = generateCourse(`course-v1:${unique("Org")}+Trips+2026`, {
+      chapters: 6,
+      sequentialsPerChapter: 3,
+      verticalsPerSequential: 3,
+      problemsPerVertical: 3,
+      libraryChildren: 4,
+    });
+    const username = unique("learner");
+    const publish = () => client.updateCollected({ rootBlockKey: course.rootKey, blocks: blockInputsOf(course), dataEditTimestamp: timestampFromDate(new Date()) });
+    expect(await roundTripsOf(publish)).toBe(1);
+    await states.setMany({
+      username,
+      updates: [
+        { blockKey: course.notable.library, fields: { selected: JSON.stringify([["problem", "lib1"]]) } },
+        ...[...scoresOf(course)].map(([key, score]) => ({ blockKey: key, fields: { score: JSON.stringify(score) } })),
+      ],
+    });
+    let attempted = "";
+    const transform = async () => {
+      const messages = await collect(client.getTransformed(viewRequest(course, username)));
+      attempted = messages[0]!.blocks[0]!.transformerFields["learner_progress"]!.fields["attempted_blocks"]!;
+    };
+    // A cold read: a new revision behind the server's back (as another server's
+    // write would make) sends the structure's data with the learner's state.
+    const db = new pg.Client({ connectionString: inject("databaseUrl") });
+    await db.connect();
+    await db.query("update block_structure set revision = nextval('block_structure_revision_seq') where context_key = $1", [course.courseKey]);
+    await db.end();
+    expect(await roundTripsOf(transform)).toBe(1);
+    expect(Number(attempted)).toBeGreaterThan(50);
+    // A warm one: the cached copy is checked in the same statement.
+    expect(await roundTripsOf(transform)).toBe(1);
   });
 });

@@ -14,6 +14,12 @@ export const capabilities = {
   eraseLearnerState: "learner_state:erase",
   /** CatalogService's writes: organizations, catalog courses and course runs (shared data; org and course filters narrow it). */
   catalogWrite: "catalog:write",
+  /**
+   * UpdateCollected, ClearBlockStructure, GetCollected, IsUpToDate, and
+   * GetTransformed staff views and previews: course content, staff-only and
+   * unreleased parts included, never learners' data.
+   */
+  blockStructureWrite: "block_structure:write",
 } as const;
 
 /** One of the service's scopes. */
@@ -42,4 +48,5 @@ export const capabilityTraits: Readonly<Record<Capability, CapabilityTraits>> = 
   [capabilities.bulkReadLearnerState]: { changesData: false, personal: true, erasesLearnerData: false },
   [capabilities.eraseLearnerState]: { changesData: true, personal: true, erasesLearnerData: true },
   [capabilities.catalogWrite]: { changesData: true, personal: false, erasesLearnerData: false },
+  [capabilities.blockStructureWrite]: { changesData: true, personal: false, erasesLearnerData: false },
 };

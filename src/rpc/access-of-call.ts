@@ -2,6 +2,14 @@ import type { DescMethod } from "@bufbuild/protobuf";
 import { Health } from "../../gen/grpc/health/v1/health_pb.js";
 import { ServerReflection } from "../../gen/grpc/reflection/v1/reflection_pb.js";
 import {
+  BlockStructureService,
+  type ClearBlockStructureRequest,
+  type GetCollectedRequest,
+  type GetTransformedRequest,
+  type IsUpToDateRequest,
+  type UpdateCollectedRequest,
+} from "../../gen/learnerstate/v1/block_structure_service_pb.js";
+import {
   CatalogService,
   type CreateCourseRunForModulestoreCourseRequest,
   type CreateOrganizationRequest,
@@ -33,6 +41,7 @@ import {
   type Capability,
   type ContextRef,
 } from "../auth/index.js";
+import { stateReadingTransformerNames } from "../domain/block-structure/index.js";
 import { scopeKeyings } from "../domain/state/index.js";
 import { selectionOf } from "./catalog/index.js";
 import { knownScope } from "./scope.js";
@@ -67,6 +76,25 @@ const ofEveryLearner = (scope: Scope, contexts: () => ContextRef[] | null): Acce
 
 const anyToken: Access = { capability: null, owner: { kind: "shared" }, contexts: [] };
 const catalogWrite = (contexts: ContextRef[] | null): Access => ({ capability: capabilities.catalogWrite, owner: { kind: "shared" }, contexts });
+
+const ofCourseContent = (courseKey: string): Access => ({ capability: capabilities.blockStructureWrite, owner: { kind: "shared" }, contexts: contextsOfCourseKey(courseKey) });
+
+/**
+ * What GetTransformed asks for: a learner view of course content is for any
+ * valid token; one that joins a learner's state needs that learner's state
+ * (as GetMany); a staff view or a preview at another time shows staff-only or
+ * unreleased content, so it needs the publisher's scope; and a staff view
+ * with a learner's state is for administrators.
+ */
+function ofTransformed(request: GetTransformedRequest): Access {
+  const contexts = request.start.case === "startingBlockKey" ? contextsOfUsageKeys([request.start.value]) : contextsOfCourseKey(request.start.value ?? "");
+  const privileged = request.learner?.hasStaffAccess === true || request.learner?.evaluateAt !== undefined;
+  const readsState = request.transformers.some((name) => stateReadingTransformerNames.includes(name));
+  if (privileged && readsState) return { capability: "administrator-only", owner: { kind: "learner", username: request.learner?.username ?? "" }, contexts };
+  if (readsState) return { capability: capabilities.readLearnerState, owner: { kind: "learner", username: request.learner?.username ?? "" }, contexts };
+  if (privileged) return { capability: capabilities.blockStructureWrite, owner: { kind: "shared" }, contexts };
+  return { capability: null, owner: { kind: "shared" }, contexts };
+}
 
 /**
  * Every guarded RPC, by its full name, and what a call to it asks for: the
@@ -106,6 +134,15 @@ const accessRules: Record<string, (message: never) => Access> = {
   [`${CatalogService.typeName}.CreateCourseRunForModulestoreCourse`]: (request: CreateCourseRunForModulestoreCourseRequest) =>
     catalogWrite(contextsOfCourseKey(request.courseKey)),
   [`${CatalogService.typeName}.CreateOrganization`]: (request: CreateOrganizationRequest) => catalogWrite(contextsOfOrganization(request.shortName)),
+  [`${BlockStructureService.typeName}.UpdateCollected`]: (request: UpdateCollectedRequest) => ({
+    capability: capabilities.blockStructureWrite,
+    owner: { kind: "shared" },
+    contexts: contextsOfUsageKeys([request.rootBlockKey]),
+  }),
+  [`${BlockStructureService.typeName}.GetCollected`]: (request: GetCollectedRequest) => ofCourseContent(request.courseKey),
+  [`${BlockStructureService.typeName}.IsUpToDate`]: (request: IsUpToDateRequest) => ofCourseContent(request.courseKey),
+  [`${BlockStructureService.typeName}.ClearBlockStructure`]: (request: ClearBlockStructureRequest) => ofCourseContent(request.courseKey),
+  [`${BlockStructureService.typeName}.GetTransformed`]: (request: GetTransformedRequest) => ofTransformed(request),
 };
 
 // Open so that probes and tools reach them without a token. Every other

@@ -43,7 +43,7 @@ function blockStateOf(state: StoredState): BlockState {
 }
 
 /** Whether Connect answers a request with this content type in the protobuf binary format (decided as Connect decides it). */
-function answersInBinary(contentType: string | null): boolean {
+export function answersInBinary(contentType: string | null): boolean {
   const parsed = parseGrpc(contentType) ?? parseGrpcWeb(contentType) ?? parseConnect(contentType);
   return parsed?.binary === true;
 }

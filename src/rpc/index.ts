@@ -13,3 +13,4 @@ export { createResumeTokenCodec } from "./resume-token.js";
 export type { ResumeTokenCodec } from "./resume-token.js";
 export { toConnectError } from "./to-connect-error.js";
 export { createUserStateService } from "./user-state-service.js";
+export { createBlockStructureService } from "./block-structure-service.js";

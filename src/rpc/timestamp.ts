@@ -10,3 +10,9 @@ export function timestampFromMicros(micros: bigint): Timestamp {
     ? create(TimestampSchema, { seconds: seconds - 1n, nanos: Number(remainder + 1_000_000n) * 1000 })
     : create(TimestampSchema, { seconds, nanos: Number(remainder) * 1000 });
 }
+
+/** Microseconds since the epoch of a `google.protobuf.Timestamp` (sub-microsecond nanos dropped); null when unset. */
+export function microsFromTimestamp(timestamp: Timestamp | undefined): bigint | null {
+  if (timestamp === undefined) return null;
+  return timestamp.seconds * 1_000_000n + BigInt(Math.floor(timestamp.nanos / 1000));
+}

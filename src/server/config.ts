@@ -60,6 +60,10 @@ export interface ServerConfig {
   readonly allowUnauthenticatedNetwork: boolean;
   /** Per-call limits (MAX_READ_BLOCKS, MAX_WRITE_BLOCKS, MAX_FIELDS_PER_BLOCK, MAX_VALUE_BYTES, MAX_STATE_BYTES, MAX_JSON_DEPTH). */
   readonly limits: StateLimits;
+  /** Blocks in one published block structure (MAX_STRUCTURE_BLOCKS, default 20,000). */
+  readonly maxStructureBlocks: number;
+  /** Blocks of decoded block structures kept in memory (BLOCK_STRUCTURE_CACHE_BLOCKS, default 40,000). */
+  readonly blockStructureCacheBlocks: number;
   /** Largest request or response message in bytes (MAX_MESSAGE_BYTES, default 16 MiB); larger: RESOURCE_EXHAUSTED. */
   readonly maxMessageBytes: number;
   /**
@@ -174,6 +178,8 @@ export function readConfig(env: NodeJS.ProcessEnv = process.env): ServerConfig {
       maxStateBytes: integer(env, "MAX_STATE_BYTES", defaultLimits.maxStateBytes, 1, 1024 * 1024 * 1024),
       maxJsonDepth: integer(env, "MAX_JSON_DEPTH", defaultLimits.maxJsonDepth, 1, 10_000),
     },
+    maxStructureBlocks: integer(env, "MAX_STRUCTURE_BLOCKS", 20_000, 1, 1_000_000),
+    blockStructureCacheBlocks: integer(env, "BLOCK_STRUCTURE_CACHE_BLOCKS", 40_000, 1, 100_000_000),
     metricsPort: integer(env, "METRICS_PORT", 9464, 0, 65535),
     compressMinBytes: integerOrOff(env, "COMPRESS_MIN_BYTES", 0, 1024 * 1024 * 1024),
     otlpEndpoint: env["OTEL_EXPORTER_OTLP_ENDPOINT"] || null,

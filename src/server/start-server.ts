@@ -4,14 +4,24 @@ import { connectNodeAdapter } from "@connectrpc/connect-node";
 import type { Logger } from "pino";
 import { Health } from "../../gen/grpc/health/v1/health_pb.js";
 import { ServerReflection } from "../../gen/grpc/reflection/v1/reflection_pb.js";
+import { BlockStructureService } from "../../gen/learnerstate/v1/block_structure_service_pb.js";
 import { CatalogService } from "../../gen/learnerstate/v1/catalog_service_pb.js";
 import { KeyService } from "../../gen/learnerstate/v1/key_service_pb.js";
 import { UserStateService } from "../../gen/learnerstate/v1/user_state_service_pb.js";
 import { createTokenVerifier } from "../auth/index.js";
+import { createBlockStructureOperations, createDefaultTransformerRegistry } from "../domain/block-structure/index.js";
 import { createCatalogOperations } from "../domain/catalog/index.js";
 import { createHistoryRetention, createUserStateOperations, purgesHistory } from "../domain/state/index.js";
-import { createHealthService, createKeyService, createReflectionService, createResumeTokenCodec, createUserStateService, installExactTextEncoding } from "../rpc/index.js";
-import { createCatalogService } from "../rpc/index.js";
+import {
+  createBlockStructureService,
+  createCatalogService,
+  createHealthService,
+  createKeyService,
+  createReflectionService,
+  createResumeTokenCodec,
+  createUserStateService,
+  installExactTextEncoding,
+} from "../rpc/index.js";
 import { openStore, type Store } from "../store/index.js";
 import type { ServerConfig } from "./config.js";
 import type { EmbeddedDatabase } from "./embedded-database.js";
@@ -57,6 +67,7 @@ async function connectDatabase(config: ServerConfig, logger: Logger): Promise<{ 
     failureThreshold: config.breakerFailureThreshold,
     halfOpenAfterMs: config.breakerHalfOpenAfterMs,
     standbys: { urls: config.databaseReplicaUrls, maxLagMs: config.replicaMaxLagMs },
+    blockStructureCacheBlocks: config.blockStructureCacheBlocks,
   });
   store.onBreakerStateChange((state) => logger.warn({ breaker: state }, `database circuit breaker is ${state}`));
   store.onConditionChange((condition) => logger.warn({ database: condition }, `heartbeat: the database is ${condition}`));
@@ -98,6 +109,10 @@ export async function startServer(config: ServerConfig, logger: Logger): Promise
   store.onBreakerStateChange(healthChanged);
   store.onConditionChange(healthChanged);
   const operations = createUserStateOperations(store.stateStore, config.limits);
+  const blockStructures = createBlockStructureOperations(store.blockStructureStore, createDefaultTransformerRegistry(), {
+    ...config.limits,
+    maxStructureBlocks: config.maxStructureBlocks,
+  });
   const metrics = createMetrics({ breakerState: () => store.breakerState(), poolUsage: () => store.poolUsage(), standbys: () => store.standbys() });
   // One answer for gRPC health and the HTTP probes alike.
   const serving = (service: string) => {
@@ -113,7 +128,7 @@ export async function startServer(config: ServerConfig, logger: Logger): Promise
   // Loaded only when configured: the OpenTelemetry SDK adds about 20 MB to the process.
   const tracing = config.otlpEndpoint === null ? null : (await import("./tracing.js")).startTracing(config.otlpEndpoint);
   const health = createHealthService({
-    services: ["", UserStateService.typeName, KeyService.typeName, CatalogService.typeName],
+    services: ["", UserStateService.typeName, KeyService.typeName, CatalogService.typeName, BlockStructureService.typeName],
     serving,
     onChange(listener) {
       healthListeners.add(listener);
@@ -131,8 +146,9 @@ export async function startServer(config: ServerConfig, logger: Logger): Promise
         .service(UserStateService, createUserStateService(operations, createResumeTokenCodec(config.resumeTokenSecret), config.maxMessageBytes))
         .service(KeyService, createKeyService())
         .service(CatalogService, catalog)
+        .service(BlockStructureService, createBlockStructureService(blockStructures))
         .service(Health, health)
-        .service(ServerReflection, createReflectionService([UserStateService, KeyService, CatalogService, Health, ServerReflection])),
+        .service(ServerReflection, createReflectionService([UserStateService, KeyService, CatalogService, BlockStructureService, Health, ServerReflection])),
     // Outermost first: log what the client finally sees.
     interceptors: [
       ...(tracing === null ? [] : [tracing.interceptor]),

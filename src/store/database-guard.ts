@@ -51,7 +51,9 @@ export interface DatabaseGuard {
   /**
    * Refuses all work with "unavailable" (`reason`, e.g. STORE_NOT_READY) until
    * {@link release} is called with the same `hold`: for a database that is not
-   * migrated yet, or that a heartbeat found silent. Holds stack.
+   * migrated yet, or that a heartbeat found silent. Work already waiting for
+   * the database is answered at once, as it would be at its time bound (a
+   * write that was sent: OUTCOME_UNKNOWN). Holds stack.
    */
   hold(hold: string, reason: string, message: string, retryAfterMs: number): void;
   release(hold: string): void;
@@ -75,6 +77,11 @@ function isTimeout(error: unknown): boolean {
 /** Raised by the guard's own timer when the work has not settled within its bound. */
 class BoundPassed extends Error {
   override readonly name = "BoundPassed";
+}
+
+/** Raised for work still waiting when a hold begins: the database was found silent or gone. */
+class HeldOff extends Error {
+  override readonly name = "HeldOff";
 }
 
 // The guard's timer fires this long after the statement's own timeout, so
@@ -101,10 +108,16 @@ export function createDatabaseGuard(options: DatabaseGuardOptions): DatabaseGuar
   let openedAt = 0;
   breaker.onBreak(() => (openedAt = Date.now()));
   const holds = new Map<string, { reason: string; message: string; retryAfterMs: number }>();
+  // Work waiting for the database, each with a way to stop waiting for it.
+  const waiting = new Set<(error: HeldOff) => void>();
   let isolation: IDisposable | null = null;
 
   function classify(error: unknown, access: WorkAccess, sent: boolean, clientBound: boolean): unknown {
     if (error instanceof LearnerStateError) return error;
+    if (error instanceof HeldOff) {
+      if (access === "write" && sent) return outcomeUnknown("aborted", error.message, error);
+      return new LearnerStateError("unavailable", "STORE_UNAVAILABLE", `${error.message}; retry later`, {}, { cause: error });
+    }
     if (isTimeout(error) || error instanceof BoundPassed) {
       if (clientBound) {
         if (access === "write" && sent) return outcomeUnknown("deadline-exceeded", "the call's deadline passed while its statement ran", error);
@@ -132,20 +145,24 @@ export function createDatabaseGuard(options: DatabaseGuardOptions): DatabaseGuar
         return await breaker.execute(async () => {
           let sent = false;
           let timer: NodeJS.Timeout | undefined;
+          let stopWaiting: ((error: HeldOff) => void) | undefined;
           const running = work({ timeoutMs, sent: () => (sent = true) });
-          // Settles after the caller was answered when the timer won: nothing waits for it.
+          // Settles after the caller was answered when the timer or a hold won: nothing waits for it.
           running.catch(() => undefined);
           try {
             return await Promise.race([
               running,
               new Promise<never>((_, reject) => {
                 timer = setTimeout(() => reject(new BoundPassed(`no answer within ${timeoutMs} ms`)), clientBound ? timeoutMs - answerAheadMs(timeoutMs) : timeoutMs + timerSlackMs);
+                stopWaiting = reject;
+                waiting.add(reject);
               }),
             ]);
           } catch (error) {
             throw classify(error, access, sent, clientBound);
           } finally {
             clearTimeout(timer);
+            if (stopWaiting !== undefined) waiting.delete(stopWaiting);
           }
         });
       } catch (error) {
@@ -166,6 +183,8 @@ export function createDatabaseGuard(options: DatabaseGuardOptions): DatabaseGuar
     hold(hold, reason, message, retryAfterMs) {
       holds.set(hold, { reason, message, retryAfterMs });
       isolation ??= breaker.isolate();
+      // Calls already waiting are answered now rather than at their deadline.
+      for (const stop of [...waiting]) stop(new HeldOff(message.replace(/; retry later$/u, "")));
     },
     release(hold) {
       if (!holds.delete(hold) || holds.size > 0 || isolation === null) return;

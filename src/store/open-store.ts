@@ -1,7 +1,9 @@
 import { MikroORM } from "@mikro-orm/postgresql";
 import type pg from "pg";
+import type { BlockStructureStore } from "../domain/block-structure/index.js";
 import type { CatalogStore } from "../domain/catalog/index.js";
 import type { HistoryRetentionStore, StateStore } from "../domain/state/index.js";
+import { createBlockStructureRepository, defaultBlockStructureCacheBlocks } from "./block-structure/index.js";
 import { createCatalogRepository } from "./catalog/index.js";
 import { createDatabaseGuard, type BreakerState, type DatabaseGuardOptions } from "./database-guard.js";
 import { createHistoryRetentionRepository } from "./history-retention-repository.js";
@@ -16,6 +18,8 @@ import { createStateRepository } from "./state-repository.js";
 
 /** Options of {@link openStore}. */
 export interface StoreOptions extends OrmConfigOptions, DatabaseGuardOptions {
+  /** Most blocks of decoded block structures kept in memory (BLOCK_STRUCTURE_CACHE_BLOCKS); unset: {@link defaultBlockStructureCacheBlocks}. */
+  readonly blockStructureCacheBlocks?: number;
   /** Hot standbys (URLs, each maybe with several hosts) that serve bulk reads, and the largest lag at which one still does; absent: none. */
   readonly standbys?: { readonly urls: readonly string[]; readonly maxLagMs: number };
 }
@@ -41,6 +45,7 @@ export interface Store {
   /** History retention's view of the history tables. */
   readonly historyRetentionStore: HistoryRetentionStore;
   readonly catalogStore: CatalogStore;
+  readonly blockStructureStore: BlockStructureStore;
   /** The circuit breaker's state: "open" while database work is refused (also while held). */
   breakerState(): BreakerState;
   /** Calls `listener` on every breaker transition; returns a function that stops it. */
@@ -101,6 +106,7 @@ export async function openStore(options: StoreOptions): Promise<Store> {
     stateStore: routeReads(createStateRepository(knex, guard), replicas, standbyReadMethods),
     historyRetentionStore: createHistoryRetentionRepository(knex, guard),
     catalogStore: createCatalogRepository(knex, guard),
+    blockStructureStore: createBlockStructureRepository(knex, guard, { cacheBlocks: options.blockStructureCacheBlocks ?? defaultBlockStructureCacheBlocks }),
     breakerState: () => guard.state(),
     onBreakerStateChange: (listener) => guard.onStateChange(listener),
     ready: () => ready,

@@ -6,7 +6,9 @@ import { Migration0001UserState } from "./migrations/migration-0001-user-state.j
 import { Migration0002StateSizeGuard } from "./migrations/migration-0002-state-size-guard.js";
 import { Migration0003OtherScopes } from "./migrations/migration-0003-other-scopes.js";
 import { Migration0004Catalog } from "./migrations/migration-0004-catalog.js";
+import { Migration0005BlockStructure } from "./migrations/migration-0005-block-structure.js";
 import { Migration0006CitusReadyKeys } from "./migrations/migration-0006-citus-ready-keys.js";
+import { BlockStructureRow } from "./block-structure/block-structure-row.js";
 import { ScopedStateHistoryRow } from "./scoped-state-history-row.js";
 import { ScopedStateRow } from "./scoped-state-row.js";
 import { UserStateHistoryRow } from "./user-state-history-row.js";
@@ -38,7 +40,7 @@ export function createOrmConfig(options: Omit<OrmConfigOptions, "databaseUrl">, 
   return defineConfig({
     // MikroORM reads the database name from it; connections come from `hosts`.
     clientUrl: hosts.firstUrl,
-    entities: [UserStateRow, UserStateHistoryRow, ScopedStateRow, ScopedStateHistoryRow, OrganizationRow, CatalogCourseRow, CourseRunRow],
+    entities: [UserStateRow, UserStateHistoryRow, ScopedStateRow, ScopedStateHistoryRow, OrganizationRow, CatalogCourseRow, CourseRunRow, BlockStructureRow],
     discovery: { warnWhenNoEntities: false },
     extensions: [Migrator],
     migrations: {
@@ -47,6 +49,7 @@ export function createOrmConfig(options: Omit<OrmConfigOptions, "databaseUrl">, 
         { name: "Migration0002StateSizeGuard", class: Migration0002StateSizeGuard },
         { name: "Migration0003OtherScopes", class: Migration0003OtherScopes },
         { name: "Migration0004Catalog", class: Migration0004Catalog },
+        { name: "Migration0005BlockStructure", class: Migration0005BlockStructure },
         { name: "Migration0006CitusReadyKeys", class: Migration0006CitusReadyKeys },
       ],
       transactional: true,

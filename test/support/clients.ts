@@ -1,5 +1,6 @@
 import { createClient, type Client, type Transport } from "@connectrpc/connect";
 import { createConnectTransport, createGrpcTransport, createGrpcWebTransport } from "@connectrpc/connect-node";
+import { BlockStructureService } from "../../gen/learnerstate/v1/block_structure_service_pb.js";
 import { CatalogService } from "../../gen/learnerstate/v1/catalog_service_pb.js";
 import { UserStateService } from "../../gen/learnerstate/v1/user_state_service_pb.js";
 import { installExactTextEncoding } from "../../src/rpc/index.js";
@@ -47,6 +48,11 @@ export function userStateClient(baseUrl: string, protocol: Protocol = "grpc", ch
 /** A generated-stub client of CatalogService. */
 export function catalogClient(baseUrl: string, protocol: Protocol = "grpc"): Client<typeof CatalogService> {
   return createClient(CatalogService, transportTo(baseUrl, protocol));
+}
+
+/** A generated-stub client of BlockStructureService. */
+export function blockStructureClient(baseUrl: string, protocol: Protocol = "grpc"): Client<typeof BlockStructureService> {
+  return createClient(BlockStructureService, transportTo(baseUrl, protocol));
 }
 
 /** Collects every message of a server stream. */

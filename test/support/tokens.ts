@@ -28,6 +28,7 @@ export const scopes = {
   bulkRead: "learner_state:bulk_read",
   erase: "learner_state:erase",
   catalogWrite: "catalog:write",
+  blockStructureWrite: "block_structure:write",
 } as const;
 
 /** Claims of an application's token that may read and write `username`'s own state (and nobody else's). */

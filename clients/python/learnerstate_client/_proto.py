@@ -3,6 +3,7 @@
 try:
     from ._generated import rpc_details_pb2
     from ._generated.learnerstate.v1 import scope_pb2, user_state_pb2, user_state_service_pb2, user_state_service_pb2_grpc
+    from ._generated.learnerstate.v1 import block_structure_pb2, block_structure_service_pb2, block_structure_service_pb2_grpc
     from ._generated.learnerstate.v1 import catalog_pb2, catalog_service_pb2, catalog_service_pb2_grpc
 except ImportError as error:  # pragma: no cover - depends on the checkout
     raise ImportError(
@@ -12,6 +13,9 @@ except ImportError as error:  # pragma: no cover - depends on the checkout
     ) from error
 
 __all__ = [
+    "block_structure_pb2",
+    "block_structure_service_pb2",
+    "block_structure_service_pb2_grpc",
     "catalog_pb2",
     "catalog_service_pb2",
     "catalog_service_pb2_grpc",

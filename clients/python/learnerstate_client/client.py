@@ -13,8 +13,9 @@ import time
 import grpc
 
 from . import errors
-from ._proto import user_state_pb2, user_state_service_pb2, user_state_service_pb2_grpc
+from ._proto import block_structure_service_pb2_grpc, user_state_pb2, user_state_service_pb2, user_state_service_pb2_grpc
 from ._times import datetime_of as _datetime
+from .block_structures import BlockStructureMethods
 from ._values import decode_fields, encode_fields
 from .catalog import CatalogClient
 
@@ -141,8 +142,9 @@ def _chunks(items, size):
         yield items[start:start + size]
 
 
-class LearnerStateClient:
-    """Reads and writes learners' XBlock state in the learnerstate service.
+class LearnerStateClient(BlockStructureMethods):
+    """Reads and writes learners' XBlock state in the learnerstate service,
+    and calls its BlockStructureService (see :mod:`learnerstate_client.block_structures`).
 
     Arguments:
         target: ``"host:port"`` of the service, reached over an insecure
@@ -191,6 +193,7 @@ class LearnerStateClient:
             self._owns_channel = False
         self._channel = channel
         self._stub = user_state_service_pb2_grpc.UserStateServiceStub(channel)
+        self._block_structures = block_structure_service_pb2_grpc.BlockStructureServiceStub(channel)
         self._token = token
         self._timeout = timeout
         self._iter_timeout = iter_timeout

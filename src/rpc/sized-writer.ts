@@ -1,0 +1,170 @@
+// Protobuf wire format written into one buffer of the exact size, for the
+// purpose-built encoders of the bulk responses (block-state-encoding.ts,
+// transformed-block-encoding.ts).
+
+/** 2^53: integers below it are exact as JavaScript numbers. */
+export const twoTo53 = 2n ** 53n;
+/** Longest ASCII string copied by a JavaScript loop rather than by Buffer.write. */
+const shortText = 64;
+
+/** Bytes of the varint of a non-negative integer below 2^53. */
+export function varintLength(value: number): number {
+  if (value < 0x80) return 1;
+  if (value < 0x4000) return 2;
+  if (value < 0x200000) return 3;
+  if (value < 0x10000000) return 4;
+  let length = 5;
+  for (value = Math.floor(value / 2 ** 35); value > 0; value = Math.floor(value / 128)) length += 1;
+  return length;
+}
+
+/** Length of the varint of an int64, which protobuf writes as 10 bytes when negative. */
+export function int64Length(value: bigint): number {
+  return value < 0n ? 10 : value < twoTo53 ? varintLength(Number(value)) : varintLength(Number(value >> 21n)) + 3;
+}
+
+/** UTF-8 bytes of `text` from `start` to `end`; a lone surrogate counts 3, as it is written as U+FFFD. */
+function utf8Length(text: string, start: number, end: number): number {
+  let bytes = end - start;
+  for (let index = start; index < end; index += 1) {
+    const code = text.charCodeAt(index);
+    if (code < 0x80) continue;
+    if (code < 0x800) bytes += 1;
+    else if (code >= 0xd800 && code <= 0xdbff && index + 1 < end && (text.charCodeAt(index + 1) & 0xfc00) === 0xdc00) {
+      bytes += 2; // the pair: 2 units, 4 bytes
+      index += 1;
+    } else bytes += 2;
+  }
+  return bytes;
+}
+
+/**
+ * Writes protobuf wire format into one buffer of the exact size. A first pass
+ * measures: it records every string's UTF-8 length and every nested message's
+ * length, in the order they will be written, reserving a nested message's slot
+ * before measuring its body. The second pass writes, replaying those lengths,
+ * so no nested message is built apart and copied into its parent.
+ */
+export class SizedWriter {
+  private lengths = new Uint32Array(1024);
+  private count = 0;
+  private next = 0;
+  private buffer: Buffer = Buffer.alloc(0);
+  // The same bytes as a plain Uint8Array: its subarray() is much cheaper than Buffer's.
+  private bytes: Uint8Array = new Uint8Array(0);
+  offset = 0;
+
+  /** Records a string's UTF-8 length; returns the bytes of its tag, length and text. */
+  measureString(text: string): number {
+    return this.measureRange(text, 0, text.length);
+  }
+
+  /** Records the UTF-8 length of `text` from `start` to `end`; returns the bytes of its tag, length and text. */
+  measureRange(text: string, start: number, end: number): number {
+    const length = end - start <= shortText ? utf8Length(text, start, end) : Buffer.byteLength(text.slice(start, end), "utf8");
+    this.record(length);
+    return 1 + varintLength(length) + length;
+  }
+
+  /** The UTF-8 length recorded last. */
+  lastLength(): number {
+    return this.lengths[this.count - 1]!;
+  }
+
+  /** Reserves the length slot of a nested message whose body is measured next. */
+  reserve(): number {
+    this.record(0);
+    return this.count - 1;
+  }
+
+  private record(length: number): void {
+    if (this.count === this.lengths.length) {
+      const larger = new Uint32Array(this.lengths.length * 2);
+      larger.set(this.lengths);
+      this.lengths = larger;
+    }
+    this.lengths[this.count++] = length;
+  }
+
+  /** Fills a reserved slot; returns the bytes of the nested message's tag, length and body. */
+  fill(slot: number, bodyLength: number): number {
+    this.lengths[slot] = bodyLength;
+    return 1 + varintLength(bodyLength) + bodyLength;
+  }
+
+  start(totalLength: number): void {
+    this.buffer = Buffer.allocUnsafe(totalLength);
+    this.bytes = new Uint8Array(this.buffer.buffer, this.buffer.byteOffset, totalLength);
+    this.offset = 0;
+    this.next = 0;
+  }
+
+  byte(value: number): void {
+    this.buffer[this.offset++] = value;
+  }
+
+  varint(value: number): void {
+    while (value > 0x7fffffff) {
+      this.buffer[this.offset++] = (value % 128) | 0x80;
+      value = Math.floor(value / 128);
+    }
+    while (value > 0x7f) {
+      this.buffer[this.offset++] = (value & 0x7f) | 0x80;
+      value >>>= 7;
+    }
+    this.buffer[this.offset++] = value;
+  }
+
+  int64(value: bigint): void {
+    if (value >= 0n && value < twoTo53) {
+      this.varint(Number(value));
+      return;
+    }
+    let rest = BigInt.asUintN(64, value);
+    while (rest > 0x7fn) {
+      this.buffer[this.offset++] = Number(rest & 0x7fn) | 0x80;
+      rest >>= 7n;
+    }
+    this.buffer[this.offset++] = Number(rest);
+  }
+
+  /** Writes a tag, the recorded length and the string's UTF-8 bytes; returns the offset after the tag. */
+  string(tag: number, text: string): number {
+    return this.range(tag, text, 0, text.length);
+  }
+
+  /** {@link string} for `text` from `start` to `end`. */
+  range(tag: number, text: string, start: number, end: number): number {
+    const length = this.lengths[this.next++]!;
+    this.byte(tag);
+    const afterTag = this.offset;
+    this.varint(length);
+    if (length === end - start && length <= shortText) {
+      // ASCII (as many bytes as UTF-16 units means no unit above 0x7f): for
+      // the short strings of a state, a loop is cheaper than a call into C++.
+      for (let index = 0; index < length; index += 1) this.buffer[this.offset + index] = text.charCodeAt(start + index);
+      this.offset += length;
+    } else {
+      this.offset += this.buffer.write(start === 0 && end === text.length ? text : text.slice(start, end), this.offset);
+    }
+    return afterTag;
+  }
+
+  /** Writes a tag and the recorded length of the nested message that follows; returns the offset after the tag. */
+  nested(tag: number): number {
+    this.byte(tag);
+    const afterTag = this.offset;
+    this.varint(this.lengths[this.next++]!);
+    return afterTag;
+  }
+
+  /** The bytes from `start` to the current offset, without copying. */
+  slice(start: number): Uint8Array {
+    return this.bytes.subarray(start, this.offset);
+  }
+
+  /** Checks that the writes filled the buffer exactly as measured. */
+  finish(): void {
+    if (this.offset !== this.buffer.length) throw new Error(`encoded ${this.offset} bytes into a buffer of ${this.buffer.length}`);
+  }
+}
