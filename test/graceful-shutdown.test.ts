@@ -2,7 +2,7 @@ import { Code, ConnectError } from "@connectrpc/connect";
 import pg from "pg";
 import { afterAll, beforeAll, describe, expect, inject, it } from "vitest";
 import { userStateClient } from "./support/clients.js";
-import { blockKey, unique } from "./support/fixture.js";
+import { holdWrite } from "./support/held-write.js";
 import { startServerProcess, type Launcher } from "./support/server-process.js";
 
 let db: pg.Pool;
@@ -18,20 +18,9 @@ const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
 /** Starts a server and a call that stays in flight until the returned `release` is called. */
 async function serverWithCallInFlight(launcher: Launcher = "bundle") {
   const server = await startServerProcess({ DATABASE_URL: inject("databaseUrl"), SHUTDOWN_GRACE_MS: "10000" }, launcher);
-  const client = userStateClient(server.baseUrl);
-  const username = unique("learner");
-  const key = blockKey(`course-v1:${unique("Org")}+Drain+2026`, "problem", "p");
-  await client.setMany({ username, updates: [{ blockKey: key, fields: { n: "0" } }] });
-  const locker = await db.connect();
-  await locker.query("begin");
-  await locker.query("select 1 from user_state where username = $1 for update", [username]);
-  const inFlight = client.setMany({ username, updates: [{ blockKey: key, fields: { n: "1" } }] });
+  const { username, key, call: inFlight, release } = await holdWrite(userStateClient(server.baseUrl), db);
   inFlight.catch(() => undefined);
   await sleep(300);
-  const release = async () => {
-    await locker.query("rollback");
-    locker.release();
-  };
   return { server, username, key, inFlight, release };
 }
 

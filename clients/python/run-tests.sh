@@ -25,21 +25,7 @@ have_everything() {
 }
 
 if ! have_everything; then
-  echo "== python client: installing ${packages[*]}"
-  sudo=()
-  if [ "$(id -u)" -ne 0 ]; then
-    command -v sudo >/dev/null || { echo "run-tests.sh: need root (or sudo) to install ${packages[*]}" >&2; exit 1; }
-    sudo=(sudo)
-  fi
-  # Update the package lists only when they do not know the packages (as on a fresh machine).
-  for package in "${packages[@]}"; do
-    candidate="$(apt-cache policy "$package" 2>/dev/null | sed -n 's/^ *Candidate: //p')"
-    if [ -z "$candidate" ] || [ "$candidate" = "(none)" ]; then
-      "${sudo[@]}" apt-get update -q
-      break
-    fi
-  done
-  "${sudo[@]}" env DEBIAN_FRONTEND=noninteractive apt-get install -y -q --no-install-recommends "${packages[@]}"
+  bash "$repo/.ci/install-debian-packages.sh" "${packages[@]}"
   have_everything || { echo "run-tests.sh: the packages installed, but protoc or grpc for $python are still missing" >&2; exit 1; }
 fi
 

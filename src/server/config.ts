@@ -8,8 +8,15 @@ export interface ServerConfig {
   readonly port: number;
   /** Address to listen on (HOST, default 127.0.0.1). */
   readonly host: string;
-  /** PostgreSQL URL (DATABASE_URL); null runs the embedded database. */
+  /**
+   * PostgreSQL URL (DATABASE_URL); null runs the embedded database. It may
+   * name several hosts (libpq's `postgres://h1:5432,h2:5432/db?target_session_attrs=read-write`).
+   */
   readonly databaseUrl: string | null;
+  /** Hot standbys that serve bulk reads (DATABASE_REPLICA_URLS, separated by commas or spaces); empty: none. */
+  readonly databaseReplicaUrls: readonly string[];
+  /** Largest replication lag at which a standby still serves bulk reads (REPLICA_MAX_LAG_MS, default 1000). */
+  readonly replicaMaxLagMs: number;
   /** Where the embedded database keeps its files (LEARNERSTATE_DATA_DIR, default ./.data). */
   readonly dataDir: string;
   /** Largest number of pooled database connections (DB_POOL_SIZE, default 10). */
@@ -32,6 +39,16 @@ export interface ServerConfig {
   readonly migrationLockWaitMs: number;
   /** How long SIGTERM waits for in-flight calls before cutting them (SHUTDOWN_GRACE_MS, default 10000). */
   readonly shutdownGraceMs: number;
+  /**
+   * How long SIGTERM keeps serving while health and /readyz say NOT_SERVING,
+   * before it closes connections (SHUTDOWN_DELAY_MS, default 0), so that
+   * balancers take the replica out first.
+   */
+  readonly shutdownDelayMs: number;
+  /** Age after which a client connection is drained, ±10 % (MAX_CONNECTION_AGE_MS); null ("off", the default): never. */
+  readonly maxConnectionAgeMs: number | null;
+  /** How long a connection drained for its age may finish its calls (MAX_CONNECTION_AGE_GRACE_MS); null ("off", the default): as long as they take. */
+  readonly maxConnectionAgeGraceMs: number | null;
   /** Key that signs resume tokens (RESUME_TOKEN_SECRET). */
   readonly resumeTokenSecret: string;
   /**
@@ -100,6 +117,19 @@ function flag(env: NodeJS.ProcessEnv, name: string, fallback: boolean): boolean 
   throw new Error(`${name} must be true or false, got ${JSON.stringify(text)}`);
 }
 
+/** An integer variable whose default is "off": null when unset, empty or "off". */
+function integerOrOff(env: NodeJS.ProcessEnv, name: string, min: number, max: number): number | null {
+  return env[name] === "off" ? null : optionalInteger(env, name, min, max);
+}
+
+// A URL may itself hold commas (several hosts), so URLs are split only where the next one starts.
+const urlListSeparator = /(?:\s*,\s*|\s+)(?=postgres(?:ql)?:\/\/)/u;
+
+function urlsOf(env: NodeJS.ProcessEnv, name: string): string[] {
+  const text = env[name]?.trim() ?? "";
+  return text === "" ? [] : text.split(urlListSeparator);
+}
+
 function authOf(env: NodeJS.ProcessEnv): TokenVerifierOptions | null {
   const secret = env["JWT_SECRET"] || null;
   const jwksFile = env["JWT_JWKS_FILE"] || null;
@@ -115,10 +145,15 @@ function authOf(env: NodeJS.ProcessEnv): TokenVerifierOptions | null {
 
 /** Reads the configuration; throws with the variable's name when one is malformed. */
 export function readConfig(env: NodeJS.ProcessEnv = process.env): ServerConfig {
+  const databaseUrl = env["DATABASE_URL"] || null;
+  const databaseReplicaUrls = urlsOf(env, "DATABASE_REPLICA_URLS");
+  if (databaseUrl === null && databaseReplicaUrls.length > 0) throw new Error("DATABASE_REPLICA_URLS needs DATABASE_URL: the embedded database has no standbys");
   return {
     port: integer(env, "PORT", 50051, 0, 65535),
     host: env["HOST"] || "127.0.0.1",
-    databaseUrl: env["DATABASE_URL"] || null,
+    databaseUrl,
+    databaseReplicaUrls,
+    replicaMaxLagMs: integer(env, "REPLICA_MAX_LAG_MS", 1000, 0, 86_400_000),
     dataDir: path.resolve(env["LEARNERSTATE_DATA_DIR"] || ".data"),
     poolSize: integer(env, "DB_POOL_SIZE", 10, 1, 1000),
     connectTimeoutMs: integer(env, "DB_CONNECT_TIMEOUT_MS", 2000, 1, 600_000),
@@ -126,6 +161,9 @@ export function readConfig(env: NodeJS.ProcessEnv = process.env): ServerConfig {
     breakerFailureThreshold: integer(env, "BREAKER_FAILURE_THRESHOLD", 5, 1, 1000),
     breakerHalfOpenAfterMs: integer(env, "BREAKER_HALF_OPEN_AFTER_MS", 1000, 1, 600_000),
     shutdownGraceMs: integer(env, "SHUTDOWN_GRACE_MS", 10_000, 0, 600_000),
+    shutdownDelayMs: integer(env, "SHUTDOWN_DELAY_MS", 0, 0, 600_000),
+    maxConnectionAgeMs: integerOrOff(env, "MAX_CONNECTION_AGE_MS", 1, 31 * 86_400_000),
+    maxConnectionAgeGraceMs: integerOrOff(env, "MAX_CONNECTION_AGE_GRACE_MS", 0, 31 * 86_400_000),
     heartbeatIntervalMs: integer(env, "DB_HEARTBEAT_INTERVAL_MS", 250, 10, 600_000),
     heartbeatTimeoutMs: integer(env, "DB_HEARTBEAT_TIMEOUT_MS", 500, 10, 600_000),
     startupRetryMaxMs: integer(env, "DB_STARTUP_RETRY_MAX_MS", 2000, 10, 600_000),
@@ -143,7 +181,7 @@ export function readConfig(env: NodeJS.ProcessEnv = process.env): ServerConfig {
     maxStructureBlocks: integer(env, "MAX_STRUCTURE_BLOCKS", 20_000, 1, 1_000_000),
     blockStructureCacheBlocks: integer(env, "BLOCK_STRUCTURE_CACHE_BLOCKS", 40_000, 1, 100_000_000),
     metricsPort: integer(env, "METRICS_PORT", 9464, 0, 65535),
-    compressMinBytes: ["", "off"].includes(env["COMPRESS_MIN_BYTES"] ?? "") ? null : integer(env, "COMPRESS_MIN_BYTES", 0, 0, 1024 * 1024 * 1024),
+    compressMinBytes: integerOrOff(env, "COMPRESS_MIN_BYTES", 0, 1024 * 1024 * 1024),
     otlpEndpoint: env["OTEL_EXPORTER_OTLP_ENDPOINT"] || null,
     maxMessageBytes: integer(env, "MAX_MESSAGE_BYTES", 16 * 1024 * 1024, 1024, 1024 * 1024 * 1024),
     allowUnauthenticatedNetwork: env["ALLOW_UNAUTHENTICATED_NETWORK"] === "true",

@@ -1,5 +1,5 @@
 import { Counter, Gauge, Histogram, Registry, collectDefaultMetrics } from "prom-client";
-import type { BreakerState, PoolUsage } from "../store/index.js";
+import type { BreakerState, PoolUsage, StandbyState } from "../store/index.js";
 
 /** The service's Prometheus metrics, in one registry. */
 export interface Metrics {
@@ -25,9 +25,10 @@ export interface Metrics {
 export interface MetricsSources {
   breakerState(): BreakerState;
   poolUsage(): PoolUsage;
+  standbys(): StandbyState[];
 }
 
-/** Creates the registry with Node's process metrics, per-RPC metrics, learner-state figures, breaker and pool gauges. */
+/** Creates the registry with Node's process metrics, per-RPC metrics, learner-state figures, breaker, pool and standby gauges. */
 export function createMetrics(sources: MetricsSources): Metrics {
   const registry = new Registry();
   collectDefaultMetrics({ register: registry, prefix: "learnerstate_" });
@@ -52,6 +53,25 @@ export function createMetrics(sources: MetricsSources): Metrics {
       this.set({ use: "used" }, usage.used);
       this.set({ use: "free" }, usage.free);
       this.set({ use: "pending" }, usage.pending);
+    },
+  });
+  new Gauge({
+    name: "learnerstate_db_standby_usable",
+    help: "Per standby (DATABASE_REPLICA_URLS): 1 while it serves bulk reads, 0 while it is skipped",
+    labelNames: ["standby"],
+    registers,
+    collect() {
+      for (const standby of sources.standbys()) this.set({ standby: standby.name }, standby.usable ? 1 : 0);
+    },
+  });
+  new Gauge({
+    name: "learnerstate_db_standby_lag_seconds",
+    help: "Per standby: replication lag at its last heartbeat (absent while unknown)",
+    labelNames: ["standby"],
+    registers,
+    collect() {
+      this.reset();
+      for (const standby of sources.standbys()) if (standby.lagMs !== null) this.set({ standby: standby.name }, standby.lagMs / 1000);
     },
   });
   return {

@@ -33,6 +33,7 @@ import { createLogInterceptor, requestIdKey } from "./log-interceptor.js";
 import { createMetrics } from "./metrics.js";
 import { startMetricsEndpoint } from "./metrics-endpoint.js";
 import { createMetricsInterceptor } from "./metrics-interceptor.js";
+import { trackSessions } from "./http2-sessions.js";
 
 /** A started server. */
 export interface RunningServer {
@@ -41,10 +42,10 @@ export interface RunningServer {
   /** The port of the HTTP /metrics endpoint. */
   readonly metricsPort: number;
   /**
-   * Shuts down gracefully: reports NOT_SERVING, stops accepting connections
-   * and new calls, lets in-flight calls finish for up to the configured grace
-   * period, then cancels what is left and closes the pool and the embedded
-   * database.
+   * Shuts down gracefully: reports NOT_SERVING (and keeps serving for the
+   * configured delay), stops accepting connections and new calls, lets
+   * in-flight calls finish for up to the configured grace period, then
+   * cancels what is left and closes the pool and the embedded database.
    */
   close(): Promise<void>;
 }
@@ -65,10 +66,15 @@ async function connectDatabase(config: ServerConfig, logger: Logger): Promise<{ 
     statementTimeoutMs: config.statementTimeoutMs,
     failureThreshold: config.breakerFailureThreshold,
     halfOpenAfterMs: config.breakerHalfOpenAfterMs,
+    standbys: { urls: config.databaseReplicaUrls, maxLagMs: config.replicaMaxLagMs },
     blockStructureCacheBlocks: config.blockStructureCacheBlocks,
   });
   store.onBreakerStateChange((state) => logger.warn({ breaker: state }, `database circuit breaker is ${state}`));
   store.onConditionChange((condition) => logger.warn({ database: condition }, `heartbeat: the database is ${condition}`));
+  store.onHostChosen((host) => logger.info({ databaseHost: host }, `database: using ${host}`));
+  store.onStandbyChange(({ name, usable, lagMs }) =>
+    logger[usable ? "info" : "warn"]({ standby: name, usable, lagMs }, usable ? `standby ${name} serves bulk reads` : `standby ${name} is skipped (down, or lagging beyond REPLICA_MAX_LAG_MS)`),
+  );
   return { store, embedded };
 }
 
@@ -107,8 +113,15 @@ export async function startServer(config: ServerConfig, logger: Logger): Promise
     ...config.limits,
     maxStructureBlocks: config.maxStructureBlocks,
   });
-  const metrics = createMetrics({ breakerState: () => store.breakerState(), poolUsage: () => store.poolUsage() });
-  const metricsEndpoint = await startMetricsEndpoint(metrics.registry, config.host, config.metricsPort);
+  const metrics = createMetrics({ breakerState: () => store.breakerState(), poolUsage: () => store.poolUsage(), standbys: () => store.standbys() });
+  // One answer for gRPC health and the HTTP probes alike.
+  const serving = (service: string) => {
+    if (shuttingDown) return false;
+    if (service === KeyService.typeName) return true; // needs no database
+    const condition = store.condition();
+    return store.ready() && condition !== "silent" && condition !== "down" && store.breakerState() !== "open";
+  };
+  const metricsEndpoint = await startMetricsEndpoint(metrics.registry, config.host, config.metricsPort, { ready: () => serving("") });
   const { policy, intervalMs, batchRows } = config.historyRetention;
   const retention = purgesHistory(policy) ? createHistoryRetention(store.historyRetentionStore, policy, batchRows) : null;
   const retentionJob = retention === null ? null : startHistoryRetentionJob({ retention, policy, intervalMs, metrics, logger, databaseReady: () => store.ready() });
@@ -116,12 +129,7 @@ export async function startServer(config: ServerConfig, logger: Logger): Promise
   const tracing = config.otlpEndpoint === null ? null : (await import("./tracing.js")).startTracing(config.otlpEndpoint);
   const health = createHealthService({
     services: ["", UserStateService.typeName, KeyService.typeName, CatalogService.typeName, BlockStructureService.typeName],
-    serving(service) {
-      if (shuttingDown) return false;
-      if (service === KeyService.typeName) return true; // needs no database
-      const condition = store.condition();
-      return store.ready() && condition !== "silent" && condition !== "down" && store.breakerState() !== "open";
-    },
+    serving,
     onChange(listener) {
       healthListeners.add(listener);
       return () => healthListeners.delete(listener);
@@ -172,11 +180,7 @@ export async function startServer(config: ServerConfig, logger: Logger): Promise
     handler(request, response);
   });
   // http2's close() waits for every open session; keep them to end them on shutdown.
-  const sessions = new Set<http2.ServerHttp2Session>();
-  server.on("session", (session) => {
-    sessions.add(session);
-    session.once("close", () => sessions.delete(session));
-  });
+  const sessions = trackSessions(server, { maxAgeMs: config.maxConnectionAgeMs, maxAgeGraceMs: config.maxConnectionAgeGraceMs });
   await new Promise<void>((resolve, reject) => {
     server.once("error", reject);
     server.listen(config.port, config.host, () => resolve());
@@ -204,14 +208,18 @@ export async function startServer(config: ServerConfig, logger: Logger): Promise
       const retentionStopped = retentionJob?.stop();
       stopBringingUp.abort(); // a database that never came is no longer waited for
       healthChanged();
+      // Still serving while health says NOT_SERVING, so that balancers stop
+      // sending calls here before the connections go: a call sent to a
+      // connection just as it goes away would be refused.
+      await new Promise((resolve) => setTimeout(resolve, config.shutdownDelayMs));
       const stopped = new Promise<void>((resolve) => server.close(() => resolve()));
       // GOAWAY: calls in flight on each connection go on, new ones are refused.
-      for (const session of sessions) session.close();
+      sessions.drainAll();
       const grace = new Promise<"timeout">((resolve) => setTimeout(() => resolve("timeout"), config.shutdownGraceMs).unref());
       if ((await Promise.race([stopped, grace])) === "timeout") {
-        logger.warn({ openConnections: sessions.size }, "grace period over: cancelling the calls still running");
+        logger.warn({ openConnections: sessions.count() }, "grace period over: cancelling the calls still running");
         shutdown.abort();
-        for (const session of sessions) session.destroy();
+        sessions.destroyAll();
         await stopped;
       }
       await bringingUp;

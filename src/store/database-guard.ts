@@ -128,7 +128,8 @@ export function createDatabaseGuard(options: DatabaseGuardOptions): DatabaseGuar
       return new LearnerStateError("unavailable", "STORE_TIMEOUT", `the database did not answer within ${options.statementTimeoutMs} ms; retry later`, {}, { cause: error });
     }
     const translated = translateDriverError(error);
-    if (translated instanceof LearnerStateError && translated.kind === "unavailable") {
+    // A read-only server answered that it refused the write: nothing happened.
+    if (translated instanceof LearnerStateError && translated.kind === "unavailable" && translated.reason !== "STORE_READ_ONLY") {
       return access === "write" && sent ? outcomeUnknown("aborted", "the connection to the database was lost", error) : translated;
     }
     return translated;

@@ -1,17 +1,21 @@
 /** What the heartbeat last found. */
 export type DatabaseCondition = "unknown" | "answering" | "silent" | "down";
 
-/** A connection of the heartbeat's own, outside the pool: busy calls never delay it. */
-export interface HeartbeatConnection {
-  query(sql: string): Promise<unknown>;
-}
-
-/** How the monitor reaches the database. */
-export interface HeartbeatLink {
+/**
+ * How the monitor reaches the database, over connections of the heartbeat's
+ * own, outside the pool: busy calls never delay it.
+ */
+export interface HeartbeatLink<Connection> {
   /** Opens a new connection (it may hang on a silent database: the monitor bounds it). */
-  open(): Promise<HeartbeatConnection>;
+  open(): Promise<Connection>;
   /** Drops a connection at once, without a goodbye that a silent database would never answer. */
-  drop(connection: HeartbeatConnection): void;
+  drop(connection: Connection): void;
+  /**
+   * One heartbeat: a query that resolves when the database answered as it
+   * should, and rejects when it answered otherwise (a primary found
+   * read-only, say), which counts as "down".
+   */
+  beat(connection: Connection): Promise<void>;
 }
 
 /** Options of {@link startDatabaseMonitor}. */
@@ -43,15 +47,15 @@ function within<T>(promise: Promise<T>, ms: number): Promise<T> {
 }
 
 /**
- * Sends `select 1` over a connection of its own every `intervalMs`. A
+ * Runs `link.beat` over a connection of its own every `intervalMs`. A
  * heartbeat that gets no answer within `timeoutMs` finds the database
  * "silent" (a frozen server or a network partition: sockets open, nothing
  * answers); one that fails at once finds it "down". Either way the
  * connection is dropped and a new one is opened for the next heartbeat.
  */
-export function startDatabaseMonitor(link: HeartbeatLink, options: DatabaseMonitorOptions): DatabaseMonitor {
+export function startDatabaseMonitor<Connection>(link: HeartbeatLink<Connection>, options: DatabaseMonitorOptions): DatabaseMonitor {
   let condition: DatabaseCondition = "unknown";
-  let connection: HeartbeatConnection | null = null;
+  let connection: Connection | null = null;
   let attempt = 0;
   let stopped = false;
   let timer: NodeJS.Timeout | undefined;
@@ -73,7 +77,7 @@ export function startDatabaseMonitor(link: HeartbeatLink, options: DatabaseMonit
       }
       connection = opened;
     }
-    await connection.query("select 1");
+    await link.beat(connection);
   }
 
   async function beat(): Promise<void> {

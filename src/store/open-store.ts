@@ -1,4 +1,5 @@
 import { MikroORM } from "@mikro-orm/postgresql";
+import type pg from "pg";
 import type { BlockStructureStore } from "../domain/block-structure/index.js";
 import type { CatalogStore } from "../domain/catalog/index.js";
 import type { HistoryRetentionStore, StateStore } from "../domain/state/index.js";
@@ -7,15 +8,26 @@ import { createCatalogRepository } from "./catalog/index.js";
 import { createDatabaseGuard, type BreakerState, type DatabaseGuardOptions } from "./database-guard.js";
 import { createHistoryRetentionRepository } from "./history-retention-repository.js";
 import { startDatabaseMonitor, type DatabaseCondition, type DatabaseMonitorOptions } from "./database-monitor.js";
-import { withMigrationLock, type LockSession, type MigrationLockOptions } from "./migration-lock.js";
-import { createOrmConfig, type OrmConfigOptions } from "./orm-config.js";
+import { parseDatabaseUrl } from "./database-url.js";
+import { createHostSelector } from "./host-selector.js";
+import { withMigrationLock, type MigrationLockOptions } from "./migration-lock.js";
+import { applicationName, createOrmConfig, type OrmConfigOptions } from "./orm-config.js";
+import { routeReads, type CallMethod } from "./route-reads.js";
+import { openStandby, type StandbyState } from "./standby.js";
 import { createStateRepository } from "./state-repository.js";
 
 /** Options of {@link openStore}. */
 export interface StoreOptions extends OrmConfigOptions, DatabaseGuardOptions {
   /** Most blocks of decoded block structures kept in memory (BLOCK_STRUCTURE_CACHE_BLOCKS); unset: {@link defaultBlockStructureCacheBlocks}. */
   readonly blockStructureCacheBlocks?: number;
+  /** Hot standbys (URLs, each maybe with several hosts) that serve bulk reads, and the largest lag at which one still does; absent: none. */
+  readonly standbys?: { readonly urls: readonly string[]; readonly maxLagMs: number };
 }
+
+// Bulk reads, which may lag the primary a little: history and IterAll pages.
+// GetMany, GetModDates and every write stay on the primary, so a learner
+// always reads their own writes.
+const standbyReadMethods: ReadonlyArray<CallMethod<StateStore>> = ["readHistory", "readPositionedStates"];
 
 /** How the connection pool is used right now. */
 export interface PoolUsage {
@@ -23,11 +35,6 @@ export interface PoolUsage {
   readonly free: number;
   /** Calls waiting for a connection. */
   readonly pending: number;
-}
-
-/** A pg client as knex makes it: the one object both the heartbeat and the migration lock use. */
-interface RawConnection extends LockSession {
-  readonly connection?: { readonly stream?: { destroy(): void } };
 }
 
 /** An open connection pool and the ports built on it. */
@@ -60,34 +67,43 @@ export interface Store {
   condition(): DatabaseCondition;
   /** Calls `listener` whenever the heartbeat's finding changes; returns a function that stops it. */
   onConditionChange(listener: (condition: DatabaseCondition) => void): () => void;
-  /** Stops the heartbeat and closes the pool; in-flight queries finish first. */
+  /**
+   * Calls `listener` with the host (as DATABASE_URL writes it) whenever one is
+   * chosen among several, or for a target_session_attrs: at the first
+   * connection, and after a failover. Returns a function that stops it.
+   */
+  onHostChosen(listener: (host: string) => void): () => void;
+  /** What is known of each standby, in the order they were given. */
+  standbys(): StandbyState[];
+  /** Calls `listener` whenever a standby starts or stops taking bulk reads; returns a function that stops it. */
+  onStandbyChange(listener: (standby: StandbyState) => void): () => void;
+  /** Stops the heartbeats and closes the pools; in-flight queries finish first. */
   close(): Promise<void>;
 }
 
 /**
  * Opens the store without touching the database (connections are made on
  * first use). Calls are refused (STORE_NOT_READY, UNAVAILABLE) until
- * {@link Store.migrate} has succeeded.
+ * {@link Store.migrate} has succeeded. Throws when a URL is malformed.
  */
 export async function openStore(options: StoreOptions): Promise<Store> {
-  const orm = await MikroORM.init(createOrmConfig(options));
+  const hosts = createHostSelector(parseDatabaseUrl(options.databaseUrl), { connectTimeoutMs: options.connectTimeoutMs, applicationName });
+  const orm = await MikroORM.init(createOrmConfig(options, hosts));
   const guard = createDatabaseGuard(options);
   guard.hold("migrations", "STORE_NOT_READY", "the state database is not ready yet (connecting and migrating); retry later", 1000);
   const knex = orm.em.getKnex();
-  const client = knex.client as {
-    pool?: { numUsed(): number; numFree(): number; numPendingAcquires(): number };
-    acquireRawConnection(): Promise<RawConnection>;
-    destroyRawConnection(connection: RawConnection): Promise<void>;
-  };
   // knex keeps its tarn pool on the client; it exists once a connection was made.
-  const pool = () => client.pool;
+  const pool = () => (knex.client as { pool?: { numUsed(): number; numFree(): number; numPendingAcquires(): number } }).pool;
+  const { urls: standbyUrls = [], maxLagMs = 0 } = options.standbys ?? {};
+  const standbys = await Promise.all(standbyUrls.map((url) => openStandby(url, { ...options, maxLagMs })));
   let ready = false;
   let monitor: ReturnType<typeof startDatabaseMonitor> | null = null;
   const conditionListeners = new Set<(condition: DatabaseCondition) => void>();
+  const replicas = standbys.map((standby) => ({ port: standby.stateStore, usable: () => standby.state().usable }));
 
   return {
     poolUsage: () => ({ used: pool()?.numUsed() ?? 0, free: pool()?.numFree() ?? 0, pending: pool()?.numPendingAcquires() ?? 0 }),
-    stateStore: createStateRepository(knex, guard),
+    stateStore: routeReads(createStateRepository(knex, guard), replicas, standbyReadMethods),
     historyRetentionStore: createHistoryRetentionRepository(knex, guard),
     catalogStore: createCatalogRepository(knex, guard),
     blockStructureStore: createBlockStructureRepository(knex, guard, { cacheBlocks: options.blockStructureCacheBlocks ?? defaultBlockStructureCacheBlocks }),
@@ -96,42 +112,54 @@ export async function openStore(options: StoreOptions): Promise<Store> {
     ready: () => ready,
     async migrate(lock) {
       // A session of its own, outside the pool (the embedded database's pool holds one connection).
-      const session = await client.acquireRawConnection();
+      const session = await hosts.connect();
       try {
         const applied = await withMigrationLock(session, { ...lock, pollMs: 500 }, () => orm.getMigrator().up());
         ready = true;
         guard.release("migrations");
         return applied.map((migration) => migration.name);
       } finally {
-        await client.destroyRawConnection(session).catch(() => undefined);
+        await session.end().catch(() => undefined);
       }
     },
     watch(monitorOptions) {
-      monitor ??= startDatabaseMonitor(
+      monitor ??= startDatabaseMonitor<pg.Client>(
         {
-          open: () => client.acquireRawConnection(),
-          drop: (connection) => (connection as RawConnection).connection?.stream?.destroy(),
+          open: () => hosts.connect(),
+          drop: (connection) => hosts.drop(connection),
+          async beat(connection) {
+            if (!(await hosts.serves(connection))) throw new Error("the database server is read-only");
+          },
         },
         monitorOptions,
       );
       monitor.onChange((condition) => {
         if (condition === "silent" || condition === "down") {
-          const why = condition === "silent" ? "does not answer" : "cannot be reached";
+          const why = condition === "silent" ? "does not answer" : "cannot be reached or is read-only";
           guard.hold("heartbeat", "STORE_UNAVAILABLE", `the state database ${why}; retry later`, monitorOptions.intervalMs);
+          // Another of DATABASE_URL's hosts may be the primary now.
+          hosts.reconsider();
         } else {
           guard.release("heartbeat");
         }
         for (const listener of conditionListeners) listener(condition);
       });
+      for (const standby of standbys) standby.watch(monitorOptions);
     },
     condition: () => monitor?.condition() ?? "unknown",
     onConditionChange(listener) {
       conditionListeners.add(listener);
       return () => conditionListeners.delete(listener);
     },
+    onHostChosen: (listener) => hosts.onChoice(listener),
+    standbys: () => standbys.map((standby) => standby.state()),
+    onStandbyChange(listener) {
+      const stops = standbys.map((standby) => standby.onChange(listener));
+      return () => stops.forEach((stop) => stop());
+    },
     async close() {
       monitor?.stop();
-      await orm.close(true);
+      await Promise.all([orm.close(true), ...standbys.map((standby) => standby.close())]);
     },
   };
 }

@@ -1,11 +1,13 @@
 import { defineConfig } from "@mikro-orm/postgresql";
 import { Migrator } from "@mikro-orm/migrations";
 import { CatalogCourseRow, CourseRunRow, OrganizationRow } from "./catalog/index.js";
+import type { HostSelector } from "./host-selector.js";
 import { Migration0001UserState } from "./migrations/migration-0001-user-state.js";
 import { Migration0002StateSizeGuard } from "./migrations/migration-0002-state-size-guard.js";
 import { Migration0003OtherScopes } from "./migrations/migration-0003-other-scopes.js";
 import { Migration0004Catalog } from "./migrations/migration-0004-catalog.js";
 import { Migration0005BlockStructure } from "./migrations/migration-0005-block-structure.js";
+import { Migration0006CitusReadyKeys } from "./migrations/migration-0006-citus-ready-keys.js";
 import { BlockStructureRow } from "./block-structure/block-structure-row.js";
 import { ScopedStateHistoryRow } from "./scoped-state-history-row.js";
 import { ScopedStateRow } from "./scoped-state-row.js";
@@ -17,7 +19,10 @@ export const applicationName = "learnerstate";
 
 /** Options for {@link createOrmConfig}. */
 export interface OrmConfigOptions {
-  /** `postgres://user:password@host:port/database`. */
+  /**
+   * `postgres://user:password@host:port/database`, or libpq's multi-host
+   * form `postgres://user:password@h1:port,h2:port/database?target_session_attrs=read-write`.
+   */
   readonly databaseUrl: string;
   /** Largest number of pooled connections. */
   readonly poolSize: number;
@@ -28,11 +33,13 @@ export interface OrmConfigOptions {
 /**
  * MikroORM configuration for the store. Migrations are listed explicitly, not
  * discovered from the file system, so start-up works the same from source and
- * from a bundle.
+ * from a bundle. Connections go where `hosts` says (knex's connection
+ * provider), and a pooled connection made before the last choice is replaced.
  */
-export function createOrmConfig(options: OrmConfigOptions) {
+export function createOrmConfig(options: Omit<OrmConfigOptions, "databaseUrl">, hosts: HostSelector) {
   return defineConfig({
-    clientUrl: options.databaseUrl,
+    // MikroORM reads the database name from it; connections come from `hosts`.
+    clientUrl: hosts.firstUrl,
     entities: [UserStateRow, UserStateHistoryRow, ScopedStateRow, ScopedStateHistoryRow, OrganizationRow, CatalogCourseRow, CourseRunRow, BlockStructureRow],
     discovery: { warnWhenNoEntities: false },
     extensions: [Migrator],
@@ -43,15 +50,25 @@ export function createOrmConfig(options: OrmConfigOptions) {
         { name: "Migration0003OtherScopes", class: Migration0003OtherScopes },
         { name: "Migration0004Catalog", class: Migration0004Catalog },
         { name: "Migration0005BlockStructure", class: Migration0005BlockStructure },
+        { name: "Migration0006CitusReadyKeys", class: Migration0006CitusReadyKeys },
       ],
       transactional: true,
       snapshot: false,
     },
     pool: { min: 0, max: options.poolSize },
     // Bounded waits, so an unreachable database fails calls fast instead of
-    // queueing them: pg's connect timeout, and knex's wait for a pooled connection.
+    // queueing them: pg's connect timeout (in the settings `hosts` gives), and
+    // knex's wait for a pooled connection. MikroORM merges these into knex's
+    // configuration as they are (its own pool type has no `validate`).
     driverOptions: {
-      connection: { connectionTimeoutMillis: options.connectTimeoutMs, application_name: applicationName },
+      connection: () => hosts.connectionSettings(),
+      pool: {
+        afterCreate: (connection: object, done: (error: Error | null, connection: object) => void) => {
+          hosts.adopt(connection);
+          done(null, connection);
+        },
+        validate: (connection: object) => hosts.holds(connection),
+      },
       acquireConnectionTimeout: options.connectTimeoutMs,
     },
     debug: false,

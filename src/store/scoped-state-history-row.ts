@@ -12,8 +12,8 @@ export const ScopedStateHistoryRow = defineEntity({
   properties: (p) => ({
     /** Identity; orders a state's entries (newest has the largest). */
     id: p.bigint("string").primary().autoincrement(),
-    /** As in scoped_state: "" for user_state_summary. */
-    username: p.text(),
+    /** As in scoped_state: "" for user_state_summary. In the primary key, as there. */
+    username: p.text().primary(),
     stateKey: p.text(),
     scope: p.text(),
     state: p.json<Record<string, unknown>>().columnType("jsonb").nullable(),

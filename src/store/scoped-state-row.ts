@@ -14,8 +14,8 @@ export const ScopedStateRow = defineEntity({
   properties: (p) => ({
     /** Identity; also the stable iteration order (never reused). */
     id: p.bigint("string").primary().autoincrement(),
-    /** The learner's username; "" for user_state_summary, which belongs to no learner. */
-    username: p.text(),
+    /** The learner's username; "" for user_state_summary, which belongs to no learner. In the primary key as the distribution column on Citus. */
+    username: p.text().primary(),
     /** What the scope keys state by: the block type (preferences), "" (user_info), the canonical usage key (user_state_summary). */
     stateKey: p.text(),
     // context_key is "" for preferences and user_info, block_type "" for user_info.

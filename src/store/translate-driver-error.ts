@@ -7,6 +7,9 @@ const unavailableSqlStates = new Set([
   "57P02", // crash_shutdown
   "57P03", // cannot_connect_now: the server is starting up or shutting down
   "53300", // too_many_connections
+  // serialization_failure: what a hot standby answers when it cancels a read
+  // that conflicts with replay; the transaction was rolled back.
+  "40001",
 ]);
 const unavailableNodeCodes = new Set(["ECONNREFUSED", "ECONNRESET", "ETIMEDOUT", "EPIPE", "EHOSTUNREACH", "ENOTFOUND"]);
 const unavailableMessages = [
@@ -36,6 +39,8 @@ function* chain(error: unknown): Generator<unknown> {
 /**
  * Turns whatever the driver threw into a {@link LearnerStateError} where its
  * meaning is known: unreachable database → "unavailable" (STORE_UNAVAILABLE),
+ * a write refused by a read-only server (a primary demoted by a failover, or
+ * a standby: SQLSTATE 25006) → "unavailable" (STORE_READ_ONLY),
  * data PostgreSQL refuses to store (SQLSTATE class 22, or nesting too deep for
  * its stack) → "invalid-argument" (VALUE_REJECTED_BY_DATABASE). Anything else
  * is returned unchanged and ends up as INTERNAL. The driver's text is kept as
@@ -51,6 +56,9 @@ export function translateDriverError(error: unknown): unknown {
       unavailableMessages.some((text) => message.includes(text))
     ) {
       return new LearnerStateError("unavailable", "STORE_UNAVAILABLE", "the state database is unavailable; retry later", {}, { cause: error });
+    }
+    if (code === "25006") {
+      return new LearnerStateError("unavailable", "STORE_READ_ONLY", "the database server is read-only (a failover is under way); retry later", {}, { cause: error });
     }
     if (code === "LS413") {
       // Raised by learnerstate_refuse_large_state: detail = usage key, hint = "size/max".

@@ -9,9 +9,10 @@ export const UserStateHistoryRow = defineEntity({
   name: "UserStateHistoryRow",
   tableName: "user_state_history",
   properties: (p) => ({
-    /** Identity; orders a block's entries (newest has the largest). */
+    /** Identity (unique: one sequence); orders a block's entries (newest has the largest). */
     id: p.bigint("string").primary().autoincrement(),
-    username: p.text(),
+    /** The learner; in the primary key as the distribution column on Citus, colocated with user_state. */
+    username: p.text().primary(),
     usageKey: p.text(),
     scope: p.text(),
     state: p.json<Record<string, unknown>>().columnType("jsonb").nullable(),

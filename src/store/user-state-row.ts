@@ -10,9 +10,10 @@ export const UserStateRow = defineEntity({
   name: "UserStateRow",
   tableName: "user_state",
   properties: (p) => ({
-    /** Identity; also the stable iteration order (never reused). */
+    /** Identity (unique: one sequence); also the stable iteration order (never reused). */
     id: p.bigint("string").primary().autoincrement(),
-    username: p.text(),
+    /** The learner; in the primary key as the distribution column on Citus (docs/scale-out.md). */
+    username: p.text().primary(),
     usageKey: p.text(),
     ...stateColumns(p),
   }),
