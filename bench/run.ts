@@ -569,10 +569,11 @@ async function main(): Promise<void> {
     }
   };
   const serviceSide = <T>(name: string, round: number, work: (clients: ServiceClient[]) => Promise<T>) => serviceSideOf(UserStateService, name, round, work);
-  const rawSide = <T>(name: string, work: () => Promise<T>): Promise<T> => {
-    rss.enter(`${name}, raw`);
+  const inPhase = <T>(phase: string, work: () => Promise<T>): Promise<T> => {
+    rss.enter(phase);
     return work();
   };
+  const rawSide = <T>(name: string, work: () => Promise<T>): Promise<T> => inPhase(`${name}, raw`, work);
 
   // GetMany and SetMany: closed loops of calls, the raw statement against the service.
   const callScenario = async (scenario: string, blocks: number, raw: Operation, service: (clients: ServiceClient[]) => Operation) => {
@@ -703,8 +704,8 @@ async function main(): Promise<void> {
         inRounds(
           config.rounds,
           [
-            ["raw", () => rawSide(`${scenario}, C`, () => raw(cOptions, directory))],
-            ["service", () => rawSide(`${scenario}, h2load`, () => service(cOptions, directory))],
+            ["raw", () => inPhase(`${scenario}, PostgreSQL with a C client`, () => raw(cOptions, directory))],
+            ["service", () => inPhase(`${scenario}, service with h2load`, () => service(cOptions, directory))],
           ],
           combineCMeasurements,
         ),
@@ -716,7 +717,7 @@ async function main(): Promise<void> {
       );
     };
     log("DescribeKey (no database): the server's fixed cost of a call…");
-    const fixedCost = await withScratchDirectory((directory) => serviceDescribeKey(cOptions, directory));
+    const fixedCost = await inPhase("DescribeKey, service with h2load", () => withScratchDirectory((directory) => serviceDescribeKey(cOptions, directory)));
     cRows.push(formatCRow("DescribeKey (no database)", "service (h2load, gRPC)", fixedCost, true));
     await cScenario(`GetMany(${config.getManyBlocks})`, true, 0.5, rawGetManyC, serviceGetManyC);
     await cScenario(`SetMany(${config.setManyBlocks})`, true, 0.6, rawSetManyC, serviceSetManyC);
