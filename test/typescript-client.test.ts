@@ -8,7 +8,7 @@ const fixture = useServer();
 
 describe("the TypeScript single-item client", () => {
   it("gets, sets and deletes one block with JavaScript values", async () => {
-    const client = createLearnerStateClient(transportTo(fixture.server.baseUrl));
+    const client = createLearnerStateClient({ target: fixture.server.baseUrl });
     const username = unique("learner");
     const key = blockKey(`course-v1:${unique("Org")}+TS+2026`, "problem", "p");
     expect(await client.get(username, key)).toBeUndefined();
@@ -25,8 +25,8 @@ describe("the TypeScript single-item client", () => {
 
   it("reads and writes the scope it was created for", async () => {
     const transport = transportTo(fixture.server.baseUrl);
-    const preferences = createLearnerStateClient(transport, { scope: Scope.PREFERENCES });
-    const userState = createLearnerStateClient(transport);
+    const preferences = createLearnerStateClient({ transport, scope: Scope.PREFERENCES });
+    const userState = createLearnerStateClient({ transport });
     const username = unique("learner");
     const [first, second] = [blockKey(`course-v1:${unique("Org")}+TS+2026`, "video", "v1"), blockKey(`course-v1:${unique("Org")}+TS+2026`, "video", "v2")];
     await preferences.set(username, first, { speed: 1.5 });
@@ -37,7 +37,7 @@ describe("the TypeScript single-item client", () => {
   });
 
   it("reports the contract's errors", async () => {
-    const client = createLearnerStateClient(transportTo(fixture.server.baseUrl));
+    const client = createLearnerStateClient({ target: fixture.server.baseUrl });
     await expectCode(client.set(unique("learner"), "not a key", { a: 1 }), Code.InvalidArgument);
   });
 });

@@ -1,3 +1,26 @@
-export { Scope } from "../../gen/learnerstate/v1/scope_pb.js";
+// The learnerstate client for TypeScript and JavaScript (`learnerstate/client`).
+export * from "../../gen/learnerstate/v1/block_structure_pb.js";
+export * from "../../gen/learnerstate/v1/block_structure_service_pb.js";
+export * from "../../gen/learnerstate/v1/catalog_pb.js";
+export * from "../../gen/learnerstate/v1/catalog_service_pb.js";
+export * from "../../gen/learnerstate/v1/key_service_pb.js";
+export * from "../../gen/learnerstate/v1/scope_pb.js";
+export * from "../../gen/learnerstate/v1/user_state_pb.js";
+export * from "../../gen/learnerstate/v1/user_state_service_pb.js";
+export type { ErrorInfo } from "./error-details.js";
+export {
+  DoesNotExist,
+  FailedPrecondition,
+  InvalidArgument,
+  LearnerStateError,
+  OutcomeUnknown,
+  PermissionDenied,
+  ResourceExhausted,
+  ServiceUnavailable,
+  learnerStateErrorOf,
+} from "./errors.js";
 export { createLearnerStateClient } from "./learner-state-client.js";
 export type { LearnerStateClient, LearnerStateClientOptions } from "./learner-state-client.js";
+export type { ResumePolicy } from "./resumable-stream.js";
+export { createLearnerStateServices, transportOf } from "./service-clients.js";
+export type { ConnectionOptions, LearnerStateServices } from "./service-clients.js";

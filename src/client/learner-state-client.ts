@@ -1,24 +1,11 @@
 import { create } from "@bufbuild/protobuf";
 import { timestampDate } from "@bufbuild/protobuf/wkt";
-import { createClient, type CallOptions, type Transport } from "@connectrpc/connect";
 import { Scope } from "../../gen/learnerstate/v1/scope_pb.js";
 import { FieldSelectionSchema } from "../../gen/learnerstate/v1/user_state_pb.js";
-import { UserStateService } from "../../gen/learnerstate/v1/user_state_service_pb.js";
-import { installExactTextEncoding } from "../rpc/exact-text-encoding.js";
+import { createLearnerStateServices, type ConnectionOptions } from "./service-clients.js";
 
-/** Options of {@link createLearnerStateClient}. */
-export interface LearnerStateClientOptions {
-  /**
-   * Bearer token sent with every call; omit for a server in development mode.
-   * It needs `administrator: true` (the LMS's service user), or the scopes of
-   * the calls made (`learner_state:read` for get, `learner_state:write` for set
-   * and delete) with a filter saying whose state (`user:me`) or which courses
-   * (`content_org:<org>`, `course:<course key>`); otherwise calls fail with
-   * PERMISSION_DENIED.
-   */
-  readonly token?: string;
-  /** Deadline of each call in milliseconds (none by default). */
-  readonly timeoutMs?: number;
+/** Options of {@link createLearnerStateClient}: where the server is, and the scope. */
+export interface LearnerStateClientOptions extends ConnectionOptions {
   /**
    * The XBlock scope every call reads and writes (default
    * `Scope.USER_STATE`); create one client per scope. In `Scope.PREFERENCES`
@@ -45,24 +32,19 @@ export interface LearnerStateClient {
 }
 
 /**
- * Creates the client over `transport` (for example
- * `createGrpcTransport({ baseUrl: "http://127.0.0.1:50051" })`). Errors are
- * ConnectErrors with the codes the contract documents. Also makes protobuf-es
- * decode strings exactly (see installExactTextEncoding).
+ * Creates the client. Calls fail with the LearnerStateError subclasses of
+ * `./errors.js`. The token needs `learner_state:read` for get and
+ * `learner_state:write` for set and delete, with a filter saying whose state
+ * (`user:me`) or which courses; or `administrator: true`.
  */
-export function createLearnerStateClient(transport: Transport, options: LearnerStateClientOptions = {}): LearnerStateClient {
-  installExactTextEncoding();
-  const client = createClient(UserStateService, transport);
-  const callOptions: CallOptions = {
-    ...(options.token === undefined ? {} : { headers: { authorization: `Bearer ${options.token}` } }),
-    ...(options.timeoutMs === undefined ? {} : { timeoutMs: options.timeoutMs }),
-  };
+export function createLearnerStateClient(options: LearnerStateClientOptions): LearnerStateClient {
+  const client = createLearnerStateServices(options).userState;
   const selection = (fieldNames?: readonly string[]) => (fieldNames === undefined ? undefined : create(FieldSelectionSchema, { fieldNames: [...fieldNames] }));
   const scope = options.scope ?? Scope.USER_STATE;
 
   return {
     async get(username, blockKey, fieldNames) {
-      for await (const batch of client.getMany({ username, scope, blockKeys: [blockKey], fieldSelection: selection(fieldNames) }, callOptions)) {
+      for await (const batch of client.getMany({ username, scope, blockKeys: [blockKey], fieldSelection: selection(fieldNames) })) {
         const [state] = batch.blockStates;
         if (state !== undefined) return Object.fromEntries(Object.entries(state.fields).map(([name, text]) => [name, JSON.parse(text) as unknown]));
       }
@@ -70,11 +52,11 @@ export function createLearnerStateClient(transport: Transport, options: LearnerS
     },
     async set(username, blockKey, fields) {
       const texts = Object.fromEntries(Object.entries(fields).map(([name, value]) => [name, JSON.stringify(value)]));
-      const response = await client.setMany({ username, scope, updates: [{ blockKey, fields: texts }] }, callOptions);
+      const response = await client.setMany({ username, scope, updates: [{ blockKey, fields: texts }] });
       return timestampDate(response.results[0]!.updateTime!);
     },
     async delete(username, blockKey, fieldNames) {
-      await client.deleteMany({ username, scope, blockKeys: [blockKey], fieldSelection: selection(fieldNames) }, callOptions);
+      await client.deleteMany({ username, scope, blockKeys: [blockKey], fieldSelection: selection(fieldNames) });
     },
   };
 }

@@ -1,0 +1,91 @@
+import { Code, ConnectError } from "@connectrpc/connect";
+import { errorDetailsOf, type ErrorInfo } from "./error-details.js";
+
+/**
+ * A failed call to learnerstate: a ConnectError (so `code`, `rawMessage` and
+ * `details` are all there) with the server's ErrorInfo read out. Match on
+ * `reason` (docs/errors.md lists them), not on the message. Subclasses
+ * mirror the exceptions of Open edX's `XBlockUserStateClient`.
+ */
+export class LearnerStateError extends ConnectError {
+  override name = "LearnerStateError";
+  /** The stable ErrorInfo reason, such as `STATE_NOT_FOUND`; undefined when the error carried none (a refused connection, say). */
+  readonly reason: string | undefined;
+  /** ErrorInfo's metadata (`field` names the request field at fault); empty when absent. */
+  readonly errorMetadata: Readonly<Record<string, string>>;
+  /** How long the server asked callers to wait before retrying (RetryInfo), in milliseconds. */
+  readonly retryDelayMs: number | undefined;
+
+  constructor(error: ConnectError, info: ErrorInfo | undefined, retryDelayMs: number | undefined) {
+    super(error.rawMessage, error.code, error.metadata, undefined, error);
+    this.details = error.details;
+    this.reason = info?.reason;
+    this.errorMetadata = info?.metadata ?? {};
+    this.retryDelayMs = retryDelayMs;
+  }
+}
+
+/** NOT_FOUND: the state, history, course or structure asked for does not exist. */
+export class DoesNotExist extends LearnerStateError {
+  override name = "DoesNotExist";
+}
+
+/** PERMISSION_DENIED, or UNAUTHENTICATED (no valid token); `code` tells the two apart. Nothing was changed. */
+export class PermissionDenied extends LearnerStateError {
+  override name = "PermissionDenied";
+}
+
+/**
+ * UNAVAILABLE (no server, or the database is down: nothing happened and a
+ * retry is safe) or DEADLINE_EXCEEDED.
+ */
+export class ServiceUnavailable extends LearnerStateError {
+  override name = "ServiceUnavailable";
+}
+
+/**
+ * A write the database was sent but never answered (ABORTED, or
+ * DEADLINE_EXCEEDED, with reason OUTCOME_UNKNOWN): it may or may not have
+ * been applied. Read before writing again.
+ */
+export class OutcomeUnknown extends ServiceUnavailable {
+  override name = "OutcomeUnknown";
+}
+
+/** INVALID_ARGUMENT: the request was refused as malformed and nothing was changed; `errorMetadata.field` names the field. */
+export class InvalidArgument extends LearnerStateError {
+  override name = "InvalidArgument";
+}
+
+/** RESOURCE_EXHAUSTED: a value, state or message larger than the service allows; nothing was changed. */
+export class ResourceExhausted extends LearnerStateError {
+  override name = "ResourceExhausted";
+}
+
+/** FAILED_PRECONDITION: the call cannot be made in the current state (a catalog course with runs, say); nothing was changed. */
+export class FailedPrecondition extends LearnerStateError {
+  override name = "FailedPrecondition";
+}
+
+type ErrorClass = new (error: ConnectError, info: ErrorInfo | undefined, retryDelayMs: number | undefined) => LearnerStateError;
+
+const classOfCode: ReadonlyMap<Code, ErrorClass> = new Map<Code, ErrorClass>([
+  [Code.NotFound, DoesNotExist],
+  [Code.PermissionDenied, PermissionDenied],
+  [Code.Unauthenticated, PermissionDenied],
+  [Code.Unavailable, ServiceUnavailable],
+  [Code.DeadlineExceeded, ServiceUnavailable],
+  [Code.Aborted, OutcomeUnknown],
+  [Code.InvalidArgument, InvalidArgument],
+  [Code.ResourceExhausted, ResourceExhausted],
+  [Code.FailedPrecondition, FailedPrecondition],
+]);
+
+/** `thrown` as the LearnerStateError subclass of its code (anything that is not a ConnectError becomes one first). */
+export function learnerStateErrorOf(thrown: unknown): LearnerStateError {
+  if (thrown instanceof LearnerStateError) return thrown;
+  const error = ConnectError.from(thrown);
+  const { errorInfo, retryDelayMs } = errorDetailsOf(error);
+  const errorClass = errorInfo?.reason === "OUTCOME_UNKNOWN" ? OutcomeUnknown : (classOfCode.get(error.code) ?? LearnerStateError);
+  return new errorClass(error, errorInfo, retryDelayMs);
+}

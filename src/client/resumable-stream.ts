@@ -1,0 +1,71 @@
+import { ExponentialBackoff, type IBackoff } from "cockatiel";
+import { learnerStateErrorOf, OutcomeUnknown, ServiceUnavailable } from "./errors.js";
+import { Code } from "@connectrpc/connect";
+
+/** How a bulk stream rides out UNAVAILABLE: tries after a failure without progress, and the delays between them. */
+export interface ResumePolicy {
+  /** Consecutive failed attempts (no message in between) before the error reaches the caller; default 8. */
+  readonly maxAttempts?: number;
+  /** First delay in milliseconds, doubled (with jitter) up to `maxDelayMs`; default 100. */
+  readonly initialDelayMs?: number;
+  /** Longest delay in milliseconds; default 5,000. */
+  readonly maxDelayMs?: number;
+}
+
+/** A message of a resumable stream: each carries the token that continues right after it. */
+interface Resumable {
+  readonly resumeToken: string;
+}
+
+const sleep = (ms: number, signal: AbortSignal | undefined) =>
+  new Promise<void>((resolve, reject) => {
+    if (signal?.aborted) return reject(signal.reason);
+    const timer = setTimeout(done, ms);
+    function done() {
+      signal?.removeEventListener("abort", onAbort);
+      resolve();
+    }
+    function onAbort() {
+      clearTimeout(timer);
+      reject(signal!.reason);
+    }
+    signal?.addEventListener("abort", onAbort, { once: true });
+  });
+
+/**
+ * The messages of `open(firstToken)` and, whenever the stream fails with
+ * UNAVAILABLE, of `open(last token received)` after a back-off: the caller
+ * sees every message once, in order, as if nothing had failed. Other errors,
+ * and UNAVAILABLE after `maxAttempts` tries without a message, are thrown as
+ * LearnerStateErrors. The server's RetryInfo, when longer, sets the delay.
+ */
+export async function* resumeOnUnavailable<Message extends Resumable>(
+  open: (resumeToken: string) => AsyncIterable<Message>,
+  firstToken: string,
+  policy: ResumePolicy = {},
+  signal?: AbortSignal,
+): AsyncGenerator<Message> {
+  const maxAttempts = policy.maxAttempts ?? 8;
+  const backoff = new ExponentialBackoff({ initialDelay: policy.initialDelayMs ?? 100, maxDelay: policy.maxDelayMs ?? 5_000 });
+  let token = firstToken;
+  let failures = 0;
+  let delay: IBackoff<unknown> | undefined;
+  for (;;) {
+    try {
+      for await (const message of open(token)) {
+        token = message.resumeToken;
+        failures = 0;
+        delay = undefined;
+        yield message;
+      }
+      return;
+    } catch (thrown) {
+      const error = learnerStateErrorOf(thrown);
+      const retriable = error instanceof ServiceUnavailable && !(error instanceof OutcomeUnknown) && error.code === Code.Unavailable;
+      failures += 1;
+      if (!retriable || failures >= maxAttempts || signal?.aborted) throw error;
+      delay = delay === undefined ? backoff.next() : delay.next(undefined);
+      await sleep(Math.max(delay.duration, error.retryDelayMs ?? 0), signal);
+    }
+  }
+}
