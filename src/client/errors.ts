@@ -8,7 +8,14 @@ import { errorDetailsOf, type ErrorInfo } from "./error-details.js";
  * mirror the exceptions of Open edX's `XBlockUserStateClient`.
  */
 export class LearnerStateError extends ConnectError {
-  override name = "LearnerStateError";
+  // ConnectError answers `instanceof` for anything shaped like one (so that
+  // copies of the library agree), which would make every ConnectError a
+  // DoesNotExist. These classes go by the prototype chain. `name` stays
+  // "ConnectError", which is how ConnectError recognises its subclasses.
+  static override [Symbol.hasInstance](value: unknown): boolean {
+    return Function.prototype[Symbol.hasInstance].call(this, value);
+  }
+
   /** The stable ErrorInfo reason, such as `STATE_NOT_FOUND`; undefined when the error carried none (a refused connection, say). */
   readonly reason: string | undefined;
   /** ErrorInfo's metadata (`field` names the request field at fault); empty when absent. */
@@ -27,12 +34,10 @@ export class LearnerStateError extends ConnectError {
 
 /** NOT_FOUND: the state, history, course or structure asked for does not exist. */
 export class DoesNotExist extends LearnerStateError {
-  override name = "DoesNotExist";
 }
 
 /** PERMISSION_DENIED, or UNAUTHENTICATED (no valid token); `code` tells the two apart. Nothing was changed. */
 export class PermissionDenied extends LearnerStateError {
-  override name = "PermissionDenied";
 }
 
 /**
@@ -40,7 +45,6 @@ export class PermissionDenied extends LearnerStateError {
  * retry is safe) or DEADLINE_EXCEEDED.
  */
 export class ServiceUnavailable extends LearnerStateError {
-  override name = "ServiceUnavailable";
 }
 
 /**
@@ -49,22 +53,18 @@ export class ServiceUnavailable extends LearnerStateError {
  * been applied. Read before writing again.
  */
 export class OutcomeUnknown extends ServiceUnavailable {
-  override name = "OutcomeUnknown";
 }
 
 /** INVALID_ARGUMENT: the request was refused as malformed and nothing was changed; `errorMetadata.field` names the field. */
 export class InvalidArgument extends LearnerStateError {
-  override name = "InvalidArgument";
 }
 
 /** RESOURCE_EXHAUSTED: a value, state or message larger than the service allows; nothing was changed. */
 export class ResourceExhausted extends LearnerStateError {
-  override name = "ResourceExhausted";
 }
 
 /** FAILED_PRECONDITION: the call cannot be made in the current state (a catalog course with runs, say); nothing was changed. */
 export class FailedPrecondition extends LearnerStateError {
-  override name = "FailedPrecondition";
 }
 
 type ErrorClass = new (error: ConnectError, info: ErrorInfo | undefined, retryDelayMs: number | undefined) => LearnerStateError;

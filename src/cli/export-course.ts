@@ -1,0 +1,56 @@
+import { createLearnerStateServices, Scope, type ConnectionOptions } from "../client/index.js";
+import { openCsvWriter } from "./csv-table-writer.js";
+import { answersTable, stateTable } from "./export-table.js";
+import type { ExportProgress } from "./export-progress.js";
+import { openJsonLinesWriter } from "./jsonl-table-writer.js";
+import { openParquetWriter } from "./parquet-table-writer.js";
+import type { ExportFormat, OpenTableWriter } from "./table-writer.js";
+
+/** What `learnerstate export` was asked for. */
+export interface ExportRequest {
+  readonly connection: ConnectionOptions;
+  readonly courseKey: string;
+  /** Only blocks of this type ("" for every type). */
+  readonly blockType: string;
+  readonly format: ExportFormat;
+  /** The problem-responses flavour: one row per (learner, problem) with answers, score and attempts. */
+  readonly answers: boolean;
+  readonly outPath: string;
+}
+
+const writers: Readonly<Record<ExportFormat, OpenTableWriter>> = {
+  csv: openCsvWriter,
+  jsonl: openJsonLinesWriter,
+  parquet: openParquetWriter,
+};
+
+/**
+ * Streams every learner's state in the course (IterAllForCourse, resuming
+ * by itself after UNAVAILABLE) into `outPath`, a page at a time, and
+ * resolves with the number of rows written. Errors are LearnerStateErrors
+ * (from the service) or the file system's.
+ */
+export async function exportCourse(request: ExportRequest, progress: ExportProgress): Promise<number> {
+  const { userState } = createLearnerStateServices(request.connection);
+  const table = request.answers ? answersTable : stateTable;
+  const writer = await writers[request.format](request.outPath, table.columns);
+  let rows = 0;
+  try {
+    const pages = userState.iterAllForCourse({ courseKey: request.courseKey, blockType: request.blockType, scope: Scope.USER_STATE });
+    for await (const page of pages) {
+      let pageRows = 0;
+      for (const state of page.blockStates) {
+        const row = table.rowOf(state);
+        if (row === null) continue;
+        await writer.write(row);
+        pageRows += 1;
+      }
+      rows += pageRows;
+      progress.add(pageRows);
+    }
+  } finally {
+    await writer.close();
+    progress.stop();
+  }
+  return rows;
+}

@@ -1,0 +1,89 @@
+import { timestampDate } from "@bufbuild/protobuf/wkt";
+import type { BlockState } from "../client/index.js";
+
+/** A column of an export: its name and the type a Parquet file gives it (CSV and JSON Lines write the values as they are). */
+export interface ExportColumn {
+  readonly name: string;
+  readonly type: "STRING" | "JSON" | "INT64" | "DOUBLE";
+}
+
+/**
+ * A value of a row: text, a number, null (missing), or `{ json }`: a JSON
+ * text as stored, which JSON Lines embeds as it is and CSV and Parquet write
+ * as text, so nothing is re-encoded (big integers and `1.0` survive).
+ */
+export type ExportValue = string | number | null | { readonly json: string };
+
+/** The shape of an export: its columns, and the row (or none) each stored state gives. */
+export interface ExportTable {
+  readonly columns: readonly ExportColumn[];
+  rowOf(state: BlockState): ExportValue[] | null;
+}
+
+/** RFC 3339 with microseconds, as the service keeps modification times. */
+function updatedText(state: BlockState): string | null {
+  if (state.updateTime === undefined) return null;
+  const micros = Math.floor(state.updateTime.nanos / 1000);
+  return timestampDate(state.updateTime).toISOString().replace(/\.\d{3}Z$/u, `.${String(micros).padStart(6, "0")}Z`);
+}
+
+/** The state as one JSON object text, made of the stored field texts. */
+function stateJson(state: BlockState): string {
+  return `{${Object.entries(state.fields).map(([name, value]) => `${JSON.stringify(name)}:${value}`).join(",")}}`;
+}
+
+/** Every stored state: who, which block, when, and the whole state as JSON. */
+export const stateTable: ExportTable = {
+  columns: [
+    { name: "username", type: "STRING" },
+    { name: "block_key", type: "STRING" },
+    { name: "updated", type: "STRING" },
+    { name: "state", type: "JSON" },
+  ],
+  rowOf: (state) => [state.username, state.blockKey, updatedText(state), { json: stateJson(state) }],
+};
+
+function parsed(text: string | undefined): unknown {
+  if (text === undefined) return undefined;
+  try {
+    return JSON.parse(text) as unknown;
+  } catch {
+    return undefined;
+  }
+}
+
+const numberOrNull = (value: unknown): number | null => (typeof value === "number" && Number.isFinite(value) ? value : null);
+
+/**
+ * The problem responses report: one row per (learner, problem) with the
+ * capa fields the LMS report is made of. `score` and `max_score` are the
+ * state's `score.raw_earned` and `score.raw_possible`. A state with none of
+ * `student_answers`, `attempts` and `score` (a problem only viewed) gives no
+ * row; a missing value is empty (null).
+ */
+export const answersTable: ExportTable = {
+  columns: [
+    { name: "username", type: "STRING" },
+    { name: "block_key", type: "STRING" },
+    { name: "attempts", type: "INT64" },
+    { name: "score", type: "DOUBLE" },
+    { name: "max_score", type: "DOUBLE" },
+    { name: "student_answers", type: "JSON" },
+    { name: "updated", type: "STRING" },
+  ],
+  rowOf: (state) => {
+    const answers = state.fields["student_answers"];
+    const attempts = parsed(state.fields["attempts"]);
+    const score = parsed(state.fields["score"]) as { raw_earned?: unknown; raw_possible?: unknown } | undefined;
+    if (answers === undefined && attempts === undefined && score === undefined) return null;
+    return [
+      state.username,
+      state.blockKey,
+      typeof attempts === "number" && Number.isSafeInteger(attempts) ? attempts : null,
+      numberOrNull(score?.raw_earned),
+      numberOrNull(score?.raw_possible),
+      answers === undefined ? null : { json: answers },
+      updatedText(state),
+    ];
+  },
+};

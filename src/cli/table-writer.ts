@@ -1,0 +1,21 @@
+import type { ExportColumn, ExportValue } from "./export-table.js";
+
+/** Writes the rows of an export to a file as they come; `close` finishes the file. */
+export interface TableWriter {
+  /** Resolves once the row is handed on, waiting while the file lags behind (back-pressure). */
+  write(row: readonly ExportValue[]): Promise<void>;
+  close(): Promise<void>;
+}
+
+/** The formats `learnerstate export` writes. */
+export type ExportFormat = "csv" | "jsonl" | "parquet";
+
+/** Opens a writer of `columns` to `path`. */
+export type OpenTableWriter = (path: string, columns: readonly ExportColumn[]) => Promise<TableWriter>;
+
+/** A value as text, for formats without types: JSON as stored, null as empty. */
+export function textOf(value: ExportValue): string | null {
+  if (value === null) return null;
+  if (typeof value === "object") return value.json;
+  return String(value);
+}
