@@ -1,8 +1,8 @@
 import { ExponentialBackoff, type IBackoff } from "cockatiel";
-import { learnerStateErrorOf, OutcomeUnknown, ServiceUnavailable } from "./errors.js";
 import { Code } from "@connectrpc/connect";
+import { learnerStateErrorOf } from "./errors.js";
 
-/** How a bulk stream rides out UNAVAILABLE: tries after a failure without progress, and the delays between them. */
+/** How a bulk stream rides out UNAVAILABLE and broken connections: tries after a failure without progress, and the delays between them. */
 export interface ResumePolicy {
   /** Consecutive failed attempts (no message in between) before the error reaches the caller; default 8. */
   readonly maxAttempts?: number;
@@ -34,9 +34,9 @@ const sleep = (ms: number, signal: AbortSignal | undefined) =>
 
 /**
  * The messages of `open(firstToken)` and, whenever the stream fails with
- * UNAVAILABLE, of `open(last token received)` after a back-off: the caller
+ * UNAVAILABLE or ABORTED, of `open(last token received)` after a back-off: the caller
  * sees every message once, in order, as if nothing had failed. Other errors,
- * and UNAVAILABLE after `maxAttempts` tries without a message, are thrown as
+ * and those after `maxAttempts` tries without a message, are thrown as
  * LearnerStateErrors. The server's RetryInfo, when longer, sets the delay.
  */
 export async function* resumeOnUnavailable<Message extends Resumable>(
@@ -61,7 +61,10 @@ export async function* resumeOnUnavailable<Message extends Resumable>(
       return;
     } catch (thrown) {
       const error = learnerStateErrorOf(thrown);
-      const retriable = error instanceof ServiceUnavailable && !(error instanceof OutcomeUnknown) && error.code === Code.Unavailable;
+      // The stream only reads, so rereading from the last token is safe
+      // whatever broke: the service or its database (UNAVAILABLE), or the
+      // connection itself (connect-node reports a reset as ABORTED).
+      const retriable = error.code === Code.Unavailable || error.code === Code.Aborted;
       failures += 1;
       if (!retriable || failures >= maxAttempts || signal?.aborted) throw error;
       delay = delay === undefined ? backoff.next() : delay.next(undefined);

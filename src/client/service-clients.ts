@@ -37,7 +37,7 @@ export interface ConnectionOptions {
  * of `gen/learnerstate/v1`: field values are JSON texts, exactly as stored.
  */
 export interface LearnerStateServices {
-  /** UserStateService. `iterAllForBlock` and `iterAllForCourse` resume by themselves from their last token after UNAVAILABLE. */
+  /** UserStateService. `iterAllForBlock` and `iterAllForCourse` resume by themselves from their last token after UNAVAILABLE or a broken connection. */
   readonly userState: Client<typeof UserStateService>;
   /** KeyService: DescribeKey. */
   readonly keys: Client<typeof KeyService>;
