@@ -5,7 +5,9 @@
 #   bash clients/python/run-tests.sh [extra unittest arguments]
 #
 # Installs Debian's protoc, grpc_python_plugin, the well-known .proto files
-# (libprotobuf-dev), python3-grpcio and python3-protobuf when missing, regenerates the stubs, and runs the suite
+# (libprotobuf-dev), python3-grpcio, python3-protobuf and what the Open edX
+# packages in ../shared/openedx-python need when missing (they go on
+# PYTHONPATH for the drop-in backend's tests), regenerates the stubs, and runs the suite
 # with Debian's /usr/bin/python3 (a pyenv or venv python3 on PATH would not see
 # Debian's packages). The servers use TEST_DATABASE_URL's PostgreSQL, else the
 # one at 127.0.0.1:5432 if it answers, else the embedded database.
@@ -16,16 +18,23 @@ repo="$(cd "$here/../.." && pwd)"
 cd "$repo"
 python=/usr/bin/python3
 packages=(protobuf-compiler protobuf-compiler-grpc libprotobuf-dev python3-grpcio python3-protobuf)
+# What the unmodified Open edX packages in ../shared/openedx-python import
+# (see its README), for the drop-in backend's tests.
+openedx_packages=(python3-stevedore python3-setuptools python3-tz python3-fs python3-lxml python3-mako python3-markupsafe
+  python3-dateutil python3-yaml python3-simplejson python3-webob python3-pymongo python3-typing-extensions)
+openedx_python="$(cd "$repo/.." && pwd)/shared/openedx-python"
+[ -d "$openedx_python" ] || { echo "run-tests.sh: $openedx_python is missing: the drop-in backend's tests need the shared Open edX packages beside the checkout" >&2; exit 1; }
 
 have_everything() {
   command -v protoc >/dev/null 2>&1 &&
     [ -x /usr/bin/grpc_python_plugin ] &&
     [ -f /usr/include/google/protobuf/timestamp.proto ] &&
-    "$python" -c 'import grpc, google.protobuf' >/dev/null 2>&1
+    "$python" -c 'import grpc, google.protobuf' >/dev/null 2>&1 &&
+    PYTHONPATH="$openedx_python" "$python" -c 'import edx_user_state_client.interface, opaque_keys.edx.keys, xblock.fields' >/dev/null 2>&1
 }
 
 if ! have_everything; then
-  bash "$repo/.ci/install-debian-packages.sh" "${packages[@]}"
+  bash "$repo/.ci/install-debian-packages.sh" "${packages[@]}" "${openedx_packages[@]}"
   have_everything || { echo "run-tests.sh: the packages installed, but protoc or grpc for $python are still missing" >&2; exit 1; }
 fi
 
@@ -39,4 +48,5 @@ bash "$here/generate.sh"
 echo "== python client: tests"
 # Bytecode caches stay out of the checkout.
 export PYTHONDONTWRITEBYTECODE=1
+export PYTHONPATH="$openedx_python${PYTHONPATH:+:$PYTHONPATH}"
 exec timeout --kill-after=10 600 "$python" -m unittest discover -s "$here/tests" -t "$here/tests" -v "$@"
