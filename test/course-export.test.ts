@@ -109,8 +109,13 @@ describe("npx learnerstate export", () => {
     const rows = (await parquetReadObjects({ file, columns: ["username", "block_key", "state"] })) as Array<{ username: string; block_key: string; state: unknown }>;
     expect(rows).toHaveLength(allRows);
     const sample = rows.find((row) => row.username === "learner99" && row.block_key === problemKey(5))!;
-    const state = (typeof sample.state === "string" ? JSON.parse(sample.state) : sample.state) as Record<string, unknown>;
-    expect(state).toMatchObject({ attempts: 99005 % 7, seed: 99005 });
+    expect(typeof sample.state).toBe("string");
+    expect(JSON.parse(sample.state as string)).toMatchObject({ attempts: 99005 % 7, seed: 99005 });
+    const exact = rows.find((row) => row.username === "exact" && row.block_key === problemKey(0))!;
+    expect(exact.state).toMatch(/"p0_2_1": ?12345678901234567890\}/u);
+    const schema = Object.fromEntries(metadata.schema.map((element) => [element.name, element]));
+    expect(schema["state"]).toMatchObject({ type: "BYTE_ARRAY", logical_type: { type: "JSON" } });
+    expect(schema["username"]).toMatchObject({ type: "BYTE_ARRAY", converted_type: "UTF8" });
   });
 
   it("writes the problem responses report: one row per learner and problem, with answers, score and attempts", { timeout: 120_000 }, async () => {

@@ -1,4 +1,4 @@
-import { ParquetWriter, fileWriter, schemaFromColumnData } from "hyparquet-writer";
+import { ParquetWriter, fileWriter, type SchemaElement } from "hyparquet-writer";
 import type { ExportColumn } from "./export-table.js";
 import { textOf, type OpenTableWriter } from "./table-writer.js";
 
@@ -15,12 +15,20 @@ function valueFor(column: ExportColumn, value: Parameters<typeof textOf>[0]): st
 }
 
 /**
- * Parquet (hyparquet-writer, snappy): text columns as UTF-8 strings, JSON
- * columns with the JSON converted type, every column nullable; a row group
- * per 10,000 rows.
+ * The Parquet type of a column, nullable. JSON columns carry the JSON
+ * logical type alone: with the JSON converted type, hyparquet-writer would
+ * stringify the text again instead of storing it as it is.
  */
+function schemaElementOf(column: ExportColumn): SchemaElement {
+  const element = { name: column.name, repetition_type: "OPTIONAL" } as const;
+  if (column.type === "JSON") return { ...element, type: "BYTE_ARRAY", logical_type: { type: "JSON" } };
+  if (column.type === "STRING") return { ...element, type: "BYTE_ARRAY", converted_type: "UTF8" };
+  return { ...element, type: column.type };
+}
+
+/** Parquet (hyparquet-writer, snappy), every column nullable, a row group per 10,000 rows. */
 export const openParquetWriter: OpenTableWriter = async (path, columns) => {
-  const schema = schemaFromColumnData({ columnData: columns.map((column) => ({ name: column.name, data: [], type: column.type, nullable: true })) });
+  const schema: SchemaElement[] = [{ name: "root", num_children: columns.length }, ...columns.map(schemaElementOf)];
   const writer = new ParquetWriter({ writer: fileWriter(path), schema, createdBy: "learnerstate export" });
   let pending: ColumnValues[] = columns.map(() => []);
   const flush = async () => {
