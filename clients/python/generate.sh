@@ -1,8 +1,9 @@
 #!/usr/bin/env bash
 # Generates the Python stubs of the learnerstate contract into
 # learnerstate_client/_generated/ with Debian's protoc and grpc_python_plugin.
-# The output is not committed (see .gitignore); run this after every change of
-# proto/learnerstate/v1/*.proto. Only the learnerstate protos are compiled:
+# The output is committed, so that `pip install ./clients/python` needs no
+# compiler; run this after every change of proto/learnerstate/v1/*.proto and
+# commit the result (run-tests.sh, and so CI, fails when it is stale). Only the learnerstate protos are compiled:
 # stubs of grpc.health would create a `grpc` package that shadows grpcio.
 set -euo pipefail
 

@@ -1,4 +1,4 @@
-"""The generated stubs, with a clear error when generate.sh has not been run."""
+"""The generated stubs (committed; clients/python/generate.sh writes them), with a clear error when they are broken."""
 
 try:
     from ._generated import rpc_details_pb2

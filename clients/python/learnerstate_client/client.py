@@ -5,141 +5,18 @@ Values are Python objects (JSON values), times are timezone-aware UTC
 datetimes, and failures are the exceptions of :mod:`learnerstate_client.errors`.
 """
 
-import collections
-import enum
-import random
 import time
 
 import grpc
 
+from . import _user_state_calls as calls
 from . import errors
-from ._proto import block_structure_service_pb2_grpc, user_state_pb2, user_state_service_pb2, user_state_service_pb2_grpc
-from ._times import datetime_of as _datetime
+from ._proto import block_structure_service_pb2_grpc, user_state_service_pb2_grpc
+from ._user_state_calls import DEFAULT_MAX_READ_BLOCKS, DEFAULT_MAX_WRITE_BLOCKS, LearnerErasure, Scope, XBlockUserState
 from .block_structures import BlockStructureMethods
-from ._values import decode_fields, encode_fields
 from .catalog import CatalogClient
 
-# Per-call maxima of the service's default configuration (MAX_READ_BLOCKS,
-# MAX_WRITE_BLOCKS). The client splits larger requests into calls of this size.
-DEFAULT_MAX_READ_BLOCKS = 10000
-DEFAULT_MAX_WRITE_BLOCKS = 1000
-# Responses may be as large as the service's MAX_MESSAGE_BYTES (16 MiB by
-# default), beyond grpcio's default limit of 4 MiB.
-_MAX_RECEIVE_MESSAGE_BYTES = 64 * 1024 * 1024
-
-
-class Scope(enum.IntEnum):
-    """The XBlock field scope of a piece of state (``learnerstate.v1.Scope``).
-
-    Methods also accept ``xblock.fields.Scope`` objects (matched by their
-    ``name``, such as ``"user_state"``), scope names as strings, and the
-    numbers of the protobuf enum. The service stores every scope, keyed as
-    XBlock keys it: ``USER_STATE`` per learner and block, ``PREFERENCES`` per
-    learner and block type (every key of that type reaches the same state),
-    ``USER_INFO`` per learner (every key reaches it), ``USER_STATE_SUMMARY``
-    per block, shared by all learners (its states have ``username == ""``).
-    ``iter_all_for_course`` serves ``USER_STATE`` and ``USER_STATE_SUMMARY``,
-    ``iter_all_for_block`` those and ``PREFERENCES``; other combinations get
-    :class:`~learnerstate_client.errors.InvalidArgument`.
-    """
-
-    USER_STATE = 1
-    PREFERENCES = 2
-    USER_INFO = 3
-    USER_STATE_SUMMARY = 4
-
-    # The spelling of xblock.fields.Scope, so `Scope.user_state` reads as in edx-platform.
-    user_state = 1
-    preferences = 2
-    user_info = 3
-    user_state_summary = 4
-
-
-def _scope_number(scope):
-    if isinstance(scope, bool):
-        raise TypeError("scope must be a Scope, not a bool")
-    if isinstance(scope, int):
-        return int(Scope(scope))
-    name = scope if isinstance(scope, str) else getattr(scope, "name", None)
-    if isinstance(name, str):
-        normalized = name.strip().upper()
-        if normalized.startswith("SCOPE_"):
-            normalized = normalized[len("SCOPE_"):]
-        if normalized in Scope.__members__:
-            return int(Scope[normalized])
-    raise ValueError("unknown scope {!r}: use learnerstate_client.Scope or xblock.fields.Scope".format(scope))
-
-
-class LearnerErasure(collections.namedtuple("LearnerErasure", ["user_states", "preferences", "user_infos", "history_entries"])):
-    """What :meth:`LearnerStateClient.retire_learner` erased: numbers of
-    current states of scopes user_state, preferences and user_info, and of
-    history entries of all three. All 0 when there was nothing (also on a
-    repeat)."""
-
-    __slots__ = ()
-
-
-class XBlockUserState(collections.namedtuple("XBlockUserState", ["username", "block_key", "state", "updated", "scope"])):
-    """The state of one block for one learner, as in edx-platform.
-
-    Attributes:
-        username: the learner's username. A ``USER_STATE_SUMMARY`` state
-            belongs to no learner: ``get``/``get_many`` report the username
-            the call named, ``get_history`` and ``iter_all_*`` report ``""``.
-        block_key: the block's usage key: the object the caller passed (for
-            example an opaque-keys ``UsageKey``) where the call named blocks,
-            else the canonical key string the service stores.
-        state: dict of field name to value; ``None`` in a history entry that
-            deleted the block's state.
-        updated: when the state was last written (history: when this write
-            happened), a timezone-aware UTC datetime with microseconds.
-        scope: the scope the call was made for, as the caller passed it.
-    """
-
-    __slots__ = ()
-
-
-def _key_text(key):
-    if isinstance(key, bytes):
-        raise TypeError("block and course keys must be str or opaque keys, not bytes")
-    return str(key)
-
-
-def _field_names(fields):
-    """None (every field) or a list of names; a bare string is refused, as it would mean its characters."""
-    if fields is None:
-        return None
-    if isinstance(fields, (str, bytes)):
-        raise TypeError("fields must be a list of field names (or None), not a single string")
-    names = list(fields)
-    for name in names:
-        if not isinstance(name, str):
-            raise TypeError("field names must be str, not {}".format(type(name).__name__))
-    return names
-
-
-def _set_selection(request, names):
-    if names is not None:
-        # Set, even when empty: an empty selection means "no field", unset means "every field".
-        request.field_selection.SetInParent()
-        request.field_selection.field_names.extend(names)
-
-
-def _unique_keys(block_keys):
-    """[(key text, key as passed)] without repeats, in first-seen order."""
-    if isinstance(block_keys, (str, bytes)):
-        raise TypeError("block_keys must be a collection of keys, not a single key")
-    seen = {}
-    for key in block_keys:
-        text = _key_text(key)
-        if text not in seen:
-            seen[text] = key
-    return list(seen.items())
-
-
-def _chunks(items, size):
-    for start in range(0, len(items), size):
-        yield items[start:start + size]
+__all__ = ["LearnerErasure", "LearnerStateClient", "Scope", "XBlockUserState"]
 
 
 class LearnerStateClient(BlockStructureMethods):
@@ -187,7 +64,7 @@ class LearnerStateClient(BlockStructureMethods):
         if channel is None:
             if not target:
                 raise ValueError("give a target such as '127.0.0.1:50051', or a channel")
-            channel = grpc.insecure_channel(target, options=[("grpc.max_receive_message_length", _MAX_RECEIVE_MESSAGE_BYTES)])
+            channel = grpc.insecure_channel(target, options=calls.CHANNEL_OPTIONS)
             self._owns_channel = True
         else:
             self._owns_channel = False
@@ -261,7 +138,7 @@ class LearnerStateClient(BlockStructureMethods):
         """
         for state in self.get_many(username, [block_key], scope, fields=fields):
             return state
-        raise errors.DoesNotExist("no state for user {!r} in block {!r}".format(username, _key_text(block_key)))
+        raise errors.DoesNotExist("no state for user {!r} in block {!r}".format(username, calls.key_text(block_key)))
 
     def set(self, username, block_key, state, scope=Scope.USER_STATE):
         """Overlays ``state`` (dict of field name to value) on the block's stored state.
@@ -292,20 +169,12 @@ class LearnerStateClient(BlockStructureMethods):
         Returns a generator of :class:`XBlockUserState`; the calls happen as
         it is consumed, so errors surface while iterating.
         """
-        scope_number = _scope_number(scope)
-        names = _field_names(fields)
-        keys = _unique_keys(block_keys)
-        return self._get_many(username, keys, scope, scope_number, names)
+        return self._get_many(username, calls.get_many_requests(username, block_keys, scope, fields, self._max_read_blocks), scope)
 
-    def _get_many(self, username, keys, scope, scope_number, names):
-        for chunk in _chunks(keys, self._max_read_blocks):
-            request = user_state_service_pb2.GetManyRequest(username=username, block_keys=[text for text, _ in chunk], scope=scope_number)
-            _set_selection(request, names)
-            original = dict(chunk)
+    def _get_many(self, username, requests, scope):
+        for request, originals in requests:
             for response in self._stream(self._stub.GetMany, request, self._timeout):
-                for block in response.block_states:
-                    yield XBlockUserState(block.username or username, original.get(block.block_key, block.block_key),
-                                          decode_fields(block.fields), _datetime(block.update_time), scope)
+                yield from calls.states_of_get_many(response, username, originals, scope)
 
     def set_many(self, username, block_keys_to_state, scope=Scope.USER_STATE):
         """Overlays each state dict on its block's stored state (see :meth:`set`).
@@ -318,11 +187,8 @@ class LearnerStateClient(BlockStructureMethods):
         each atomic on its own; if one fails, the blocks of earlier calls
         stay written. An empty dict does nothing. Returns ``None``.
         """
-        scope_number = _scope_number(scope)
-        updates = [user_state_pb2.BlockUpdate(block_key=_key_text(key), fields=encode_fields(state))
-                   for key, state in block_keys_to_state.items()]
-        for chunk in _chunks(updates, self._max_write_blocks):
-            self._unary(self._stub.SetMany, user_state_service_pb2.SetManyRequest(username=username, scope=scope_number, updates=chunk))
+        for request in calls.set_many_requests(username, block_keys_to_state, scope, self._max_write_blocks):
+            self._unary(self._stub.SetMany, request)
 
     def delete_many(self, username, block_keys, scope=Scope.USER_STATE, fields=None):
         """Deletes the state of each block, or only the named fields of each (see :meth:`delete`).
@@ -330,12 +196,7 @@ class LearnerStateClient(BlockStructureMethods):
         Atomic per call of up to ``max_write_blocks`` blocks. Repeating it is
         harmless. Returns ``None``.
         """
-        scope_number = _scope_number(scope)
-        names = _field_names(fields)
-        keys = [text for text, _ in _unique_keys(block_keys)]
-        for chunk in _chunks(keys, self._max_write_blocks):
-            request = user_state_service_pb2.DeleteManyRequest(username=username, block_keys=chunk, scope=scope_number)
-            _set_selection(request, names)
+        for request in calls.delete_many_requests(username, block_keys, scope, fields, self._max_write_blocks):
             self._unary(self._stub.DeleteMany, request)
 
     def get_mod_date(self, username, block_key, scope=Scope.USER_STATE, fields=None):
@@ -347,14 +208,9 @@ class LearnerStateClient(BlockStructureMethods):
             Writing one field does not move the others' times. ``{}`` when the
             block has no state or none of the selected fields.
         """
-        scope_number = _scope_number(scope)
-        names = _field_names(fields)
-        request = user_state_service_pb2.GetModDatesRequest(username=username, block_keys=[_key_text(block_key)], scope=scope_number)
-        _set_selection(request, names)
         dates = {}
-        for response in self._stream(self._stub.GetModDates, request, self._timeout):
-            for modification in response.field_modifications:
-                dates[modification.field_name] = _datetime(modification.update_time)
+        for response in self._stream(self._stub.GetModDates, calls.mod_dates_request(username, block_key, scope, fields), self._timeout):
+            calls.add_mod_dates(dates, response)
         return dates
 
     def get_history(self, username, block_key, scope=Scope.USER_STATE):
@@ -370,19 +226,16 @@ class LearnerStateClient(BlockStructureMethods):
                 by this call itself, before iteration: the first batch is
                 fetched at once.
         """
-        scope_number = _scope_number(scope)
-        request = user_state_service_pb2.GetHistoryRequest(username=username, block_key=_key_text(block_key), scope=scope_number)
-        responses = self._stream(self._stub.GetHistory, request, self._timeout)
+        responses = self._stream(self._stub.GetHistory, calls.history_request(username, block_key, scope), self._timeout)
         first = next(responses, None)
         return self._history_entries(first, responses, block_key, scope)
 
     def _history_entries(self, first, rest, block_key, scope):
         if first is None:
             return
-        for response in _prepend(first, rest):
-            for entry in response.entries:
-                state = decode_fields(entry.state.fields) if entry.HasField("state") else None
-                yield XBlockUserState(entry.username, block_key, state, _datetime(entry.update_time), scope)
+        yield from calls.states_of_history(first, block_key, scope)
+        for response in rest:
+            yield from calls.states_of_history(response, block_key, scope)
 
     def retire_learner(self, username):
         """Erases everything the service stores for ``username`` (learner retirement).
@@ -397,8 +250,7 @@ class LearnerStateClient(BlockStructureMethods):
         Returns:
             :class:`LearnerErasure` with what was erased.
         """
-        response = self._unary(self._stub.RetireLearner, user_state_service_pb2.RetireLearnerRequest(username=username))
-        return LearnerErasure(response.user_states_erased, response.preferences_erased, response.user_infos_erased, response.history_entries_erased)
+        return calls.erasure_of(self._unary(self._stub.RetireLearner, calls.retire_learner_request(username)))
 
     def iter_all_for_block(self, block_key, scope=Scope.USER_STATE, batch_size=None):
         """Yields every learner's current state of one block.
@@ -413,13 +265,7 @@ class LearnerStateClient(BlockStructureMethods):
         lost, up to ``max_resume_attempts`` times in a row without progress;
         then it raises ServiceUnavailable. Other errors are raised at once.
         """
-        scope_number = _scope_number(scope)
-        key = _key_text(block_key)
-
-        def request(token):
-            return user_state_service_pb2.IterAllForBlockRequest(block_key=key, scope=scope_number, batch_size=batch_size or 0, resume_token=token)
-
-        return self._resumable(self._stub.IterAllForBlock, request, scope)
+        return self._resumable(self._stub.IterAllForBlock, calls.iter_all_for_block_requests(block_key, scope, batch_size), scope)
 
     def iter_all_for_course(self, course_key, block_type=None, scope=Scope.USER_STATE, batch_size=None):
         """Yields every learner's current state of every block in a course.
@@ -431,29 +277,21 @@ class LearnerStateClient(BlockStructureMethods):
 
         Ordering, deletion and resumption are as for :meth:`iter_all_for_block`.
         """
-        scope_number = _scope_number(scope)
-        key = _key_text(course_key)
+        return self._resumable(self._stub.IterAllForCourse, calls.iter_all_for_course_requests(course_key, block_type, scope, batch_size), scope)
 
-        def request(token):
-            return user_state_service_pb2.IterAllForCourseRequest(
-                course_key=key, block_type=block_type or "", scope=scope_number, batch_size=batch_size or 0, resume_token=token)
-
-        return self._resumable(self._stub.IterAllForCourse, request, scope)
-
-    def _resumable(self, method, make_request, scope):
+    def _resumable(self, method, request_from, scope):
         token = ""
         failures = 0
         while True:
-            call = method(make_request(token), timeout=self._iter_timeout, metadata=self._metadata())
+            call = method(request_from(token), timeout=self._iter_timeout, metadata=self._metadata())
             try:
                 for response in call:
-                    for block in response.block_states:
-                        yield XBlockUserState(block.username, block.block_key, decode_fields(block.fields), _datetime(block.update_time), scope)
+                    yield from calls.states_of_iteration(response, scope)
                     token = response.resume_token
                     failures = 0
                 return
             except grpc.RpcError as error:
-                if error.code() != grpc.StatusCode.UNAVAILABLE or failures >= self._max_resume_attempts:
+                if not calls.resumable(error, failures, self._max_resume_attempts):
                     raise errors.from_rpc_error(error) from None
                 failures += 1
                 self._wait_before_resume(failures, error)
@@ -468,19 +306,10 @@ class LearnerStateClient(BlockStructureMethods):
         calls made meanwhile fail at once; waiting for READY makes each resume
         attempt a real one.
         """
-        hint = errors.from_rpc_error(error).retry_after
-        if hint is not None:
-            time.sleep(min(hint, 5.0))
-        else:
-            time.sleep(min(0.1 * 2 ** (attempt - 1), 2.0) * random.uniform(0.8, 1.2))
+        time.sleep(calls.resume_delay(attempt, error))
         if self._reconnect_timeout:
             ready = grpc.channel_ready_future(self._channel)
             try:
                 ready.result(timeout=self._reconnect_timeout)
             except grpc.FutureTimeoutError:
                 ready.cancel()
-
-
-def _prepend(first, rest):
-    yield first
-    yield from rest

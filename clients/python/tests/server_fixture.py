@@ -29,10 +29,7 @@ import time
 import urllib.parse
 
 TESTS_DIR = os.path.dirname(os.path.abspath(__file__))
-CLIENT_DIR = os.path.dirname(TESTS_DIR)
-REPO_ROOT = os.path.dirname(os.path.dirname(CLIENT_DIR))
-if CLIENT_DIR not in sys.path:
-    sys.path.insert(0, CLIENT_DIR)
+REPO_ROOT = os.path.dirname(os.path.dirname(os.path.dirname(TESTS_DIR)))
 
 LOCAL_DATABASE_URL = "postgres://postgres@127.0.0.1:5432/test"
 START_TIMEOUT_SECONDS = 120

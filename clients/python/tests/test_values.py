@@ -5,7 +5,6 @@ import math
 import sys
 import unittest
 
-import server_fixture  # noqa: F401  (puts the client on sys.path)
 from learnerstate_client._values import decode_value, encode_fields, encode_value
 
 

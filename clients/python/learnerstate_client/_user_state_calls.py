@@ -1,0 +1,241 @@
+"""The requests and answers of ``UserStateService``, shared by the blocking
+client (:mod:`learnerstate_client.client`) and the asyncio one
+(:mod:`learnerstate_client.aio`): they differ only in how calls are made."""
+
+import collections
+import enum
+import random
+
+import grpc
+
+from . import errors
+from ._proto import user_state_pb2, user_state_service_pb2
+from ._times import datetime_of
+from ._values import decode_fields, encode_fields
+
+# Per-call maxima of the service's default configuration (MAX_READ_BLOCKS,
+# MAX_WRITE_BLOCKS). The clients split larger requests into calls of this size.
+DEFAULT_MAX_READ_BLOCKS = 10000
+DEFAULT_MAX_WRITE_BLOCKS = 1000
+# Responses may be as large as the service's MAX_MESSAGE_BYTES (16 MiB by
+# default), beyond grpcio's default limit of 4 MiB.
+CHANNEL_OPTIONS = [("grpc.max_receive_message_length", 64 * 1024 * 1024)]
+
+
+class Scope(enum.IntEnum):
+    """The XBlock field scope of a piece of state (``learnerstate.v1.Scope``).
+
+    Methods also accept ``xblock.fields.Scope`` objects (matched by their
+    ``name``, such as ``"user_state"``), scope names as strings, and the
+    numbers of the protobuf enum. The service stores every scope, keyed as
+    XBlock keys it: ``USER_STATE`` per learner and block, ``PREFERENCES`` per
+    learner and block type (every key of that type reaches the same state),
+    ``USER_INFO`` per learner (every key reaches it), ``USER_STATE_SUMMARY``
+    per block, shared by all learners (its states have ``username == ""``).
+    ``iter_all_for_course`` serves ``USER_STATE`` and ``USER_STATE_SUMMARY``,
+    ``iter_all_for_block`` those and ``PREFERENCES``; other combinations get
+    :class:`~learnerstate_client.errors.InvalidArgument`.
+    """
+
+    USER_STATE = 1
+    PREFERENCES = 2
+    USER_INFO = 3
+    USER_STATE_SUMMARY = 4
+
+    # The spelling of xblock.fields.Scope, so `Scope.user_state` reads as in edx-platform.
+    user_state = 1
+    preferences = 2
+    user_info = 3
+    user_state_summary = 4
+
+
+class XBlockUserState(collections.namedtuple("XBlockUserState", ["username", "block_key", "state", "updated", "scope"])):
+    """The state of one block for one learner, as in edx-platform.
+
+    Attributes:
+        username: the learner's username. A ``USER_STATE_SUMMARY`` state
+            belongs to no learner: ``get``/``get_many`` report the username
+            the call named, ``get_history`` and ``iter_all_*`` report ``""``.
+        block_key: the block's usage key: the object the caller passed (for
+            example an opaque-keys ``UsageKey``) where the call named blocks,
+            else the canonical key string the service stores.
+        state: dict of field name to value; ``None`` in a history entry that
+            deleted the block's state.
+        updated: when the state was last written (history: when this write
+            happened), a timezone-aware UTC datetime with microseconds.
+        scope: the scope the call was made for, as the caller passed it.
+    """
+
+    __slots__ = ()
+
+
+class LearnerErasure(collections.namedtuple("LearnerErasure", ["user_states", "preferences", "user_infos", "history_entries"])):
+    """What ``retire_learner`` erased: numbers of current states of scopes
+    user_state, preferences and user_info, and of history entries of all
+    three. All 0 when there was nothing (also on a repeat)."""
+
+    __slots__ = ()
+
+
+def scope_number(scope):
+    """The protobuf enum number of ``scope`` (a Scope, an xblock Scope, a name or a number)."""
+    if isinstance(scope, bool):
+        raise TypeError("scope must be a Scope, not a bool")
+    if isinstance(scope, int):
+        return int(Scope(scope))
+    name = scope if isinstance(scope, str) else getattr(scope, "name", None)
+    if isinstance(name, str):
+        normalized = name.strip().upper()
+        if normalized.startswith("SCOPE_"):
+            normalized = normalized[len("SCOPE_"):]
+        if normalized in Scope.__members__:
+            return int(Scope[normalized])
+    raise ValueError("unknown scope {!r}: use learnerstate_client.Scope or xblock.fields.Scope".format(scope))
+
+
+def key_text(key):
+    """A block or course key as the service takes it: ``str(key)``."""
+    if isinstance(key, bytes):
+        raise TypeError("block and course keys must be str or opaque keys, not bytes")
+    return str(key)
+
+
+def field_names(fields):
+    """None (every field) or a list of names; a bare string is refused, as it would mean its characters."""
+    if fields is None:
+        return None
+    if isinstance(fields, (str, bytes)):
+        raise TypeError("fields must be a list of field names (or None), not a single string")
+    names = list(fields)
+    for name in names:
+        if not isinstance(name, str):
+            raise TypeError("field names must be str, not {}".format(type(name).__name__))
+    return names
+
+
+def _set_selection(request, names):
+    if names is not None:
+        # Set, even when empty: an empty selection means "no field", unset means "every field".
+        request.field_selection.SetInParent()
+        request.field_selection.field_names.extend(names)
+
+
+def unique_keys(block_keys):
+    """[(key text, key as passed)] without repeats, in first-seen order."""
+    if isinstance(block_keys, (str, bytes)):
+        raise TypeError("block_keys must be a collection of keys, not a single key")
+    seen = {}
+    for key in block_keys:
+        text = key_text(key)
+        if text not in seen:
+            seen[text] = key
+    return list(seen.items())
+
+
+def _chunks(items, size):
+    for start in range(0, len(items), size):
+        yield items[start:start + size]
+
+
+def get_many_requests(username, block_keys, scope, fields, max_blocks):
+    """[(GetManyRequest, {key text: key as passed})], one per call of at most ``max_blocks`` keys."""
+    number, names = scope_number(scope), field_names(fields)
+    calls = []
+    for chunk in _chunks(unique_keys(block_keys), max_blocks):
+        request = user_state_service_pb2.GetManyRequest(username=username, block_keys=[text for text, _ in chunk], scope=number)
+        _set_selection(request, names)
+        calls.append((request, dict(chunk)))
+    return calls
+
+
+def states_of_get_many(response, username, originals, scope):
+    """The XBlockUserStates of a GetMany message, under the keys the caller passed."""
+    return [XBlockUserState(block.username or username, originals.get(block.block_key, block.block_key),
+                            decode_fields(block.fields), datetime_of(block.update_time), scope)
+            for block in response.block_states]
+
+
+def set_many_requests(username, block_keys_to_state, scope, max_blocks):
+    """SetManyRequests of at most ``max_blocks`` updates each."""
+    number = scope_number(scope)
+    updates = [user_state_pb2.BlockUpdate(block_key=key_text(key), fields=encode_fields(state)) for key, state in block_keys_to_state.items()]
+    return [user_state_service_pb2.SetManyRequest(username=username, scope=number, updates=chunk) for chunk in _chunks(updates, max_blocks)]
+
+
+def delete_many_requests(username, block_keys, scope, fields, max_blocks):
+    """DeleteManyRequests of at most ``max_blocks`` keys each."""
+    number, names = scope_number(scope), field_names(fields)
+    requests = []
+    for chunk in _chunks([text for text, _ in unique_keys(block_keys)], max_blocks):
+        request = user_state_service_pb2.DeleteManyRequest(username=username, block_keys=chunk, scope=number)
+        _set_selection(request, names)
+        requests.append(request)
+    return requests
+
+
+def mod_dates_request(username, block_key, scope, fields):
+    request = user_state_service_pb2.GetModDatesRequest(username=username, block_keys=[key_text(block_key)], scope=scope_number(scope))
+    _set_selection(request, field_names(fields))
+    return request
+
+
+def add_mod_dates(dates, response):
+    """Adds a GetModDates message's field times to ``dates`` (field name -> datetime)."""
+    for modification in response.field_modifications:
+        dates[modification.field_name] = datetime_of(modification.update_time)
+
+
+def history_request(username, block_key, scope):
+    return user_state_service_pb2.GetHistoryRequest(username=username, block_key=key_text(block_key), scope=scope_number(scope))
+
+
+def states_of_history(response, block_key, scope):
+    """The XBlockUserStates of a GetHistory message; ``state`` is None for a deletion."""
+    return [XBlockUserState(entry.username, block_key, decode_fields(entry.state.fields) if entry.HasField("state") else None,
+                            datetime_of(entry.update_time), scope)
+            for entry in response.entries]
+
+
+def retire_learner_request(username):
+    return user_state_service_pb2.RetireLearnerRequest(username=username)
+
+
+def erasure_of(response):
+    return LearnerErasure(response.user_states_erased, response.preferences_erased, response.user_infos_erased, response.history_entries_erased)
+
+
+def iter_all_for_block_requests(block_key, scope, batch_size):
+    """A function of the resume token giving the IterAllForBlockRequest that continues from it."""
+    key, number = key_text(block_key), scope_number(scope)
+    return lambda token: user_state_service_pb2.IterAllForBlockRequest(block_key=key, scope=number, batch_size=batch_size or 0, resume_token=token)
+
+
+def iter_all_for_course_requests(course_key, block_type, scope, batch_size):
+    """A function of the resume token giving the IterAllForCourseRequest that continues from it."""
+    key, number = key_text(course_key), scope_number(scope)
+    return lambda token: user_state_service_pb2.IterAllForCourseRequest(
+        course_key=key, block_type=block_type or "", scope=number, batch_size=batch_size or 0, resume_token=token)
+
+
+def states_of_iteration(response, scope):
+    """The XBlockUserStates of an IterAll message, under the canonical key strings."""
+    return [XBlockUserState(block.username, block.block_key, decode_fields(block.fields), datetime_of(block.update_time), scope)
+            for block in response.block_states]
+
+
+def resumable(error, failures, max_attempts):
+    """Whether an IterAll stream that failed with ``error`` after ``failures`` fruitless resumes is resumed again.
+
+    The streams only read, so rereading from the last token is safe after
+    UNAVAILABLE (the server or its database went away; grpc also reports a
+    connection reset so) or ABORTED.
+    """
+    return error.code() in (grpc.StatusCode.UNAVAILABLE, grpc.StatusCode.ABORTED) and failures < max_attempts
+
+
+def resume_delay(attempt, error):
+    """Seconds to wait before resume ``attempt`` (1, 2, …): the server's retry hint, else exponential with jitter."""
+    hint = errors.from_rpc_error(error).retry_after
+    if hint is not None:
+        return min(hint, 5.0)
+    return min(0.1 * 2 ** (attempt - 1), 2.0) * random.uniform(0.8, 1.2)
