@@ -196,8 +196,9 @@ class Server:
     def __init__(self, env=None, database_url=None):
         self.database = None if database_url else Database()
         database_env = {"DATABASE_URL": database_url} if database_url else self.database.env()
+        self._env = {**database_env, **(env or {})}
         try:
-            self.process = ServerProcess({**database_env, **(env or {})})
+            self.process = ServerProcess(self._env)
         except Exception:
             if self.database:
                 self.database.drop()
@@ -206,6 +207,14 @@ class Server:
     @property
     def target(self):
         return self.process.target
+
+    def crash_and_restart(self):
+        """Kills the server (SIGKILL: no goodbye to its clients) and starts a new one on the same port and database."""
+        port = self.process.port
+        self.process.process.kill()
+        self.process.process.wait()
+        self.process.process.stdout.close()
+        self.process = ServerProcess({**self._env, "PORT": str(port)})
 
     def stop(self):
         try:
