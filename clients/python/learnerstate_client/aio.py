@@ -29,6 +29,7 @@ from ._user_state_calls import DEFAULT_MAX_READ_BLOCKS, DEFAULT_MAX_WRITE_BLOCKS
 __all__ = ["AsyncLearnerStateClient"]
 
 Token = Union[str, Callable[[], Optional[str]], None]
+"""A bearer token, a callable returning the current one (called per call), or None."""
 
 
 class AsyncLearnerStateClient:

@@ -5,7 +5,9 @@ Values are Python objects (JSON values), times are timezone-aware UTC
 datetimes, and failures are the exceptions of :mod:`learnerstate_client.errors`.
 """
 
+import datetime
 import time
+from typing import Callable, Dict, Iterable, Iterator, Mapping, Optional, Union
 
 import grpc
 
@@ -59,8 +61,10 @@ class LearnerStateClient(BlockStructureMethods):
     ServiceUnavailable = errors.ServiceUnavailable
     InvalidArgument = errors.InvalidArgument
 
-    def __init__(self, target=None, token=None, timeout=10.0, *, iter_timeout=None, max_resume_attempts=5,
-                 reconnect_timeout=3.0, channel=None, max_read_blocks=DEFAULT_MAX_READ_BLOCKS, max_write_blocks=DEFAULT_MAX_WRITE_BLOCKS):
+    def __init__(self, target: Optional[str] = None, token: Union[str, Callable[[], Optional[str]], None] = None, timeout: Optional[float] = 10.0,
+                 *, iter_timeout: Optional[float] = None, max_resume_attempts: int = 5, reconnect_timeout: float = 3.0,
+                 channel: Optional[grpc.Channel] = None, max_read_blocks: int = DEFAULT_MAX_READ_BLOCKS,
+                 max_write_blocks: int = DEFAULT_MAX_WRITE_BLOCKS) -> None:
         if channel is None:
             if not target:
                 raise ValueError("give a target such as '127.0.0.1:50051', or a channel")
@@ -82,7 +86,7 @@ class LearnerStateClient(BlockStructureMethods):
 
     # -- lifecycle -----------------------------------------------------------
 
-    def close(self):
+    def close(self) -> None:
         """Closes the channel the client opened (not one passed in)."""
         if self._owns_channel:
             self._channel.close()
@@ -118,7 +122,7 @@ class LearnerStateClient(BlockStructureMethods):
 
     # -- XBlockUserStateClient -----------------------------------------------
 
-    def get(self, username, block_key, scope=Scope.USER_STATE, fields=None):
+    def get(self, username: str, block_key: object, scope: object = Scope.USER_STATE, fields: Optional[Iterable[str]] = None) -> XBlockUserState:
         """The state of one block for one learner.
 
         Arguments:
@@ -140,7 +144,7 @@ class LearnerStateClient(BlockStructureMethods):
             return state
         raise errors.DoesNotExist("no state for user {!r} in block {!r}".format(username, calls.key_text(block_key)))
 
-    def set(self, username, block_key, state, scope=Scope.USER_STATE):
+    def set(self, username: str, block_key: object, state: Mapping[str, object], scope: object = Scope.USER_STATE) -> None:
         """Overlays ``state`` (dict of field name to value) on the block's stored state.
 
         Fields not named keep their value (a shallow ``dict.update``); to
@@ -149,7 +153,7 @@ class LearnerStateClient(BlockStructureMethods):
         """
         self.set_many(username, {block_key: state}, scope)
 
-    def delete(self, username, block_key, scope=Scope.USER_STATE, fields=None):
+    def delete(self, username: str, block_key: object, scope: object = Scope.USER_STATE, fields: Optional[Iterable[str]] = None) -> None:
         """Deletes the block's whole state (``fields=None``) or only the named fields.
 
         A block left with no field is deleted. Missing blocks and fields are
@@ -157,7 +161,8 @@ class LearnerStateClient(BlockStructureMethods):
         """
         self.delete_many(username, [block_key], scope, fields=fields)
 
-    def get_many(self, username, block_keys, scope=Scope.USER_STATE, fields=None):
+    def get_many(self, username: str, block_keys: Iterable[object], scope: object = Scope.USER_STATE,
+                 fields: Optional[Iterable[str]] = None) -> Iterator[XBlockUserState]:
         """Yields the state of each block that has state, in the order of ``block_keys``.
 
         Blocks with no state (never written, or deleted) are skipped without
@@ -176,7 +181,7 @@ class LearnerStateClient(BlockStructureMethods):
             for response in self._stream(self._stub.GetMany, request, self._timeout):
                 yield from calls.states_of_get_many(response, username, originals, scope)
 
-    def set_many(self, username, block_keys_to_state, scope=Scope.USER_STATE):
+    def set_many(self, username: str, block_keys_to_state: Mapping[object, Mapping[str, object]], scope: object = Scope.USER_STATE) -> None:
         """Overlays each state dict on its block's stored state (see :meth:`set`).
 
         Arguments:
@@ -190,7 +195,8 @@ class LearnerStateClient(BlockStructureMethods):
         for request in calls.set_many_requests(username, block_keys_to_state, scope, self._max_write_blocks):
             self._unary(self._stub.SetMany, request)
 
-    def delete_many(self, username, block_keys, scope=Scope.USER_STATE, fields=None):
+    def delete_many(self, username: str, block_keys: Iterable[object], scope: object = Scope.USER_STATE,
+                    fields: Optional[Iterable[str]] = None) -> None:
         """Deletes the state of each block, or only the named fields of each (see :meth:`delete`).
 
         Atomic per call of up to ``max_write_blocks`` blocks. Repeating it is
@@ -199,7 +205,8 @@ class LearnerStateClient(BlockStructureMethods):
         for request in calls.delete_many_requests(username, block_keys, scope, fields, self._max_write_blocks):
             self._unary(self._stub.DeleteMany, request)
 
-    def get_mod_date(self, username, block_key, scope=Scope.USER_STATE, fields=None):
+    def get_mod_date(self, username: str, block_key: object, scope: object = Scope.USER_STATE,
+                     fields: Optional[Iterable[str]] = None) -> Dict[str, datetime.datetime]:
         """When each field of the block was last written.
 
         Returns:
@@ -213,7 +220,7 @@ class LearnerStateClient(BlockStructureMethods):
             calls.add_mod_dates(dates, response)
         return dates
 
-    def get_history(self, username, block_key, scope=Scope.USER_STATE):
+    def get_history(self, username: str, block_key: object, scope: object = Scope.USER_STATE) -> Iterator[XBlockUserState]:
         """Every write to one block of one learner, newest first.
 
         Returns an iterator of :class:`XBlockUserState`, one per write (set,
@@ -237,7 +244,7 @@ class LearnerStateClient(BlockStructureMethods):
         for response in rest:
             yield from calls.states_of_history(response, block_key, scope)
 
-    def retire_learner(self, username):
+    def retire_learner(self, username: str) -> LearnerErasure:
         """Erases everything the service stores for ``username`` (learner retirement).
 
         Their state in scopes ``USER_STATE``, ``PREFERENCES`` and
@@ -252,7 +259,7 @@ class LearnerStateClient(BlockStructureMethods):
         """
         return calls.erasure_of(self._unary(self._stub.RetireLearner, calls.retire_learner_request(username)))
 
-    def iter_all_for_block(self, block_key, scope=Scope.USER_STATE, batch_size=None):
+    def iter_all_for_block(self, block_key: object, scope: object = Scope.USER_STATE, batch_size: Optional[int] = None) -> Iterator[XBlockUserState]:
         """Yields every learner's current state of one block.
 
         Learners whose state was deleted are skipped. Order is stable: the
@@ -267,7 +274,8 @@ class LearnerStateClient(BlockStructureMethods):
         """
         return self._resumable(self._stub.IterAllForBlock, calls.iter_all_for_block_requests(block_key, scope, batch_size), scope)
 
-    def iter_all_for_course(self, course_key, block_type=None, scope=Scope.USER_STATE, batch_size=None):
+    def iter_all_for_course(self, course_key: object, block_type: Optional[str] = None, scope: object = Scope.USER_STATE,
+                            batch_size: Optional[int] = None) -> Iterator[XBlockUserState]:
         """Yields every learner's current state of every block in a course.
 
         Arguments:
