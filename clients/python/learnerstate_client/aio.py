@@ -1,6 +1,6 @@
 """The asyncio client (``grpc.aio``): the methods of
-:class:`learnerstate_client.LearnerStateClient` for ``UserStateService``, as
-coroutines and async iterators::
+:class:`learnerstate_client.LearnerStateClient`, its ``catalog`` and its
+block-structure calls, as coroutines and async iterators::
 
     from learnerstate_client.aio import AsyncLearnerStateClient
 
@@ -12,7 +12,9 @@ coroutines and async iterators::
 
 What each method returns for missing, deleted and partial data is as for
 the blocking client, whose docstrings say it; requests and answers are built
-by the same code (:mod:`learnerstate_client._user_state_calls`).
+by the same code (:mod:`learnerstate_client._user_state_calls`, and the plans
+of :mod:`learnerstate_client.catalog` and
+:mod:`learnerstate_client.block_structures`).
 """
 
 import asyncio
@@ -23,7 +25,10 @@ import grpc.aio
 
 from . import _user_state_calls as calls
 from . import errors
-from ._proto import user_state_service_pb2_grpc
+from ._plans import perform_asyncio
+from ._proto import block_structure_service_pb2_grpc, catalog_service_pb2_grpc, user_state_service_pb2_grpc
+from .block_structures import BlockStructureMethods
+from .catalog import CatalogClient
 from ._user_state_calls import DEFAULT_MAX_READ_BLOCKS, DEFAULT_MAX_WRITE_BLOCKS, LearnerErasure, Scope, XBlockUserState
 
 __all__ = ["AsyncLearnerStateClient"]
@@ -32,13 +37,16 @@ Token = Union[str, Callable[[], Optional[str]], None]
 """A bearer token, a callable returning the current one (called per call), or None."""
 
 
-class AsyncLearnerStateClient:
+class AsyncLearnerStateClient(BlockStructureMethods):
     """Reads and writes learners' XBlock state from asyncio code.
 
     Arguments are those of :class:`learnerstate_client.LearnerStateClient`
     (``channel`` is a ``grpc.aio.Channel`` here). Create it inside the event
     loop that uses it; close it with ``await client.close()`` or
-    ``async with``.
+    ``async with``. ``catalog`` and the block-structure methods are there too:
+    ``await client.catalog.get_course_run(key)``,
+    ``async for course in client.catalog.list_catalog_courses()``,
+    ``await client.get_transformed(course_key, username=…)``.
     """
 
     DoesNotExist = errors.DoesNotExist
@@ -59,6 +67,8 @@ class AsyncLearnerStateClient:
             self._owns_channel = False
         self._channel = channel
         self._stub = user_state_service_pb2_grpc.UserStateServiceStub(channel)
+        self._stubs = {"catalog": catalog_service_pb2_grpc.CatalogServiceStub(channel),
+                       "block_structures": block_structure_service_pb2_grpc.BlockStructureServiceStub(channel)}
         self._token = token
         self._timeout = timeout
         self._iter_timeout = iter_timeout
@@ -66,6 +76,7 @@ class AsyncLearnerStateClient:
         self._reconnect_timeout = reconnect_timeout
         self._max_read_blocks = max_read_blocks
         self._max_write_blocks = max_write_blocks
+        self.catalog = CatalogClient(self._perform)
 
     async def close(self) -> None:
         """Closes the channel the client opened (not one passed in)."""
@@ -87,6 +98,10 @@ class AsyncLearnerStateClient:
             return await method(request, timeout=self._timeout, metadata=self._metadata())
         except grpc.aio.AioRpcError as error:
             raise errors.from_rpc_error(error) from None
+
+    def _perform(self, plan):
+        """Performs a catalog or block-structure method's plan (see _plans)."""
+        return perform_asyncio(plan, self._stubs.__getitem__, self._unary, lambda method, request: self._stream(method, request, self._timeout))
 
     async def _stream(self, method, request, timeout):
         call = method(request, timeout=timeout, metadata=self._metadata())

@@ -19,9 +19,13 @@ import calendar
 import collections
 import datetime
 
+from ._plans import Gathered, Unary, method_of
 from ._proto import block_structure_pb2, block_structure_service_pb2
 from ._times import datetime_of as _datetime
 from ._values import decode_fields, encode_fields
+# The key under which a client keeps its BlockStructureService stub.
+_SERVICE = "block_structures"
+
 _OUTCOMES = {
     block_structure_service_pb2.UPDATE_OUTCOME_STORED: "stored",
     block_structure_service_pb2.UPDATE_OUTCOME_UNCHANGED: "unchanged",
@@ -108,122 +112,134 @@ def _block_input(block):
                                           fields=encode_fields(block.get("fields", {})))
 
 
+def _update_collected(root_block_key, blocks, data_edit_timestamp, data_version=""):
+    """Sends a course's block graph to be collected and stored.
+
+    Arguments:
+        root_block_key: the usage key of the root block, one of ``blocks``.
+        blocks: dicts with ``block_key``, ``children`` (usage keys in
+            course order), ``fields`` (XBlock field name to Python value)
+            and optionally ``block_type``.
+        data_edit_timestamp: when the content was last edited, a
+            timezone-aware datetime (kept to the microsecond).
+        data_version: the content's version; ``""`` for none.
+
+    Returns:
+        :class:`UpdateResult`.
+
+    Raises:
+        InvalidArgument: the graph is not a DAG rooted at the root, names a
+            child it does not send, or has a malformed key or field;
+            ``metadata["field"]`` names the block. Nothing is stored.
+    """
+    request = block_structure_service_pb2.UpdateCollectedRequest(
+        root_block_key=str(root_block_key), blocks=[_block_input(block) for block in blocks], data_version=data_version,
+        data_edit_timestamp=_timestamp(data_edit_timestamp, "data_edit_timestamp"))
+    return Unary(_SERVICE, "UpdateCollected", request, lambda response: UpdateResult(_OUTCOMES[response.outcome], _version(response.stored)))
+
+def _get_collected(course_key):
+    """The course's collected structure, as this server's transformers collect it.
+
+    Returns:
+        :class:`CollectedStructure`.
+
+    Raises:
+        DoesNotExist: the course has no stored structure.
+    """
+    return Gathered(_SERVICE, "GetCollected", block_structure_service_pb2.GetCollectedRequest(course_key=str(course_key)), _collected_structure)
+
+
+def _collected_structure(responses):
+    version = None
+    transformer_data = {}
+    blocks = []
+    for response in responses:
+        if response.HasField("version"):
+            version = _version(response.version)
+            transformer_data = _transformer_fields(response.transformer_data)
+        blocks.extend(CollectedBlock(block.block_key, block.block_type, list(block.children), list(block.parents), decode_fields(block.fields),
+                                     _transformer_fields(block.transformer_data)) for block in response.blocks)
+    return CollectedStructure(version, transformer_data, blocks)
+
+
+def _is_up_to_date(course_key, data_edit_timestamp, data_version=""):
+    """Whether the stored structure matches this content version and the
+    server's transformers. A course with no structure is not up to date.
+
+    Returns:
+        :class:`UpToDate`.
+    """
+    request = block_structure_service_pb2.IsUpToDateRequest(course_key=str(course_key), data_version=data_version,
+                                                            data_edit_timestamp=_timestamp(data_edit_timestamp, "data_edit_timestamp"))
+    return Unary(_SERVICE, "IsUpToDate", request, lambda response: UpToDate(response.up_to_date, _version(response.stored) if response.HasField("stored") else None))
+
+def _clear_block_structure(course_key):
+    """Deletes the course's stored structure. Returns ``None``.
+
+    Raises:
+        DoesNotExist: the course has none (as upstream's ``clear``).
+    """
+    return Unary(_SERVICE, "ClearBlockStructure", block_structure_service_pb2.ClearBlockStructureRequest(course_key=str(course_key)), lambda response: None)
+
+def _get_transformed(course_key=None, *, starting_block_key=None, username="", has_staff_access=False, evaluate_at=None,
+                     transformers=(), requested_fields=(), block_types_to_count=(), requested_depth=None, navigation_depth=None):
+    """The course (or the part under ``starting_block_key``) as one learner sees it.
+
+    Give exactly one of ``course_key`` and ``starting_block_key``.
+    ``transformers`` are applied as the contract describes (filters first,
+    then the others in order); ``username`` is required with
+    ``library_content`` or ``learner_progress``, whose learner state is
+    read with the structure. ``evaluate_at`` (a timezone-aware datetime)
+    evaluates dates at another time than now, like ``has_staff_access``
+    a privileged view.
+
+    Returns:
+        :class:`TransformedStructure`.
+
+    Raises:
+        InvalidArgument: an unregistered transformer (``metadata["registered"]``
+            lists the registered ones) or another malformed argument.
+        DoesNotExist: the course has no structure, or the starting block
+            is not in it.
+    """
+    if (course_key is None) == (starting_block_key is None):
+        raise ValueError("give exactly one of course_key and starting_block_key")
+    if isinstance(transformers, str) or isinstance(requested_fields, str) or isinstance(block_types_to_count, str):
+        raise TypeError("transformers, requested_fields and block_types_to_count are lists of names, not a single string")
+    learner = {"username": username, "has_staff_access": has_staff_access}
+    if evaluate_at is not None:
+        learner["evaluate_at"] = _timestamp(evaluate_at, "evaluate_at")
+    options = block_structure_pb2.TransformerOptions(block_types_to_count=list(block_types_to_count))
+    if requested_depth is not None:
+        options.requested_depth = requested_depth
+    if navigation_depth is not None:
+        options.navigation_depth = navigation_depth
+    request = block_structure_service_pb2.GetTransformedRequest(learner=block_structure_pb2.LearnerContext(**learner), transformers=list(transformers),
+                                                                requested_fields=list(requested_fields), options=options)
+    if course_key is not None:
+        request.course_key = str(course_key)
+    else:
+        request.starting_block_key = str(starting_block_key)
+    return Gathered(_SERVICE, "GetTransformed", request, _transformed_structure)
+
+
+def _transformed_structure(responses):
+    version = root = evaluated_at = None
+    blocks = []
+    for response in responses:
+        if response.HasField("version"):
+            version, root, evaluated_at = _version(response.version), response.root_block_key, _datetime(response.evaluated_at)
+        blocks.extend(TransformedBlock(block.block_key, block.block_type, list(block.children), decode_fields(block.fields),
+                                       _transformer_fields(block.transformer_fields)) for block in response.blocks)
+    return TransformedStructure(version, root, evaluated_at, blocks)
+
+
 class BlockStructureMethods:
-    """BlockStructureService's calls, mixed into LearnerStateClient (which
-    provides the channel, the token and the error translation)."""
+    """BlockStructureService's calls, mixed into LearnerStateClient and
+    AsyncLearnerStateClient (which perform them, blocking or on grpc.aio)."""
 
-    def update_collected(self, root_block_key, blocks, data_edit_timestamp, data_version=""):
-        """Sends a course's block graph to be collected and stored.
-
-        Arguments:
-            root_block_key: the usage key of the root block, one of ``blocks``.
-            blocks: dicts with ``block_key``, ``children`` (usage keys in
-                course order), ``fields`` (XBlock field name to Python value)
-                and optionally ``block_type``.
-            data_edit_timestamp: when the content was last edited, a
-                timezone-aware datetime (kept to the microsecond).
-            data_version: the content's version; ``""`` for none.
-
-        Returns:
-            :class:`UpdateResult`.
-
-        Raises:
-            InvalidArgument: the graph is not a DAG rooted at the root, names a
-                child it does not send, or has a malformed key or field;
-                ``metadata["field"]`` names the block. Nothing is stored.
-        """
-        request = block_structure_service_pb2.UpdateCollectedRequest(
-            root_block_key=str(root_block_key), blocks=[_block_input(block) for block in blocks], data_version=data_version,
-            data_edit_timestamp=_timestamp(data_edit_timestamp, "data_edit_timestamp"))
-        response = self._unary(self._block_structures.UpdateCollected, request)
-        return UpdateResult(_OUTCOMES[response.outcome], _version(response.stored))
-
-    def get_collected(self, course_key):
-        """The course's collected structure, as this server's transformers collect it.
-
-        Returns:
-            :class:`CollectedStructure`.
-
-        Raises:
-            DoesNotExist: the course has no stored structure.
-        """
-        version = None
-        transformer_data = {}
-        blocks = []
-        request = block_structure_service_pb2.GetCollectedRequest(course_key=str(course_key))
-        for response in self._stream(self._block_structures.GetCollected, request, self._timeout):
-            if response.HasField("version"):
-                version = _version(response.version)
-                transformer_data = _transformer_fields(response.transformer_data)
-            blocks.extend(CollectedBlock(block.block_key, block.block_type, list(block.children), list(block.parents), decode_fields(block.fields),
-                                         _transformer_fields(block.transformer_data)) for block in response.blocks)
-        return CollectedStructure(version, transformer_data, blocks)
-
-    def is_up_to_date(self, course_key, data_edit_timestamp, data_version=""):
-        """Whether the stored structure matches this content version and the
-        server's transformers. A course with no structure is not up to date.
-
-        Returns:
-            :class:`UpToDate`.
-        """
-        request = block_structure_service_pb2.IsUpToDateRequest(course_key=str(course_key), data_version=data_version,
-                                                                data_edit_timestamp=_timestamp(data_edit_timestamp, "data_edit_timestamp"))
-        response = self._unary(self._block_structures.IsUpToDate, request)
-        return UpToDate(response.up_to_date, _version(response.stored) if response.HasField("stored") else None)
-
-    def clear_block_structure(self, course_key):
-        """Deletes the course's stored structure. Returns ``None``.
-
-        Raises:
-            DoesNotExist: the course has none (as upstream's ``clear``).
-        """
-        self._unary(self._block_structures.ClearBlockStructure, block_structure_service_pb2.ClearBlockStructureRequest(course_key=str(course_key)))
-
-    def get_transformed(self, course_key=None, *, starting_block_key=None, username="", has_staff_access=False, evaluate_at=None,
-                        transformers=(), requested_fields=(), block_types_to_count=(), requested_depth=None, navigation_depth=None):
-        """The course (or the part under ``starting_block_key``) as one learner sees it.
-
-        Give exactly one of ``course_key`` and ``starting_block_key``.
-        ``transformers`` are applied as the contract describes (filters first,
-        then the others in order); ``username`` is required with
-        ``library_content`` or ``learner_progress``, whose learner state is
-        read with the structure. ``evaluate_at`` (a timezone-aware datetime)
-        evaluates dates at another time than now, like ``has_staff_access``
-        a privileged view.
-
-        Returns:
-            :class:`TransformedStructure`.
-
-        Raises:
-            InvalidArgument: an unregistered transformer (``metadata["registered"]``
-                lists the registered ones) or another malformed argument.
-            DoesNotExist: the course has no structure, or the starting block
-                is not in it.
-        """
-        if (course_key is None) == (starting_block_key is None):
-            raise ValueError("give exactly one of course_key and starting_block_key")
-        if isinstance(transformers, str) or isinstance(requested_fields, str) or isinstance(block_types_to_count, str):
-            raise TypeError("transformers, requested_fields and block_types_to_count are lists of names, not a single string")
-        learner = {"username": username, "has_staff_access": has_staff_access}
-        if evaluate_at is not None:
-            learner["evaluate_at"] = _timestamp(evaluate_at, "evaluate_at")
-        options = block_structure_pb2.TransformerOptions(block_types_to_count=list(block_types_to_count))
-        if requested_depth is not None:
-            options.requested_depth = requested_depth
-        if navigation_depth is not None:
-            options.navigation_depth = navigation_depth
-        request = block_structure_service_pb2.GetTransformedRequest(learner=block_structure_pb2.LearnerContext(**learner), transformers=list(transformers),
-                                                                    requested_fields=list(requested_fields), options=options)
-        if course_key is not None:
-            request.course_key = str(course_key)
-        else:
-            request.starting_block_key = str(starting_block_key)
-        version = root = evaluated_at = None
-        blocks = []
-        for response in self._stream(self._block_structures.GetTransformed, request, self._timeout):
-            if response.HasField("version"):
-                version, root, evaluated_at = _version(response.version), response.root_block_key, _datetime(response.evaluated_at)
-            blocks.extend(TransformedBlock(block.block_key, block.block_type, list(block.children), decode_fields(block.fields),
-                                           _transformer_fields(block.transformer_fields)) for block in response.blocks)
-        return TransformedStructure(version, root, evaluated_at, blocks)
-
+    update_collected = method_of(_update_collected)
+    get_collected = method_of(_get_collected)
+    is_up_to_date = method_of(_is_up_to_date)
+    clear_block_structure = method_of(_clear_block_structure)
+    get_transformed = method_of(_get_transformed)

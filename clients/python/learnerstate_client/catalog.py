@@ -16,10 +16,14 @@ import collections
 import logging
 
 from . import errors
-from ._proto import catalog_pb2, catalog_service_pb2, catalog_service_pb2_grpc
+from ._plans import Continued, Paged, Unary, method_of
+from ._proto import catalog_pb2, catalog_service_pb2
 from ._times import datetime_of as _datetime
 
 log = logging.getLogger(__name__)
+
+# The key under which a client keeps its CatalogService stub.
+_SERVICE = "catalog"
 
 
 class Organization(collections.namedtuple("Organization", ["id", "short_name", "name", "created", "modified"])):
@@ -111,9 +115,178 @@ def _selector_of(catalog_course):
     raise TypeError("catalog_course must be a CatalogCourse, its id or its key string, not {}".format(type(catalog_course).__name__))
 
 
+def _get_catalog_course(pk=None, key_str="", org_code="", course_code=""):
+    """A catalog course with all its runs, named by exactly one of ``pk``,
+    ``key_str`` (``"catalog-course:<org>:<course>"``), or ``org_code`` and
+    ``course_code`` (the org regardless of case, the course code exactly).
+
+    Raises:
+        DoesNotExist: there is no such catalog course.
+        ValueError: not exactly one way of naming it was given.
+    """
+    request = catalog_service_pb2.GetCatalogCourseRequest(catalog_course=_selector(pk, key_str, org_code, course_code))
+
+    def more_runs(response):
+        if not response.runs_next_page_token:
+            return None
+        return _course_runs_pages(_selector(pk=response.catalog_course.id), None, response.runs_next_page_token)
+
+    def answer(response, more):
+        return _catalog_course(response.catalog_course, tuple([_course_run(run) for run in response.runs] + more))
+
+    return Continued(Unary(_SERVICE, "GetCatalogCourse", request, None), more_runs, answer)
+
+
+def _update_catalog_course(catalog_course, *, title=None, language_short=None):
+    """Sets the title and/or the language (a short code of the platform's
+    ``ALL_LANGUAGES``: ``"en"``, ``"es"``, ``"zh_HANS"``); ``None`` (or an
+    empty string) leaves a field unchanged.
+
+    ``catalog_course`` is a :class:`CatalogCourse`, its id or its key
+    string. Returns the updated :class:`CatalogCourse` (without ``runs``).
+
+    Raises:
+        DoesNotExist: there is no such catalog course.
+        InvalidArgument: the title is over 255 characters, or the language
+            code is not one of ALL_LANGUAGES; nothing was changed.
+    """
+    request = catalog_service_pb2.UpdateCatalogCourseRequest(catalog_course=_selector_of(catalog_course), title=title or "",
+                                                             language_short=language_short or "")
+    return Unary(_SERVICE, "UpdateCatalogCourse", request, lambda response: _catalog_course(response.catalog_course))
+
+
+def _delete_catalog_course(catalog_course):
+    """Deletes a catalog course that has no runs. Returns ``None``.
+
+    Raises:
+        FailedPrecondition: it has runs (Django's ``ProtectedError``); the
+            message and ``metadata["courseKeys"]`` name them.
+        DoesNotExist: there is no such catalog course.
+    """
+    request = catalog_service_pb2.DeleteCatalogCourseRequest(catalog_course=_selector_of(catalog_course))
+    return Unary(_SERVICE, "DeleteCatalogCourse", request, _nothing)
+
+
+def _get_course_run(course_key):
+    """The :class:`CourseRun` of ``course_key`` (a string or opaque key), matched exactly.
+
+    Raises:
+        DoesNotExist: there is no such run.
+        InvalidArgument: the key is not a course run's (a library, say).
+    """
+    request = catalog_service_pb2.GetCourseRunRequest(course_key=_text(course_key, "course_key"))
+    return Unary(_SERVICE, "GetCourseRun", request, _run_of_response)
+
+
+def _sync_course_run_details(course_key, *, title):
+    """Updates a run with details from a more authoritative source (today
+    its title); a ``None`` or empty title changes nothing. Returns the
+    :class:`CourseRun`.
+
+    Raises:
+        DoesNotExist: there is no such run.
+    """
+    request = catalog_service_pb2.SyncCourseRunDetailsRequest(course_key=_text(course_key, "course_key"), title=title or "")
+    return Unary(_SERVICE, "SyncCourseRunDetails", request, _run_of_response)
+
+
+def _create_course_run_for_modulestore_course_with(course_key, *, title, language_short=None):
+    """Creates the :class:`CourseRun` of a modulestore course (and, when
+    needed, its catalog course and organization), and returns it.
+
+    If the run already exists it is returned unchanged and a warning is
+    logged, as the Django API does. Safe to call concurrently for the same
+    course: it is created once. ``language_short`` (default ``"en"``)
+    applies only to a catalog course this call creates.
+
+    Raises:
+        FailedPrecondition: the organization does not exist and the
+            service does not create organizations (CATALOG_AUTO_CREATE_ORGS
+            is off), or the run exists under another spelling of the key.
+        InvalidArgument: the key is not a course run's, the title is over
+            255 characters, or the language code is unknown.
+    """
+    request = catalog_service_pb2.CreateCourseRunForModulestoreCourseRequest(
+        course_key=_text(course_key, "course_key"), title=title or "", language_short=language_short or "")
+
+    def answer(response):
+        if response.already_existed:
+            log.warning('Expected to create CourseRun for "%s" but it already existed.', response.course_run.course_key)
+        return _course_run(response.course_run)
+
+    return Unary(_SERVICE, "CreateCourseRunForModulestoreCourse", request, answer)
+
+
+def _delete_course_run(course_key):
+    """Deletes a run (not its catalog course). Returns ``None``.
+
+    Raises:
+        DoesNotExist: there is no such run.
+    """
+    return Unary(_SERVICE, "DeleteCourseRun", catalog_service_pb2.DeleteCourseRunRequest(course_key=_text(course_key, "course_key")), _nothing)
+
+
+def _list_catalog_courses(org_code=None, page_size=None):
+    """Yields every catalog course (of the organization ``org_code``,
+    matched regardless of case, when given) in creation order, without
+    ``runs``, fetching ``page_size`` per call (service default 100).
+
+    Raises (while iterating):
+        DoesNotExist: no organization has the short name ``org_code``.
+    """
+    def request_for(token):
+        return catalog_service_pb2.ListCatalogCoursesRequest(org_code=org_code or "", page_size=page_size or 0, page_token=token)
+
+    return Paged(_SERVICE, "ListCatalogCourses", request_for, lambda response: [_catalog_course(course) for course in response.catalog_courses])
+
+
+def _list_course_runs(catalog_course=None, page_size=None):
+    """Yields every :class:`CourseRun` (of ``catalog_course`` when given: a
+    :class:`CatalogCourse`, its id or its key string) in creation order.
+
+    Raises (while iterating):
+        DoesNotExist: there is no such catalog course.
+    """
+    return _course_runs_pages(None if catalog_course is None else _selector_of(catalog_course), page_size, "")
+
+
+def _course_runs_pages(selector, page_size, first_token):
+    def request_for(token):
+        request = catalog_service_pb2.ListCourseRunsRequest(page_size=page_size or 0, page_token=token or first_token)
+        if selector is not None:
+            request.catalog_course.CopyFrom(selector)
+        return request
+
+    return Paged(_SERVICE, "ListCourseRuns", request_for, lambda response: [_course_run(run) for run in response.course_runs])
+
+
+def _add_organization(short_name, name=None):
+    """Creates an organization (edx-organizations' ``add_organization``) and
+    returns it; when one with this short name exists (regardless of case)
+    it is returned unchanged. ``name`` defaults to the short name.
+
+    Raises:
+        InvalidArgument: the short name is not 1 to 255 of A-Z, a-z, 0-9,
+            ``.``, ``-``, ``_``, or the name is over 255 characters.
+    """
+    request = catalog_service_pb2.CreateOrganizationRequest(short_name=short_name, name=name or "")
+    return Unary(_SERVICE, "CreateOrganization", request, lambda response: _organization(response.organization))
+
+
+def _nothing(response):
+    return None
+
+
+def _run_of_response(response):
+    return _course_run(response.course_run)
+
+
 class CatalogClient:
-    """The catalog calls of a :class:`~learnerstate_client.LearnerStateClient`,
-    which lends its channel, token and timeout. Get it as ``client.catalog``.
+    """The catalog calls of a :class:`~learnerstate_client.LearnerStateClient`
+    (``client.catalog``), or of an
+    :class:`~learnerstate_client.aio.AsyncLearnerStateClient`, whose methods
+    are coroutines and async iterators; the client lends its channel, token
+    and timeout.
 
     Unlike the Django API, every call is checked: reads need any valid token,
     writes an administrator token or scope ``catalog:write``.
@@ -123,153 +296,16 @@ class CatalogClient:
     FailedPrecondition = errors.FailedPrecondition
     InvalidArgument = errors.InvalidArgument
 
-    def __init__(self, channel, unary):
-        self._stub = catalog_service_pb2_grpc.CatalogServiceStub(channel)
-        self._unary = unary
+    def __init__(self, perform):
+        self._perform = perform
 
-    def get_catalog_course(self, pk=None, key_str="", org_code="", course_code=""):
-        """A catalog course with all its runs, named by exactly one of ``pk``,
-        ``key_str`` (``"catalog-course:<org>:<course>"``), or ``org_code`` and
-        ``course_code`` (the org regardless of case, the course code exactly).
-
-        Raises:
-            DoesNotExist: there is no such catalog course.
-            ValueError: not exactly one way of naming it was given.
-        """
-        response = self._unary(self._stub.GetCatalogCourse,
-                               catalog_service_pb2.GetCatalogCourseRequest(catalog_course=_selector(pk, key_str, org_code, course_code)))
-        runs = [_course_run(run) for run in response.runs]
-        if response.runs_next_page_token:
-            runs.extend(self._course_runs(_selector(pk=response.catalog_course.id), None, response.runs_next_page_token))
-        return _catalog_course(response.catalog_course, tuple(runs))
-
-    def update_catalog_course(self, catalog_course, *, title=None, language_short=None):
-        """Sets the title and/or the language (a short code of the platform's
-        ``ALL_LANGUAGES``: ``"en"``, ``"es"``, ``"zh_HANS"``); ``None`` (or an
-        empty string) leaves a field unchanged.
-
-        ``catalog_course`` is a :class:`CatalogCourse`, its id or its key
-        string. Returns the updated :class:`CatalogCourse` (without ``runs``).
-
-        Raises:
-            DoesNotExist: there is no such catalog course.
-            InvalidArgument: the title is over 255 characters, or the language
-                code is not one of ALL_LANGUAGES; nothing was changed.
-        """
-        request = catalog_service_pb2.UpdateCatalogCourseRequest(catalog_course=_selector_of(catalog_course), title=title or "",
-                                                                 language_short=language_short or "")
-        return _catalog_course(self._unary(self._stub.UpdateCatalogCourse, request).catalog_course)
-
-    def delete_catalog_course(self, catalog_course):
-        """Deletes a catalog course that has no runs. Returns ``None``.
-
-        Raises:
-            FailedPrecondition: it has runs (Django's ``ProtectedError``); the
-                message and ``metadata["courseKeys"]`` name them.
-            DoesNotExist: there is no such catalog course.
-        """
-        self._unary(self._stub.DeleteCatalogCourse, catalog_service_pb2.DeleteCatalogCourseRequest(catalog_course=_selector_of(catalog_course)))
-
-    def get_course_run(self, course_key):
-        """The :class:`CourseRun` of ``course_key`` (a string or opaque key), matched exactly.
-
-        Raises:
-            DoesNotExist: there is no such run.
-            InvalidArgument: the key is not a course run's (a library, say).
-        """
-        request = catalog_service_pb2.GetCourseRunRequest(course_key=_text(course_key, "course_key"))
-        return _course_run(self._unary(self._stub.GetCourseRun, request).course_run)
-
-    def sync_course_run_details(self, course_key, *, title):
-        """Updates a run with details from a more authoritative source (today
-        its title); a ``None`` or empty title changes nothing. Returns the
-        :class:`CourseRun`.
-
-        Raises:
-            DoesNotExist: there is no such run.
-        """
-        request = catalog_service_pb2.SyncCourseRunDetailsRequest(course_key=_text(course_key, "course_key"), title=title or "")
-        return _course_run(self._unary(self._stub.SyncCourseRunDetails, request).course_run)
-
-    def create_course_run_for_modulestore_course_with(self, course_key, *, title, language_short=None):
-        """Creates the :class:`CourseRun` of a modulestore course (and, when
-        needed, its catalog course and organization), and returns it.
-
-        If the run already exists it is returned unchanged and a warning is
-        logged, as the Django API does. Safe to call concurrently for the same
-        course: it is created once. ``language_short`` (default ``"en"``)
-        applies only to a catalog course this call creates.
-
-        Raises:
-            FailedPrecondition: the organization does not exist and the
-                service does not create organizations (CATALOG_AUTO_CREATE_ORGS
-                is off), or the run exists under another spelling of the key.
-            InvalidArgument: the key is not a course run's, the title is over
-                255 characters, or the language code is unknown.
-        """
-        request = catalog_service_pb2.CreateCourseRunForModulestoreCourseRequest(
-            course_key=_text(course_key, "course_key"), title=title or "", language_short=language_short or "")
-        response = self._unary(self._stub.CreateCourseRunForModulestoreCourse, request)
-        if response.already_existed:
-            log.warning('Expected to create CourseRun for "%s" but it already existed.', response.course_run.course_key)
-        return _course_run(response.course_run)
-
-    def delete_course_run(self, course_key):
-        """Deletes a run (not its catalog course). Returns ``None``.
-
-        Raises:
-            DoesNotExist: there is no such run.
-        """
-        self._unary(self._stub.DeleteCourseRun, catalog_service_pb2.DeleteCourseRunRequest(course_key=_text(course_key, "course_key")))
-
-    def list_catalog_courses(self, org_code=None, page_size=None):
-        """Yields every catalog course (of the organization ``org_code``,
-        matched regardless of case, when given) in creation order, without
-        ``runs``, fetching ``page_size`` per call (service default 100).
-
-        Raises (while iterating):
-            DoesNotExist: no organization has the short name ``org_code``.
-        """
-        token = ""
-        while True:
-            response = self._unary(self._stub.ListCatalogCourses, catalog_service_pb2.ListCatalogCoursesRequest(
-                org_code=org_code or "", page_size=page_size or 0, page_token=token))
-            for course in response.catalog_courses:
-                yield _catalog_course(course)
-            token = response.next_page_token
-            if not token:
-                return
-
-    def list_course_runs(self, catalog_course=None, page_size=None):
-        """Yields every :class:`CourseRun` (of ``catalog_course`` when given: a
-        :class:`CatalogCourse`, its id or its key string) in creation order.
-
-        Raises (while iterating):
-            DoesNotExist: there is no such catalog course.
-        """
-        selector = None if catalog_course is None else _selector_of(catalog_course)
-        return self._course_runs(selector, page_size, "")
-
-    def _course_runs(self, selector, page_size, token):
-        while True:
-            request = catalog_service_pb2.ListCourseRunsRequest(page_size=page_size or 0, page_token=token)
-            if selector is not None:
-                request.catalog_course.CopyFrom(selector)
-            response = self._unary(self._stub.ListCourseRuns, request)
-            for run in response.course_runs:
-                yield _course_run(run)
-            token = response.next_page_token
-            if not token:
-                return
-
-    def add_organization(self, short_name, name=None):
-        """Creates an organization (edx-organizations' ``add_organization``) and
-        returns it; when one with this short name exists (regardless of case)
-        it is returned unchanged. ``name`` defaults to the short name.
-
-        Raises:
-            InvalidArgument: the short name is not 1 to 255 of A-Z, a-z, 0-9,
-                ``.``, ``-``, ``_``, or the name is over 255 characters.
-        """
-        request = catalog_service_pb2.CreateOrganizationRequest(short_name=short_name, name=name or "")
-        return _organization(self._unary(self._stub.CreateOrganization, request).organization)
+    get_catalog_course = method_of(_get_catalog_course)
+    update_catalog_course = method_of(_update_catalog_course)
+    delete_catalog_course = method_of(_delete_catalog_course)
+    get_course_run = method_of(_get_course_run)
+    sync_course_run_details = method_of(_sync_course_run_details)
+    create_course_run_for_modulestore_course_with = method_of(_create_course_run_for_modulestore_course_with)
+    delete_course_run = method_of(_delete_course_run)
+    list_catalog_courses = method_of(_list_catalog_courses)
+    list_course_runs = method_of(_list_course_runs)
+    add_organization = method_of(_add_organization)

@@ -13,7 +13,8 @@ import grpc
 
 from . import _user_state_calls as calls
 from . import errors
-from ._proto import block_structure_service_pb2_grpc, user_state_service_pb2_grpc
+from ._plans import perform_blocking
+from ._proto import block_structure_service_pb2_grpc, catalog_service_pb2_grpc, user_state_service_pb2_grpc
 from ._user_state_calls import DEFAULT_MAX_READ_BLOCKS, DEFAULT_MAX_WRITE_BLOCKS, LearnerErasure, Scope, XBlockUserState
 from .block_structures import BlockStructureMethods
 from .catalog import CatalogClient
@@ -74,7 +75,8 @@ class LearnerStateClient(BlockStructureMethods):
             self._owns_channel = False
         self._channel = channel
         self._stub = user_state_service_pb2_grpc.UserStateServiceStub(channel)
-        self._block_structures = block_structure_service_pb2_grpc.BlockStructureServiceStub(channel)
+        self._stubs = {"catalog": catalog_service_pb2_grpc.CatalogServiceStub(channel),
+                       "block_structures": block_structure_service_pb2_grpc.BlockStructureServiceStub(channel)}
         self._token = token
         self._timeout = timeout
         self._iter_timeout = iter_timeout
@@ -82,7 +84,7 @@ class LearnerStateClient(BlockStructureMethods):
         self._reconnect_timeout = reconnect_timeout
         self._max_read_blocks = max_read_blocks
         self._max_write_blocks = max_write_blocks
-        self.catalog = CatalogClient(channel, self._unary)
+        self.catalog = CatalogClient(self._perform)
 
     # -- lifecycle -----------------------------------------------------------
 
@@ -108,6 +110,10 @@ class LearnerStateClient(BlockStructureMethods):
             return method(request, timeout=self._timeout, metadata=self._metadata())
         except grpc.RpcError as error:
             raise errors.from_rpc_error(error) from None
+
+    def _perform(self, plan):
+        """Performs a catalog or block-structure method's plan (see _plans)."""
+        return perform_blocking(plan, self._stubs.__getitem__, self._unary, lambda method, request: self._stream(method, request, self._timeout))
 
     def _stream(self, method, request, timeout):
         """Yields the messages of a server stream, translating its errors, cancelling it if abandoned."""

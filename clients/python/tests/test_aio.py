@@ -89,5 +89,50 @@ class AsyncClientTest(unittest.IsolatedAsyncioTestCase):
         self.assertEqual(await self.client.retire_learner(username), LearnerErasure(0, 0, 0, 0))
 
 
+class AsyncCatalogAndBlockStructuresTest(unittest.IsolatedAsyncioTestCase):
+    """The catalog and block-structure calls of the asyncio client: the blocking client's plans, awaited."""
+
+    async def asyncSetUp(self):
+        self.client = AsyncLearnerStateClient(SERVER.target, timeout=30)
+
+    async def asyncTearDown(self):
+        await self.client.close()
+
+    async def test_catalog(self):
+        org = unique("AioOrg")
+        course_key = "course-v1:{}+Cat+2026".format(org)
+        organization = await self.client.catalog.add_organization(org, "Async University")
+        self.assertEqual(organization.short_name, org)
+        run = await self.client.catalog.create_course_run_for_modulestore_course_with(course_key, title="Async", language_short="en")
+        self.assertEqual((run.course_key, run.run_code), (course_key, "2026"))
+        self.assertEqual(await self.client.catalog.get_course_run(course_key), run)
+        course = await self.client.catalog.get_catalog_course(key_str=run.catalog_course_key)
+        self.assertEqual(course.runs, (run,))
+        listed = [listed async for listed in self.client.catalog.list_catalog_courses(org_code=org, page_size=1)]
+        self.assertEqual([entry.id for entry in listed], [course.id])
+        self.assertEqual([entry.course_key async for entry in self.client.catalog.list_course_runs(course)], [course_key])
+        await self.client.catalog.delete_course_run(course_key)
+        with self.assertRaises(DoesNotExist):
+            await self.client.catalog.get_course_run(course_key)
+
+    async def test_block_structures(self):
+        course = new_course()
+        root, chapter, problem = block_key(course, "course", "course"), block_key(course, "chapter", "c"), block_key(course, "problem", "p")
+        blocks = [{"block_key": root, "children": [chapter], "fields": {"display_name": "Demo"}},
+                  {"block_key": chapter, "children": [problem]},
+                  {"block_key": problem, "fields": {"has_score": True, "max_score": 2}}]
+        published = datetime.datetime(2026, 5, 1, 12, 0, tzinfo=datetime.timezone.utc)
+        result = await self.client.update_collected(root, blocks, data_edit_timestamp=published, data_version="v1")
+        self.assertEqual((result.outcome, result.stored.block_count), ("stored", 3))
+        self.assertTrue((await self.client.is_up_to_date(course, published, "v1")).up_to_date)
+        collected = await self.client.get_collected(course)
+        self.assertEqual(sorted(block.block_key for block in collected.blocks), sorted([root, chapter, problem]))
+        view = await self.client.get_transformed(course, transformers=["blocks_api:block_counts"], block_types_to_count=["problem"])
+        self.assertEqual(view.root_block_key, root)
+        await self.client.clear_block_structure(course)
+        with self.assertRaises(DoesNotExist):
+            await self.client.get_collected(course)
+
+
 if __name__ == "__main__":
     unittest.main()
