@@ -26,9 +26,8 @@ import grpc.aio
 from . import _user_state_calls as calls
 from . import errors
 from ._plans import perform_asyncio
-from ._proto import block_structure_service_pb2_grpc, catalog_service_pb2_grpc, user_state_service_pb2_grpc
+from ._connection import Connection
 from .block_structures import BlockStructureMethods
-from .catalog import CatalogClient
 from ._user_state_calls import DEFAULT_MAX_READ_BLOCKS, DEFAULT_MAX_WRITE_BLOCKS, LearnerErasure, Scope, XBlockUserState
 
 __all__ = ["AsyncLearnerStateClient"]
@@ -37,7 +36,7 @@ Token = Union[str, Callable[[], Optional[str]], None]
 """A bearer token, a callable returning the current one (called per call), or None."""
 
 
-class AsyncLearnerStateClient(BlockStructureMethods):
+class AsyncLearnerStateClient(Connection, BlockStructureMethods):
     """Reads and writes learners' XBlock state from asyncio code.
 
     Arguments are those of :class:`learnerstate_client.LearnerStateClient`
@@ -58,25 +57,8 @@ class AsyncLearnerStateClient(BlockStructureMethods):
                  iter_timeout: Optional[float] = None, max_resume_attempts: int = 5, reconnect_timeout: float = 3.0,
                  channel: Optional[grpc.aio.Channel] = None, max_read_blocks: int = DEFAULT_MAX_READ_BLOCKS,
                  max_write_blocks: int = DEFAULT_MAX_WRITE_BLOCKS) -> None:
-        if channel is None:
-            if not target:
-                raise ValueError("give a target such as '127.0.0.1:50051', or a channel")
-            channel = grpc.aio.insecure_channel(target, options=calls.CHANNEL_OPTIONS)
-            self._owns_channel = True
-        else:
-            self._owns_channel = False
-        self._channel = channel
-        self._stub = user_state_service_pb2_grpc.UserStateServiceStub(channel)
-        self._stubs = {"catalog": catalog_service_pb2_grpc.CatalogServiceStub(channel),
-                       "block_structures": block_structure_service_pb2_grpc.BlockStructureServiceStub(channel)}
-        self._token = token
-        self._timeout = timeout
-        self._iter_timeout = iter_timeout
-        self._max_resume_attempts = max_resume_attempts
-        self._reconnect_timeout = reconnect_timeout
-        self._max_read_blocks = max_read_blocks
-        self._max_write_blocks = max_write_blocks
-        self.catalog = CatalogClient(self._perform)
+        self._connect(grpc.aio.insecure_channel, target, channel, token, timeout, iter_timeout, max_resume_attempts, reconnect_timeout,
+                      max_read_blocks, max_write_blocks)
 
     async def close(self) -> None:
         """Closes the channel the client opened (not one passed in)."""
@@ -88,10 +70,6 @@ class AsyncLearnerStateClient(BlockStructureMethods):
 
     async def __aexit__(self, *exc_info: object) -> None:
         await self.close()
-
-    def _metadata(self):
-        token = self._token() if callable(self._token) else self._token
-        return (("authorization", "Bearer " + token),) if token else ()
 
     async def _unary(self, method, request):
         try:

@@ -14,15 +14,14 @@ import grpc
 from . import _user_state_calls as calls
 from . import errors
 from ._plans import perform_blocking
-from ._proto import block_structure_service_pb2_grpc, catalog_service_pb2_grpc, user_state_service_pb2_grpc
+from ._connection import Connection
 from ._user_state_calls import DEFAULT_MAX_READ_BLOCKS, DEFAULT_MAX_WRITE_BLOCKS, LearnerErasure, Scope, XBlockUserState
 from .block_structures import BlockStructureMethods
-from .catalog import CatalogClient
 
 __all__ = ["LearnerErasure", "LearnerStateClient", "Scope", "XBlockUserState"]
 
 
-class LearnerStateClient(BlockStructureMethods):
+class LearnerStateClient(Connection, BlockStructureMethods):
     """Reads and writes learners' XBlock state in the learnerstate service,
     and calls its BlockStructureService (see :mod:`learnerstate_client.block_structures`).
 
@@ -66,25 +65,8 @@ class LearnerStateClient(BlockStructureMethods):
                  *, iter_timeout: Optional[float] = None, max_resume_attempts: int = 5, reconnect_timeout: float = 3.0,
                  channel: Optional[grpc.Channel] = None, max_read_blocks: int = DEFAULT_MAX_READ_BLOCKS,
                  max_write_blocks: int = DEFAULT_MAX_WRITE_BLOCKS) -> None:
-        if channel is None:
-            if not target:
-                raise ValueError("give a target such as '127.0.0.1:50051', or a channel")
-            channel = grpc.insecure_channel(target, options=calls.CHANNEL_OPTIONS)
-            self._owns_channel = True
-        else:
-            self._owns_channel = False
-        self._channel = channel
-        self._stub = user_state_service_pb2_grpc.UserStateServiceStub(channel)
-        self._stubs = {"catalog": catalog_service_pb2_grpc.CatalogServiceStub(channel),
-                       "block_structures": block_structure_service_pb2_grpc.BlockStructureServiceStub(channel)}
-        self._token = token
-        self._timeout = timeout
-        self._iter_timeout = iter_timeout
-        self._max_resume_attempts = max_resume_attempts
-        self._reconnect_timeout = reconnect_timeout
-        self._max_read_blocks = max_read_blocks
-        self._max_write_blocks = max_write_blocks
-        self.catalog = CatalogClient(self._perform)
+        self._connect(grpc.insecure_channel, target, channel, token, timeout, iter_timeout, max_resume_attempts, reconnect_timeout,
+                      max_read_blocks, max_write_blocks)
 
     # -- lifecycle -----------------------------------------------------------
 
@@ -100,10 +82,6 @@ class LearnerStateClient(BlockStructureMethods):
         self.close()
 
     # -- plumbing ------------------------------------------------------------
-
-    def _metadata(self):
-        token = self._token() if callable(self._token) else self._token
-        return (("authorization", "Bearer " + token),) if token else ()
 
     def _unary(self, method, request):
         try:
