@@ -1,4 +1,5 @@
 import { execFile } from "node:child_process";
+import { readFileSync } from "node:fs";
 import { mkdtemp, readFile, readdir, rm } from "node:fs/promises";
 import os from "node:os";
 import path from "node:path";
@@ -9,9 +10,10 @@ import { asyncBufferFromFile, parquetMetadataAsync, parquetReadObjects } from "h
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { blockKey, unique, useServer } from "./support/fixture.js";
 
-// `npx learnerstate export` as a user runs it, against a course of 100,000
-// stored states. The command's heap is capped far below the export's size,
-// so a command that held the rows instead of writing them would die.
+// `learnerstate export` against a course of 100,000 stored states. The
+// exports run the command's bin with its heap capped far below the export's
+// size, so a command that held the rows instead of writing them would die;
+// the failure cases go through `npx learnerstate`, as a user types it.
 const fixture = useServer({ ownDatabase: true });
 const repoRoot = fileURLToPath(new URL("..", import.meta.url));
 const run = promisify(execFile);
@@ -23,7 +25,7 @@ const org = unique("Export");
 const course = `course-v1:${org}+Big+2026`;
 const problemKey = (index: number) => blockKey(course, "problem", `p${index}`);
 const videoKey = blockKey(course, "video", "intro");
-const heapCapMegabytes = 40;
+const heapCapMegabytes = 64;
 let directory = "";
 
 beforeAll(async () => {
@@ -52,15 +54,21 @@ beforeAll(async () => {
 
 afterAll(() => rm(directory, { recursive: true, force: true }));
 
-/** Runs `npx learnerstate export <args>` from the repository, as a user would, with the heap cap. */
-async function exportCommand(args: readonly string[]) {
+/** The file package.json's `bin` runs for `learnerstate`. */
+const binPath = path.join(repoRoot, (JSON.parse(readFileSync(path.join(repoRoot, "package.json"), "utf8")) as { bin: Record<string, string> }).bin["learnerstate"]!);
+
+/**
+ * Runs `learnerstate export <args>`: through `npx`, as a user types it, or
+ * the same bin with node and the heap cap (the cap cannot go through npx's
+ * NODE_OPTIONS, which would cap npm itself).
+ */
+async function exportCommand(args: readonly string[], via: "npx" | "capped node" = "capped node") {
+  const [command, commandArgs] =
+    via === "npx"
+      ? ["npx", ["learnerstate", "export", "--target", fixture.server.baseUrl, ...args]]
+      : [process.execPath, [`--max-old-space-size=${heapCapMegabytes}`, binPath, "export", "--target", fixture.server.baseUrl, ...args]];
   try {
-    const { stdout, stderr } = await run("npx", ["learnerstate", "export", "--target", fixture.server.baseUrl, ...args], {
-      cwd: repoRoot,
-      env: { ...process.env, NODE_OPTIONS: `--max-old-space-size=${heapCapMegabytes}` },
-      maxBuffer: 1024 * 1024,
-      timeout: 120_000,
-    });
+    const { stdout, stderr } = await run(command, commandArgs, { cwd: repoRoot, maxBuffer: 1024 * 1024, timeout: 120_000 });
     return { status: 0, stdout, stderr };
   } catch (error) {
     const failed = error as { code?: number; stdout: string; stderr: string };
@@ -135,14 +143,14 @@ describe("npx learnerstate export", () => {
 
   it("exits non-zero with the service's reason, and leaves no file behind", async () => {
     const out = path.join(directory, "refused.csv");
-    const result = await exportCommand(["--course", "not a course key", "--out", out]);
+    const result = await exportCommand(["--course", "not a course key", "--out", out], "npx");
     expect(result.status).toBe(1);
     expect(result.stderr).toMatch(/^learnerstate export: InvalidArgument INVALID_COURSE_KEY: /u);
     expect((await readdir(directory)).filter((name) => name.startsWith("refused"))).toEqual([]);
   });
 
   it("explains a wrong command line with its usage, exit status 2", async () => {
-    const result = await exportCommand(["--course", course, "--out", path.join(directory, "x.xlsx")]);
+    const result = await exportCommand(["--course", course, "--out", path.join(directory, "x.xlsx")], "npx");
     expect(result.status).toBe(2);
     expect(result.stderr).toContain('--format must be one of csv, jsonl, parquet, not "xlsx"');
     expect(result.stderr).toContain("usage: learnerstate export");
