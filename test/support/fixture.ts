@@ -1,9 +1,9 @@
 import { randomBytes } from "node:crypto";
-import { BinaryReader } from "@bufbuild/protobuf/wire";
 import { Code, ConnectError, type Client } from "@connectrpc/connect";
 import pg from "pg";
 import { afterAll, beforeAll, expect, inject } from "vitest";
 import type { UserStateService } from "../../gen/learnerstate/v1/user_state_service_pb.js";
+import { errorDetailsOf, type ErrorInfo } from "../../src/client/error-details.js";
 import { userStateClient } from "./clients.js";
 import { startPgProxy, throughProxy, type PgProxy } from "./pg-proxy.js";
 import { startServerProcess, type ServerProcess } from "./server-process.js";
@@ -132,29 +132,11 @@ export function blockKey(course: string, type: string, id: string): string {
   return `block-v1:${course.replace(/^course-v1:/u, "")}+type@${type}+block@${id}`;
 }
 
-/** The reason and metadata of the `google.rpc.ErrorInfo` detail of `error`. */
-export function errorInfoOf(error: ConnectError): { reason: string; domain: string; metadata: Record<string, string> } {
-  const detail = error.details.find((candidate) => "type" in candidate && candidate.type === "google.rpc.ErrorInfo");
-  if (!detail || !("value" in detail) || !(detail.value instanceof Uint8Array)) throw new Error("no ErrorInfo detail");
-  const reader = new BinaryReader(detail.value);
-  const info = { reason: "", domain: "", metadata: {} as Record<string, string> };
-  while (reader.pos < reader.len) {
-    const [field] = reader.tag();
-    if (field === 1) info.reason = reader.string();
-    else if (field === 2) info.domain = reader.string();
-    else {
-      const entry = new BinaryReader(reader.bytes());
-      let key = "";
-      let value = "";
-      while (entry.pos < entry.len) {
-        const [entryField] = entry.tag();
-        if (entryField === 1) key = entry.string();
-        else value = entry.string();
-      }
-      info.metadata[key] = value;
-    }
-  }
-  return info;
+/** The reason, domain and metadata of the `google.rpc.ErrorInfo` detail of `error` (read as the TypeScript client reads it). */
+export function errorInfoOf(error: ConnectError): ErrorInfo {
+  const { errorInfo } = errorDetailsOf(error);
+  if (errorInfo === undefined) throw new Error("no ErrorInfo detail");
+  return errorInfo;
 }
 
 /** Awaits `call`, expects it to fail with `code`, and returns the error. */
