@@ -34,7 +34,8 @@ const sleep = (ms: number, signal: AbortSignal | undefined) =>
 
 /**
  * The messages of `open(firstToken)` and, whenever the stream fails with
- * UNAVAILABLE or ABORTED, of `open(last token received)` after a back-off: the caller
+ * UNAVAILABLE, ABORTED or a CANCELED the caller did not ask for, of
+ * `open(last token received)` after a back-off: the caller
  * sees every message once, in order, as if nothing had failed. Other errors,
  * and those after `maxAttempts` tries without a message, are thrown as
  * LearnerStateErrors. The server's RetryInfo, when longer, sets the delay.
@@ -63,8 +64,11 @@ export async function* resumeOnUnavailable<Message extends Resumable>(
       const error = learnerStateErrorOf(thrown);
       // The stream only reads, so rereading from the last token is safe
       // whatever broke: the service or its database (UNAVAILABLE), or the
-      // connection itself (connect-node reports a reset as ABORTED).
-      const retriable = error.code === Code.Unavailable || error.code === Code.Aborted;
+      // connection itself (connect-node reports a reset socket as ABORTED,
+      // and a stream the dying connection cancelled as CANCELED; a
+      // cancellation the caller asked for is not retried).
+      const brokenConnection = error.code === Code.Aborted || (error.code === Code.Canceled && signal?.aborted !== true);
+      const retriable = error.code === Code.Unavailable || brokenConnection;
       failures += 1;
       if (!retriable || failures >= maxAttempts || signal?.aborted) throw error;
       delay = delay === undefined ? backoff.next() : delay.next(undefined);
