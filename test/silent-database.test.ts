@@ -3,6 +3,7 @@ import { describe, expect, it } from "vitest";
 import { Health, HealthCheckResponse_ServingStatus } from "../gen/grpc/health/v1/health_pb.js";
 import { collect, transportTo, userStateClient } from "./support/clients.js";
 import { blockKey, errorInfoOf, unique, useProxiedServer } from "./support/fixture.js";
+import { watchStalls } from "./support/stall-watch.js";
 
 // A silent database: every byte between the server and PostgreSQL is held
 // by the proxy for 5 s, connections staying open, as a frozen server or a
@@ -14,6 +15,10 @@ const deadlineMs = 3000;
 // and how long a health check may take. The issue's bound; answers come in a
 // few milliseconds, so it holds on a loaded two-core machine.
 const fastMs = 100;
+// A pause of the test process itself longer than this (a garbage collection,
+// the machine busy elsewhere) delays the answers it sees: calls timed across
+// one are reported apart, not held against the server.
+const testStallMs = 40;
 
 const fixture = useProxiedServer();
 
@@ -94,6 +99,7 @@ describe("when the database goes silent under load", () => {
         // Ends with the cancellation.
       }
     })();
+    const stallWatch = watchStalls(testStallMs);
     const load = [...[0, 1, 2, 3].map(writer), ...[0, 1].map(reader), prober()];
 
     await sleep(1500);
@@ -108,15 +114,20 @@ describe("when the database goes silent under load", () => {
     running = false;
     stopWatching.abort();
     await Promise.all([...load, watcher]);
+    stallWatch.stop();
     // Writes held by the proxy reach PostgreSQL after the thaw; let them land.
     await sleep(500);
 
     const calls = [...writes, ...reads];
     const detected = frozenAt + 1000;
-    const lateAndSlow = calls.filter((call) => call.startedAt >= detected && call.startedAt < thawedAt && call.ms > fastMs);
+    const late = calls.filter((call) => call.startedAt >= detected && call.startedAt < thawedAt);
+    const slowedByTest = late.filter((call) => stallWatch.overlaps(call.startedAt, call.ms));
+    const lateAndSlow = late.filter((call) => call.ms > fastMs && !stallWatch.overlaps(call.startedAt, call.ms));
     const longest = Math.max(...calls.map((call) => call.ms));
     const codes = [...new Set(calls.map((call) => (call.reason === null ? call.code : `${call.code}/${call.reason}`)))].sort();
     const frozenChecks = healthChecks.filter((check) => check.at >= detected && check.at < thawedAt);
+    const checksOnTime = frozenChecks.filter((check) => !stallWatch.overlaps(check.at, check.ms));
+    const testStalls = stallWatch.stalls().filter((stall) => stall.to > detected && stall.from < thawedAt);
 
     const stored = await fixture.db.query<{ usage_key: string; state: Record<string, string> }>(
       "select usage_key, state from user_state where username = $1 and context_key = $2",
@@ -128,18 +139,19 @@ describe("when the database goes silent under load", () => {
     const lost = writes.filter((write) => write.code === "OK" && presentOn(write) !== write.keys.length).length;
     const partial = writes.filter((write) => presentOn(write) !== 0 && presentOn(write) !== write.keys.length).length;
     // Writes the server could not settle: their outcome is unknown, and they may land after the thaw.
-  const unknownOutcomes = writes.filter((write) => write.reason === "OUTCOME_UNKNOWN" || write.code === "DeadlineExceeded");
+    const unknownOutcomes = writes.filter((write) => write.reason === "OUTCOME_UNKNOWN" || write.code === "DeadlineExceeded");
 
     console.log(
       [
         `silent database for ${freezeMs} ms under load (${writes.length} writes, ${reads.length} reads, deadline ${deadlineMs} ms):`,
-        `  calls started >= 1 s after the freeze that took longer than ${fastMs} ms: ${lateAndSlow.length} (of ${calls.filter((call) => call.startedAt >= detected && call.startedAt < thawedAt).length})`,
+        `  calls started >= 1 s after the freeze that took longer than ${fastMs} ms: ${lateAndSlow.length} (of ${late.length - slowedByTest.length})`,
+        `  set apart: ${slowedByTest.length} calls and ${frozenChecks.length - checksOnTime.length} health checks timed across ${testStalls.length} stalls of the test process itself (${testStalls.map((stall) => `${stall.to - stall.from} ms at ${stall.from - frozenAt} ms`).join(", ") || "none"})`,
         `  longest call: ${longest} ms`,
         `  codes seen: ${codes.join(", ")}`,
         `  writes answered UNAVAILABLE that were applied: ${unavailableButApplied}`,
         `  writes answered with an unknown outcome (OUTCOME_UNKNOWN or DEADLINE_EXCEEDED): ${unknownOutcomes.length}, of which applied after the thaw: ${unknownOutcomes.filter((write) => presentOn(write) > 0).length}`,
         `  acknowledged writes lost: ${lost}; partially applied writes: ${partial}`,
-        `  health while frozen: ${frozenChecks.length} checks, ${[...new Set(frozenChecks.map((check) => check.status))].join("/")}, slowest ${Math.max(...frozenChecks.map((check) => check.ms))} ms`,
+        `  health while frozen: ${frozenChecks.length} checks, ${[...new Set(frozenChecks.map((check) => check.status))].join("/")}, slowest ${Math.max(...checksOnTime.map((check) => check.ms))} ms`,
         `  SERVING again ${servingAgainAt - thawedAt} ms after the thaw`,
         `  Watch pushed: ${watched.map((entry) => `${entry.status} at ${entry.at - frozenAt} ms`).join(", ")} (times from the freeze)`,
       ].join("\n"),
@@ -152,7 +164,11 @@ describe("when the database goes silent under load", () => {
     expect(lost).toBe(0);
     expect(partial).toBe(0);
     expect(frozenChecks.length).toBeGreaterThan(10);
-    expect(frozenChecks.every((check) => check.status === "NOT_SERVING" && check.ms <= fastMs)).toBe(true);
+    expect(frozenChecks.every((check) => check.status === "NOT_SERVING")).toBe(true);
+    expect(checksOnTime.every((check) => check.ms <= fastMs)).toBe(true);
+    // Stalls excuse a few calls, never the measurement: most calls and checks were timed cleanly.
+    expect(slowedByTest.length).toBeLessThan(late.length / 10);
+    expect(checksOnTime.length).toBeGreaterThan(10);
     expect(servingAgainAt - thawedAt).toBeLessThan(5000);
     expect(watched.map((entry) => entry.status)).toEqual(["SERVING", "NOT_SERVING", "SERVING"]);
     expect(watched[1]!.at - frozenAt).toBeLessThan(1000);
