@@ -2,6 +2,7 @@
 and comes back on the same port: every row once, and no error."""
 
 import asyncio
+import time
 import unittest
 
 from server_fixture import Server, block_key, unique
@@ -10,6 +11,7 @@ from learnerstate_client import LearnerStateClient
 from learnerstate_client.aio import AsyncLearnerStateClient
 
 ROWS = 3000
+CRASH_AFTER = 100
 SERVER = None
 
 
@@ -28,20 +30,33 @@ def tearDownModule():
 def loaded_course():
     """A course of ROWS states, 50 learners x 60 problems, each with its own seed.
 
-    With 2 KB of padding each, the stream (6 MB) is far more than the
-    connection's buffers hold, so most of it must come from the new server.
+    With 4 KB of padding each, the stream (12 MB) is far more than the
+    connection's flow-control windows and socket buffers let the first server
+    send ahead before it is killed (after CRASH_AFTER rows), so most of it
+    must come from the new server.
     """
     course = "course-v1:{}+Restart+2026".format(unique("Org"))
     with LearnerStateClient(SERVER.target, timeout=60) as client:
         for learner in range(ROWS // 60):
-            client.set_many("learner{}".format(learner), {block_key(course, "problem", "p{}".format(index)): {"seed": learner * 60 + index, "padding": "x" * 2000}
+            client.set_many("learner{}".format(learner), {block_key(course, "problem", "p{}".format(index)): {"seed": learner * 60 + index, "padding": "x" * 4000}
                                                           for index in range(60)})
     return course
 
 
-def served_by_the_restarted_server():
-    """Whether the server now running answered an IterAllForCourse call."""
-    return any("IterAllForCourse" in line and "call answered" in line for line in SERVER.process.output)
+def served_by_the_restarted_server(wait_seconds=5):
+    """Whether the server now running answered an IterAllForCourse call.
+
+    The server logs a call once it has ended, which may be just after the
+    client read the stream's end, and the fixture reads its output on a
+    thread of its own: the line is waited for.
+    """
+    deadline = time.monotonic() + wait_seconds
+    while True:
+        if any("IterAllForCourse" in line and "call answered" in line for line in SERVER.process.output):
+            return True
+        if time.monotonic() > deadline:
+            return False
+        time.sleep(0.05)
 
 
 class ResumeAfterRestartTest(unittest.TestCase):
@@ -51,7 +66,7 @@ class ResumeAfterRestartTest(unittest.TestCase):
         with LearnerStateClient(SERVER.target, max_resume_attempts=40, reconnect_timeout=5) as client:
             for state in client.iter_all_for_course(course, batch_size=100):
                 seeds.append(state.state["seed"])
-                if len(seeds) == 500:
+                if len(seeds) == CRASH_AFTER:
                     SERVER.crash_and_restart()
         self.assertEqual(sorted(seeds), list(range(ROWS)))
         self.assertTrue(served_by_the_restarted_server())
@@ -64,7 +79,7 @@ class ResumeAfterRestartTest(unittest.TestCase):
             async with AsyncLearnerStateClient(SERVER.target, max_resume_attempts=40, reconnect_timeout=5) as client:
                 async for state in client.iter_all_for_course(course, batch_size=100):
                     seeds.append(state.state["seed"])
-                    if len(seeds) == 500:
+                    if len(seeds) == CRASH_AFTER:
                         # The restart blocks for a few seconds: off the event loop.
                         await asyncio.get_running_loop().run_in_executor(None, SERVER.crash_and_restart)
             return seeds
