@@ -145,6 +145,8 @@ class ServerProcess:
         merged.update({"PORT": "0", "METRICS_PORT": "0", "HOST": "127.0.0.1", "LOG_LEVEL": "info"})
         merged.update(env)
         self.output = []
+        # Notified for every line the reader thread appends to output.
+        self._new_output = threading.Condition()
         self._listening = threading.Event()
         self.port = None
         self.process = subprocess.Popen(["node", *_start_arguments()], cwd=REPO_ROOT, env=merged,
@@ -162,7 +164,9 @@ class ServerProcess:
     def _read(self):
         for line in self.process.stdout:
             line = line.rstrip("\n")
-            self.output.append(line)
+            with self._new_output:
+                self.output.append(line)
+                self._new_output.notify_all()
             if self.port is None and line.startswith("{"):
                 try:
                     record = json.loads(line)
@@ -176,6 +180,15 @@ class ServerProcess:
     @property
     def target(self):
         return "127.0.0.1:{}".format(self.port)
+
+    def wait_for_output(self, predicate, timeout):
+        """Whether a line of output satisfies ``predicate`` within ``timeout`` seconds.
+
+        Output is read on a thread of its own, so a line the server wrote just
+        before the client saw its answer may not be in ``output`` yet.
+        """
+        with self._new_output:
+            return self._new_output.wait_for(lambda: any(predicate(line) for line in self.output), timeout)
 
     def stop(self):
         """SIGTERM, then waits; returns the exit code (killing it if it hangs)."""
