@@ -59,7 +59,9 @@ type Rpc =
   | "GetTransformed"
   | "GetTransformedProgress"
   | "GetTransformedStaff"
-  | "GetTransformedStaffProgress";
+  | "GetTransformedStaffProgress"
+  | "GetTransformedGroups"
+  | "GetTransformedGroupsProgress";
 type Target = { readonly user: "own" | "other" | null; readonly course: CourseName };
 const reads = new Set<Rpc>(["GetMany", "GetModDates", "GetHistory", "GetTransformedProgress"]);
 const writes = new Set<Rpc>(["SetMany", "DeleteMany"]);
@@ -96,8 +98,9 @@ const other = unique("other");
 const now = () => Math.floor(Date.now() / 1000);
 const withUser = (claims: Record<string, unknown>) => ({ sub: "7", preferred_username: user, ...claims });
 // Catalog data and key descriptions are nobody's personal data: any valid token may read them.
-// Course content that needs block_structure:write: publishing, and staff views.
-const contentCalls = new Set<Rpc>(["UpdateCollected", "ClearBlockStructure", "GetCollected", "IsUpToDate", "GetTransformedStaff"]);
+// Course content that needs block_structure:write: publishing, staff views,
+// and views with the learner's partition groups (which only a backend may assert).
+const contentCalls = new Set<Rpc>(["UpdateCollected", "ClearBlockStructure", "GetCollected", "IsUpToDate", "GetTransformedStaff", "GetTransformedGroups"]);
 // Catalog data, key descriptions and a learner view of course content are nobody's personal data: any valid token may read them.
 const anyTokenMay = (rpc: Rpc) => rpc === "DescribeKey" || catalogReads.has(rpc) || rpc === "GetTransformed";
 
@@ -264,10 +267,10 @@ function publish(course: CourseName, options: { headers?: Record<string, string>
   );
 }
 
-/** A GetTransformed request of `course` for `username`, as staff or not. */
-const transformedFor = (course: CourseName, username: string, staff: boolean, transformers: string[]) => ({
+/** A GetTransformed request of `course` for `username`, as staff or not, with the learner's partition groups or none. */
+const transformedFor = (course: CourseName, username: string, staff: boolean, transformers: string[], userPartitionGroups: Record<number, number> = {}) => ({
   start: { case: "courseKey" as const, value: courses[course] },
-  learner: { username, hasStaffAccess: staff },
+  learner: { username, hasStaffAccess: staff, userPartitionGroups },
   transformers,
 });
 
@@ -338,6 +341,10 @@ const calls: Record<Rpc, (options: { headers?: Record<string, string> }, target:
   GetTransformedStaff: (options, { course }) => collect(blockStructures().getTransformed(transformedFor(course, "", true, ["visibility", "start_date"]), options)),
   GetTransformedStaffProgress: (options, target) =>
     collect(blockStructures().getTransformed(transformedFor(target.course, usernameOf(target), true, ["library_content"]), options)),
+  GetTransformedGroups: (options, { course }) =>
+    collect(blockStructures().getTransformed(transformedFor(course, "", false, ["visibility", "user_partitions"], { 50: 2 }), options)),
+  GetTransformedGroupsProgress: (options, target) =>
+    collect(blockStructures().getTransformed(transformedFor(target.course, usernameOf(target), false, ["user_partitions", "learner_progress"], { 50: 2 }), options)),
 };
 const abbreviations: Record<Rpc, string> = {
   GetMany: "GM",
@@ -373,6 +380,8 @@ const abbreviations: Record<Rpc, string> = {
   GetTransformedProgress: "TP",
   GetTransformedStaff: "TS",
   GetTransformedStaffProgress: "TX",
+  GetTransformedGroups: "TG",
+  GetTransformedGroupsProgress: "TY",
 };
 
 function targetsOf(rpc: Rpc): Target[] {

@@ -82,13 +82,16 @@ const ofCourseContent = (courseKey: string): Access => ({ capability: capabiliti
 /**
  * What GetTransformed asks for: a learner view of course content is for any
  * valid token; one that joins a learner's state needs that learner's state
- * (as GetMany); a staff view or a preview at another time shows staff-only or
- * unreleased content, so it needs the publisher's scope; and a staff view
- * with a learner's state is for administrators.
+ * (as GetMany); a staff view, a preview at another time, or a view with the
+ * learner's partition groups (which only a backend that knows them may
+ * assert) shows staff-only, unreleased or group-restricted content, so it
+ * needs the publisher's scope; and any of those with a learner's state is
+ * for administrators.
  */
 function ofTransformed(request: GetTransformedRequest): Access {
   const contexts = request.start.case === "startingBlockKey" ? contextsOfUsageKeys([request.start.value]) : contextsOfCourseKey(request.start.value ?? "");
-  const privileged = request.learner?.hasStaffAccess === true || request.learner?.evaluateAt !== undefined;
+  const learner = request.learner;
+  const privileged = learner !== undefined && (learner.hasStaffAccess || learner.evaluateAt !== undefined || Object.keys(learner.userPartitionGroups).length > 0);
   const readsState = request.transformers.some((name) => stateReadingTransformerNames.includes(name));
   if (privileged && readsState) return { capability: "administrator-only", owner: { kind: "learner", username: request.learner?.username ?? "" }, contexts };
   if (readsState) return { capability: capabilities.readLearnerState, owner: { kind: "learner", username: request.learner?.username ?? "" }, contexts };

@@ -149,6 +149,7 @@ export function createBlockStructureService(operations: BlockStructureOperations
         username: request.learner?.username ?? "",
         hasStaffAccess: request.learner?.hasStaffAccess ?? false,
         evaluateAtMs: evaluateAt === null ? null : Number(evaluateAt / 1000n),
+        partitionGroups: new Map(Object.entries(request.learner?.userPartitionGroups ?? {}).map(([partition, group]) => [Number(partition), group])),
         transformers: request.transformers,
         requestedFields: request.requestedFields,
         options: {

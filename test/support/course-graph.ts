@@ -56,6 +56,7 @@ export const allTransformers = [
   "start_date",
   "hidden_content",
   "library_content",
+  "user_partitions",
   "blocks_api:block_depth",
   "blocks_api:block_counts",
   "blocks_api:block_navigation",

@@ -182,7 +182,8 @@ def _clear_block_structure(course_key):
     return Unary(_SERVICE, "ClearBlockStructure", block_structure_service_pb2.ClearBlockStructureRequest(course_key=str(course_key)), lambda response: None)
 
 def _get_transformed(course_key=None, *, starting_block_key=None, username="", has_staff_access=False, evaluate_at=None,
-                     transformers=(), requested_fields=(), block_types_to_count=(), requested_depth=None, navigation_depth=None):
+                     user_partition_groups=None, transformers=(), requested_fields=(), block_types_to_count=(), requested_depth=None,
+                     navigation_depth=None):
     """The course (or the part under ``starting_block_key``) as one learner sees it.
 
     Give exactly one of ``course_key`` and ``starting_block_key``.
@@ -191,7 +192,10 @@ def _get_transformed(course_key=None, *, starting_block_key=None, username="", h
     ``library_content`` or ``learner_progress``, whose learner state is
     read with the structure. ``evaluate_at`` (a timezone-aware datetime)
     evaluates dates at another time than now, like ``has_staff_access``
-    a privileged view.
+    a privileged view. ``user_partition_groups`` maps partition ids to the
+    learner's group id in each (their cohort's content group, enrollment
+    track, experiment group) for ``user_partitions``; a partition left out
+    is one the learner is in no group of. Giving any is privileged too.
 
     Returns:
         :class:`TransformedStructure`.
@@ -209,6 +213,8 @@ def _get_transformed(course_key=None, *, starting_block_key=None, username="", h
     learner = {"username": username, "has_staff_access": has_staff_access}
     if evaluate_at is not None:
         learner["evaluate_at"] = _timestamp(evaluate_at, "evaluate_at")
+    if user_partition_groups:
+        learner["user_partition_groups"] = {int(partition): int(group) for partition, group in user_partition_groups.items()}
     options = block_structure_pb2.TransformerOptions(block_types_to_count=list(block_types_to_count))
     if requested_depth is not None:
         options.requested_depth = requested_depth

@@ -163,5 +163,37 @@ class GetTransformedTest(unittest.TestCase):
             CLIENT.get_transformed()
 
 
+class UserPartitionsTest(unittest.TestCase):
+    """A cohorted course with verified-only content: each learner's groups decide what they see."""
+
+    def setUp(self):
+        self.key = "course-v1:{}+Cohorts+2026".format(unique("Org"))
+        k = self.k = lambda block_type, block_id: block_key(self.key, block_type, block_id)
+        partitions = [
+            {"id": 50, "name": "Enrollment Track Groups", "scheme": "enrollment_track", "groups": [{"id": 1, "name": "Audit"}, {"id": 2, "name": "Verified"}]},
+            {"id": 1001, "name": "Content Groups", "scheme": "cohort", "groups": [{"id": 11, "name": "Red"}, {"id": 12, "name": "Blue"}]},
+        ]
+        blocks = [
+            {"block_key": k("course", "course"), "children": [k("chapter", "c")], "fields": {"user_partitions": partitions}},
+            {"block_key": k("chapter", "c"), "children": [k("vertical", "all"), k("vertical", "verified"), k("vertical", "red")]},
+            {"block_key": k("vertical", "all")},
+            {"block_key": k("vertical", "verified"), "fields": {"group_access": {"50": [2]}}},
+            {"block_key": k("vertical", "red"), "fields": {"group_access": {"1001": [11]}}},
+        ]
+        CLIENT.update_collected(k("course", "course"), blocks, data_edit_timestamp=PUBLISHED)
+
+    def units(self, **learner):
+        view = CLIENT.get_transformed(self.key, transformers=["visibility", "user_partitions"], **learner)
+        return [block.block_key for block in view.blocks if "+type@vertical+" in block.block_key]
+
+    def test_each_learner_sees_the_units_of_their_track_and_cohort(self):
+        k = self.k
+        self.assertEqual(self.units(user_partition_groups={50: 1}), [k("vertical", "all")])
+        self.assertEqual(self.units(user_partition_groups={50: 2}), [k("vertical", "all"), k("vertical", "verified")])
+        self.assertEqual(self.units(user_partition_groups={50: 2, 1001: 11}), [k("vertical", "all"), k("vertical", "verified"), k("vertical", "red")])
+        self.assertEqual(self.units(), [k("vertical", "all")])
+        self.assertEqual(self.units(has_staff_access=True), [k("vertical", "all"), k("vertical", "verified"), k("vertical", "red")])
+
+
 if __name__ == "__main__":
     unittest.main()

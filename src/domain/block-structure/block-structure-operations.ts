@@ -25,6 +25,8 @@ export interface TransformRequest {
   readonly hasStaffAccess: boolean;
   /** Epoch milliseconds to evaluate dates at; null: now. */
   readonly evaluateAtMs: number | null;
+  /** The learner's group in each user partition, by partition id (at most {@link maxPartitionGroups}). */
+  readonly partitionGroups: ReadonlyMap<number, number>;
   readonly transformers: readonly string[];
   readonly requestedFields: readonly string[];
   readonly options: TransformOptions;
@@ -69,6 +71,8 @@ export interface BlockStructureOperations {
 const maxDataVersionLength = 255;
 /** Most transformers one request may name. */
 const maxTransformers = 100;
+/** Most partitions one request may give the learner's group in. */
+const maxPartitionGroups = 1000;
 
 function notFound(courseKey: string): LearnerStateError {
   return new LearnerStateError("not-found", "BLOCK_STRUCTURE_NOT_FOUND", `no block structure is stored for ${courseKey}`, { courseKey });
@@ -177,6 +181,7 @@ export function createBlockStructureOperations(store: BlockStructureStore, regis
       request.options.blockTypesToCount.forEach((type, index) => checkFieldName(type, `options.block_types_to_count[${index}]`));
       checkDepth(request.options.requestedDepth, "options.requested_depth");
       checkDepth(request.options.navigationDepth, "options.navigation_depth");
+      checkCount(request.partitionGroups.size, maxPartitionGroups, "learner.user_partition_groups");
 
       let contexts: string[];
       let start: string | null = null;
@@ -223,6 +228,7 @@ export function createBlockStructureOperations(store: BlockStructureStore, regis
         username: request.username === "" ? null : request.username,
         hasStaffAccess: request.hasStaffAccess,
         nowMs,
+        partitionGroups: request.partitionGroups,
         options: request.options,
         userStateOf: (key, field) => userState.get(key)?.[field],
       };

@@ -67,12 +67,16 @@ export interface BlockStructure {
    * not in the structure is ignored.
    */
   removeBlock(blockKey: string, keepDescendants: boolean): void;
-  /** A filter that removes the blocks meeting `condition` (and refuses them) and keeps the others. */
-  createRemovalFilter(condition: (blockKey: string) => boolean, keepDescendants?: boolean): BlockFilter;
-  /** Removes every block meeting `condition` in one topological traversal. */
+  /**
+   * Removes every block meeting `condition` (see {@link removeBlock}). The
+   * condition is asked about every block, in topological order, before any
+   * is removed, so a block's fate never depends on what was removed before
+   * it was asked about. Upstream's `remove_block_traversal` asks as it
+   * removes, and a block whose parent it removed mid-traversal can then
+   * never be reached by that traversal, nor asked about, while another
+   * parent still shows it (docs/design.md, "Block filters").
+   */
   removeBlockTraversal(condition: (blockKey: string) => boolean, keepDescendants?: boolean): void;
-  /** Runs one topological traversal with `filter`, for its effects. */
-  filterTopologicalTraversal(filter: BlockFilter): void;
   /** Makes `blockKey` the root (forgetting its parents); the rest stays until {@link pruneUnreachable}. */
   setRootBlock(blockKey: string): void;
   /** Removes every block the root does not reach. */
@@ -221,19 +225,9 @@ export function createBlockStructure(collected: CollectedStructure): BlockStruct
         if (child !== rootKey && relationsOf(child)?.parents.length === 0) structure.removeBlock(child, false);
       }
     },
-    createRemovalFilter(condition, keepDescendants = false) {
-      return (key) => {
-        if (!condition(key)) return true;
-        structure.removeBlock(key, keepDescendants);
-        return false;
-      };
-    },
     removeBlockTraversal(condition, keepDescendants = false) {
-      structure.filterTopologicalTraversal(structure.createRemovalFilter(condition, keepDescendants));
-    },
-    filterTopologicalTraversal(filter) {
-      const traversal = structure.topologicalTraversal({ filter });
-      while (traversal.next().done !== true);
+      const doomed = [...structure.topologicalTraversal()].filter(condition);
+      for (const key of doomed) structure.removeBlock(key, keepDescendants);
     },
     setRootBlock(key) {
       rootKey = key;

@@ -8,6 +8,7 @@ import {
   learnerProgressTransformer,
   libraryContentTransformer,
   startDateTransformer,
+  userPartitionsTransformer,
   visibilityTransformer,
 } from "./transformers/index.js";
 
@@ -17,6 +18,7 @@ export const defaultTransformers: readonly BlockStructureTransformer[] = [
   startDateTransformer,
   hiddenContentTransformer,
   libraryContentTransformer,
+  userPartitionsTransformer,
   blockDepthTransformer,
   blockCountsTransformer,
   blockNavigationTransformer,

@@ -48,6 +48,7 @@ export function usageOf(overrides: Partial<Omit<UsageInfo, "userStateOf">> & { s
     username: "learner",
     hasStaffAccess: false,
     nowMs: Date.UTC(2026, 5, 1),
+    partitionGroups: new Map(),
     options: noOptions,
     userStateOf: (key, field) => state[nameOf(key)]?.[field],
     ...rest,

@@ -17,7 +17,7 @@ function remover(name: string, ids: string[], kind: "filter" | "transform", vers
       structure.setTransformerData(name, "collected", true);
     },
     ...(kind === "filter"
-      ? { transformBlockFilters: (_usage, structure) => [structure.createRemovalFilter(condition)] }
+      ? { transformBlockFilters: () => [(key: string) => !condition(key)] }
       : { transform: (_usage, structure) => structure.removeBlockTraversal(condition) }),
   };
 }
@@ -84,7 +84,7 @@ describe("createTransformerRegistry()", () => {
     expect(createTransformerRegistry([remover("a", [], "filter"), remover("b", [], "filter")]).outdated(collected)).toEqual(["b"]);
   });
 
-  it("should run filters first in one traversal, then the others, then prune", () => {
+  it("should run filters first, combined, then the others, then prune", () => {
     const registry = createTransformerRegistry([remover("drop-a", ["a"], "filter"), remover("drop-q", ["q"], "transform"), remover("drop-b", ["b"], "filter")]);
     const structure = createBlockStructure(course());
     registry.collect(structure);

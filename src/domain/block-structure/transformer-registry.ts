@@ -38,9 +38,11 @@ export interface TransformerRegistry {
   resolve(names: readonly string[]): BlockStructureTransformer[];
   /**
    * Transforms `structure` for `usage` with `transformers` (from
-   * {@link resolve}): the filters of all filtering ones in one topological
-   * traversal, then the others in order, then prunes what the root no longer
-   * reaches (upstream's BlockStructureTransformers.transform).
+   * {@link resolve}), as upstream's BlockStructureTransformers.transform
+   * does: first the filters of all filtering ones, combined (a block stays
+   * only if every filter keeps it, and then only while a path of kept blocks
+   * from the root reaches it), then the others in order, then prunes what
+   * the root no longer reaches. The filters' order never matters.
    */
   transform(structure: BlockStructure, usage: UsageInfo, transformers: readonly BlockStructureTransformer[]): void;
 }
@@ -110,7 +112,10 @@ export function createTransformerRegistry(transformers: readonly BlockStructureT
     },
     transform(structure, usage, chosen) {
       const filters = chosen.flatMap((transformer) => transformer.transformBlockFilters?.(usage, structure) ?? []);
-      if (filters.length > 0) structure.filterTopologicalTraversal(combineFilters(filters));
+      if (filters.length > 0) {
+        const keep = combineFilters(filters);
+        structure.removeBlockTraversal((key) => !keep(key));
+      }
       for (const transformer of chosen) transformer.transform?.(usage, structure);
       structure.pruneUnreachable();
     },

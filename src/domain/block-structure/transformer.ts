@@ -19,6 +19,8 @@ export interface UsageInfo {
   readonly hasStaffAccess: boolean;
   /** The time dates are evaluated at, epoch milliseconds. */
   readonly nowMs: number;
+  /** The learner's group in each user partition, by partition id; a partition absent: in no group of it. */
+  readonly partitionGroups: ReadonlyMap<number, number>;
   readonly options: TransformOptions;
   /**
    * A field of the learner's stored state of a block, as JSON; undefined when
@@ -34,8 +36,9 @@ export interface UsageInfo {
  * version over the whole graph and stores what the transform phase needs
  * (percolated down, so that a block is decided from its own data); the
  * transform phase runs per request. A transformer implements exactly one of
- * `transformBlockFilters` (upstream's FilteringTransformerMixin: filters of
- * every such transformer run combined in one traversal) and `transform`.
+ * `transformBlockFilters` (upstream's FilteringTransformerMixin: the filters
+ * of every such transformer are combined into one decision per block) and
+ * `transform`.
  */
 export interface BlockStructureTransformer {
   /** Unique, stable: collected data is stored under it. */
@@ -50,7 +53,12 @@ export interface BlockStructureTransformer {
   readonly runsAfter: readonly string[];
   /** Collects and stores what transform needs (see BlockStructure.setTransformerField). */
   collect(structure: BlockStructure): void;
-  /** The filters to combine into the one filtering traversal. */
+  /**
+   * The filters to combine with the other filtering transformers': a block
+   * stays only if every filter keeps it. Each decides from the block's
+   * collected data and `usage` alone, whatever else was named and in
+   * whichever order; none changes the structure.
+   */
   transformBlockFilters?(usage: UsageInfo, structure: BlockStructure): BlockFilter[];
   /** Changes the structure for `usage` in place. */
   transform?(usage: UsageInfo, structure: BlockStructure): void;
@@ -62,9 +70,9 @@ export interface BlockStructureTransformer {
 export const universalFilter: BlockFilter = () => true;
 
 /**
- * One filter that asks each of `filters` in turn and keeps a block only if
- * all keep it, stopping at the first that refuses (upstream's
- * `combine_filters`). Removal filters after a refusal are not asked.
+ * One filter that keeps a block only if each of `filters` keeps it, asking
+ * them in turn and stopping at the first that refuses (upstream's
+ * `combine_filters`).
  */
 export function combineFilters(filters: readonly BlockFilter[]): BlockFilter {
   return (blockKey) => filters.every((filter) => filter(blockKey));

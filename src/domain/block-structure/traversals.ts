@@ -1,4 +1,8 @@
-/** Whether a traversal yields a block; it may also change the graph (see removal filters). */
+/**
+ * Whether a traversal yields a block, or a transformer keeps it. A filter
+ * decides from the block's own (collected) data and the learner; it must not
+ * change the graph it is asked about.
+ */
 export type BlockFilter = (blockKey: string) => boolean;
 
 /** How {@link traverseTopologically} treats blocks. */
@@ -19,10 +23,7 @@ export interface TopologicalOptions {
  * after every one of its parents was visited: upstream's
  * `traverse_topologically`. A block whose parents were all visited but none
  * yielded is skipped with its descendants unless `yieldDescendantsOfUnyielded`.
- * Parents and children are read as the traversal reaches each block, so a
- * filter may remove the block it is asked about (see BlockStructure's removal
- * filters). A block with a parent that is never reached from `start` is never
- * yielded. `start` need not have no parents. The graph must be acyclic.
+ * A block with a parent that is never reached from `start` is never yielded. `start` need not have no parents. The graph must be acyclic.
  */
 export function* traverseTopologically(
   start: string,
@@ -43,8 +44,8 @@ export function* traverseTopologically(
       if (!yieldUnyielded && !parents.some((parent) => visited.get(parent) === true)) continue;
     }
     if (visited.has(block)) continue;
-    // Children are stacked before the filter runs, because the filter may
-    // remove this block, and a child with another parent must still be reached.
+    // Children are stacked whether or not the filter keeps this block: a
+    // child with another parent must still be reached through it.
     const children = childrenOf(block);
     for (let index = children.length - 1; index >= 0; index -= 1) stack.push(children[index]!);
     const kept = filter(block);

@@ -17,6 +17,10 @@ const fieldKinds = {
   max_count: "integer",
   display_name: "string",
   format: "string",
+  user_partitions: "user-partitions",
+  group_access: "group-access",
+  user_partition_id: "integer",
+  group_id_to_child: "group-id-to-child",
 } as const;
 
 type FieldKind = (typeof fieldKinds)[keyof typeof fieldKinds];
@@ -37,6 +41,19 @@ export function parseXBlockDate(text: string): number | null {
   return check.getUTCDate() === Number(day) && check.getUTCMonth() + 1 === Number(month) ? value : null;
 }
 
+/** An integer id as XBlock's Integer field and partition JSON hold it (a safe integer). */
+const isId = (value: unknown): value is number => Number.isSafeInteger(value);
+/** A partition id as a group_access key: the decimal text of an integer (XBlock's GroupAccessDict reads keys with int()). */
+const isIdText = (text: string) => /^-?\d{1,15}$/u.test(text);
+const isObject = (value: unknown): value is Record<string, unknown> => typeof value === "object" && value !== null && !Array.isArray(value);
+
+/** One entry of `user_partitions`, as UserPartition.to_json writes it (the keys read; others pass). */
+function isPartition(value: unknown): boolean {
+  if (!isObject(value) || !isId(value["id"]) || !Array.isArray(value["groups"])) return false;
+  if (value["active"] !== undefined && typeof value["active"] !== "boolean") return false;
+  return value["groups"].every((group) => isObject(group) && isId(group["id"]));
+}
+
 function fits(kind: FieldKind, value: unknown): boolean {
   if (value === null) return true;
   switch (kind) {
@@ -47,9 +64,15 @@ function fits(kind: FieldKind, value: unknown): boolean {
     case "number":
       return typeof value === "number";
     case "integer":
-      return Number.isInteger(value);
+      return isId(value);
     case "string":
       return typeof value === "string";
+    case "user-partitions":
+      return Array.isArray(value) && value.every(isPartition);
+    case "group-access":
+      return isObject(value) && Object.entries(value).every(([key, groups]) => isIdText(key) && (groups === null || (Array.isArray(groups) && groups.every(isId))));
+    case "group-id-to-child":
+      return isObject(value) && Object.values(value).every((child) => typeof child === "string");
   }
 }
 
@@ -59,6 +82,9 @@ const descriptions: Record<FieldKind, string> = {
   number: "a number or null",
   integer: "an integer or null",
   string: "a string or null",
+  "user-partitions": 'a list of partitions ({"id": integer, "groups": [{"id": integer, …}], "active": boolean, …}) or null',
+  "group-access": 'an object of partition ids to lists of group ids ({"50": [1, 2]}; a list may be null) or null',
+  "group-id-to-child": 'an object of group ids to usage keys ({"0": "block-v1:…"}) or null',
 };
 
 /**
@@ -84,7 +110,42 @@ export function booleanFieldOf(structure: BlockStructure, blockKey: string, name
 }
 
 /** The block's number field; null when unset or null. */
-export function numberFieldOf(structure: BlockStructure, blockKey: string, name: "weight" | "max_score" | "max_count"): number | null {
+export function numberFieldOf(structure: BlockStructure, blockKey: string, name: "weight" | "max_score" | "max_count" | "user_partition_id"): number | null {
   const value = structure.fieldOf(blockKey, name);
   return typeof value === "number" ? value : null;
+}
+
+/** A partition of the course, as `user_partitions` declares it. */
+export interface UserPartition {
+  readonly id: number;
+  /** False only when the JSON says `"active": false` (UserPartition.from_json's default is active). */
+  readonly active: boolean;
+  readonly groupIds: readonly number[];
+}
+
+/** The root's `user_partitions` field; empty when unset or null. */
+export function userPartitionsOf(structure: BlockStructure, blockKey: string): UserPartition[] {
+  const value = structure.fieldOf(blockKey, "user_partitions");
+  if (!Array.isArray(value)) return [];
+  return value.map((partition: { id: number; active?: boolean; groups: Array<{ id: number }> }) => ({
+    id: partition.id,
+    active: partition.active !== false,
+    groupIds: partition.groups.map((group) => group.id),
+  }));
+}
+
+/**
+ * The block's own `group_access`: partition id to the group ids it lists;
+ * null lists and unset or null fields give no entry.
+ */
+export function groupAccessOf(structure: BlockStructure, blockKey: string): Map<number, number[]> {
+  const value = structure.fieldOf(blockKey, "group_access") as Record<string, number[] | null> | null | undefined;
+  const access = new Map<number, number[]>();
+  for (const [partition, groups] of Object.entries(value ?? {})) if (groups !== null) access.set(Number(partition), groups);
+  return access;
+}
+
+/** The `group_id_to_child` of a split_test block: group id text to a usage key text; empty when unset or null. */
+export function groupIdToChildOf(structure: BlockStructure, blockKey: string): Readonly<Record<string, string>> {
+  return (structure.fieldOf(blockKey, "group_id_to_child") as Record<string, string> | null | undefined) ?? {};
 }

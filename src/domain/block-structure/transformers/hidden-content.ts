@@ -41,7 +41,7 @@ export const hiddenContentTransformer: BlockStructureTransformer = {
   transformBlockFilters(usage, structure) {
     const selfPaced = structure.transformerDataOf(name, "self_paced") === true;
     const courseEnd = structure.transformerDataOf(name, "course_end") as number | null;
-    return removalUnlessStaff(usage, structure, (key) => {
+    return removalUnlessStaff(usage, (key) => {
       if (structure.transformerFieldOf(key, name, mergedHide) !== true) return false;
       const hiddenFrom = selfPaced ? courseEnd : (structure.transformerFieldOf(key, name, mergedDue) as number | null);
       return hiddenFrom !== null && usage.nowMs >= hiddenFrom;

@@ -63,7 +63,7 @@ export const libraryContentTransformer: BlockStructureTransformer = {
       for (const child of structure.childrenOf(key)) libraryChildren.add(child);
       for (const child of kept) selected.add(child);
     }
-    return [structure.createRemovalFilter((key) => libraryChildren.has(key) && !selected.has(key))];
+    return [(key) => !libraryChildren.has(key) || selected.has(key)];
   },
   outputOf(_usage, structure, key) {
     const kept = structure.transformerFieldOf(key, name, "selected");

@@ -39,6 +39,6 @@ export const startDateTransformer: BlockStructureTransformer = {
     }
   },
   transformBlockFilters(usage, structure) {
-    return removalUnlessStaff(usage, structure, (key) => !(usage.nowMs > (structure.transformerFieldOf(key, name, merged) as number)));
+    return removalUnlessStaff(usage, (key) => !(usage.nowMs > (structure.transformerFieldOf(key, name, merged) as number)));
   },
 };

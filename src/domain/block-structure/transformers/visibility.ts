@@ -22,6 +22,6 @@ export const visibilityTransformer: BlockStructureTransformer = {
     collectMergedBooleanField(structure, name, "visible_to_staff_only", merged);
   },
   transformBlockFilters(usage, structure) {
-    return removalUnlessStaff(usage, structure, (key) => structure.transformerFieldOf(key, name, merged) === true);
+    return removalUnlessStaff(usage, (key) => structure.transformerFieldOf(key, name, merged) === true);
   },
 };

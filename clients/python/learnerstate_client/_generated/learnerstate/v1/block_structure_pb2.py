@@ -14,7 +14,7 @@ _sym_db = _symbol_database.Default()
 from google.protobuf import timestamp_pb2 as google_dot_protobuf_dot_timestamp__pb2
 
 
-DESCRIPTOR = _descriptor_pool.Default().AddSerializedFile(b'\n%learnerstate/v1/block_structure.proto\x12\x0flearnerstate.v1\x1a\x1fgoogle/protobuf/timestamp.proto\"\xad\x01\n\nBlockInput\x12\x11\n\tblock_key\x18\x01 \x01(\t\x12\x12\n\nblock_type\x18\x02 \x01(\t\x12\x10\n\x08\x63hildren\x18\x03 \x03(\t\x12\x37\n\x06\x66ields\x18\x04 \x03(\x0b\x32\'.learnerstate.v1.BlockInput.FieldsEntry\x1a-\n\x0b\x46ieldsEntry\x12\x0b\n\x03key\x18\x01 \x01(\t\x12\r\n\x05value\x18\x02 \x01(\t:\x02\x38\x01\"\xef\x01\n\x10StructureVersion\x12\x16\n\x0eroot_block_key\x18\x01 \x01(\t\x12\x12\n\ncourse_key\x18\x02 \x01(\t\x12\x14\n\x0c\x64\x61ta_version\x18\x03 \x01(\t\x12\x37\n\x13\x64\x61ta_edit_timestamp\x18\x04 \x01(\x0b\x32\x1a.google.protobuf.Timestamp\x12#\n\x1btransformers_schema_version\x18\x05 \x01(\t\x12&\n\x1e\x62lock_structure_schema_version\x18\x06 \x01(\t\x12\x13\n\x0b\x62lock_count\x18\x07 \x01(\x05\"\x82\x01\n\x11TransformerFields\x12>\n\x06\x66ields\x18\x01 \x03(\x0b\x32..learnerstate.v1.TransformerFields.FieldsEntry\x1a-\n\x0b\x46ieldsEntry\x12\x0b\n\x03key\x18\x01 \x01(\t\x12\r\n\x05value\x18\x02 \x01(\t:\x02\x38\x01\"\xf2\x02\n\x0e\x43ollectedBlock\x12\x11\n\tblock_key\x18\x01 \x01(\t\x12\x12\n\nblock_type\x18\x02 \x01(\t\x12\x10\n\x08\x63hildren\x18\x03 \x03(\t\x12\x0f\n\x07parents\x18\x04 \x03(\t\x12;\n\x06\x66ields\x18\x05 \x03(\x0b\x32+.learnerstate.v1.CollectedBlock.FieldsEntry\x12N\n\x10transformer_data\x18\x06 \x03(\x0b\x32\x34.learnerstate.v1.CollectedBlock.TransformerDataEntry\x1a-\n\x0b\x46ieldsEntry\x12\x0b\n\x03key\x18\x01 \x01(\t\x12\r\n\x05value\x18\x02 \x01(\t:\x02\x38\x01\x1aZ\n\x14TransformerDataEntry\x12\x0b\n\x03key\x18\x01 \x01(\t\x12\x31\n\x05value\x18\x02 \x01(\x0b\x32\".learnerstate.v1.TransformerFields:\x02\x38\x01\"m\n\x0eLearnerContext\x12\x10\n\x08username\x18\x01 \x01(\t\x12\x18\n\x10has_staff_access\x18\x02 \x01(\x08\x12/\n\x0b\x65valuate_at\x18\x03 \x01(\x0b\x32\x1a.google.protobuf.Timestamp\"\x98\x01\n\x12TransformerOptions\x12\x1c\n\x14\x62lock_types_to_count\x18\x01 \x03(\t\x12\x1c\n\x0frequested_depth\x18\x02 \x01(\x05H\x00\x88\x01\x01\x12\x1d\n\x10navigation_depth\x18\x03 \x01(\x05H\x01\x88\x01\x01\x42\x12\n\x10_requested_depthB\x13\n\x11_navigation_depth\"\xed\x02\n\x10TransformedBlock\x12\x11\n\tblock_key\x18\x01 \x01(\t\x12\x12\n\nblock_type\x18\x02 \x01(\t\x12\x10\n\x08\x63hildren\x18\x03 \x03(\t\x12=\n\x06\x66ields\x18\x04 \x03(\x0b\x32-.learnerstate.v1.TransformedBlock.FieldsEntry\x12T\n\x12transformer_fields\x18\x05 \x03(\x0b\x32\x38.learnerstate.v1.TransformedBlock.TransformerFieldsEntry\x1a-\n\x0b\x46ieldsEntry\x12\x0b\n\x03key\x18\x01 \x01(\t\x12\r\n\x05value\x18\x02 \x01(\t:\x02\x38\x01\x1a\\\n\x16TransformerFieldsEntry\x12\x0b\n\x03key\x18\x01 \x01(\t\x12\x31\n\x05value\x18\x02 \x01(\x0b\x32\".learnerstate.v1.TransformerFields:\x02\x38\x01\x62\x06proto3')
+DESCRIPTOR = _descriptor_pool.Default().AddSerializedFile(b'\n%learnerstate/v1/block_structure.proto\x12\x0flearnerstate.v1\x1a\x1fgoogle/protobuf/timestamp.proto\"\xad\x01\n\nBlockInput\x12\x11\n\tblock_key\x18\x01 \x01(\t\x12\x12\n\nblock_type\x18\x02 \x01(\t\x12\x10\n\x08\x63hildren\x18\x03 \x03(\t\x12\x37\n\x06\x66ields\x18\x04 \x03(\x0b\x32\'.learnerstate.v1.BlockInput.FieldsEntry\x1a-\n\x0b\x46ieldsEntry\x12\x0b\n\x03key\x18\x01 \x01(\t\x12\r\n\x05value\x18\x02 \x01(\t:\x02\x38\x01\"\xef\x01\n\x10StructureVersion\x12\x16\n\x0eroot_block_key\x18\x01 \x01(\t\x12\x12\n\ncourse_key\x18\x02 \x01(\t\x12\x14\n\x0c\x64\x61ta_version\x18\x03 \x01(\t\x12\x37\n\x13\x64\x61ta_edit_timestamp\x18\x04 \x01(\x0b\x32\x1a.google.protobuf.Timestamp\x12#\n\x1btransformers_schema_version\x18\x05 \x01(\t\x12&\n\x1e\x62lock_structure_schema_version\x18\x06 \x01(\t\x12\x13\n\x0b\x62lock_count\x18\x07 \x01(\x05\"\x82\x01\n\x11TransformerFields\x12>\n\x06\x66ields\x18\x01 \x03(\x0b\x32..learnerstate.v1.TransformerFields.FieldsEntry\x1a-\n\x0b\x46ieldsEntry\x12\x0b\n\x03key\x18\x01 \x01(\t\x12\r\n\x05value\x18\x02 \x01(\t:\x02\x38\x01\"\xf2\x02\n\x0e\x43ollectedBlock\x12\x11\n\tblock_key\x18\x01 \x01(\t\x12\x12\n\nblock_type\x18\x02 \x01(\t\x12\x10\n\x08\x63hildren\x18\x03 \x03(\t\x12\x0f\n\x07parents\x18\x04 \x03(\t\x12;\n\x06\x66ields\x18\x05 \x03(\x0b\x32+.learnerstate.v1.CollectedBlock.FieldsEntry\x12N\n\x10transformer_data\x18\x06 \x03(\x0b\x32\x34.learnerstate.v1.CollectedBlock.TransformerDataEntry\x1a-\n\x0b\x46ieldsEntry\x12\x0b\n\x03key\x18\x01 \x01(\t\x12\r\n\x05value\x18\x02 \x01(\t:\x02\x38\x01\x1aZ\n\x14TransformerDataEntry\x12\x0b\n\x03key\x18\x01 \x01(\t\x12\x31\n\x05value\x18\x02 \x01(\x0b\x32\".learnerstate.v1.TransformerFields:\x02\x38\x01\"\x82\x02\n\x0eLearnerContext\x12\x10\n\x08username\x18\x01 \x01(\t\x12\x18\n\x10has_staff_access\x18\x02 \x01(\x08\x12/\n\x0b\x65valuate_at\x18\x03 \x01(\x0b\x32\x1a.google.protobuf.Timestamp\x12W\n\x15user_partition_groups\x18\x04 \x03(\x0b\x32\x38.learnerstate.v1.LearnerContext.UserPartitionGroupsEntry\x1a:\n\x18UserPartitionGroupsEntry\x12\x0b\n\x03key\x18\x01 \x01(\x05\x12\r\n\x05value\x18\x02 \x01(\x05:\x02\x38\x01\"\x98\x01\n\x12TransformerOptions\x12\x1c\n\x14\x62lock_types_to_count\x18\x01 \x03(\t\x12\x1c\n\x0frequested_depth\x18\x02 \x01(\x05H\x00\x88\x01\x01\x12\x1d\n\x10navigation_depth\x18\x03 \x01(\x05H\x01\x88\x01\x01\x42\x12\n\x10_requested_depthB\x13\n\x11_navigation_depth\"\xed\x02\n\x10TransformedBlock\x12\x11\n\tblock_key\x18\x01 \x01(\t\x12\x12\n\nblock_type\x18\x02 \x01(\t\x12\x10\n\x08\x63hildren\x18\x03 \x03(\t\x12=\n\x06\x66ields\x18\x04 \x03(\x0b\x32-.learnerstate.v1.TransformedBlock.FieldsEntry\x12T\n\x12transformer_fields\x18\x05 \x03(\x0b\x32\x38.learnerstate.v1.TransformedBlock.TransformerFieldsEntry\x1a-\n\x0b\x46ieldsEntry\x12\x0b\n\x03key\x18\x01 \x01(\t\x12\r\n\x05value\x18\x02 \x01(\t:\x02\x38\x01\x1a\\\n\x16TransformerFieldsEntry\x12\x0b\n\x03key\x18\x01 \x01(\t\x12\x31\n\x05value\x18\x02 \x01(\x0b\x32\".learnerstate.v1.TransformerFields:\x02\x38\x01\x62\x06proto3')
 
 _builder.BuildMessageAndEnumDescriptors(DESCRIPTOR, globals())
 _builder.BuildTopDescriptorsAndMessages(DESCRIPTOR, 'learnerstate.v1.block_structure_pb2', globals())
@@ -29,6 +29,8 @@ if _descriptor._USE_C_DESCRIPTORS == False:
   _COLLECTEDBLOCK_FIELDSENTRY._serialized_options = b'8\001'
   _COLLECTEDBLOCK_TRANSFORMERDATAENTRY._options = None
   _COLLECTEDBLOCK_TRANSFORMERDATAENTRY._serialized_options = b'8\001'
+  _LEARNERCONTEXT_USERPARTITIONGROUPSENTRY._options = None
+  _LEARNERCONTEXT_USERPARTITIONGROUPSENTRY._serialized_options = b'8\001'
   _TRANSFORMEDBLOCK_FIELDSENTRY._options = None
   _TRANSFORMEDBLOCK_FIELDSENTRY._serialized_options = b'8\001'
   _TRANSFORMEDBLOCK_TRANSFORMERFIELDSENTRY._options = None
@@ -49,14 +51,16 @@ if _descriptor._USE_C_DESCRIPTORS == False:
   _COLLECTEDBLOCK_FIELDSENTRY._serialized_end=265
   _COLLECTEDBLOCK_TRANSFORMERDATAENTRY._serialized_start=923
   _COLLECTEDBLOCK_TRANSFORMERDATAENTRY._serialized_end=1013
-  _LEARNERCONTEXT._serialized_start=1015
-  _LEARNERCONTEXT._serialized_end=1124
-  _TRANSFORMEROPTIONS._serialized_start=1127
-  _TRANSFORMEROPTIONS._serialized_end=1279
-  _TRANSFORMEDBLOCK._serialized_start=1282
-  _TRANSFORMEDBLOCK._serialized_end=1647
+  _LEARNERCONTEXT._serialized_start=1016
+  _LEARNERCONTEXT._serialized_end=1274
+  _LEARNERCONTEXT_USERPARTITIONGROUPSENTRY._serialized_start=1216
+  _LEARNERCONTEXT_USERPARTITIONGROUPSENTRY._serialized_end=1274
+  _TRANSFORMEROPTIONS._serialized_start=1277
+  _TRANSFORMEROPTIONS._serialized_end=1429
+  _TRANSFORMEDBLOCK._serialized_start=1432
+  _TRANSFORMEDBLOCK._serialized_end=1797
   _TRANSFORMEDBLOCK_FIELDSENTRY._serialized_start=220
   _TRANSFORMEDBLOCK_FIELDSENTRY._serialized_end=265
-  _TRANSFORMEDBLOCK_TRANSFORMERFIELDSENTRY._serialized_start=1555
-  _TRANSFORMEDBLOCK_TRANSFORMERFIELDSENTRY._serialized_end=1647
+  _TRANSFORMEDBLOCK_TRANSFORMERFIELDSENTRY._serialized_start=1705
+  _TRANSFORMEDBLOCK_TRANSFORMERFIELDSENTRY._serialized_end=1797
 # @@protoc_insertion_point(module_scope)

@@ -16,9 +16,14 @@ class BlockStructureServiceStub(object):
     transformers the caller names, and joins the learner's own state (library
     selections, scores) read in the same database statement as the structure.
 
-    The registered transformers (upstream's names; the transform phase of the
-    first four is a block filter, and filters run first, combined into one
-    traversal, as upstream does; the others run afterwards in the order named):
+    The registered transformers (upstream's names). The transform phase of
+    the first five is a block filter. Filters run first, combined as upstream
+    combines them: each decides about each block from the block's collected
+    (inherited) data and the learner alone, a block stays only if every named
+    filter keeps it, and then only if a path of kept blocks from the starting
+    block reaches it. So naming another filter can only remove more, and the
+    order filters are named in never matters. The others run afterwards in
+    the order named:
     - `visibility`: removes blocks that are `visible_to_staff_only`, inherited;
     a block with several parents is removed only if it is staff-only through
     every parent. Staff see everything.
@@ -39,6 +44,23 @@ class BlockStructureServiceStub(object):
     service makes no selection of its own: a learner without a stored
     selection sees none of the block's children. Outputs `selected` (the
     kept children's keys) for each such block.
+    - `user_partitions`: removes blocks the learner's groups do not reach
+    (cohorts' content groups, enrollment tracks, experiment groups),
+    upstream's UserPartitionTransformer. It reads the root's
+    `user_partitions` (only active partitions count) and each block's
+    `group_access` (block_structure.proto), and merges them down the graph:
+    in each partition, the groups a block's parents allow are the union of
+    what each parent allows (a parent that does not restrict the partition
+    makes it unrestricted), intersected with the block's own list (a
+    partition missing from `group_access`, `null` or `[]` restricts nothing
+    of its own); partitions the root does not declare are ignored. A
+    split_test block restricts each child to the experiment group its
+    `group_id_to_child` maps to that child, in its `user_partition_id`. A
+    learner sees a block only if, in every partition restricting it, their
+    group (`LearnerContext.user_partition_groups`) is allowed; no group in
+    such a partition hides it. Staff see everything. Unlike upstream, a
+    block gated with an access-denied message (content type gating) is
+    removed too: the service sends no such messages.
     - `blocks_api:block_depth`: outputs `depth` (0 for the starting block; with
     several parents the shallowest) and removes blocks deeper than
     `requested_depth` when that is set.
@@ -125,9 +147,14 @@ class BlockStructureServiceServicer(object):
     transformers the caller names, and joins the learner's own state (library
     selections, scores) read in the same database statement as the structure.
 
-    The registered transformers (upstream's names; the transform phase of the
-    first four is a block filter, and filters run first, combined into one
-    traversal, as upstream does; the others run afterwards in the order named):
+    The registered transformers (upstream's names). The transform phase of
+    the first five is a block filter. Filters run first, combined as upstream
+    combines them: each decides about each block from the block's collected
+    (inherited) data and the learner alone, a block stays only if every named
+    filter keeps it, and then only if a path of kept blocks from the starting
+    block reaches it. So naming another filter can only remove more, and the
+    order filters are named in never matters. The others run afterwards in
+    the order named:
     - `visibility`: removes blocks that are `visible_to_staff_only`, inherited;
     a block with several parents is removed only if it is staff-only through
     every parent. Staff see everything.
@@ -148,6 +175,23 @@ class BlockStructureServiceServicer(object):
     service makes no selection of its own: a learner without a stored
     selection sees none of the block's children. Outputs `selected` (the
     kept children's keys) for each such block.
+    - `user_partitions`: removes blocks the learner's groups do not reach
+    (cohorts' content groups, enrollment tracks, experiment groups),
+    upstream's UserPartitionTransformer. It reads the root's
+    `user_partitions` (only active partitions count) and each block's
+    `group_access` (block_structure.proto), and merges them down the graph:
+    in each partition, the groups a block's parents allow are the union of
+    what each parent allows (a parent that does not restrict the partition
+    makes it unrestricted), intersected with the block's own list (a
+    partition missing from `group_access`, `null` or `[]` restricts nothing
+    of its own); partitions the root does not declare are ignored. A
+    split_test block restricts each child to the experiment group its
+    `group_id_to_child` maps to that child, in its `user_partition_id`. A
+    learner sees a block only if, in every partition restricting it, their
+    group (`LearnerContext.user_partition_groups`) is allowed; no group in
+    such a partition hides it. Staff see everything. Unlike upstream, a
+    block gated with an access-denied message (content type gating) is
+    removed too: the service sends no such messages.
     - `blocks_api:block_depth`: outputs `depth` (0 for the starting block; with
     several parents the shallowest) and removes blocks deeper than
     `requested_depth` when that is set.
@@ -284,10 +328,11 @@ class BlockStructureServiceServicer(object):
         - a learner view without learner state: any valid token;
         - with `library_content` or `learner_progress`: scope
         `learner_state:read` for that learner and course, as GetMany;
-        - a staff view (`has_staff_access`) or a preview (`evaluate_at` set)
+        - a staff view (`has_staff_access`), a preview (`evaluate_at` set) or a
+        view with the learner's partition groups (`user_partition_groups`)
         without learner state: scope `block_structure:write`, since it shows
-        staff-only and unreleased content;
-        - a staff view or preview with learner state: an administrator token.
+        staff-only, unreleased or group-restricted content;
+        - any of those three with learner state: an administrator token.
         An administrator token may do all of them.
         """
         context.set_code(grpc.StatusCode.UNIMPLEMENTED)
@@ -340,9 +385,14 @@ class BlockStructureService(object):
     transformers the caller names, and joins the learner's own state (library
     selections, scores) read in the same database statement as the structure.
 
-    The registered transformers (upstream's names; the transform phase of the
-    first four is a block filter, and filters run first, combined into one
-    traversal, as upstream does; the others run afterwards in the order named):
+    The registered transformers (upstream's names). The transform phase of
+    the first five is a block filter. Filters run first, combined as upstream
+    combines them: each decides about each block from the block's collected
+    (inherited) data and the learner alone, a block stays only if every named
+    filter keeps it, and then only if a path of kept blocks from the starting
+    block reaches it. So naming another filter can only remove more, and the
+    order filters are named in never matters. The others run afterwards in
+    the order named:
     - `visibility`: removes blocks that are `visible_to_staff_only`, inherited;
     a block with several parents is removed only if it is staff-only through
     every parent. Staff see everything.
@@ -363,6 +413,23 @@ class BlockStructureService(object):
     service makes no selection of its own: a learner without a stored
     selection sees none of the block's children. Outputs `selected` (the
     kept children's keys) for each such block.
+    - `user_partitions`: removes blocks the learner's groups do not reach
+    (cohorts' content groups, enrollment tracks, experiment groups),
+    upstream's UserPartitionTransformer. It reads the root's
+    `user_partitions` (only active partitions count) and each block's
+    `group_access` (block_structure.proto), and merges them down the graph:
+    in each partition, the groups a block's parents allow are the union of
+    what each parent allows (a parent that does not restrict the partition
+    makes it unrestricted), intersected with the block's own list (a
+    partition missing from `group_access`, `null` or `[]` restricts nothing
+    of its own); partitions the root does not declare are ignored. A
+    split_test block restricts each child to the experiment group its
+    `group_id_to_child` maps to that child, in its `user_partition_id`. A
+    learner sees a block only if, in every partition restricting it, their
+    group (`LearnerContext.user_partition_groups`) is allowed; no group in
+    such a partition hides it. Staff see everything. Unlike upstream, a
+    block gated with an access-denied message (content type gating) is
+    removed too: the service sends no such messages.
     - `blocks_api:block_depth`: outputs `depth` (0 for the starting block; with
     several parents the shallowest) and removes blocks deeper than
     `requested_depth` when that is set.
