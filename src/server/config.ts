@@ -71,6 +71,13 @@ export interface ServerConfig {
    * (COMPRESS_MIN_BYTES); null, the default ("off"), compresses nothing.
    */
   readonly compressMinBytes: number | null;
+  /**
+   * Who serves gRPC calls with binary messages (GRPC_PATH): "direct", the
+   * default, the service's own gRPC path on node:http2 streams; "connect",
+   * Connect's adapter like every other protocol (for comparison, or should
+   * the direct path ever misbehave).
+   */
+  readonly grpcPath: "direct" | "connect";
   /** OTLP/HTTP collector for traces (OTEL_EXPORTER_OTLP_ENDPOINT); null: tracing off. */
   readonly otlpEndpoint: string | null;
   /** Port of the HTTP /metrics endpoint (METRICS_PORT, default 9464; 0 picks a free one). */
@@ -115,6 +122,14 @@ function flag(env: NodeJS.ProcessEnv, name: string, fallback: boolean): boolean 
   if (text === undefined || text === "") return fallback;
   if (text === "true" || text === "false") return text === "true";
   throw new Error(`${name} must be true or false, got ${JSON.stringify(text)}`);
+}
+
+/** A variable that takes one of `choices`; `fallback` when unset or empty. */
+function oneOf<const Choice extends string>(env: NodeJS.ProcessEnv, name: string, choices: readonly Choice[], fallback: Choice): Choice {
+  const text = env[name];
+  if (text === undefined || text === "") return fallback;
+  if ((choices as readonly string[]).includes(text)) return text as Choice;
+  throw new Error(`${name} must be one of ${choices.join(", ")}, got ${JSON.stringify(text)}`);
 }
 
 /** An integer variable whose default is "off": null when unset, empty or "off". */
@@ -182,6 +197,7 @@ export function readConfig(env: NodeJS.ProcessEnv = process.env): ServerConfig {
     blockStructureCacheBlocks: integer(env, "BLOCK_STRUCTURE_CACHE_BLOCKS", 40_000, 1, 100_000_000),
     metricsPort: integer(env, "METRICS_PORT", 9464, 0, 65535),
     compressMinBytes: integerOrOff(env, "COMPRESS_MIN_BYTES", 0, 1024 * 1024 * 1024),
+    grpcPath: oneOf(env, "GRPC_PATH", ["direct", "connect"] as const, "direct"),
     otlpEndpoint: env["OTEL_EXPORTER_OTLP_ENDPOINT"] || null,
     maxMessageBytes: integer(env, "MAX_MESSAGE_BYTES", 16 * 1024 * 1024, 1024, 1024 * 1024 * 1024),
     allowUnauthenticatedNetwork: env["ALLOW_UNAUTHENTICATED_NETWORK"] === "true",

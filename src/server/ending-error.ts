@@ -1,5 +1,11 @@
 import { Code, ConnectError } from "@connectrpc/connect";
 
+/** What {@link endingError} reads of a call's AbortSignal. */
+export interface CallSignal {
+  readonly aborted: boolean;
+  readonly reason?: unknown;
+}
+
 // Node's errors for writing to an HTTP/2 stream the client has already reset.
 const streamGoneCodes = new Set(["ERR_STREAM_DESTROYED", "ERR_HTTP2_STREAM_ERROR", "ERR_HTTP2_INVALID_STREAM", "ERR_STREAM_PREMATURE_CLOSE", "ABORT_ERR"]);
 
@@ -16,7 +22,7 @@ function streamGone(error: unknown): boolean {
  * CANCELED (or DEADLINE_EXCEEDED when the deadline ended it), never UNKNOWN
  * or INTERNAL. Errors with a code of their own keep it.
  */
-export function endingError(error: unknown, signal: AbortSignal): ConnectError {
+export function endingError(error: unknown, signal: CallSignal): ConnectError {
   const thrown = ConnectError.from(error);
   const ourOwn = thrown.code !== Code.Unknown && thrown.code !== Code.Internal && thrown.code !== Code.Canceled;
   if (ourOwn || (!signal.aborted && !streamGone(error) && thrown.code !== Code.Canceled)) return thrown;

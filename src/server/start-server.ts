@@ -25,14 +25,13 @@ import {
 import { openStore, type Store } from "../store/index.js";
 import type { ServerConfig } from "./config.js";
 import type { EmbeddedDatabase } from "./embedded-database.js";
-import { createAuthInterceptor } from "./auth-interceptor.js";
 import { bringUpDatabase } from "./bring-up-database.js";
-import { errorInterceptor } from "./error-interceptor.js";
+import { createCallHooks, requestIdKey } from "./call-hooks.js";
+import { createGrpcPath, grpcRoutes, type ServiceRoute } from "./grpc/index.js";
 import { startHistoryRetentionJob } from "./history-retention-job.js";
-import { createLogInterceptor, requestIdKey } from "./log-interceptor.js";
+import { createHooksInterceptor } from "./hooks-interceptor.js";
 import { createMetrics } from "./metrics.js";
 import { startMetricsEndpoint } from "./metrics-endpoint.js";
-import { createMetricsInterceptor } from "./metrics-interceptor.js";
 import { trackSessions } from "./http2-sessions.js";
 
 /** A started server. */
@@ -140,23 +139,20 @@ export async function startServer(config: ServerConfig, logger: Logger): Promise
     createResumeTokenCodec(config.resumeTokenSecret),
     (context, fields, message) => logger.warn({ requestId: context.values.get(requestIdKey), ...fields }, message),
   );
+  const services: ServiceRoute[] = [
+    { service: UserStateService, implementation: createUserStateService(operations, createResumeTokenCodec(config.resumeTokenSecret), config.maxMessageBytes) },
+    { service: KeyService, implementation: createKeyService() },
+    { service: CatalogService, implementation: catalog },
+    { service: BlockStructureService, implementation: createBlockStructureService(blockStructures) },
+    { service: Health, implementation: health },
+    { service: ServerReflection, implementation: createReflectionService([UserStateService, KeyService, CatalogService, BlockStructureService, Health, ServerReflection]) },
+  ];
+  const hooks = createCallHooks({ logger, audit: logger.child({ channel: "audit" }), metrics, verifier, spans: tracing?.spans ?? null });
   const handler = connectNodeAdapter({
-    routes: (router) =>
-      router
-        .service(UserStateService, createUserStateService(operations, createResumeTokenCodec(config.resumeTokenSecret), config.maxMessageBytes))
-        .service(KeyService, createKeyService())
-        .service(CatalogService, catalog)
-        .service(BlockStructureService, createBlockStructureService(blockStructures))
-        .service(Health, health)
-        .service(ServerReflection, createReflectionService([UserStateService, KeyService, CatalogService, BlockStructureService, Health, ServerReflection])),
-    // Outermost first: log what the client finally sees.
-    interceptors: [
-      ...(tracing === null ? [] : [tracing.interceptor]),
-      createLogInterceptor(logger),
-      createMetricsInterceptor(metrics),
-      errorInterceptor,
-      createAuthInterceptor(verifier, logger.child({ channel: "audit" })),
-    ],
+    routes: (router) => {
+      for (const { service, implementation } of services) router.service(service, implementation as never);
+    },
+    interceptors: [createHooksInterceptor(hooks)],
     // Compressing costs the server's one thread more than it saves on the
     // networks this service runs on (loopback, a data centre), so it is off
     // unless configured; compressed requests are accepted either way.
@@ -165,12 +161,24 @@ export async function startServer(config: ServerConfig, logger: Logger): Promise
     writeMaxBytes: config.maxMessageBytes,
     shutdownSignal: shutdown.signal,
   });
+  // gRPC with binary messages, the main traffic, skips Connect's adapter (see grpc/grpc-path.ts).
+  const grpc =
+    config.grpcPath === "direct"
+      ? createGrpcPath({ routes: grpcRoutes(services), hooks, readMaxBytes: config.maxMessageBytes, writeMaxBytes: config.maxMessageBytes, compressMinBytes: config.compressMinBytes })
+      : null;
+  shutdown.signal.addEventListener("abort", () => grpc?.cancelAll());
 
   // Node's HTTP/2 session memory cap (10 MB by default) must hold a whole
   // message plus what is in flight, or an oversized message resets the stream
-  // before Connect can answer RESOURCE_EXHAUSTED.
+  // before the server can answer RESOURCE_EXHAUSTED.
   const maxSessionMemory = Math.max(10, Math.ceil((3 * config.maxMessageBytes) / (1024 * 1024)));
-  const server = http2.createServer({ maxSessionMemory }, (request, response) => {
+  const server = http2.createServer({ maxSessionMemory });
+  server.on("stream", (stream: http2.ServerHttp2Stream, headers: http2.IncomingHttpHeaders, _flags: number, rawHeaders: string[]) => {
+    if (grpc?.serve(stream, headers)) return;
+    // Everything else goes to Connect's adapter through Node's compatibility
+    // API, as http2.createServer's request listener would get it.
+    const request = new http2.Http2ServerRequest(stream, headers, {}, rawHeaders);
+    const response = new http2.Http2ServerResponse(stream);
     // A call answered before its request was fully read (an oversized message,
     // say) ends with RST_STREAM(NO_ERROR), which tells the client to stop
     // sending: otherwise a client blocked by flow control waits forever.

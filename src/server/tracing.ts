@@ -3,18 +3,29 @@ import { W3CTraceContextPropagator } from "@opentelemetry/core";
 import { OTLPTraceExporter } from "@opentelemetry/exporter-trace-otlp-http";
 import { resourceFromAttributes } from "@opentelemetry/resources";
 import { BasicTracerProvider, BatchSpanProcessor } from "@opentelemetry/sdk-trace-base";
-import { Code, type Interceptor } from "@connectrpc/connect";
-import { endingError } from "./ending-error.js";
-import { onCallEnd } from "./on-call-end.js";
+import { Code, type ConnectError } from "@connectrpc/connect";
+import type { CallStart } from "./call-hooks.js";
+
+/** One call's span. */
+export interface CallSpan {
+  /** Ends the span; `error` is what the call ended with (null: OK). */
+  end(error: ConnectError | null): void;
+}
+
+/** Spans of calls (see {@link startTracing}). */
+export interface CallSpans {
+  start(call: CallStart): CallSpan;
+}
 
 /** Tracing of calls, exported over OTLP/HTTP; absent unless an endpoint is configured. */
 export interface Tracing {
-  readonly interceptor: Interceptor;
+  readonly spans: CallSpans;
   /** Exports what is pending and stops. */
   shutdown(): Promise<void>;
 }
 
 const propagator = new W3CTraceContextPropagator();
+const headerGetter = { get: (call: CallStart, key: string) => call.header(key) ?? undefined, keys: () => ["traceparent", "tracestate"] };
 
 /**
  * Starts tracing to `endpoint` (OTEL_EXPORTER_OTLP_ENDPOINT, for example
@@ -27,26 +38,24 @@ export function startTracing(endpoint: string): Tracing {
     spanProcessors: [new BatchSpanProcessor(new OTLPTraceExporter({ url: `${endpoint.replace(/\/$/u, "")}/v1/traces` }), { scheduledDelayMillis: 500 })],
   });
   const tracer: Tracer = provider.getTracer("learnerstate");
-
-  const interceptor: Interceptor = (next) => async (request) => {
-    const parent = propagator.extract(ROOT_CONTEXT, request.header, { get: (headers, key) => headers.get(key) ?? undefined, keys: (headers) => [...headers.keys()] });
-    const span = tracer.startSpan(
-      `${request.service.typeName}/${request.method.name}`,
-      { kind: SpanKind.SERVER, attributes: { "rpc.system": "connect_rpc", "rpc.service": request.service.typeName, "rpc.method": request.method.name } },
-      parent,
-    );
-    const fail = (error: unknown) => {
-      const connectError = endingError(error, request.signal);
-      span.setAttribute("rpc.grpc.status_code", connectError.code);
-      span.setStatus({ code: SpanStatusCode.ERROR, message: Code[connectError.code] });
-      span.end();
-      return error;
-    };
-    try {
-      return onCallEnd(await next(request), () => span.end(), fail);
-    } catch (error) {
-      throw fail(error);
-    }
+  const spans: CallSpans = {
+    start(call) {
+      const service = call.method.parent.typeName;
+      const span = tracer.startSpan(
+        `${service}/${call.method.name}`,
+        { kind: SpanKind.SERVER, attributes: { "rpc.system": "connect_rpc", "rpc.service": service, "rpc.method": call.method.name } },
+        propagator.extract(ROOT_CONTEXT, call, headerGetter),
+      );
+      return {
+        end(error) {
+          if (error !== null) {
+            span.setAttribute("rpc.grpc.status_code", error.code);
+            span.setStatus({ code: SpanStatusCode.ERROR, message: Code[error.code] });
+          }
+          span.end();
+        },
+      };
+    },
   };
-  return { interceptor, shutdown: () => provider.shutdown() };
+  return { spans, shutdown: () => provider.shutdown() };
 }
