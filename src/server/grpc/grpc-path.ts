@@ -207,7 +207,10 @@ class GrpcCall implements CallSignal {
     const handlerTrailer = this.context?.setResponseTrailer() ?? null;
     const trailer = error === null && handlerTrailer === null ? okTrailers : statusFields(error, handlerTrailer);
     if (!this.headersSent) {
-      stream.respond({ ":status": 200, "content-type": this.contentType, "x-request-id": this.record.requestId, ...trailer }, { endStream: true });
+      stream.respond(
+        { ":status": 200, "content-type": this.contentType, "grpc-accept-encoding": acceptedEncodings, "x-request-id": this.record.requestId, ...trailer },
+        { endStream: true },
+      );
     } else {
       stream.once("wantTrailers", () => stream.sendTrailers(trailer));
       stream.end();
