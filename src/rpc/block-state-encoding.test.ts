@@ -89,6 +89,23 @@ describe("encodeStoredStates() and encodeResumeTokenField()", () => {
     );
   });
 
+  it("should write the state as one JSON object text, byte for byte as protobuf-es, in the JSON-object form", () => {
+    fc.assert(
+      fc.property(fc.array(storedState, { maxLength: 6 }), text(30), (states, resumeToken) => {
+        const carrier = create(IterAllForCourseResponseSchema);
+        const encodedStates = encodeStoredStates(states, "json-object");
+        carrier.$unknown = [...(states.length === 0 ? [] : [blockStatesField(encodedStates, 0, states.length - 1)]), ...encodeResumeTokenField(resumeToken)];
+        const blockStates = states.map((state) =>
+          create(BlockStateSchema, { username: state.username, blockKey: state.usageKey, stateJson: state.stateJson, updateTime: timestampFromMicros(state.modified) }),
+        );
+        const expected = create(IterAllForCourseResponseSchema, { blockStates, resumeToken });
+        expect(difference(toBinary(IterAllForCourseResponseSchema, carrier), toBinary(IterAllForCourseResponseSchema, expected))).toBe("");
+        expect(encodedStates.valueBytes).toEqual(states.map((state) => Buffer.byteLength(state.stateJson)));
+      }),
+      { numRuns: 300 },
+    );
+  });
+
   it("should write a value of several megabytes", () => {
     const states: StoredState[] = [{ username: "u", usageKey: "k", stateJson: `{"big": "${"é".repeat(1_500_000)}", "small": 1}`, modified: 1n }];
     expect(difference(encoded(GetManyResponseSchema, states, ""), toBinary(GetManyResponseSchema, expectedMessage(GetManyResponseSchema, states, "")))).toBe("");

@@ -10,6 +10,7 @@ const tagUsername = 0x0a; // BlockState field 1
 const tagBlockKey = 0x12; // BlockState field 2
 const tagFieldEntry = 0x1a; // BlockState field 3, one map entry each
 const tagUpdateTime = 0x22; // BlockState field 4
+const tagStateJson = 0x2a; // BlockState field 5
 const tagEntryKey = 0x0a; // map entry field 1
 const tagEntryValue = 0x12; // map entry field 2
 const tagSeconds = 0x08; // google.protobuf.Timestamp field 1
@@ -120,6 +121,25 @@ function measureState(writer: SizedWriter, bounds: FieldBounds, valueBytes: numb
   return length + writer.fill(writer.reserve(), timestampLength(state.modified));
 }
 
+/** {@link measureState} for the JSON-object form: the state's text as one string, nothing to scan. */
+function measureStateObject(writer: SizedWriter, valueBytes: number[], state: StoredState): number {
+  let length = 0;
+  if (state.username !== "") length += writer.measureString(state.username);
+  if (state.usageKey !== "") length += writer.measureString(state.usageKey);
+  // Measured in the order written: field 4 (the time), then field 5.
+  length += writer.fill(writer.reserve(), timestampLength(state.modified));
+  length += writer.measureString(state.stateJson);
+  valueBytes.push(writer.lastLength());
+  return length;
+}
+
+function writeStateObject(writer: SizedWriter, state: StoredState): void {
+  if (state.username !== "") writer.string(tagUsername, state.username);
+  if (state.usageKey !== "") writer.string(tagBlockKey, state.usageKey);
+  writeTimestamp(writer, state.modified);
+  writer.string(tagStateJson, state.stateJson);
+}
+
 function writeState(writer: SizedWriter, bounds: FieldBounds, fieldCount: number, state: StoredState): void {
   if (state.username !== "") writer.string(tagUsername, state.username);
   if (state.usageKey !== "") writer.string(tagBlockKey, state.usageKey);
@@ -143,9 +163,12 @@ export interface EncodedStates {
   readonly bytes: Uint8Array;
   /** The offset in `bytes` after each state. */
   readonly ends: readonly number[];
-  /** UTF-8 bytes of each state's field values, for metrics. */
+  /** UTF-8 bytes of each state's field values (JSON-object form: of its text), for metrics. */
   readonly valueBytes: readonly number[];
 }
+
+/** How BlockStates carry their state: field by field (`fields`), or as one JSON object text (`state_json`). */
+export type StateForm = "fields" | "json-object";
 
 /**
  * The `repeated BlockState block_states = 1` of GetManyResponse and the
@@ -153,23 +176,27 @@ export interface EncodedStates {
  * state's JSON text is scanned once for its fields' bounds, and names and
  * values are copied from it into one buffer of the exact size (two passes:
  * measure, then write), without building a field object or a BlockState
- * message. Map entries follow the order of the stored text. Any run of
- * consecutive states is one slice of `bytes` (see {@link blockStatesField}),
- * so a caller may split the states over several messages.
+ * message. Map entries follow the order of the stored text. In the
+ * JSON-object form the text goes out whole, unscanned, as `state_json`. Any
+ * run of consecutive states is one slice of `bytes` (see
+ * {@link blockStatesField}), so a caller may split the states over several
+ * messages.
  */
-export function encodeStoredStates(states: readonly StoredState[]): EncodedStates {
+export function encodeStoredStates(states: readonly StoredState[], form: StateForm = "fields"): EncodedStates {
   const writer = new SizedWriter();
   const bounds = new FieldBounds();
   const valueBytes: number[] = [];
+  const whole = form === "json-object";
   let total = 0;
   for (const state of states) {
     const slot = writer.reserve();
-    total += writer.fill(slot, measureState(writer, bounds, valueBytes, state));
+    total += writer.fill(slot, whole ? measureStateObject(writer, valueBytes, state) : measureState(writer, bounds, valueBytes, state));
   }
   writer.start(total);
   const ends = states.map((state, index) => {
     writer.nested(tagRepeatedBlockState);
-    writeState(writer, bounds, bounds.fieldsPerState[index]!, state);
+    if (whole) writeStateObject(writer, state);
+    else writeState(writer, bounds, bounds.fieldsPerState[index]!, state);
     return writer.offset;
   });
   const bytes = writer.slice(0);

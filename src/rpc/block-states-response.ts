@@ -9,7 +9,7 @@ import type {
   IterAllForCourseResponseSchema,
 } from "../../gen/learnerstate/v1/user_state_service_pb.js";
 import { splitStateJson, type StoredState } from "../domain/state/index.js";
-import { blockStatesField, encodeResumeTokenField, encodeStoredStates } from "./block-state-encoding.js";
+import { blockStatesField, encodeResumeTokenField, encodeStoredStates, type StateForm } from "./block-state-encoding.js";
 import { recordFigures, valueBytes } from "./response-figures.js";
 import { timestampFromMicros } from "./timestamp.js";
 
@@ -33,11 +33,11 @@ export type BlockStatesResponder<Schema extends BlockStatesResponseSchema> = (
  */
 export const messageBudgetBytes = 4_000_000;
 
-function blockStateOf(state: StoredState): BlockState {
+function blockStateOf(state: StoredState, form: StateForm): BlockState {
   return create(BlockStateSchema, {
     username: state.username,
     blockKey: state.usageKey,
-    fields: splitStateJson(state.stateJson),
+    ...(form === "json-object" ? { stateJson: state.stateJson } : { fields: splitStateJson(state.stateJson) }),
     updateTime: timestampFromMicros(state.modified),
   });
 }
@@ -71,7 +71,7 @@ function runEnds(sizes: readonly number[], budget: number): number[] {
  * escaping JSON adds to JSON texts inside strings.
  */
 function jsonWeight(state: BlockState): number {
-  let bytes = Buffer.byteLength(state.username) + Buffer.byteLength(state.blockKey) + 64;
+  let bytes = Buffer.byteLength(state.username) + Buffer.byteLength(state.blockKey) + 2 * Buffer.byteLength(state.stateJson) + 64;
   for (const name in state.fields) bytes += 2 * (Buffer.byteLength(name) + Buffer.byteLength(state.fields[name]!)) + 8;
   return bytes;
 }
@@ -85,16 +85,18 @@ function jsonWeight(state: BlockState): number {
  * The message then holds only bytes, so a stream waiting for a slow reader
  * keeps that compact form alive, not a page of objects. JSON calls get plain
  * messages, their fields sliced from the same texts.
- * Messages stay within `budgetBytes` (see {@link messageBudgetBytes}).
+ * Messages stay within `budgetBytes` (see {@link messageBudgetBytes}). With
+ * `form` "json-object", each state goes out whole as `state_json`.
  */
 export function createBlockStatesResponder<Schema extends BlockStatesResponseSchema>(
   schema: Schema,
   requestContentType: string | null,
   budgetBytes: number,
+  form: StateForm,
 ): BlockStatesResponder<Schema> {
   if (answersInBinary(requestContentType)) {
     return (states, resumeTokenAfter) => {
-      const encoded = encodeStoredStates(states);
+      const encoded = encodeStoredStates(states, form);
       let start = 0;
       return runEnds(encoded.ends.map((end, index) => end - (index === 0 ? 0 : encoded.ends[index - 1]!)), budgetBytes).map((end) => {
         const message = create(schema) as MessageShape<BlockStatesResponseSchema>;
@@ -106,14 +108,15 @@ export function createBlockStatesResponder<Schema extends BlockStatesResponseSch
     };
   }
   return (states, resumeTokenAfter) => {
-    const blockStates = states.map(blockStateOf);
+    const blockStates = states.map((state) => blockStateOf(state, form));
     let start = 0;
     return runEnds(blockStates.map(jsonWeight), budgetBytes).map((end) => {
       const message = create(schema) as MessageShape<BlockStatesResponseSchema>;
       const run = blockStates.slice(start, end);
       message.blockStates = run;
       if ("resumeToken" in message) message.resumeToken = resumeTokenAfter(end - 1);
-      recordFigures(message, { blocks: run.length, stateBytes: run.reduce((sum, state) => sum + valueBytes(state.fields), 0) });
+      const stateBytes = run.reduce((sum, state) => sum + (form === "json-object" ? Buffer.byteLength(state.stateJson) : valueBytes(state.fields)), 0);
+      recordFigures(message, { blocks: run.length, stateBytes });
       start = end;
       return message as MessageShape<Schema>;
     });

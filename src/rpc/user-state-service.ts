@@ -19,7 +19,9 @@ import { createBlockStatesResponder, messageBudgetBytes, type BlockStatesRespond
 import { callLimitsOf } from "./call-limits-of.js";
 import { flatMapStream } from "./flat-map-stream.js";
 import type { ResumeTokenCodec } from "./resume-token.js";
+import type { StateForm } from "./block-state-encoding.js";
 import { scopeFromEnum } from "./scope.js";
+import { stateFormFromEnum } from "./state-form.js";
 import { timestampFromMicros } from "./timestamp.js";
 
 // Generated message types stop here: requests are read field by field into
@@ -39,8 +41,8 @@ export function createUserStateService(
 ): ServiceImpl<typeof UserStateService> {
   // Room for a message's own framing and resume token beside its states.
   const budgetBytes = Math.max(1, Math.min(messageBudgetBytes, maxMessageBytes - 1024));
-  const responder = <Schema extends BlockStatesResponseSchema>(schema: Schema, context: HandlerContext) =>
-    createBlockStatesResponder(schema, context.requestHeader.get("content-type"), budgetBytes);
+  const responder = <Schema extends BlockStatesResponseSchema>(schema: Schema, context: HandlerContext, form: StateForm) =>
+    createBlockStatesResponder(schema, context.requestHeader.get("content-type"), budgetBytes, form);
 
   function iterateAll<Schema extends BlockStatesResponseSchema>(
     call: CallLimits,
@@ -57,13 +59,14 @@ export function createUserStateService(
 
   return {
     async *getMany(request, context) {
+      const form = stateFormFromEnum(request.stateForm);
       const states = await operations.getMany(callLimitsOf(context), {
         username: request.username,
         scope: scopeFromEnum(request.scope),
         blockKeys: request.blockKeys,
         fieldNames: fieldNamesOf(request.fieldSelection),
       });
-      const respond = responder(GetManyResponseSchema, context);
+      const respond = responder(GetManyResponseSchema, context, form);
       for (const batch of batches(states, fixedLimits.blocksPerMessage)) yield* respond(batch, () => "");
     },
 
@@ -124,19 +127,21 @@ export function createUserStateService(
     },
 
     iterAllForBlock(request, context) {
+      const form = stateFormFromEnum(request.stateForm);
       const filter = operations.iterationFilter({ kind: "block", scope: scopeFromEnum(request.scope), blockKey: request.blockKey });
-      const respond = responder(IterAllForBlockResponseSchema, context);
+      const respond = responder(IterAllForBlockResponseSchema, context, form);
       return iterateAll(callLimitsOf(context), filter, request.resumeToken, request.batchSize, respond);
     },
 
     iterAllForCourse(request, context) {
+      const form = stateFormFromEnum(request.stateForm);
       const filter = operations.iterationFilter({
         kind: "course",
         scope: scopeFromEnum(request.scope),
         courseKey: request.courseKey,
         blockType: request.blockType,
       });
-      const respond = responder(IterAllForCourseResponseSchema, context);
+      const respond = responder(IterAllForCourseResponseSchema, context, form);
       return iterateAll(callLimitsOf(context), filter, request.resumeToken, request.batchSize, respond);
     },
 

@@ -11,7 +11,7 @@ import grpc
 from . import errors
 from ._proto import user_state_pb2, user_state_service_pb2
 from ._times import datetime_of
-from ._values import decode_fields, encode_fields
+from ._values import decode_fields, decode_state, encode_fields
 
 # Per-call maxima of the service's default configuration (MAX_READ_BLOCKS,
 # MAX_WRITE_BLOCKS). The clients split larger requests into calls of this size.
@@ -142,7 +142,9 @@ def get_many_requests(username, block_keys, scope, fields, max_blocks):
     number, names = scope_number(scope), field_names(fields)
     calls = []
     for chunk in _chunks(unique_keys(block_keys), max_blocks):
-        request = user_state_service_pb2.GetManyRequest(username=username, block_keys=[text for text, _ in chunk], scope=number)
+        # Each state as one JSON object text: one json.loads per block instead of one per field.
+        request = user_state_service_pb2.GetManyRequest(username=username, block_keys=[text for text, _ in chunk], scope=number,
+                                                        state_form=user_state_pb2.STATE_FORM_JSON_OBJECT)
         _set_selection(request, names)
         calls.append((request, dict(chunk)))
     return calls
@@ -151,7 +153,7 @@ def get_many_requests(username, block_keys, scope, fields, max_blocks):
 def states_of_get_many(response, username, originals, scope):
     """The XBlockUserStates of a GetMany message, under the keys the caller passed."""
     return [XBlockUserState(block.username or username, originals.get(block.block_key, block.block_key),
-                            decode_fields(block.fields), datetime_of(block.update_time), scope)
+                            decode_state(block.state_json), datetime_of(block.update_time), scope)
             for block in response.block_states]
 
 
@@ -207,19 +209,21 @@ def erasure_of(response):
 def iter_all_for_block_requests(block_key, scope, batch_size):
     """A function of the resume token giving the IterAllForBlockRequest that continues from it."""
     key, number = key_text(block_key), scope_number(scope)
-    return lambda token: user_state_service_pb2.IterAllForBlockRequest(block_key=key, scope=number, batch_size=batch_size or 0, resume_token=token)
+    return lambda token: user_state_service_pb2.IterAllForBlockRequest(block_key=key, scope=number, batch_size=batch_size or 0, resume_token=token,
+                                                                       state_form=user_state_pb2.STATE_FORM_JSON_OBJECT)
 
 
 def iter_all_for_course_requests(course_key, block_type, scope, batch_size):
     """A function of the resume token giving the IterAllForCourseRequest that continues from it."""
     key, number = key_text(course_key), scope_number(scope)
     return lambda token: user_state_service_pb2.IterAllForCourseRequest(
-        course_key=key, block_type=block_type or "", scope=number, batch_size=batch_size or 0, resume_token=token)
+        course_key=key, block_type=block_type or "", scope=number, batch_size=batch_size or 0, resume_token=token,
+        state_form=user_state_pb2.STATE_FORM_JSON_OBJECT)
 
 
 def states_of_iteration(response, scope):
     """The XBlockUserStates of an IterAll message, under the canonical key strings."""
-    return [XBlockUserState(block.username, block.block_key, decode_fields(block.fields), datetime_of(block.update_time), scope)
+    return [XBlockUserState(block.username, block.block_key, decode_state(block.state_json), datetime_of(block.update_time), scope)
             for block in response.block_states]
 
 

@@ -122,3 +122,9 @@ def encode_fields(state):
 def decode_fields(fields):
     """``{field: JSON text}`` (a protobuf map) -> ``{field: value}``."""
     return {name: json.loads(text) for name, text in fields.items()}
+
+
+def decode_state(state_json):
+    """A state's JSON object text (``BlockState.state_json``) -> ``{field: value}``: one
+    parse for the whole state, the same values as :func:`decode_fields` gives for its fields."""
+    return json.loads(state_json)

@@ -2,8 +2,8 @@
 // @generated from file learnerstate/v1/user_state.proto (package learnerstate.v1, syntax proto3)
 /* eslint-disable */
 
-import type { GenFile, GenMessage } from "@bufbuild/protobuf/codegenv2";
-import { fileDesc, messageDesc } from "@bufbuild/protobuf/codegenv2";
+import type { GenEnum, GenFile, GenMessage } from "@bufbuild/protobuf/codegenv2";
+import { enumDesc, fileDesc, messageDesc } from "@bufbuild/protobuf/codegenv2";
 import type { Timestamp } from "@bufbuild/protobuf/wkt";
 import { file_google_protobuf_timestamp } from "@bufbuild/protobuf/wkt";
 import type { Message } from "@bufbuild/protobuf";
@@ -12,7 +12,7 @@ import type { Message } from "@bufbuild/protobuf";
  * Describes the file learnerstate/v1/user_state.proto.
  */
 export const file_learnerstate_v1_user_state: GenFile = /*@__PURE__*/
-  fileDesc("CiBsZWFybmVyc3RhdGUvdjEvdXNlcl9zdGF0ZS5wcm90bxIPbGVhcm5lcnN0YXRlLnYxIsoBCgpCbG9ja1N0YXRlEhAKCHVzZXJuYW1lGAEgASgJEhEKCWJsb2NrX2tleRgCIAEoCRI3CgZmaWVsZHMYAyADKAsyJy5sZWFybmVyc3RhdGUudjEuQmxvY2tTdGF0ZS5GaWVsZHNFbnRyeRIvCgt1cGRhdGVfdGltZRgEIAEoCzIaLmdvb2dsZS5wcm90b2J1Zi5UaW1lc3RhbXAaLQoLRmllbGRzRW50cnkSCwoDa2V5GAEgASgJEg0KBXZhbHVlGAIgASgJOgI4ASIlCg5GaWVsZFNlbGVjdGlvbhITCgtmaWVsZF9uYW1lcxgBIAMoCSKJAQoLQmxvY2tVcGRhdGUSEQoJYmxvY2tfa2V5GAEgASgJEjgKBmZpZWxkcxgCIAMoCzIoLmxlYXJuZXJzdGF0ZS52MS5CbG9ja1VwZGF0ZS5GaWVsZHNFbnRyeRotCgtGaWVsZHNFbnRyeRILCgNrZXkYASABKAkSDQoFdmFsdWUYAiABKAk6AjgBIlYKEEJsb2NrV3JpdGVSZXN1bHQSEQoJYmxvY2tfa2V5GAEgASgJEi8KC3VwZGF0ZV90aW1lGAIgASgLMhouZ29vZ2xlLnByb3RvYnVmLlRpbWVzdGFtcCJrChFGaWVsZE1vZGlmaWNhdGlvbhIRCglibG9ja19rZXkYASABKAkSEgoKZmllbGRfbmFtZRgCIAEoCRIvCgt1cGRhdGVfdGltZRgDIAEoCzIaLmdvb2dsZS5wcm90b2J1Zi5UaW1lc3RhbXAiegoNU3RhdGVTbmFwc2hvdBI6CgZmaWVsZHMYASADKAsyKi5sZWFybmVyc3RhdGUudjEuU3RhdGVTbmFwc2hvdC5GaWVsZHNFbnRyeRotCgtGaWVsZHNFbnRyeRILCgNrZXkYASABKAkSDQoFdmFsdWUYAiABKAk6AjgBIpMBCgxIaXN0b3J5RW50cnkSEAoIdXNlcm5hbWUYASABKAkSEQoJYmxvY2tfa2V5GAIgASgJEi0KBXN0YXRlGAMgASgLMh4ubGVhcm5lcnN0YXRlLnYxLlN0YXRlU25hcHNob3QSLwoLdXBkYXRlX3RpbWUYBCABKAsyGi5nb29nbGUucHJvdG9idWYuVGltZXN0YW1wYgZwcm90bzM", [file_google_protobuf_timestamp]);
+  fileDesc("CiBsZWFybmVyc3RhdGUvdjEvdXNlcl9zdGF0ZS5wcm90bxIPbGVhcm5lcnN0YXRlLnYxIt4BCgpCbG9ja1N0YXRlEhAKCHVzZXJuYW1lGAEgASgJEhEKCWJsb2NrX2tleRgCIAEoCRI3CgZmaWVsZHMYAyADKAsyJy5sZWFybmVyc3RhdGUudjEuQmxvY2tTdGF0ZS5GaWVsZHNFbnRyeRIvCgt1cGRhdGVfdGltZRgEIAEoCzIaLmdvb2dsZS5wcm90b2J1Zi5UaW1lc3RhbXASEgoKc3RhdGVfanNvbhgFIAEoCRotCgtGaWVsZHNFbnRyeRILCgNrZXkYASABKAkSDQoFdmFsdWUYAiABKAk6AjgBIiUKDkZpZWxkU2VsZWN0aW9uEhMKC2ZpZWxkX25hbWVzGAEgAygJIokBCgtCbG9ja1VwZGF0ZRIRCglibG9ja19rZXkYASABKAkSOAoGZmllbGRzGAIgAygLMigubGVhcm5lcnN0YXRlLnYxLkJsb2NrVXBkYXRlLkZpZWxkc0VudHJ5Gi0KC0ZpZWxkc0VudHJ5EgsKA2tleRgBIAEoCRINCgV2YWx1ZRgCIAEoCToCOAEiVgoQQmxvY2tXcml0ZVJlc3VsdBIRCglibG9ja19rZXkYASABKAkSLwoLdXBkYXRlX3RpbWUYAiABKAsyGi5nb29nbGUucHJvdG9idWYuVGltZXN0YW1wImsKEUZpZWxkTW9kaWZpY2F0aW9uEhEKCWJsb2NrX2tleRgBIAEoCRISCgpmaWVsZF9uYW1lGAIgASgJEi8KC3VwZGF0ZV90aW1lGAMgASgLMhouZ29vZ2xlLnByb3RvYnVmLlRpbWVzdGFtcCJ6Cg1TdGF0ZVNuYXBzaG90EjoKBmZpZWxkcxgBIAMoCzIqLmxlYXJuZXJzdGF0ZS52MS5TdGF0ZVNuYXBzaG90LkZpZWxkc0VudHJ5Gi0KC0ZpZWxkc0VudHJ5EgsKA2tleRgBIAEoCRINCgV2YWx1ZRgCIAEoCToCOAEikwEKDEhpc3RvcnlFbnRyeRIQCgh1c2VybmFtZRgBIAEoCRIRCglibG9ja19rZXkYAiABKAkSLQoFc3RhdGUYAyABKAsyHi5sZWFybmVyc3RhdGUudjEuU3RhdGVTbmFwc2hvdBIvCgt1cGRhdGVfdGltZRgEIAEoCzIaLmdvb2dsZS5wcm90b2J1Zi5UaW1lc3RhbXAqWgoJU3RhdGVGb3JtEhoKFlNUQVRFX0ZPUk1fVU5TUEVDSUZJRUQQABIVChFTVEFURV9GT1JNX0ZJRUxEUxABEhoKFlNUQVRFX0ZPUk1fSlNPTl9PQkpFQ1QQAmIGcHJvdG8z", [file_google_protobuf_timestamp]);
 
 /**
  * The stored state of one block for one learner, or, in the scopes that
@@ -54,6 +54,18 @@ export type BlockState = Message<"learnerstate.v1.BlockState"> & {
    * @generated from field: google.protobuf.Timestamp update_time = 4;
    */
   updateTime?: Timestamp | undefined;
+
+  /**
+   * The state as one JSON object text, exactly as PostgreSQL's jsonb writes
+   * it (`{"a": 1, "bb": [true, 2.50]}`: keys as jsonb orders them, `": "`
+   * and `", "` between them; the values are the texts `fields` would hold).
+   * Set only when the request asked for STATE_FORM_JSON_OBJECT, and then
+   * `fields` is empty. With a field selection, the object of the selected
+   * fields; `{}` when the state (or the selection) has none.
+   *
+   * @generated from field: string state_json = 5;
+   */
+  stateJson: string;
 };
 
 /**
@@ -251,4 +263,41 @@ export type HistoryEntry = Message<"learnerstate.v1.HistoryEntry"> & {
  */
 export const HistoryEntrySchema: GenMessage<HistoryEntry> = /*@__PURE__*/
   messageDesc(file_learnerstate_v1_user_state, 6);
+
+/**
+ * How BlockState messages carry a state (GetMany, IterAllForBlock,
+ * IterAllForCourse).
+ *
+ * @generated from enum learnerstate.v1.StateForm
+ */
+export enum StateForm {
+  /**
+   * The default: STATE_FORM_FIELDS.
+   *
+   * @generated from enum value: STATE_FORM_UNSPECIFIED = 0;
+   */
+  UNSPECIFIED = 0,
+
+  /**
+   * Field by field in `BlockState.fields`, each value its own JSON text.
+   *
+   * @generated from enum value: STATE_FORM_FIELDS = 1;
+   */
+  FIELDS = 1,
+
+  /**
+   * The whole state as one JSON object text in `BlockState.state_json`: one
+   * parse per block for the client instead of one per field, and less work
+   * for the server. The values keep every digit, as in the fields form.
+   *
+   * @generated from enum value: STATE_FORM_JSON_OBJECT = 2;
+   */
+  JSON_OBJECT = 2,
+}
+
+/**
+ * Describes the enum learnerstate.v1.StateForm.
+ */
+export const StateFormSchema: GenEnum<StateForm> = /*@__PURE__*/
+  enumDesc(file_learnerstate_v1_user_state, 0);
 

@@ -14,7 +14,7 @@ _sym_db = _symbol_database.Default()
 from google.protobuf import timestamp_pb2 as google_dot_protobuf_dot_timestamp__pb2
 
 
-DESCRIPTOR = _descriptor_pool.Default().AddSerializedFile(b'\n learnerstate/v1/user_state.proto\x12\x0flearnerstate.v1\x1a\x1fgoogle/protobuf/timestamp.proto\"\xca\x01\n\nBlockState\x12\x10\n\x08username\x18\x01 \x01(\t\x12\x11\n\tblock_key\x18\x02 \x01(\t\x12\x37\n\x06\x66ields\x18\x03 \x03(\x0b\x32\'.learnerstate.v1.BlockState.FieldsEntry\x12/\n\x0bupdate_time\x18\x04 \x01(\x0b\x32\x1a.google.protobuf.Timestamp\x1a-\n\x0b\x46ieldsEntry\x12\x0b\n\x03key\x18\x01 \x01(\t\x12\r\n\x05value\x18\x02 \x01(\t:\x02\x38\x01\"%\n\x0e\x46ieldSelection\x12\x13\n\x0b\x66ield_names\x18\x01 \x03(\t\"\x89\x01\n\x0b\x42lockUpdate\x12\x11\n\tblock_key\x18\x01 \x01(\t\x12\x38\n\x06\x66ields\x18\x02 \x03(\x0b\x32(.learnerstate.v1.BlockUpdate.FieldsEntry\x1a-\n\x0b\x46ieldsEntry\x12\x0b\n\x03key\x18\x01 \x01(\t\x12\r\n\x05value\x18\x02 \x01(\t:\x02\x38\x01\"V\n\x10\x42lockWriteResult\x12\x11\n\tblock_key\x18\x01 \x01(\t\x12/\n\x0bupdate_time\x18\x02 \x01(\x0b\x32\x1a.google.protobuf.Timestamp\"k\n\x11\x46ieldModification\x12\x11\n\tblock_key\x18\x01 \x01(\t\x12\x12\n\nfield_name\x18\x02 \x01(\t\x12/\n\x0bupdate_time\x18\x03 \x01(\x0b\x32\x1a.google.protobuf.Timestamp\"z\n\rStateSnapshot\x12:\n\x06\x66ields\x18\x01 \x03(\x0b\x32*.learnerstate.v1.StateSnapshot.FieldsEntry\x1a-\n\x0b\x46ieldsEntry\x12\x0b\n\x03key\x18\x01 \x01(\t\x12\r\n\x05value\x18\x02 \x01(\t:\x02\x38\x01\"\x93\x01\n\x0cHistoryEntry\x12\x10\n\x08username\x18\x01 \x01(\t\x12\x11\n\tblock_key\x18\x02 \x01(\t\x12-\n\x05state\x18\x03 \x01(\x0b\x32\x1e.learnerstate.v1.StateSnapshot\x12/\n\x0bupdate_time\x18\x04 \x01(\x0b\x32\x1a.google.protobuf.Timestampb\x06proto3')
+DESCRIPTOR = _descriptor_pool.Default().AddSerializedFile(b'\n learnerstate/v1/user_state.proto\x12\x0flearnerstate.v1\x1a\x1fgoogle/protobuf/timestamp.proto\"\xde\x01\n\nBlockState\x12\x10\n\x08username\x18\x01 \x01(\t\x12\x11\n\tblock_key\x18\x02 \x01(\t\x12\x37\n\x06\x66ields\x18\x03 \x03(\x0b\x32\'.learnerstate.v1.BlockState.FieldsEntry\x12/\n\x0bupdate_time\x18\x04 \x01(\x0b\x32\x1a.google.protobuf.Timestamp\x12\x12\n\nstate_json\x18\x05 \x01(\t\x1a-\n\x0b\x46ieldsEntry\x12\x0b\n\x03key\x18\x01 \x01(\t\x12\r\n\x05value\x18\x02 \x01(\t:\x02\x38\x01\"%\n\x0e\x46ieldSelection\x12\x13\n\x0b\x66ield_names\x18\x01 \x03(\t\"\x89\x01\n\x0b\x42lockUpdate\x12\x11\n\tblock_key\x18\x01 \x01(\t\x12\x38\n\x06\x66ields\x18\x02 \x03(\x0b\x32(.learnerstate.v1.BlockUpdate.FieldsEntry\x1a-\n\x0b\x46ieldsEntry\x12\x0b\n\x03key\x18\x01 \x01(\t\x12\r\n\x05value\x18\x02 \x01(\t:\x02\x38\x01\"V\n\x10\x42lockWriteResult\x12\x11\n\tblock_key\x18\x01 \x01(\t\x12/\n\x0bupdate_time\x18\x02 \x01(\x0b\x32\x1a.google.protobuf.Timestamp\"k\n\x11\x46ieldModification\x12\x11\n\tblock_key\x18\x01 \x01(\t\x12\x12\n\nfield_name\x18\x02 \x01(\t\x12/\n\x0bupdate_time\x18\x03 \x01(\x0b\x32\x1a.google.protobuf.Timestamp\"z\n\rStateSnapshot\x12:\n\x06\x66ields\x18\x01 \x03(\x0b\x32*.learnerstate.v1.StateSnapshot.FieldsEntry\x1a-\n\x0b\x46ieldsEntry\x12\x0b\n\x03key\x18\x01 \x01(\t\x12\r\n\x05value\x18\x02 \x01(\t:\x02\x38\x01\"\x93\x01\n\x0cHistoryEntry\x12\x10\n\x08username\x18\x01 \x01(\t\x12\x11\n\tblock_key\x18\x02 \x01(\t\x12-\n\x05state\x18\x03 \x01(\x0b\x32\x1e.learnerstate.v1.StateSnapshot\x12/\n\x0bupdate_time\x18\x04 \x01(\x0b\x32\x1a.google.protobuf.Timestamp*Z\n\tStateForm\x12\x1a\n\x16STATE_FORM_UNSPECIFIED\x10\x00\x12\x15\n\x11STATE_FORM_FIELDS\x10\x01\x12\x1a\n\x16STATE_FORM_JSON_OBJECT\x10\x02\x62\x06proto3')
 
 _builder.BuildMessageAndEnumDescriptors(DESCRIPTOR, globals())
 _builder.BuildTopDescriptorsAndMessages(DESCRIPTOR, 'learnerstate.v1.user_state_pb2', globals())
@@ -27,24 +27,26 @@ if _descriptor._USE_C_DESCRIPTORS == False:
   _BLOCKUPDATE_FIELDSENTRY._serialized_options = b'8\001'
   _STATESNAPSHOT_FIELDSENTRY._options = None
   _STATESNAPSHOT_FIELDSENTRY._serialized_options = b'8\001'
+  _STATEFORM._serialized_start=961
+  _STATEFORM._serialized_end=1051
   _BLOCKSTATE._serialized_start=87
-  _BLOCKSTATE._serialized_end=289
-  _BLOCKSTATE_FIELDSENTRY._serialized_start=244
-  _BLOCKSTATE_FIELDSENTRY._serialized_end=289
-  _FIELDSELECTION._serialized_start=291
-  _FIELDSELECTION._serialized_end=328
-  _BLOCKUPDATE._serialized_start=331
-  _BLOCKUPDATE._serialized_end=468
-  _BLOCKUPDATE_FIELDSENTRY._serialized_start=244
-  _BLOCKUPDATE_FIELDSENTRY._serialized_end=289
-  _BLOCKWRITERESULT._serialized_start=470
-  _BLOCKWRITERESULT._serialized_end=556
-  _FIELDMODIFICATION._serialized_start=558
-  _FIELDMODIFICATION._serialized_end=665
-  _STATESNAPSHOT._serialized_start=667
-  _STATESNAPSHOT._serialized_end=789
-  _STATESNAPSHOT_FIELDSENTRY._serialized_start=244
-  _STATESNAPSHOT_FIELDSENTRY._serialized_end=289
-  _HISTORYENTRY._serialized_start=792
-  _HISTORYENTRY._serialized_end=939
+  _BLOCKSTATE._serialized_end=309
+  _BLOCKSTATE_FIELDSENTRY._serialized_start=264
+  _BLOCKSTATE_FIELDSENTRY._serialized_end=309
+  _FIELDSELECTION._serialized_start=311
+  _FIELDSELECTION._serialized_end=348
+  _BLOCKUPDATE._serialized_start=351
+  _BLOCKUPDATE._serialized_end=488
+  _BLOCKUPDATE_FIELDSENTRY._serialized_start=264
+  _BLOCKUPDATE_FIELDSENTRY._serialized_end=309
+  _BLOCKWRITERESULT._serialized_start=490
+  _BLOCKWRITERESULT._serialized_end=576
+  _FIELDMODIFICATION._serialized_start=578
+  _FIELDMODIFICATION._serialized_end=685
+  _STATESNAPSHOT._serialized_start=687
+  _STATESNAPSHOT._serialized_end=809
+  _STATESNAPSHOT_FIELDSENTRY._serialized_start=264
+  _STATESNAPSHOT_FIELDSENTRY._serialized_end=309
+  _HISTORYENTRY._serialized_start=812
+  _HISTORYENTRY._serialized_end=959
 # @@protoc_insertion_point(module_scope)
