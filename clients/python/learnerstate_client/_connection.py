@@ -10,13 +10,13 @@ class Connection:
     """Base of both clients; ``open_channel(target, options)`` is grpc's or grpc.aio's ``insecure_channel``."""
 
     def _connect(self, open_channel, target, channel, token, timeout, iter_timeout, max_resume_attempts, reconnect_timeout,
-                 max_read_blocks, max_write_blocks):
+                 max_read_blocks, max_write_blocks, channel_options=()):
         # A channel passed in is the caller's to close; one opened here, the client's.
         self._owns_channel = channel is None
         if channel is None:
             if not target:
                 raise ValueError("give a target such as '127.0.0.1:50051', or a channel")
-            channel = open_channel(target, options=calls.CHANNEL_OPTIONS)
+            channel = open_channel(target, options=calls.CHANNEL_OPTIONS + list(channel_options))
         self._channel = channel
         self._stub = user_state_service_pb2_grpc.UserStateServiceStub(channel)
         self._stubs = {"catalog": catalog_service_pb2_grpc.CatalogServiceStub(channel),
