@@ -78,7 +78,8 @@ function writeTimestamp(writer: SizedWriter, micros: bigint): void {
  * of the rare field whose name has escapes.
  */
 class FieldBounds {
-  offsets = new Int32Array(4096);
+  // Reused by every encoding (encoding is synchronous; see takeOffsets).
+  offsets = takeOffsets();
   count = 0;
   readonly escapedNames = new Map<number, string>();
   readonly fieldsPerState: number[] = [];
@@ -98,6 +99,15 @@ class FieldBounds {
     if (escapedName !== null) this.escapedNames.set(this.count, escapedName);
     this.count += 1;
   }
+}
+
+/** The offsets array of the last finished encoding, for the next one. */
+let spareOffsets: Int32Array | null = null;
+
+function takeOffsets(): Int32Array {
+  const offsets = spareOffsets ?? new Int32Array(4096);
+  spareOffsets = null;
+  return offsets;
 }
 
 /** Measures one state and returns its body's length; records its fields in `bounds` and its values' UTF-8 bytes in `valueBytes`. */
@@ -201,6 +211,7 @@ export function encodeStoredStates(states: readonly StoredState[], form: StateFo
   });
   const bytes = writer.slice(0);
   writer.finish();
+  if (bounds.offsets.length <= 1 << 20) spareOffsets = bounds.offsets;
   return { bytes, ends, valueBytes };
 }
 

@@ -46,7 +46,10 @@ function utf8Length(text: string, start: number, end: number): number {
  * so no nested message is built apart and copied into its parent.
  */
 export class SizedWriter {
-  private lengths = new Uint32Array(1024);
+  // Taken from (and given back to) a pool shared by every writer: encoding is
+  // synchronous, and a fresh array per message was a good part of what the
+  // garbage collector had to sweep per GetMany.
+  private lengths = takeLengths();
   private count = 0;
   private next = 0;
   private buffer: Buffer = Buffer.alloc(0);
@@ -163,8 +166,21 @@ export class SizedWriter {
     return this.bytes.subarray(start, this.offset);
   }
 
-  /** Checks that the writes filled the buffer exactly as measured. */
+  /** Checks that the writes filled the buffer exactly as measured, and gives the writer's scratch space back; the writer is not used after. */
   finish(): void {
     if (this.offset !== this.buffer.length) throw new Error(`encoded ${this.offset} bytes into a buffer of ${this.buffer.length}`);
+    giveBackLengths(this.lengths);
   }
+}
+
+/** Length arrays of finished writers, for the next ones. */
+const spareLengths: Uint32Array[] = [];
+
+function takeLengths(): Uint32Array {
+  return spareLengths.pop() ?? new Uint32Array(1024);
+}
+
+function giveBackLengths(lengths: Uint32Array): void {
+  // A few arrays cover the writers alive at once; the largest are not kept.
+  if (spareLengths.length < 4 && lengths.length <= 1 << 20) spareLengths.push(lengths);
 }
