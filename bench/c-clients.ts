@@ -9,6 +9,7 @@ import os from "node:os";
 import path from "node:path";
 import { create, toBinary, type DescMessage, type MessageInitShape } from "@bufbuild/protobuf";
 import { DescribeKeyRequestSchema, KeyFamily, KeyService } from "../gen/learnerstate/v1/key_service_pb.js";
+import { StateForm } from "../gen/learnerstate/v1/user_state_pb.js";
 import {
   GetManyRequestSchema,
   IterAllForCourseRequestSchema,
@@ -267,6 +268,18 @@ export const serviceDescribeKey: CSide = (options, directory) => {
 export const serviceGetMany: CSide = (options, directory) => {
   const bodies = Array.from({ length: options.concurrency }, (_, caller) =>
     grpcBody(GetManyRequestSchema, { username: callerUser(options, caller, caller * 7), blockKeys: [...options.problemKeys[caller % options.courseKeys.length]!] }),
+  );
+  return serviceCalls(options, directory, UserStateService.typeName, "GetMany", bodies, options.getManyBlocks);
+};
+
+/** {@link serviceGetMany} with each state as one JSON object text (STATE_FORM_JSON_OBJECT), the form closest to the plain select. */
+export const serviceGetManyJson: CSide = (options, directory) => {
+  const bodies = Array.from({ length: options.concurrency }, (_, caller) =>
+    grpcBody(GetManyRequestSchema, {
+      username: callerUser(options, caller, caller * 7),
+      blockKeys: [...options.problemKeys[caller % options.courseKeys.length]!],
+      stateForm: StateForm.JSON_OBJECT,
+    }),
   );
   return serviceCalls(options, directory, UserStateService.typeName, "GetMany", bodies, options.getManyBlocks);
 };

@@ -9,6 +9,7 @@ import path from "node:path";
 import { fileURLToPath } from "node:url";
 import { toBinary } from "@bufbuild/protobuf";
 import { DescribeKeyRequestSchema } from "../gen/learnerstate/v1/key_service_pb.js";
+import { freeLoopbackPort } from "../src/server/free-loopback-port.js";
 import { startServerProcess } from "../test/support/server-process.js";
 import { floorRequest } from "./floor/fixed-answer.js";
 
@@ -97,7 +98,7 @@ function h2load(h2loadPath: string, args: readonly string[]): { done: number; fa
 }
 
 /**
- * Measures `servers`, all running at once on ports from `firstPort` (an idle
+ * Measures `servers`, all running at once on free loopback ports (an idle
  * server costs nothing): a warm-up of each (V8 needs several seconds to
  * optimise the service's code), then `rounds` rounds in which each in turn
  * gets `seconds` of `connections` connections with one call in flight each,
@@ -108,7 +109,7 @@ function h2load(h2loadPath: string, args: readonly string[]): { done: number; fa
 export async function measureFloor(
   h2loadPath: string,
   servers: readonly FloorServer[],
-  options: { readonly firstPort: number; readonly warmupSeconds: number; readonly rounds: number; readonly seconds: number; readonly connections: number; readonly serialCalls: number },
+  options: { readonly warmupSeconds: number; readonly rounds: number; readonly seconds: number; readonly connections: number; readonly serialCalls: number },
 ): Promise<FloorFigures[]> {
   const directory = await mkdtemp(path.join(os.tmpdir(), "learnerstate-floor-"));
   const running: RunningFloorServer[] = [];
@@ -119,8 +120,13 @@ export async function measureFloor(
     frame.set(body, 5);
     const bodyFile = path.join(directory, "describe-key.bin");
     await writeFile(bodyFile, frame);
-    const argsFor = (index: number) => ["-d", bodyFile, "-H", "content-type: application/grpc", "-H", "te: trailers", `http://127.0.0.1:${options.firstPort + index}/learnerstate.v1.KeyService/DescribeKey`];
-    for (const [index, server] of servers.entries()) running.push(await server.start(options.firstPort + index));
+    const ports: number[] = [];
+    for (const server of servers) {
+      const port = await freeLoopbackPort();
+      ports.push(port);
+      running.push(await server.start(port));
+    }
+    const argsFor = (index: number) => ["-d", bodyFile, "-H", "content-type: application/grpc", "-H", "te: trailers", `http://127.0.0.1:${ports[index]}/learnerstate.v1.KeyService/DescribeKey`];
     for (const index of servers.keys()) h2load(h2loadPath, ["-D", String(options.warmupSeconds), "-c", String(options.connections), "-m", "1", ...argsFor(index)]);
     const rounds = servers.map(() => ({ rates: [] as number[], cpu: [] as number[], failed: 0 }));
     for (let round = 0; round < options.rounds; round += 1) {

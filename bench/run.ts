@@ -40,6 +40,7 @@ import {
   rawSetMany as rawSetManyC,
   serviceDescribeKey,
   serviceGetMany as serviceGetManyC,
+  serviceGetManyJson as serviceGetManyJsonC,
   serviceIterAll as serviceIterAllC,
   serviceSetMany as serviceSetManyC,
   withScratchDirectory,
@@ -48,7 +49,9 @@ import {
   type CSide,
 } from "./c-clients.js";
 import { publishOutline, rawGetTransformed, serviceGetTransformed } from "./get-transformed.js";
+import { measureFloor, minimalServers, printFloor, serviceServer, type FloorFigures } from "./floor.js";
 import { describeProfile } from "./profile-summary.js";
+import { ensurePythonClient, runPythonGetMany } from "./python-client.js";
 import { declareCursorSql, fetchCursorSql, positionedStatesPageSql, readStatesSql, writeStatesSql, type StateRow } from "./sql.js";
 
 // ---------------------------------------------------------------------------
@@ -95,7 +98,10 @@ const config = {
   reuseData: process.env["BENCH_REUSE_DATA"] === "1",
   /** Profile the server's main thread per service scenario; a directory, or "1" for a new temporary one. */
   profile: process.env["BENCH_PROFILE"] || "",
-  only: new Set((process.env["BENCH_ONLY"] || "getMany,setMany,iterAll,getTransformed,cClients").split(",")),
+  only: new Set((process.env["BENCH_ONLY"] || "getMany,setMany,iterAll,getTransformed,cClients,python,floor").split(",")),
+  /** Rounds of the per-call floor table (each server BENCH_FLOOR_S seconds a round). */
+  floorRounds: Math.floor(envNumber("BENCH_FLOOR_ROUNDS", 5, 1)),
+  floorSeconds: Math.floor(envNumber("BENCH_FLOOR_S", 3, 1)),
   /** Learners GetTransformed picks from, each with a library selection and scores in the 1,020-block course. */
   transformedLearners: 64,
   /** IterAllForCourse streams at once in the C-client comparison, each a whole course. */
@@ -724,8 +730,23 @@ async function main(): Promise<void> {
     const fixedCost = await inPhase("DescribeKey, service with h2load", () => withScratchDirectory((directory) => serviceDescribeKey(cOptions, directory)));
     cRows.push(formatCRow("DescribeKey (no database)", "service (h2load, gRPC)", fixedCost, true));
     await cScenario(`GetMany(${config.getManyBlocks})`, true, 0.5, rawGetManyC, serviceGetManyC);
+    await cScenario(`GetMany(${config.getManyBlocks}), STATE_FORM_JSON_OBJECT`, true, 0.5, rawGetManyC, serviceGetManyJsonC);
     await cScenario(`SetMany(${config.setManyBlocks})`, true, 0.6, rawSetManyC, serviceSetManyC);
     await cScenario(`IterAllForCourse, ${config.cStreams} whole-course streams`, false, 0.5, rawCopyIterAll, serviceIterAllC);
+  }
+
+  let pythonRows: string[] = [];
+  if (config.only.has("python")) {
+    log("The Open edX drop-in's get_many of 100 problems, in series, from Python…");
+    ensurePythonClient();
+    const target = server.baseUrl.replace(/^http:\/\//u, "");
+    pythonRows = await inPhase("Python drop-in get_many(100)", async () =>
+      Array.from({ length: config.rounds }, (_, round) => {
+        const figures = runPythonGetMany(target, username(round * 17 + 3), problemKeys[round % problemKeys.length]!, 300, 50);
+        if (figures.states !== figures.calls * config.getManyBlocks) throw new Error(`the drop-in read ${figures.states} states in ${figures.calls} calls`);
+        return `| round ${round + 1} | ${figures.calls} | ${figures.wallMsPerCall.toFixed(2)} | ${figures.cpuMsPerCall.toFixed(2)} |`;
+      }),
+    );
   }
 
   rss.enter("after the runs");
@@ -733,6 +754,20 @@ async function main(): Promise<void> {
   rss.stop();
   await pool.end();
   const exitCode = await server.stop();
+  let floor: FloorFigures[] = [];
+  if (config.only.has("floor")) {
+    log(`Per-call floor: minimal servers and the service, DescribeKey from h2load, ${config.floorRounds} rounds…`);
+    const { h2load } = ensureCTools();
+    floor = await measureFloor(
+      h2load,
+      [
+        ...minimalServers(),
+        serviceServer("the service's DescribeKey, gRPC through Connect's adapter (GRPC_PATH=connect)", benchUrl, { GRPC_PATH: "connect" }),
+        serviceServer("the service's DescribeKey, its gRPC path (the default)", benchUrl),
+      ],
+      { warmupSeconds: 5, rounds: config.floorRounds, seconds: config.floorSeconds, connections: config.concurrency, serialCalls: 2000 },
+    );
+  }
   const benchCpu = process.cpuUsage();
 
   console.log("");
@@ -764,6 +799,15 @@ async function main(): Promise<void> {
     console.log("");
     console.log("h2load: one process per caller, one call in flight each, gRPC over h2c; failed calls counted from the server's /metrics. PostgreSQL: pgbench -M prepared running the plain statements (no per-field splitting, no field times), psql \\copy of the plain select.");
   }
+  if (pythonRows.length > 0) {
+    console.log("");
+    console.log("## The LMS's path: the Open edX drop-in's get_many of 100 problems, in series (Python, grpcio)");
+    console.log("");
+    console.log("| run | calls | wall ms per call | Python process CPU ms per call (target ≤ 1.0) |");
+    console.log("| --- | ---: | ---: | ---: |");
+    for (const row of pythonRows) console.log(row);
+  }
+  if (floor.length > 0) printFloor(floor);
   console.log("");
   console.log(
     `SetMany round trips to PostgreSQL (counting proxy): ${trips.setMany.map((entry) => `${entry.blocks} blocks: ${entry.roundTrips}`).join("; ")}` +
