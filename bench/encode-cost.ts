@@ -12,11 +12,14 @@ import pg from "pg";
 import { BlockStateSchema, type BlockState } from "../gen/learnerstate/v1/user_state_pb.js";
 import { GetManyResponseSchema, IterAllForCourseResponseSchema } from "../gen/learnerstate/v1/user_state_service_pb.js";
 import { addressBlock, checkFieldValue, defaultLimits } from "../src/domain/state/index.js";
-import { blockStatesField, encodeResumeTokenField, encodeStoredStates } from "../src/rpc/block-state-encoding.js";
+import { blockStatesField, encodeResumeTokenField, encodeStatePage, type StateForm } from "../src/rpc/block-state-encoding.js";
 import { installExactTextEncoding } from "../src/rpc/index.js";
-import { splitStateJson } from "../src/domain/state/index.js";
+import { pageOfStates, splitStateJson, type StoredState } from "../src/domain/state/index.js";
 import { courseKey, problemKey, scope, username, withDatabase } from "./dataset.js";
 import { positionedStatesPageSql, readStatesSql, type StateRow } from "./sql.js";
+
+/** The encoder on the page of `states`, as GetMany calls it. */
+const encodeStoredStates = (states: readonly StoredState[], form?: StateForm) => encodeStatePage(pageOfStates(states), form);
 
 const databaseUrl = process.env["DATABASE_URL"];
 if (!databaseUrl) {

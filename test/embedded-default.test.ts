@@ -12,7 +12,7 @@ afterAll(async () => {
 });
 
 describe("with no DATABASE_URL", () => {
-  it("serves a set/get round trip from the embedded PostgreSQL and keeps the data across restarts", async () => {
+  it("serves a set/get round trip and a bulk read from the embedded PostgreSQL and keeps the data across restarts", async () => {
     const dataDir = await mkdtemp(path.join(os.tmpdir(), "learnerstate-embedded-"));
     directories.push(dataDir);
     const env = { DATABASE_URL: undefined, LEARNERSTATE_DATA_DIR: dataDir };
@@ -29,6 +29,13 @@ describe("with no DATABASE_URL", () => {
     const second = await startServerProcess(env);
     const again = await collect(userStateClient(second.baseUrl).getMany({ username: "embedded", blockKeys: [key] }));
     expect(again.flatMap((message) => message.blockStates.map((state) => state.fields))).toEqual([{ answer: "42" }]);
+    // Bulk reads come as binary COPY output, which the embedded database writes too.
+    await userStateClient(second.baseUrl).setMany({ username: "embedded2", updates: [{ blockKey: key, fields: { answer: '"vingt-deux ✓"' } }] });
+    const course = await collect(userStateClient(second.baseUrl).iterAllForCourse({ courseKey: "course-v1:Embedded+E1+2026", batchSize: 1 }));
+    expect(course.flatMap((message) => message.blockStates.map((state) => [state.username, state.fields]))).toEqual([
+      ["embedded", { answer: "42" }],
+      ["embedded2", { answer: '"vingt-deux ✓"' }],
+    ]);
     expect(await second.stop()).toBe(0);
   });
 });

@@ -5,10 +5,13 @@ import fc from "fast-check";
 import { describe, expect, it } from "vitest";
 import { BlockStateSchema } from "../../gen/learnerstate/v1/user_state_pb.js";
 import { GetManyResponseSchema, IterAllForCourseResponseSchema } from "../../gen/learnerstate/v1/user_state_service_pb.js";
-import { splitStateJson, type StoredState } from "../domain/state/index.js";
-import { blockStatesField, encodeResumeTokenField, encodeStoredStates } from "./block-state-encoding.js";
+import { pageOfStates, splitStateJson, type StoredState } from "../domain/state/index.js";
+import { blockStatesField, encodeResumeTokenField, encodeStatePage, type StateForm } from "./block-state-encoding.js";
 import { installExactTextEncoding } from "./exact-text-encoding.js";
 import { timestampFromMicros } from "./timestamp.js";
+
+/** The encoder on the page of `states`, as GetMany calls it. */
+const encodeStoredStates = (states: readonly StoredState[], form?: StateForm) => encodeStatePage(pageOfStates(states), form);
 
 installExactTextEncoding(); // as the server runs
 

@@ -1,6 +1,6 @@
 import type { UnknownField } from "@bufbuild/protobuf";
 import { WireType } from "@bufbuild/protobuf/wire";
-import { forEachStateField, type StoredState } from "../domain/state/index.js";
+import { boundsPerRow, forEachStateField, type StatePage } from "../domain/state/index.js";
 import { int64Length, SizedWriter, twoTo53, varintLength } from "./sized-writer.js";
 
 // Protobuf wire tags (field number << 3 | wire type 2, length-delimited, or 0, varint).
@@ -110,105 +110,105 @@ function takeOffsets(): Int32Array {
   return offsets;
 }
 
-/** Measures one state and returns its body's length; records its fields in `bounds` and its values' UTF-8 bytes in `valueBytes`. */
-function measureState(writer: SizedWriter, bounds: FieldBounds, valueBytes: number[], state: StoredState): number {
+/** How BlockStates carry their state: field by field (`fields`), or as one JSON object text (`state_json`). */
+export type StateForm = "fields" | "json-object";
+
+/** Measures row `row` of `page` and returns its BlockState body's length; records its fields in `bounds` and its values' bytes in `valueBytes`. */
+function measureRow(writer: SizedWriter, bounds: FieldBounds, valueBytes: number[], page: StatePage, row: number, form: StateForm): number {
+  const at = boundsPerRow * row;
+  const { data, bounds: rowBounds } = page;
+  const usernameBytes = rowBounds[at + 1]! - rowBounds[at]!;
+  const keyBytes = rowBounds[at + 3]! - rowBounds[at + 2]!;
+  const stateStart = rowBounds[at + 4]!;
+  const stateEnd = rowBounds[at + 5]!;
   let length = 0;
-  let stateValueBytes = 0;
-  if (state.username !== "") length += writer.measureString(state.username);
-  if (state.usageKey !== "") length += writer.measureString(state.usageKey);
-  const text = state.stateJson;
+  if (usernameBytes > 0) length += writer.measureBytes(usernameBytes);
+  if (keyBytes > 0) length += writer.measureBytes(keyBytes);
+  if (form === "json-object") {
+    // Field 4 (the time) is written before field 5, so measured before it.
+    length += writer.fill(writer.reserve(), timestampLength(page.modified[row]!));
+    length += writer.measureBytes(stateEnd - stateStart);
+    valueBytes.push(stateEnd - stateStart);
+    return length;
+  }
   const first = bounds.count;
-  forEachStateField(text, (escapedName, nameStart, nameEnd, valueStart, valueEnd) => {
+  let stateValueBytes = 0;
+  forEachStateField(data, stateStart, stateEnd, (escapedName, nameStart, nameEnd, valueStart, valueEnd) => {
     const slot = writer.reserve();
-    const name = escapedName === null ? writer.measureRange(text, nameStart, nameEnd) : writer.measureString(escapedName);
-    const value = writer.measureRange(text, valueStart, valueEnd);
-    stateValueBytes += writer.lastLength();
+    const name = escapedName === null ? writer.measureBytes(nameEnd - nameStart) : writer.measureString(escapedName);
+    const value = writer.measureBytes(valueEnd - valueStart);
+    stateValueBytes += valueEnd - valueStart;
     length += writer.fill(slot, name + value);
     bounds.add(escapedName, nameStart, nameEnd, valueStart, valueEnd);
   });
   bounds.fieldsPerState.push(bounds.count - first);
   valueBytes.push(stateValueBytes);
-  return length + writer.fill(writer.reserve(), timestampLength(state.modified));
+  return length + writer.fill(writer.reserve(), timestampLength(page.modified[row]!));
 }
 
-/** {@link measureState} for the JSON-object form: the state's text as one string, nothing to scan. */
-function measureStateObject(writer: SizedWriter, valueBytes: number[], state: StoredState): number {
-  let length = 0;
-  if (state.username !== "") length += writer.measureString(state.username);
-  if (state.usageKey !== "") length += writer.measureString(state.usageKey);
-  // Measured in the order written: field 4 (the time), then field 5.
-  length += writer.fill(writer.reserve(), timestampLength(state.modified));
-  length += writer.measureString(state.stateJson);
-  valueBytes.push(writer.lastLength());
-  return length;
-}
-
-function writeStateObject(writer: SizedWriter, state: StoredState): void {
-  if (state.username !== "") writer.string(tagUsername, state.username);
-  if (state.usageKey !== "") writer.string(tagBlockKey, state.usageKey);
-  writeTimestamp(writer, state.modified);
-  writer.string(tagStateJson, state.stateJson);
-}
-
-function writeState(writer: SizedWriter, bounds: FieldBounds, fieldCount: number, state: StoredState): void {
-  if (state.username !== "") writer.string(tagUsername, state.username);
-  if (state.usageKey !== "") writer.string(tagBlockKey, state.usageKey);
-  const text = state.stateJson;
+function writeRow(writer: SizedWriter, bounds: FieldBounds, page: StatePage, row: number, form: StateForm): void {
+  const at = boundsPerRow * row;
+  const { data } = page;
+  const position = page.bounds;
+  if (position[at + 1]! > position[at]!) writer.bytesField(tagUsername, data, position[at]!, position[at + 1]!);
+  if (position[at + 3]! > position[at + 2]!) writer.bytesField(tagBlockKey, data, position[at + 2]!, position[at + 3]!);
+  if (form === "json-object") {
+    writeTimestamp(writer, page.modified[row]!);
+    writer.bytesField(tagStateJson, data, position[at + 4]!, position[at + 5]!);
+    return;
+  }
   const { offsets } = bounds;
+  const fieldCount = bounds.fieldsPerState[row]!;
   for (let field = 0; field < fieldCount; field += 1) {
     const index = bounds.next++;
-    const at = index * 4;
+    const entry = index * 4;
     writer.nested(tagFieldEntry);
     const escapedName = bounds.escapedNames.get(index);
-    if (escapedName === undefined) writer.range(tagEntryKey, text, offsets[at]!, offsets[at + 1]!);
+    if (escapedName === undefined) writer.bytesField(tagEntryKey, data, offsets[entry]!, offsets[entry + 1]!);
     else writer.string(tagEntryKey, escapedName);
-    writer.range(tagEntryValue, text, offsets[at + 2]!, offsets[at + 3]!);
+    writer.bytesField(tagEntryValue, data, offsets[entry + 2]!, offsets[entry + 3]!);
   }
-  writeTimestamp(writer, state.modified);
+  writeTimestamp(writer, page.modified[row]!);
 }
 
-/** What {@link encodeStoredStates} returns. */
+/** What {@link encodeStatePage} returns. */
 export interface EncodedStates {
   /** Every state as an encoded `block_states` field (tag, length, BlockState), one after the other. */
   readonly bytes: Uint8Array;
   /** The offset in `bytes` after each state. */
   readonly ends: readonly number[];
-  /** UTF-8 bytes of each state's field values (JSON-object form: of its text), for metrics. */
+  /** Bytes of each state's field values (JSON-object form: of its text), for metrics. */
   readonly valueBytes: readonly number[];
 }
 
-/** How BlockStates carry their state: field by field (`fields`), or as one JSON object text (`state_json`). */
-export type StateForm = "fields" | "json-object";
-
 /**
  * The `repeated BlockState block_states = 1` of GetManyResponse and the
- * IterAll*Response messages, written straight from stored states: each
+ * IterAll*Response messages, written straight from the rows' bytes: each
  * state's JSON text is scanned once for its fields' bounds, and names and
  * values are copied from it into one buffer of the exact size (two passes:
- * measure, then write), without building a field object or a BlockState
- * message. Map entries follow the order of the stored text. In the
- * JSON-object form the text goes out whole, unscanned, as `state_json`. Any
- * run of consecutive states is one slice of `bytes` (see
+ * measure, then write), without a string, a field object or a BlockState
+ * message in between. Map entries follow the order of the stored text. In
+ * the JSON-object form the text goes out whole, unscanned, as `state_json`.
+ * Any run of consecutive states is one slice of `bytes` (see
  * {@link blockStatesField}), so a caller may split the states over several
  * messages.
  */
-export function encodeStoredStates(states: readonly StoredState[], form: StateForm = "fields"): EncodedStates {
+export function encodeStatePage(page: StatePage, form: StateForm = "fields"): EncodedStates {
   const writer = new SizedWriter();
   const bounds = new FieldBounds();
   const valueBytes: number[] = [];
-  const whole = form === "json-object";
   let total = 0;
-  for (const state of states) {
+  for (let row = 0; row < page.rows; row += 1) {
     const slot = writer.reserve();
-    total += writer.fill(slot, whole ? measureStateObject(writer, valueBytes, state) : measureState(writer, bounds, valueBytes, state));
+    total += writer.fill(slot, measureRow(writer, bounds, valueBytes, page, row, form));
   }
   writer.start(total);
-  const ends = states.map((state, index) => {
+  const ends: number[] = [];
+  for (let row = 0; row < page.rows; row += 1) {
     writer.nested(tagRepeatedBlockState);
-    if (whole) writeStateObject(writer, state);
-    else writeState(writer, bounds, bounds.fieldsPerState[index]!, state);
-    return writer.offset;
-  });
+    writeRow(writer, bounds, page, row, form);
+    ends.push(writer.offset);
+  }
   const bytes = writer.slice(0);
   writer.finish();
   if (bounds.offsets.length <= 1 << 20) spareOffsets = bounds.offsets;
@@ -229,7 +229,7 @@ export function blockStatesField(encoded: EncodedStates, first: number, last: nu
 
 /**
  * The `string resume_token = 2` of an IterAll*Response as unknown fields, to
- * follow the states' (see {@link encodeStoredStates}); none for "", which
+ * follow the states' (see {@link encodeStatePage}); none for "", which
  * protobuf does not write.
  */
 export function encodeResumeTokenField(resumeToken: string): UnknownField[] {

@@ -8,23 +8,22 @@ import type {
   IterAllForBlockResponseSchema,
   IterAllForCourseResponseSchema,
 } from "../../gen/learnerstate/v1/user_state_service_pb.js";
-import { splitStateJson, type StoredState } from "../domain/state/index.js";
-import { blockStatesField, encodeResumeTokenField, encodeStoredStates, type StateForm } from "./block-state-encoding.js";
+import { splitStateJson, statesOfPage, type StatePage, type StoredState } from "../domain/state/index.js";
+import { blockStatesField, encodeResumeTokenField, encodeStatePage, type StateForm } from "./block-state-encoding.js";
 import { recordFigures, valueBytes } from "./response-figures.js";
+import { recordWireBytes } from "./wire-bytes.js";
 import { timestampFromMicros } from "./timestamp.js";
 
 /** The responses made of `repeated BlockState block_states = 1` and, for IterAll*, `string resume_token = 2`. */
 export type BlockStatesResponseSchema = typeof GetManyResponseSchema | typeof IterAllForBlockResponseSchema | typeof IterAllForCourseResponseSchema;
 
 /**
- * Builds the response messages for consecutive states: as few as fit the
- * byte budget, each with the resume token `resumeTokenAfter` gives for its
- * last state (its index in `states`; GetMany has none and returns "").
+ * Builds the response messages for consecutive states (the rows of a page):
+ * as few as fit the byte budget, each with the resume token
+ * `resumeTokenAfter` gives for its last state (its row in the page; GetMany
+ * has none and returns "").
  */
-export type BlockStatesResponder<Schema extends BlockStatesResponseSchema> = (
-  states: readonly StoredState[],
-  resumeTokenAfter: (index: number) => string,
-) => Array<MessageShape<Schema>>;
+export type BlockStatesResponder<Schema extends BlockStatesResponseSchema> = (page: StatePage, resumeTokenAfter: (row: number) => string) => Array<MessageShape<Schema>>;
 
 /**
  * The largest response message the service means to send, in bytes: most
@@ -40,6 +39,14 @@ function blockStateOf(state: StoredState, form: StateForm): BlockState {
     ...(form === "json-object" ? { stateJson: state.stateJson } : { fields: splitStateJson(state.stateJson) }),
     updateTime: timestampFromMicros(state.modified),
   });
+}
+
+/** The wire bytes of a length-delimited unknown field: its tag, then its data (length and body). */
+function wireOfUnknown(field: { readonly no: number; readonly data: Uint8Array }): Uint8Array {
+  const bytes = new Uint8Array(1 + field.data.length);
+  bytes[0] = (field.no << 3) | 2;
+  bytes.set(field.data, 1);
+  return bytes;
 }
 
 /** Whether Connect answers a request with this content type in the protobuf binary format (decided as Connect decides it). */
@@ -78,13 +85,13 @@ function jsonWeight(state: BlockState): number {
 
 /**
  * The responder of one call. For a call answered in the binary format, each
- * message is encoded here, straight from the stored states' JSON texts, by
+ * message is encoded here, straight from the rows' bytes, by
  * the purpose-built encoder (block-state-encoding.ts): protobuf-es's
  * reflective encoder, and building BlockState messages and field objects for
  * it, cost several times more CPU, which limits a server's rows per second.
  * The message then holds only bytes, so a stream waiting for a slow reader
  * keeps that compact form alive, not a page of objects. JSON calls get plain
- * messages, their fields sliced from the same texts.
+ * messages, their fields sliced from the same texts, decoded.
  * Messages stay within `budgetBytes` (see {@link messageBudgetBytes}). With
  * `form` "json-object", each state goes out whole as `state_json`.
  */
@@ -95,20 +102,22 @@ export function createBlockStatesResponder<Schema extends BlockStatesResponseSch
   form: StateForm,
 ): BlockStatesResponder<Schema> {
   if (answersInBinary(requestContentType)) {
-    return (states, resumeTokenAfter) => {
-      const encoded = encodeStoredStates(states, form);
+    return (page, resumeTokenAfter) => {
+      const encoded = encodeStatePage(page, form);
       let start = 0;
       return runEnds(encoded.ends.map((end, index) => end - (index === 0 ? 0 : encoded.ends[index - 1]!)), budgetBytes).map((end) => {
         const message = create(schema) as MessageShape<BlockStatesResponseSchema>;
-        message.$unknown = [blockStatesField(encoded, start, end - 1), ...encodeResumeTokenField(resumeTokenAfter(end - 1))];
+        const resumeToken = encodeResumeTokenField(resumeTokenAfter(end - 1));
+        message.$unknown = [blockStatesField(encoded, start, end - 1), ...resumeToken];
+        recordWireBytes(message, [encoded.bytes.subarray(start === 0 ? 0 : encoded.ends[start - 1]!, encoded.ends[end - 1]!), ...resumeToken.map(wireOfUnknown)]);
         recordFigures(message, { blocks: end - start, stateBytes: encoded.valueBytes.slice(start, end).reduce((sum, bytes) => sum + bytes, 0) });
         start = end;
         return message as MessageShape<Schema>;
       });
     };
   }
-  return (states, resumeTokenAfter) => {
-    const blockStates = states.map((state) => blockStateOf(state, form));
+  return (page, resumeTokenAfter) => {
+    const blockStates = statesOfPage(page).map((state) => blockStateOf(state, form));
     let start = 0;
     return runEnds(blockStates.map(jsonWeight), budgetBytes).map((end) => {
       const message = create(schema) as MessageShape<BlockStatesResponseSchema>;

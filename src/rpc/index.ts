@@ -5,6 +5,7 @@ export type { RawDetail } from "./error-info.js";
 export { createHealthService } from "./health-service.js";
 export type { HealthSource } from "./health-service.js";
 export { figuresOfResponse, valueBytes } from "./response-figures.js";
+export { wireBytesOf } from "./wire-bytes.js";
 export type { ResponseFigures } from "./response-figures.js";
 export { createReflectionService } from "./reflection-service.js";
 export { installExactTextEncoding } from "./exact-text-encoding.js";

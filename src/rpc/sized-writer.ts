@@ -69,6 +69,12 @@ export class SizedWriter {
     return 1 + varintLength(length) + length;
   }
 
+  /** Records the length of bytes to be written as a field; returns the bytes of its tag, length and body. */
+  measureBytes(length: number): number {
+    this.record(length);
+    return 1 + varintLength(length) + length;
+  }
+
   /** The UTF-8 length recorded last. */
   lastLength(): number {
     return this.lengths[this.count - 1]!;
@@ -150,6 +156,21 @@ export class SizedWriter {
     } else {
       this.offset += this.buffer.write(start === 0 && end === text.length ? text : text.slice(start, end), this.offset);
     }
+    return afterTag;
+  }
+
+  /** Writes a tag, the recorded length and `source` from `start` to `end` (see {@link measureBytes}); returns the offset after the tag. */
+  bytesField(tag: number, source: Uint8Array, start: number, end: number): number {
+    const length = this.lengths[this.next++]!;
+    this.byte(tag);
+    const afterTag = this.offset;
+    this.varint(length);
+    if (length <= shortText) {
+      for (let index = 0; index < length; index += 1) this.buffer[this.offset + index] = source[start + index]!;
+    } else {
+      this.buffer.set(source.subarray(start, end), this.offset);
+    }
+    this.offset += length;
     return afterTag;
   }
 

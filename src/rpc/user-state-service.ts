@@ -13,7 +13,7 @@ import {
   IterAllForCourseResponseSchema,
   UserStateService,
 } from "../../gen/learnerstate/v1/user_state_service_pb.js";
-import { fixedLimits, splitStateJson, type CallLimits, type IterationFilter, type UserStateOperations } from "../domain/state/index.js";
+import { fixedLimits, pageOfStates, splitStateJson, type CallLimits, type IterationFilter, type UserStateOperations } from "../domain/state/index.js";
 import { batches } from "./batches.js";
 import { createBlockStatesResponder, messageBudgetBytes, type BlockStatesResponder, type BlockStatesResponseSchema } from "./block-states-response.js";
 import { callLimitsOf } from "./call-limits-of.js";
@@ -52,9 +52,7 @@ export function createUserStateService(
     respond: BlockStatesResponder<Schema>,
   ) {
     const after = resumeTokens.decode(resumeToken, filter);
-    return flatMapStream(operations.iterate(call, filter, after, batchSize), (batch) =>
-      respond(batch.states, (index) => resumeTokens.encode(filter, batch.states[index]!.position)),
-    );
+    return flatMapStream(operations.iterate(call, filter, after, batchSize), ({ page }) => respond(page, (row) => resumeTokens.encode(filter, page.positions[row]!)));
   }
 
   return {
@@ -67,7 +65,7 @@ export function createUserStateService(
         fieldNames: fieldNamesOf(request.fieldSelection),
       });
       const respond = responder(GetManyResponseSchema, context, form);
-      for (const batch of batches(states, fixedLimits.blocksPerMessage)) yield* respond(batch, () => "");
+      for (const batch of batches(states, fixedLimits.blocksPerMessage)) yield* respond(pageOfStates(batch), () => "");
     },
 
     async setMany(request, context) {

@@ -2,18 +2,17 @@ import type { Knex } from "@mikro-orm/postgresql";
 import type {
   BlockWrite,
   CallLimits,
-  IterationFilter,
   LearnerErasure,
   Micros,
-  PositionedState,
   Scope,
   StateStore,
   StoredHistoryEntry,
   StoredState,
 } from "../domain/state/index.js";
 import type { DatabaseGuard } from "./database-guard.js";
-import { createGuardedQueries, preparedName } from "./guarded-queries.js";
-import { micros, eraseLearnerSql, otherScopesStatements, userStateStatements, type StateStatements } from "./state-sql.js";
+import { createGuardedQueries } from "./guarded-queries.js";
+import { pageQueryOf, statePageOf } from "./state-page-reader.js";
+import { copyStatePageStatements, eraseLearnerSql, otherScopesStatements, otherScopesTables, userStateStatements, userStateTables, type StateStatements } from "./state-sql.js";
 
 interface StateRow {
   username: string;
@@ -27,6 +26,9 @@ const json = (value: unknown) => JSON.stringify(value);
 
 /** user_state has tables of its own; the other scopes share theirs (see state-sql.ts). */
 const statementsOf = (scope: Scope): StateStatements => (scope === "user_state" ? userStateStatements : otherScopesStatements);
+const userStatePages = copyStatePageStatements(userStateTables);
+const otherScopesPages = copyStatePageStatements(otherScopesTables);
+const pageStatementsOf = (scope: Scope) => (scope === "user_state" ? userStatePages : otherScopesPages);
 
 /**
  * Implements the {@link StateStore} port with SQL sent through knex with bound
@@ -34,7 +36,7 @@ const statementsOf = (scope: Scope): StateStatements => (scope === "user_state" 
  * and cancelled in PostgreSQL (not just abandoned) when its time is up.
  */
 export function createStateRepository(knex: Knex, guard: DatabaseGuard): StateStore {
-  const { run, inTransaction } = createGuardedQueries(knex, guard);
+  const { run, inTransaction, copy } = createGuardedQueries(knex, guard);
 
   const toState = (row: StateRow): StoredState => ({
     username: row.username,
@@ -93,35 +95,9 @@ export function createStateRepository(knex: Knex, guard: DatabaseGuard): StateSt
       return rows.map((row) => ({ position: BigInt(row.position), stateJson: row.state, modified: BigInt(row.modified) }));
     },
 
-    async readPositionedStates(call: CallLimits, filter: IterationFilter, after: bigint | null, limit: number): Promise<PositionedState[]> {
-      const { tables } = statementsOf(filter.scope);
-      const rows = await guard.run(call, "read", async ({ timeoutMs, sent }) => {
-        const query = knex(`${tables.state} as s`)
-          .select(
-            "s.username",
-            `s.${tables.key} as usage_key`,
-            knex.raw("s.id::text as position"),
-            knex.raw(`${micros("s.modified")} as modified`),
-            knex.raw("s.state::text as state"),
-          )
-          .where("s.scope", filter.scope)
-          .andWhere("s.id", ">", after === null ? "0" : after.toString())
-          .orderBy("s.id")
-          .limit(limit)
-          .on("query", sent)
-          .timeout(timeoutMs, { cancel: true });
-        if (filter.kind === "block") {
-          query.andWhere(`s.${tables.key}`, filter.key);
-        } else {
-          query.whereIn("s.context_key", [...filter.contextKeys]);
-          if (filter.blockType !== null) query.andWhere("s.block_type", filter.blockType);
-        }
-        query.options({ name: preparedName(query.toSQL().sql) });
-        return (await query) as Array<StateRow & { position: string }>;
-      });
-      return rows.map(
-        (row): PositionedState => ({ username: row.username, usageKey: row.usage_key, stateJson: row.state, modified: BigInt(row.modified), position: BigInt(row.position) }),
-      );
+    async readStatePage(call, filter, after, limit) {
+      const { selection, settings } = pageQueryOf(filter, after, limit);
+      return statePageOf(await copy(call, settings, pageStatementsOf(filter.scope)[selection]));
     },
 
     async eraseLearner(call, username): Promise<LearnerErasure> {

@@ -163,3 +163,56 @@ export const eraseLearnerSql = `
          (select count(*) from other_states where scope = 'preferences')::int as preferences,
          (select count(*) from other_states where scope = 'user_info')::int as user_infos,
          ((select count(*) from history) + (select count(*) from other_history))::int as history_entries`;
+
+// Pages of current states for the IterAll calls leave PostgreSQL as binary
+// COPY output (see copy-state-page.ts): one byte stream, no per-row
+// message for the driver to decode into strings. COPY takes no bound
+// parameters, so each page's values are set on the connection first
+// (set_config, bound) and read here with current_setting; these texts are
+// constants.
+
+/** The connection settings the page statements read, by what they hold. */
+export const pageSettings = {
+  scope: "learnerstate.page_scope",
+  key: "learnerstate.page_key",
+  context: "learnerstate.page_context",
+  otherContext: "learnerstate.page_other_context",
+  blockType: "learnerstate.page_block_type",
+  after: "learnerstate.page_after",
+  rows: "learnerstate.page_rows",
+} as const;
+
+/** Which states a page statement selects: one key's, or a course's (one or two context keys), of any type or one. */
+export type PageSelection = "key" | "context" | "context-of-type" | "two-contexts" | "two-contexts-of-type";
+
+const setting = (name: string) => `current_setting('${name}')`;
+
+/**
+ * The COPY statement of one page of `tables`' current states: username, key,
+ * position (int8), modification time (timestamptz) and state (jsonb), in
+ * binary, at most the page's rows after its position, by position. The
+ * indexes on (scope, key, id) and (scope, context_key[, block_type], id)
+ * serve each selection in order.
+ */
+function copyStatePageSql(tables: StateTables, selection: PageSelection): string {
+  const { state, key } = tables;
+  const contexts = selection.startsWith("two-contexts") ? `in (${setting(pageSettings.context)}, ${setting(pageSettings.otherContext)})` : `= ${setting(pageSettings.context)}`;
+  const where =
+    selection === "key"
+      ? `s.${key} = ${setting(pageSettings.key)}`
+      : `s.context_key ${contexts}${selection.endsWith("of-type") ? ` and s.block_type = ${setting(pageSettings.blockType)}` : ""}`;
+  return `copy (
+  select s.username, s.${key}, s.id, s.modified, s.state
+  from ${state} s
+  where s.scope = ${setting(pageSettings.scope)} and ${where} and s.id > ${setting(pageSettings.after)}::bigint
+  order by s.id
+  limit ${setting(pageSettings.rows)}::int
+) to stdout (format binary)`;
+}
+
+const selections: readonly PageSelection[] = ["key", "context", "context-of-type", "two-contexts", "two-contexts-of-type"];
+
+/** Every page statement of `tables`, by selection. */
+export function copyStatePageStatements(tables: StateTables): Readonly<Record<PageSelection, string>> {
+  return Object.fromEntries(selections.map((selection) => [selection, copyStatePageSql(tables, selection)])) as Record<PageSelection, string>;
+}

@@ -33,4 +33,6 @@ export type {
 } from "./user-state-operations.js";
 export { checkUsername } from "./username.js";
 export { forEachStateField, splitStateJson } from "./state-json.js";
+export { boundsPerRow, pageOfStates, statesOfPage, withKey } from "./state-page.js";
+export type { StatePage } from "./state-page.js";
 export type { StateFieldVisitor } from "./state-json.js";

@@ -1,6 +1,7 @@
 import type { CallLimits } from "./call-limits.js";
 import type { Scope } from "./scope.js";
 import type { StateLocation } from "./state-location.js";
+import type { StatePage } from "./state-page.js";
 
 /** Microseconds since the Unix epoch, from the database clock. */
 export type Micros = bigint;
@@ -118,8 +119,8 @@ export interface StateStore {
   /** Up to `limit` history entries of one state older than `before` (null: the newest), newest first. */
   readHistory(call: CallLimits, owner: string, scope: Scope, key: string, before: bigint | null, limit: number): Promise<StoredHistoryEntry[]>;
 
-  /** Up to `limit` current states matching `filter` after position `after` (null: the first), by position. */
-  readPositionedStates(call: CallLimits, filter: IterationFilter, after: bigint | null, limit: number): Promise<PositionedState[]>;
+  /** Up to `limit` current states matching `filter` after position `after` (null: the first), by position, as bytes. */
+  readStatePage(call: CallLimits, filter: IterationFilter, after: bigint | null, limit: number): Promise<StatePage>;
 
   /**
    * Deletes every state `username` owns, in every scope and course, and all

@@ -5,7 +5,8 @@ import { defaultLimits, fixedLimits, type StateLimits } from "./limits.js";
 import type { CallLimits } from "./call-limits.js";
 import { requireIterableScope, type Scope } from "./scope.js";
 import { locateState, ownerOf, type StateLocation } from "./state-location.js";
-import type { FieldTexts, IterationFilter, LearnerErasure, Micros, PositionedState, StateStore, StoredHistoryEntry, StoredState } from "./state-store.js";
+import { withKey, type StatePage } from "./state-page.js";
+import type { FieldTexts, IterationFilter, LearnerErasure, Micros, StateStore, StoredHistoryEntry, StoredState } from "./state-store.js";
 import { checkUsername } from "./username.js";
 
 /** Which blocks of one learner a read or delete is about. */
@@ -42,7 +43,8 @@ export type IterationRequest =
 
 /** One batch of an iteration: states in position order (resume after any of them by its position). */
 export interface IterationBatch {
-  readonly states: readonly PositionedState[];
+  /** The batch's states, as bytes (see StatePage), with their positions. */
+  readonly page: StatePage;
 }
 
 /**
@@ -274,14 +276,13 @@ export function createUserStateOperations(store: StateStore, limits: StateLimits
       const pages: AsyncIterator<IterationBatch> = {
         async next() {
           if (finished) return { done: true, value: undefined };
-          const stored = await store.readPositionedStates(call, filter, position, size);
-          finished = stored.length < size;
-          if (stored.length === 0) return { done: true, value: undefined };
-          position = stored[stored.length - 1]!.position;
+          const stored = await store.readStatePage(call, filter, position, size);
+          finished = stored.rows < size;
+          if (stored.rows === 0) return { done: true, value: undefined };
+          position = stored.positions[stored.rows - 1]!;
           // Preferences are stored under the block type: answer under the block the caller named.
           const relabel = filter.kind === "block" && filter.key !== filter.usageKey;
-          const states = relabel ? stored.map((state) => ({ ...state, usageKey: filter.usageKey })) : stored;
-          return { done: false, value: { states } };
+          return { done: false, value: { page: relabel ? withKey(stored, filter.usageKey) : stored } };
         },
         async return() {
           finished = true;

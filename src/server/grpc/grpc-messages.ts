@@ -105,8 +105,21 @@ export async function frameCompressedResponse(message: Uint8Array, maxBytes: num
   return framed(await gzip(message), true);
 }
 
+/** The 5-byte prefix of an uncompressed response message of `length` bytes, to be followed by its bytes. RESOURCE_EXHAUSTED above `maxBytes`. */
+export function framePrefix(length: number, maxBytes: number): Buffer {
+  checkResponseLength(length, maxBytes);
+  const prefix = Buffer.allocUnsafe(prefixBytes);
+  prefix[0] = 0;
+  prefix.writeUInt32BE(length, 1);
+  return prefix;
+}
+
 function checkResponseSize(message: Uint8Array, maxBytes: number): void {
-  if (message.length > maxBytes) throw new ConnectError(`message size ${message.length} is larger than configured writeMaxBytes ${maxBytes}`, Code.ResourceExhausted);
+  checkResponseLength(message.length, maxBytes);
+}
+
+function checkResponseLength(length: number, maxBytes: number): void {
+  if (length > maxBytes) throw new ConnectError(`message size ${length} is larger than configured writeMaxBytes ${maxBytes}`, Code.ResourceExhausted);
 }
 
 function framed(body: Uint8Array, compressed: boolean): Buffer {

@@ -2,11 +2,11 @@ import http2, { type IncomingHttpHeaders, type OutgoingHttpHeaders, type ServerH
 import { create, fromBinary, isMessage, toBinary, type DescMessage, type Message } from "@bufbuild/protobuf";
 import { Code, ConnectError } from "@connectrpc/connect";
 import { parseTimeout, setTrailerStatus } from "@connectrpc/connect/protocol-grpc";
-import { toConnectError } from "../../rpc/index.js";
+import { toConnectError, wireBytesOf } from "../../rpc/index.js";
 import { errorForClient, requestIdKey, type CallHooks, type CallRecord } from "../call-hooks.js";
 import type { CallSignal } from "../ending-error.js";
 import { createGrpcHandlerContext, type GrpcHandlerContext } from "./grpc-handler-context.js";
-import { acceptedEncodings, checkRequestEncoding, frameCompressedResponse, frameResponse, readRequestMessage } from "./grpc-messages.js";
+import { acceptedEncodings, checkRequestEncoding, frameCompressedResponse, framePrefix, frameResponse, readRequestMessage } from "./grpc-messages.js";
 import type { GrpcRoute } from "./grpc-routes.js";
 
 /** What the gRPC path needs. */
@@ -186,17 +186,32 @@ class GrpcCall implements CallSignal {
     this.stream.respond(fields, { waitForTrailers: true });
   }
 
-  /** Encodes and sends one response message; resolves once the client's window takes more. */
+  /**
+   * Encodes and sends one response message; resolves once the client's
+   * window takes more. A message whose encoding an encoder recorded (pages of
+   * rows) goes out as those bytes, after its prefix, uncopied.
+   */
   private async send(value: unknown): Promise<void> {
     const { route, options, stream } = this;
     const message = asMessage(route.method.output, value);
-    const bytes = toBinary(route.method.output, message);
-    const frame =
-      this.acceptsGzip && bytes.length >= options.compressMinBytes! ? await frameCompressedResponse(bytes, options.writeMaxBytes) : frameResponse(bytes, options.writeMaxBytes);
+    const recorded = wireBytesOf(message);
+    const length = recorded === undefined ? 0 : recorded.reduce((sum, chunk) => sum + chunk.length, 0);
+    const compress = this.acceptsGzip && (recorded === undefined ? Number.POSITIVE_INFINITY : length) >= options.compressMinBytes!;
+    let frame: Buffer[];
+    if (recorded !== undefined && !compress) {
+      frame = [framePrefix(length, options.writeMaxBytes), ...recorded.map((chunk) => Buffer.from(chunk.buffer, chunk.byteOffset, chunk.byteLength))];
+    } else {
+      const bytes = recorded === undefined ? toBinary(route.method.output, message) : Buffer.concat(recorded);
+      frame = [this.acceptsGzip && bytes.length >= options.compressMinBytes! ? await frameCompressedResponse(bytes, options.writeMaxBytes) : frameResponse(bytes, options.writeMaxBytes)];
+    }
     if (this.gone()) throw this.reason ?? new ConnectError("the client went away before the call ended", Code.Canceled);
     if (!this.headersSent) this.sendHeaders();
     this.record.responded(message, route.streaming);
-    if (!stream.write(frame)) await drained(stream);
+    let open = true;
+    if (frame.length > 1) stream.cork();
+    for (const piece of frame) open = stream.write(piece);
+    if (frame.length > 1) stream.uncork();
+    if (!open) await drained(stream);
   }
 
   /** Ends the call with its status: in trailers, or trailers-only when nothing was sent yet. */

@@ -1,0 +1,56 @@
+import { boundsPerRow, type IterationFilter, type StatePage } from "../domain/state/index.js";
+import { int8At, locateCopiedRows, timestampMicrosAt } from "./binary-copy.js";
+import { pageSettings, type PageSelection } from "./state-sql.js";
+
+/** The columns of a page statement, in order (see copyStatePageSql). */
+const usernameColumn = 0;
+const keyColumn = 1;
+const positionColumn = 2;
+const modifiedColumn = 3;
+const stateColumn = 4;
+const columns = 5;
+
+/** Which page statement serves `filter`, and the settings it reads. */
+export function pageQueryOf(filter: IterationFilter, after: bigint | null, limit: number): { selection: PageSelection; settings: Array<[string, string]> } {
+  const settings: Array<[string, string]> = [
+    [pageSettings.scope, filter.scope],
+    [pageSettings.after, (after ?? 0n).toString()],
+    [pageSettings.rows, String(limit)],
+  ];
+  if (filter.kind === "block") {
+    settings.push([pageSettings.key, filter.key]);
+    return { selection: "key", settings };
+  }
+  const [context, otherContext] = filter.contextKeys;
+  settings.push([pageSettings.context, context!]);
+  if (otherContext !== undefined) settings.push([pageSettings.otherContext, otherContext]);
+  if (filter.blockType !== null) settings.push([pageSettings.blockType, filter.blockType]);
+  const typed = filter.blockType === null ? "" : "-of-type";
+  return { selection: otherContext === undefined ? (`context${typed}` as PageSelection) : (`two-contexts${typed}` as PageSelection), settings };
+}
+
+/**
+ * The page of current states in `data`, the binary COPY output of a page
+ * statement, in place: fields are located, not copied (the jsonb state's
+ * version byte is skipped).
+ */
+export function statePageOf(data: Buffer): StatePage {
+  const copied = locateCopiedRows(data, columns);
+  const bounds = new Int32Array(boundsPerRow * copied.rows);
+  const positions = new BigInt64Array(copied.rows);
+  const modified = new BigInt64Array(copied.rows);
+  const fields = copied.bounds;
+  for (let row = 0; row < copied.rows; row += 1) {
+    const from = 2 * columns * row;
+    const at = boundsPerRow * row;
+    bounds[at] = fields[from + 2 * usernameColumn]!;
+    bounds[at + 1] = fields[from + 2 * usernameColumn + 1]!;
+    bounds[at + 2] = fields[from + 2 * keyColumn]!;
+    bounds[at + 3] = fields[from + 2 * keyColumn + 1]!;
+    bounds[at + 4] = fields[from + 2 * stateColumn]! + 1;
+    bounds[at + 5] = fields[from + 2 * stateColumn + 1]!;
+    positions[row] = int8At(copied, row, positionColumn);
+    modified[row] = timestampMicrosAt(copied, row, modifiedColumn);
+  }
+  return { rows: copied.rows, data, bounds, positions, modified };
+}
