@@ -31,7 +31,7 @@ function nanosOf(micros: bigint): number {
 }
 
 /** Bytes of a Timestamp's body: seconds and nanos, each left out when 0. */
-function timestampLength(micros: bigint): number {
+export function timestampLength(micros: bigint): number {
   if (micros >= 0n && micros < twoTo53) {
     const value = Number(micros);
     const seconds = Math.floor(value / million);
@@ -43,7 +43,8 @@ function timestampLength(micros: bigint): number {
   return (seconds === 0n ? 0 : 1 + int64Length(seconds)) + (nanos === 0 ? 0 : 1 + varintLength(nanos));
 }
 
-function writeTimestamp(writer: SizedWriter, micros: bigint): void {
+/** Writes field 4 (`update_time`, of BlockState and HistoryEntry alike): a Timestamp of `micros`, its length measured with {@link timestampLength}. */
+export function writeTimestamp(writer: SizedWriter, micros: bigint): void {
   writer.nested(tagUpdateTime);
   if (micros >= 0n && micros < twoTo53) {
     const value = Number(micros);
@@ -77,13 +78,20 @@ function writeTimestamp(writer: SizedWriter, micros: bigint): void {
  * four offsets per field in one growing typed array, and the unescaped name
  * of the rare field whose name has escapes.
  */
-class FieldBounds {
+export class FieldBounds {
   // Reused by every encoding (encoding is synchronous; see takeOffsets).
   offsets = takeOffsets();
   count = 0;
   readonly escapedNames = new Map<number, string>();
   readonly fieldsPerState: number[] = [];
+  /** States and fields written so far. */
+  states = 0;
   next = 0;
+
+  /** Gives the offsets array to the next encoding; this one is not used after. */
+  release(): void {
+    if (this.offsets.length <= 1 << 20) spareOffsets = this.offsets;
+  }
 
   add(escapedName: string | null, nameStart: number, nameEnd: number, valueStart: number, valueEnd: number): void {
     const at = this.count * 4;
@@ -131,19 +139,46 @@ function measureRow(writer: SizedWriter, bounds: FieldBounds, valueBytes: number
     valueBytes.push(stateEnd - stateStart);
     return length;
   }
+  const fields = measureFieldEntries(writer, bounds, data, stateStart, stateEnd);
+  valueBytes.push(fields.valueBytes);
+  return length + fields.length + writer.fill(writer.reserve(), timestampLength(page.modified[row]!));
+}
+
+/**
+ * Measures the map entries (`map<string, string> fields`) of the state JSON
+ * text in `data` from `start` to `end`, one nested entry per field in the
+ * order of the text; records their bounds in `bounds`. Returns the bytes of
+ * the entries and of their values.
+ */
+export function measureFieldEntries(writer: SizedWriter, bounds: FieldBounds, data: Uint8Array, start: number, end: number): { length: number; valueBytes: number } {
   const first = bounds.count;
-  let stateValueBytes = 0;
-  forEachStateField(data, stateStart, stateEnd, (escapedName, nameStart, nameEnd, valueStart, valueEnd) => {
+  let length = 0;
+  let valueBytes = 0;
+  forEachStateField(data, start, end, (escapedName, nameStart, nameEnd, valueStart, valueEnd) => {
     const slot = writer.reserve();
     const name = escapedName === null ? writer.measureBytes(nameEnd - nameStart) : writer.measureString(escapedName);
     const value = writer.measureBytes(valueEnd - valueStart);
-    stateValueBytes += valueEnd - valueStart;
+    valueBytes += valueEnd - valueStart;
     length += writer.fill(slot, name + value);
     bounds.add(escapedName, nameStart, nameEnd, valueStart, valueEnd);
   });
   bounds.fieldsPerState.push(bounds.count - first);
-  valueBytes.push(stateValueBytes);
-  return length + writer.fill(writer.reserve(), timestampLength(page.modified[row]!));
+  return { length, valueBytes };
+}
+
+/** Writes the entries {@link measureFieldEntries} measured for the next state, each a nested field `entryTag`. */
+export function writeFieldEntries(writer: SizedWriter, bounds: FieldBounds, data: Uint8Array, entryTag: number): void {
+  const { offsets } = bounds;
+  const fieldCount = bounds.fieldsPerState[bounds.states++]!;
+  for (let field = 0; field < fieldCount; field += 1) {
+    const index = bounds.next++;
+    const entry = index * 4;
+    writer.nested(entryTag);
+    const escapedName = bounds.escapedNames.get(index);
+    if (escapedName === undefined) writer.bytesField(tagEntryKey, data, offsets[entry]!, offsets[entry + 1]!);
+    else writer.string(tagEntryKey, escapedName);
+    writer.bytesField(tagEntryValue, data, offsets[entry + 2]!, offsets[entry + 3]!);
+  }
 }
 
 function writeRow(writer: SizedWriter, bounds: FieldBounds, page: StatePage, row: number, form: StateForm): void {
@@ -157,17 +192,7 @@ function writeRow(writer: SizedWriter, bounds: FieldBounds, page: StatePage, row
     writer.bytesField(tagStateJson, data, position[at + 4]!, position[at + 5]!);
     return;
   }
-  const { offsets } = bounds;
-  const fieldCount = bounds.fieldsPerState[row]!;
-  for (let field = 0; field < fieldCount; field += 1) {
-    const index = bounds.next++;
-    const entry = index * 4;
-    writer.nested(tagFieldEntry);
-    const escapedName = bounds.escapedNames.get(index);
-    if (escapedName === undefined) writer.bytesField(tagEntryKey, data, offsets[entry]!, offsets[entry + 1]!);
-    else writer.string(tagEntryKey, escapedName);
-    writer.bytesField(tagEntryValue, data, offsets[entry + 2]!, offsets[entry + 3]!);
-  }
+  writeFieldEntries(writer, bounds, data, tagFieldEntry);
   writeTimestamp(writer, page.modified[row]!);
 }
 
@@ -211,7 +236,7 @@ export function encodeStatePage(page: StatePage, form: StateForm = "fields"): En
   }
   const bytes = writer.slice(0);
   writer.finish();
-  if (bounds.offsets.length <= 1 << 20) spareOffsets = bounds.offsets;
+  bounds.release();
   return { bytes, ends, valueBytes };
 }
 

@@ -9,7 +9,7 @@ import type {
   IterAllForCourseResponseSchema,
 } from "../../gen/learnerstate/v1/user_state_service_pb.js";
 import { splitStateJson, statesOfPage, type StatePage, type StoredState } from "../domain/state/index.js";
-import { blockStatesField, encodeResumeTokenField, encodeStatePage, type StateForm } from "./block-state-encoding.js";
+import { blockStatesField, encodeResumeTokenField, encodeStatePage, type EncodedStates, type StateForm } from "./block-state-encoding.js";
 import { recordFigures, valueBytes } from "./response-figures.js";
 import { recordWireBytes } from "./wire-bytes.js";
 import { timestampFromMicros } from "./timestamp.js";
@@ -57,20 +57,29 @@ export function answersInBinary(contentType: string | null): boolean {
 
 /**
  * Splits items of the given sizes into consecutive runs of at most `budget`
- * bytes, each with at least one item; returns the index after each run.
+ * bytes and `maxItems` items, each with at least one item; returns the index
+ * after each run.
  */
-function runEnds(sizes: readonly number[], budget: number): number[] {
+export function runEnds(sizes: readonly number[], budget: number, maxItems = Number.POSITIVE_INFINITY): number[] {
   const ends: number[] = [];
   let bytes = 0;
+  let items = 0;
   sizes.forEach((size, index) => {
-    if (index > 0 && bytes + size > budget) {
+    if (index > 0 && (bytes + size > budget || items === maxItems)) {
       ends.push(index);
       bytes = 0;
+      items = 0;
     }
     bytes += size;
+    items += 1;
   });
   if (sizes.length > 0) ends.push(sizes.length);
   return ends;
+}
+
+/** The size of each item of `encoded`, from the offsets after each. */
+export function encodedSizes(encoded: EncodedStates): number[] {
+  return encoded.ends.map((end, index) => end - (index === 0 ? 0 : encoded.ends[index - 1]!));
 }
 
 /**
@@ -105,7 +114,7 @@ export function createBlockStatesResponder<Schema extends BlockStatesResponseSch
     return (page, resumeTokenAfter) => {
       const encoded = encodeStatePage(page, form);
       let start = 0;
-      return runEnds(encoded.ends.map((end, index) => end - (index === 0 ? 0 : encoded.ends[index - 1]!)), budgetBytes).map((end) => {
+      return runEnds(encodedSizes(encoded), budgetBytes).map((end) => {
         const message = create(schema) as MessageShape<BlockStatesResponseSchema>;
         const resumeToken = encodeResumeTokenField(resumeTokenAfter(end - 1));
         message.$unknown = [blockStatesField(encoded, start, end - 1), ...resumeToken];

@@ -3,8 +3,6 @@ import type { HandlerContext, ServiceImpl } from "@connectrpc/connect";
 import {
   BlockWriteResultSchema,
   FieldModificationSchema,
-  HistoryEntrySchema,
-  StateSnapshotSchema,
   type FieldSelection,
 } from "../../gen/learnerstate/v1/user_state_pb.js";
 import {
@@ -13,9 +11,10 @@ import {
   IterAllForCourseResponseSchema,
   UserStateService,
 } from "../../gen/learnerstate/v1/user_state_service_pb.js";
-import { fixedLimits, pageOfStates, splitStateJson, type CallLimits, type IterationFilter, type UserStateOperations } from "../domain/state/index.js";
+import { fixedLimits, pageOfStates, type CallLimits, type IterationFilter, type UserStateOperations } from "../domain/state/index.js";
 import { batches } from "./batches.js";
 import { createBlockStatesResponder, messageBudgetBytes, type BlockStatesResponder, type BlockStatesResponseSchema } from "./block-states-response.js";
+import { createHistoryResponder } from "./history-response.js";
 import { callLimitsOf } from "./call-limits-of.js";
 import { flatMapStream } from "./flat-map-stream.js";
 import type { ResumeTokenCodec } from "./resume-token.js";
@@ -110,18 +109,8 @@ export function createUserStateService(
 
     async *getHistory(request, context) {
       const history = operations.getHistory(callLimitsOf(context), request.username, scopeFromEnum(request.scope), request.blockKey);
-      for await (const entries of history) {
-        yield {
-          entries: entries.map((entry) =>
-            create(HistoryEntrySchema, {
-              username: entry.username,
-              blockKey: request.blockKey,
-              state: entry.stateJson === null ? undefined : create(StateSnapshotSchema, { fields: splitStateJson(entry.stateJson) }),
-              updateTime: timestampFromMicros(entry.modified),
-            }),
-          ),
-        };
-      }
+      const respond = createHistoryResponder(context.requestHeader.get("content-type"), request.blockKey);
+      for await (const page of history) yield* respond(page);
     },
 
     iterAllForBlock(request, context) {

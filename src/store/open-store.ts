@@ -27,7 +27,7 @@ export interface StoreOptions extends OrmConfigOptions, DatabaseGuardOptions {
 // Bulk reads, which may lag the primary a little: history and IterAll pages.
 // GetMany, GetModDates and every write stay on the primary, so a learner
 // always reads their own writes.
-const standbyReadMethods: ReadonlyArray<CallMethod<StateStore>> = ["readHistory", "readStatePage"];
+const standbyReadMethods: ReadonlyArray<CallMethod<StateStore>> = ["readHistoryPage", "readStatePage"];
 
 /** How the connection pool is used right now. */
 export interface PoolUsage {

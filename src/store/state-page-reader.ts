@@ -10,6 +10,20 @@ const modifiedColumn = 3;
 const stateColumn = 4;
 const columns = 5;
 
+/** The settings of a page of `owner`'s history of `key` in `scope`: the `limit` entries before position `before` (null: the newest). */
+export function historyPageSettings(owner: string, scope: string, key: string, before: bigint | null, limit: number): Array<[string, string]> {
+  return [
+    [pageSettings.owner, owner],
+    [pageSettings.scope, scope],
+    [pageSettings.key, key],
+    [pageSettings.before, (before ?? maxPosition).toString()],
+    [pageSettings.rows, String(limit)],
+  ];
+}
+
+/** Larger than any position (int8's maximum). */
+const maxPosition = 2n ** 63n - 1n;
+
 /** Which page statement serves `filter`, and the settings it reads. */
 export function pageQueryOf(filter: IterationFilter, after: bigint | null, limit: number): { selection: PageSelection; settings: Array<[string, string]> } {
   const settings: Array<[string, string]> = [
@@ -31,8 +45,8 @@ export function pageQueryOf(filter: IterationFilter, after: bigint | null, limit
 
 /**
  * The page of current states in `data`, the binary COPY output of a page
- * statement, in place: fields are located, not copied (the jsonb state's
- * version byte is skipped).
+ * or history statement, in place: fields are located, not copied (the jsonb
+ * state's version byte is skipped).
  */
 export function statePageOf(data: Buffer): StatePage {
   const copied = locateCopiedRows(data, columns);
@@ -47,7 +61,9 @@ export function statePageOf(data: Buffer): StatePage {
     bounds[at + 1] = fields[from + 2 * usernameColumn + 1]!;
     bounds[at + 2] = fields[from + 2 * keyColumn]!;
     bounds[at + 3] = fields[from + 2 * keyColumn + 1]!;
-    bounds[at + 4] = fields[from + 2 * stateColumn]! + 1;
+    // A NULL state (a deletion, in history) stays -1, -1.
+    const stateStart = fields[from + 2 * stateColumn]!;
+    bounds[at + 4] = stateStart < 0 ? -1 : stateStart + 1;
     bounds[at + 5] = fields[from + 2 * stateColumn + 1]!;
     positions[row] = int8At(copied, row, positionColumn);
     modified[row] = timestampMicrosAt(copied, row, modifiedColumn);

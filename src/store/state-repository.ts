@@ -6,13 +6,12 @@ import type {
   Micros,
   Scope,
   StateStore,
-  StoredHistoryEntry,
   StoredState,
 } from "../domain/state/index.js";
 import type { DatabaseGuard } from "./database-guard.js";
 import { createGuardedQueries } from "./guarded-queries.js";
-import { pageQueryOf, statePageOf } from "./state-page-reader.js";
-import { copyStatePageStatements, eraseLearnerSql, otherScopesStatements, otherScopesTables, userStateStatements, userStateTables, type StateStatements } from "./state-sql.js";
+import { historyPageSettings, pageQueryOf, statePageOf } from "./state-page-reader.js";
+import { copyHistoryPageSql, copyStatePageStatements, eraseLearnerSql, otherScopesStatements, otherScopesTables, userStateStatements, userStateTables, type StateStatements } from "./state-sql.js";
 
 interface StateRow {
   username: string;
@@ -29,6 +28,8 @@ const statementsOf = (scope: Scope): StateStatements => (scope === "user_state" 
 const userStatePages = copyStatePageStatements(userStateTables);
 const otherScopesPages = copyStatePageStatements(otherScopesTables);
 const pageStatementsOf = (scope: Scope) => (scope === "user_state" ? userStatePages : otherScopesPages);
+const userStateHistoryPage = copyHistoryPageSql(userStateTables);
+const otherScopesHistoryPage = copyHistoryPageSql(otherScopesTables);
 
 /**
  * Implements the {@link StateStore} port with SQL sent through knex with bound
@@ -87,12 +88,8 @@ export function createStateRepository(knex: Knex, guard: DatabaseGuard): StateSt
       return rows.map((row) => ({ usageKey: row.usage_key, fieldName: row.field_name, modified: BigInt(row.modified) }));
     },
 
-    async readHistory(call, owner, scope, key, before, limit): Promise<StoredHistoryEntry[]> {
-      const cursor = before === null ? null : before.toString();
-      const rows = await run(call, "read", (query) =>
-        query<{ position: string; modified: string; state: string | null }>(statementsOf(scope).readHistory, [owner, key, scope, cursor, cursor, limit]),
-      );
-      return rows.map((row) => ({ position: BigInt(row.position), stateJson: row.state, modified: BigInt(row.modified) }));
+    async readHistoryPage(call, owner, scope, key, before, limit) {
+      return statePageOf(await copy(call, historyPageSettings(owner, scope, key, before, limit), scope === "user_state" ? userStateHistoryPage : otherScopesHistoryPage));
     },
 
     async readStatePage(call, filter, after, limit) {

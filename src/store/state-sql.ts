@@ -180,6 +180,8 @@ export const pageSettings = {
   blockType: "learnerstate.page_block_type",
   after: "learnerstate.page_after",
   rows: "learnerstate.page_rows",
+  owner: "learnerstate.page_owner",
+  before: "learnerstate.page_before",
 } as const;
 
 /** Which states a page statement selects: one key's, or a course's (one or two context keys), of any type or one. */
@@ -215,4 +217,22 @@ const selections: readonly PageSelection[] = ["key", "context", "context-of-type
 /** Every page statement of `tables`, by selection. */
 export function copyStatePageStatements(tables: StateTables): Readonly<Record<PageSelection, string>> {
   return Object.fromEntries(selections.map((selection) => [selection, copyStatePageSql(tables, selection)])) as Record<PageSelection, string>;
+}
+
+/**
+ * The COPY statement of one page of `tables`' history of one state (owner,
+ * key, scope), newest first before a position, in the columns of a state
+ * page (the state NULL for a deletion); the index on (username, key, scope,
+ * id) serves it backwards.
+ */
+export function copyHistoryPageSql(tables: StateTables): string {
+  const { history, key } = tables;
+  return `copy (
+  select h.username, h.${key}, h.id, h.modified, h.state
+  from ${history} h
+  where h.username = ${setting(pageSettings.owner)} and h.${key} = ${setting(pageSettings.key)} and h.scope = ${setting(pageSettings.scope)}
+    and h.id < ${setting(pageSettings.before)}::bigint
+  order by h.id desc
+  limit ${setting(pageSettings.rows)}::int
+) to stdout (format binary)`;
 }

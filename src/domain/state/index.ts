@@ -18,7 +18,6 @@ export type {
   Micros,
   PositionedState,
   StateStore,
-  StoredHistoryEntry,
   StoredState,
 } from "./state-store.js";
 export { createUserStateOperations } from "./user-state-operations.js";
@@ -27,7 +26,6 @@ export type {
   BlocksOfLearner,
   IterationBatch,
   IterationRequest,
-  ReturnedHistoryEntry,
   ReturnedState,
   UserStateOperations,
 } from "./user-state-operations.js";

@@ -30,15 +30,6 @@ export interface PositionedState extends StoredState {
   readonly position: bigint;
 }
 
-/** One entry of a state's history. */
-export interface StoredHistoryEntry {
-  /** Increases with every write; newest entries have the largest. */
-  readonly position: bigint;
-  /** The state after the write, as JSON object text (see {@link StoredState.stateJson}); null when the write deleted the state. */
-  readonly stateJson: string | null;
-  readonly modified: Micros;
-}
-
 /** One state to write: where it is stored and the JSON object text of the fields to overlay. */
 export interface BlockWrite {
   readonly location: StateLocation;
@@ -116,8 +107,13 @@ export interface StateStore {
     fieldNames: readonly string[] | null,
   ): Promise<Array<{ usageKey: string; fieldName: string; modified: Micros }>>;
 
-  /** Up to `limit` history entries of one state older than `before` (null: the newest), newest first. */
-  readHistory(call: CallLimits, owner: string, scope: Scope, key: string, before: bigint | null, limit: number): Promise<StoredHistoryEntry[]>;
+  /**
+   * Up to `limit` history entries of one state older than `before` (null:
+   * the newest), newest first, as bytes: a page whose rows have the owner,
+   * the stored key, the state after the write (bounds -1 for a deletion),
+   * the entry's position and its time.
+   */
+  readHistoryPage(call: CallLimits, owner: string, scope: Scope, key: string, before: bigint | null, limit: number): Promise<StatePage>;
 
   /** Up to `limit` current states matching `filter` after position `after` (null: the first), by position, as bytes. */
   readStatePage(call: CallLimits, filter: IterationFilter, after: bigint | null, limit: number): Promise<StatePage>;

@@ -6,7 +6,7 @@ import type { CallLimits } from "./call-limits.js";
 import { requireIterableScope, type Scope } from "./scope.js";
 import { locateState, ownerOf, type StateLocation } from "./state-location.js";
 import { withKey, type StatePage } from "./state-page.js";
-import type { FieldTexts, IterationFilter, LearnerErasure, Micros, StateStore, StoredHistoryEntry, StoredState } from "./state-store.js";
+import type { FieldTexts, IterationFilter, LearnerErasure, Micros, StateStore, StoredState } from "./state-store.js";
 import { checkUsername } from "./username.js";
 
 /** Which blocks of one learner a read or delete is about. */
@@ -31,10 +31,6 @@ export interface BlockFields {
  */
 export type ReturnedState = StoredState;
 
-/** A history entry as returned to the caller, with whose state it is ("" for state shared by all learners). */
-export interface ReturnedHistoryEntry extends StoredHistoryEntry {
-  readonly username: string;
-}
 
 /** Where an iteration over many learners' states starts and what it covers. */
 export type IterationRequest =
@@ -70,7 +66,12 @@ export interface UserStateOperations {
   /** Per-field modification times of the state each requested key reaches, in request order. */
   getModDates(call: CallLimits, request: BlocksOfLearner): Promise<Array<{ usageKey: string; fieldName: string; modified: Micros }>>;
   /** The history of the state the key reaches, in batches, newest first; NOT_FOUND when it has none. */
-  getHistory(call: CallLimits, username: string, scope: Scope, blockKey: string): AsyncIterable<ReturnedHistoryEntry[]>;
+  /**
+   * The history of the state the key reaches, newest first, in pages of rows
+   * as bytes (see StatePage; a deletion's state bounds are -1); NOT_FOUND
+   * when it has none.
+   */
+  getHistory(call: CallLimits, username: string, scope: Scope, blockKey: string): AsyncIterable<StatePage>;
   /**
    * Checks an iteration request and returns the filter it walks (to bind
    * resume tokens to); INVALID_ARGUMENT (UNSUPPORTED_SCOPE) for a scope the
@@ -240,18 +241,17 @@ export function createUserStateOperations(store: StateStore, limits: StateLimits
       return (async function* () {
         let before: bigint | null = null;
         for (;;) {
-          const stored = await store.readHistory(call, owner, scope, key, before, fixedLimits.blocksPerMessage);
-          const entries = stored.map((entry) => ({ ...entry, username: owner }));
-          if (entries.length === 0 && before === null) {
+          const page = await store.readHistoryPage(call, owner, scope, key, before, fixedLimits.historyPageRows);
+          if (page.rows === 0 && before === null) {
             const never = owner === "" ? `this block never had ${scope} state` : `${username} never had ${scope} state for this block`;
             throw new LearnerStateError("not-found", "STATE_NOT_FOUND", `block_key: ${never}`, {
               username,
               key: blockKey,
             });
           }
-          if (entries.length > 0) yield entries;
-          if (entries.length < fixedLimits.blocksPerMessage) return;
-          before = entries[entries.length - 1]!.position;
+          if (page.rows > 0) yield page;
+          if (page.rows < fixedLimits.historyPageRows) return;
+          before = page.positions[page.rows - 1]!;
         }
       })();
     },
