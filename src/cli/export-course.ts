@@ -36,7 +36,7 @@ export async function exportCourse(request: ExportRequest, progress: ExportProgr
   const writer = await writers[request.format](request.outPath, table.columns);
   let rows = 0;
   try {
-    const pages = userState.iterAllForCourse({ courseKey: request.courseKey, blockType: request.blockType, scope: Scope.USER_STATE });
+    const pages = userState.iterAllForCourse({ courseKey: request.courseKey, blockType: request.blockType, scope: Scope.USER_STATE, stateForm: table.stateForm, batchSize: 1000 });
     for await (const page of pages) {
       let pageRows = 0;
       for (const state of page.blockStates) {

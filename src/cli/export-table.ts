@@ -1,5 +1,5 @@
 import { timestampDate } from "@bufbuild/protobuf/wkt";
-import type { BlockState } from "../client/index.js";
+import { StateForm, type BlockState } from "../client/index.js";
 
 /** A column of an export: its name and the type a Parquet file gives it (CSV and JSON Lines write the values as they are). */
 export interface ExportColumn {
@@ -14,9 +14,11 @@ export interface ExportColumn {
  */
 export type ExportValue = string | number | null | { readonly json: string };
 
-/** The shape of an export: its columns, and the row (or none) each stored state gives. */
+/** The shape of an export: its columns, the state form it reads, and the row (or none) each stored state gives. */
 export interface ExportTable {
   readonly columns: readonly ExportColumn[];
+  /** How it asks IterAllForCourse for states: whole (state_json), or field by field. */
+  readonly stateForm: StateForm;
   rowOf(state: BlockState): ExportValue[] | null;
 }
 
@@ -27,12 +29,7 @@ function updatedText(state: BlockState): string | null {
   return timestampDate(state.updateTime).toISOString().replace(/\.\d{3}Z$/u, `.${String(micros).padStart(6, "0")}Z`);
 }
 
-/** The state as one JSON object text, made of the stored field texts. */
-function stateJson(state: BlockState): string {
-  return `{${Object.entries(state.fields).map(([name, value]) => `${JSON.stringify(name)}:${value}`).join(",")}}`;
-}
-
-/** Every stored state: who, which block, when, and the whole state as JSON. */
+/** Every stored state: who, which block, when, and the whole state as JSON, the stored text as it is. */
 export const stateTable: ExportTable = {
   columns: [
     { name: "username", type: "STRING" },
@@ -40,7 +37,8 @@ export const stateTable: ExportTable = {
     { name: "updated", type: "STRING" },
     { name: "state", type: "JSON" },
   ],
-  rowOf: (state) => [state.username, state.blockKey, updatedText(state), { json: stateJson(state) }],
+  stateForm: StateForm.JSON_OBJECT,
+  rowOf: (state) => [state.username, state.blockKey, updatedText(state), { json: state.stateJson }],
 };
 
 function parsed(text: string | undefined): unknown {
@@ -71,6 +69,7 @@ export const answersTable: ExportTable = {
     { name: "student_answers", type: "JSON" },
     { name: "updated", type: "STRING" },
   ],
+  stateForm: StateForm.FIELDS,
   rowOf: (state) => {
     const answers = state.fields["student_answers"];
     const attempts = parsed(state.fields["attempts"]);
