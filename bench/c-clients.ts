@@ -4,13 +4,15 @@
 // by a JavaScript client's CPU. See docs/benchmarks.md.
 import { execFileSync, spawn } from "node:child_process";
 import { existsSync } from "node:fs";
-import { mkdtemp, rm, writeFile } from "node:fs/promises";
+import { mkdtemp, readFile, rm, writeFile } from "node:fs/promises";
 import os from "node:os";
 import path from "node:path";
+import { fileURLToPath } from "node:url";
 import { create, toBinary, type DescMessage, type MessageInitShape } from "@bufbuild/protobuf";
 import { DescribeKeyRequestSchema, KeyFamily, KeyService } from "../gen/learnerstate/v1/key_service_pb.js";
 import { StateForm } from "../gen/learnerstate/v1/user_state_pb.js";
 import {
+  GetHistoryRequestSchema,
   GetManyRequestSchema,
   IterAllForCourseRequestSchema,
   SetManyRequestSchema,
@@ -50,6 +52,8 @@ export function combineCMeasurements(parts: readonly CMeasurement[]): CMeasureme
     },
   };
 }
+
+const repoRoot = path.resolve(path.dirname(fileURLToPath(import.meta.url)), "..");
 
 // ---------------------------------------------------------------------------
 // The tools
@@ -226,6 +230,8 @@ export interface CComparisonOptions {
   readonly submission: (course: number, index: number) => Record<string, string>;
   /** Concurrent IterAllForCourse streams, each reading a whole course. */
   readonly streams: number;
+  /** The learner and block whose history has {@link historyEntries} entries (see ensureLongHistory). */
+  readonly history: { readonly username: string; readonly blockKey: string; readonly entries: number };
 }
 
 /** The measured window of one side of one scenario. */
@@ -401,6 +407,44 @@ export const rawCopyIterAll: CSide = async (options) => {
   const rows = measured.value.reduce((total, output) => total + Number(/COPY (\d+)/u.exec(output)?.[1] ?? 0), 0);
   return { ops: options.streams, rows, errors: 0, seconds: measured.seconds, meanLatencyMs: measured.seconds * 1000, cpu: measured.cpu };
 };
+
+/** GetHistory of the long history, `streams` callers at once, each reading it whole over and over. */
+export const serviceGetHistory: CSide = (options, directory) => {
+  const body = grpcBody(GetHistoryRequestSchema, { username: options.history.username, blockKey: options.history.blockKey });
+  return serviceCalls({ ...options, warmupSeconds: Math.min(options.warmupSeconds, 1) }, directory, UserStateService.typeName, "GetHistory", Array.from({ length: options.streams }, () => body), options.history.entries);
+};
+
+/** `streams` psql processes at once, each COPYing the long history out over and over for the window. */
+export const rawCopyHistory: CSide = async (options, directory) => {
+  const { username, blockKey } = options.history;
+  const copy = `\\copy (select id, modified, state from user_state_history where username = '${username.replaceAll("'", "''")}' and usage_key = '${blockKey.replaceAll("'", "''")}' and scope = 'user_state' order by id desc) to '/dev/null'`;
+  // One process copies it repeatedly, as the service's callers call repeatedly: enough times to fill the window at COPY speed.
+  const repeats = Math.max(1, Math.round((options.windowSeconds * 400_000) / options.history.entries / options.streams));
+  const script = path.join(directory, "copy-history.sql");
+  await writeFile(script, `${Array.from({ length: repeats }, () => copy).join("\n")}\n`);
+  const measured = await withCpu(null, () =>
+    Promise.all(Array.from({ length: options.streams }, () => run(options.tools.psql, ["-X", "-q", "-v", "ON_ERROR_STOP=1", "-d", options.databaseUrl, "-f", script]))),
+  );
+  const calls = options.streams * repeats;
+  return { ops: calls, rows: calls * options.history.entries, errors: 0, seconds: measured.seconds, meanLatencyMs: (measured.seconds * 1000 * options.streams) / calls, cpu: measured.cpu };
+};
+
+/**
+ * `npx learnerstate export` (the built bin, with node) of one whole course to
+ * a JSON Lines file, as an operator runs it.
+ */
+export const serviceExport: CSide = async (options, directory) => {
+  const bin = path.join(repoRoot, "dist", "lib", "src", "cli", "main.js");
+  const out = path.join(directory, "export.jsonl");
+  const measured = await withCpu(options.target.pid, () =>
+    run(process.execPath, [bin, "export", "--target", options.target.baseUrl.replace(/^http:\/\//u, ""), "--course", options.courseKeys[0]!, "--format", "jsonl", "--out", out]),
+  );
+  const rows = (await readFile(out, "utf8")).split("\n").length - 1;
+  return { ops: 1, rows, errors: 0, seconds: measured.seconds, meanLatencyMs: measured.seconds * 1000, cpu: measured.cpu };
+};
+
+/** psql COPYing the same course's current states out, one process. */
+export const rawCopyOneCourse: CSide = (options, directory) => rawCopyIterAll({ ...options, streams: 1 }, directory);
 
 /** A scratch directory for request bodies and scripts, removed afterwards. */
 export async function withScratchDirectory<T>(work: (directory: string) => Promise<T>): Promise<T> {

@@ -193,3 +193,29 @@ export async function loadDataset(url: string, shape: DatasetShape): Promise<Loa
     };
   });
 }
+
+/** The learner and block whose history GetHistory reads in the C comparison. */
+export const longHistory = { username: "historian", blockKey: problemKey("Course1", 0), entries: 10_000 } as const;
+
+/**
+ * Makes sure {@link longHistory}'s block has exactly its number of history
+ * entries: written with SQL, each entry a capa state of the data set's
+ * shape, so a reused database gets them too. The learner has no current
+ * state, so the courses' states stay the data set's.
+ */
+export async function ensureLongHistory(url: string): Promise<void> {
+  await onDatabase(url, async (client) => {
+    const { username, blockKey, entries } = longHistory;
+    const found = await client.query<{ n: number }>("select count(*)::int as n from user_state_history where username = $1 and usage_key = $2 and scope = $3", [username, blockKey, scope]);
+    if (found.rows[0]!.n === entries) return;
+    await client.query("delete from user_state_history where username = $1 and usage_key = $2 and scope = $3", [username, blockKey, scope]);
+    await client.query(
+      `insert into user_state_history (username, usage_key, scope, state, modified)
+       select $1, $2, $3, s.state || jsonb_build_object('attempts', i, 'seed', i * 7), now() - make_interval(secs => $4 - i)
+       from generate_series(1, $4) as i,
+            (select state from user_state where scope = $3 and context_key = $5 order by id limit 1) as s`,
+      [username, blockKey, scope, entries, courseKey("Course1")],
+    );
+    await client.query("analyze user_state_history");
+  });
+}

@@ -17,7 +17,7 @@ import { installExactTextEncoding } from "../src/rpc/index.js";
 import { splitStateJson } from "../src/domain/state/index.js";
 import { startPgProxy, throughProxy } from "../test/support/pg-proxy.js";
 import { buildServer, startServerProcess, type ServerProcess } from "../test/support/server-process.js";
-import { blockId, courseKey, loadDataset, onDatabase, problemKey, recreateDatabase, scope, username, withDatabase, type LoadReport } from "./dataset.js";
+import { blockId, courseKey, ensureLongHistory, loadDataset, longHistory, onDatabase, problemKey, recreateDatabase, scope, username, withDatabase, type LoadReport } from "./dataset.js";
 import {
   seededRandom,
   combineMeasurements,
@@ -42,6 +42,10 @@ import {
   serviceGetMany as serviceGetManyC,
   serviceGetManyJson as serviceGetManyJsonC,
   serviceIterAll as serviceIterAllC,
+  rawCopyHistory,
+  rawCopyOneCourse,
+  serviceExport as serviceExportC,
+  serviceGetHistory as serviceGetHistoryC,
   serviceSetMany as serviceSetManyC,
   withScratchDirectory,
   type CComparisonOptions,
@@ -707,6 +711,7 @@ async function main(): Promise<void> {
       setManyBlocks: config.setManyBlocks,
       submission: (course, index) => capaSubmission(config.courses[course]!, index, seededRandom(index + 1)),
       streams: config.cStreams,
+      history: longHistory,
     };
     const cScenario = async (scenario: string, perOp: boolean, target: number, raw: CSide, service: CSide) => {
       log(`${scenario}: C clients (h2load against pgbench/psql), ${config.rounds} rounds each…`);
@@ -733,6 +738,14 @@ async function main(): Promise<void> {
     await cScenario(`GetMany(${config.getManyBlocks}), STATE_FORM_JSON_OBJECT`, true, 0.5, rawGetManyC, serviceGetManyJsonC);
     await cScenario(`SetMany(${config.setManyBlocks})`, true, 0.6, rawSetManyC, serviceSetManyC);
     await cScenario(`IterAllForCourse, ${config.cStreams} whole-course streams`, false, 0.5, rawCopyIterAll, serviceIterAllC);
+    await ensureLongHistory(benchUrl);
+    await cScenario(`GetHistory of a block with ${longHistory.entries.toLocaleString("en-US")} entries, ${config.cStreams} callers`, false, 0.5, rawCopyHistory, serviceGetHistoryC);
+    await cScenario("npx learnerstate export of one course (JSON Lines)", false, 0.5, rawCopyOneCourse, serviceExportC);
+    log(`IterAllForCourse, 32 whole-course streams at once: the server's memory…`);
+    const many = await inPhase("IterAllForCourse, 32 whole-course streams, service with h2load", () =>
+      withScratchDirectory((directory) => serviceIterAllC({ ...cOptions, streams: 32 }, directory)),
+    );
+    cRows.push(formatCRow("IterAllForCourse, 32 whole-course streams (RSS: see below)", "service (h2load, gRPC)", many, false));
   }
 
   let pythonRows: string[] = [];

@@ -7,7 +7,7 @@ export const openCsvWriter: OpenTableWriter = async (path, columns) => {
   const file = await openFileStream(path);
   await file.write(stringify([columns.map((column) => column.name)]));
   return {
-    write: (row) => file.write(stringify([row.map(textOf)])),
+    write: (rows) => file.write(stringify(rows.map((row) => row.map(textOf)))),
     close: () => file.close(),
   };
 };

@@ -38,15 +38,10 @@ export async function exportCourse(request: ExportRequest, progress: ExportProgr
   try {
     const pages = userState.iterAllForCourse({ courseKey: request.courseKey, blockType: request.blockType, scope: Scope.USER_STATE, stateForm: table.stateForm, batchSize: 1000 });
     for await (const page of pages) {
-      let pageRows = 0;
-      for (const state of page.blockStates) {
-        const row = table.rowOf(state);
-        if (row === null) continue;
-        await writer.write(row);
-        pageRows += 1;
-      }
-      rows += pageRows;
-      progress.add(pageRows);
+      const pageRows = page.blockStates.map((state) => table.rowOf(state)).filter((row) => row !== null);
+      await writer.write(pageRows);
+      rows += pageRows.length;
+      progress.add(pageRows.length);
     }
   } finally {
     await writer.close();

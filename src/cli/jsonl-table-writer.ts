@@ -12,7 +12,7 @@ export const openJsonLinesWriter: OpenTableWriter = async (path, columns) => {
   const file = await openFileStream(path);
   const keys = columns.map((column) => `${JSON.stringify(column.name)}:`);
   return {
-    write: (row) => file.write(`{${row.map((value, index) => keys[index] + jsonOf(value)).join(",")}}\n`),
+    write: (rows) => file.write(rows.map((row) => `{${row.map((value, index) => keys[index] + jsonOf(value)).join(",")}}\n`).join("")),
     close: () => file.close(),
   };
 };

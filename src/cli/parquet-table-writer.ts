@@ -39,9 +39,11 @@ export const openParquetWriter: OpenTableWriter = async (path, columns) => {
     await writer.write({ columnData, rowGroupSize: rows });
   };
   return {
-    async write(row) {
-      row.forEach((value, index) => pending[index]!.push(valueFor(columns[index]!, value)));
-      if (pending[0]!.length >= rowGroupRows) await flush();
+    async write(rows) {
+      for (const row of rows) {
+        row.forEach((value, index) => pending[index]!.push(valueFor(columns[index]!, value)));
+        if (pending[0]!.length >= rowGroupRows) await flush();
+      }
     },
     async close() {
       await flush();

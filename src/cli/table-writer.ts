@@ -1,9 +1,9 @@
 import type { ExportColumn, ExportValue } from "./export-table.js";
 
-/** Writes the rows of an export to a file as they come; `close` finishes the file. */
+/** Writes the rows of an export to a file as they come, a page at a time; `close` finishes the file. */
 export interface TableWriter {
-  /** Resolves once the row is handed on, waiting while the file lags behind (back-pressure). */
-  write(row: readonly ExportValue[]): Promise<void>;
+  /** Resolves once the rows are handed on, waiting while the file lags behind (back-pressure). */
+  write(rows: ReadonlyArray<readonly ExportValue[]>): Promise<void>;
   close(): Promise<void>;
 }
 

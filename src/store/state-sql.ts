@@ -199,15 +199,20 @@ const setting = (name: string) => `current_setting('${name}')`;
 function copyStatePageSql(tables: StateTables, selection: PageSelection): string {
   const { state, key } = tables;
   const contexts = selection.startsWith("two-contexts") ? `in (${setting(pageSettings.context)}, ${setting(pageSettings.otherContext)})` : `= ${setting(pageSettings.context)}`;
+  const typed = selection.endsWith("of-type");
   const where =
-    selection === "key"
-      ? `s.${key} = ${setting(pageSettings.key)}`
-      : `s.context_key ${contexts}${selection.endsWith("of-type") ? ` and s.block_type = ${setting(pageSettings.blockType)}` : ""}`;
+    selection === "key" ? `s.${key} = ${setting(pageSettings.key)}` : `s.context_key ${contexts}${typed ? ` and s.block_type = ${setting(pageSettings.blockType)}` : ""}`;
+  // Ordered by every column of the index that serves the selection (those
+  // before id are fixed, so the order is id's): PostgreSQL then walks the
+  // index in order whatever it guesses of the settings' selectivity, where
+  // `order by id` alone let it choose to read every matching row and sort
+  // them, for every page. Two contexts interleave, so they are sorted.
+  const order = selection === "key" ? `s.scope, s.${key}, s.id` : selection.startsWith("two-contexts") ? "s.id" : `s.scope, s.context_key, ${typed ? "s.block_type, " : ""}s.id`;
   return `copy (
   select s.username, s.${key}, s.id, s.modified, s.state
   from ${state} s
   where s.scope = ${setting(pageSettings.scope)} and ${where} and s.id > ${setting(pageSettings.after)}::bigint
-  order by s.id
+  order by ${order}
   limit ${setting(pageSettings.rows)}::int
 ) to stdout (format binary)`;
 }
@@ -222,8 +227,9 @@ export function copyStatePageStatements(tables: StateTables): Readonly<Record<Pa
 /**
  * The COPY statement of one page of `tables`' history of one state (owner,
  * key, scope), newest first before a position, in the columns of a state
- * page (the state NULL for a deletion); the index on (username, key, scope,
- * id) serves it backwards.
+ * page (the state NULL for a deletion), ordered by every column of the index
+ * on (username, key, scope, id), which serves it backwards (see
+ * copyStatePageSql).
  */
 export function copyHistoryPageSql(tables: StateTables): string {
   const { history, key } = tables;
@@ -232,7 +238,7 @@ export function copyHistoryPageSql(tables: StateTables): string {
   from ${history} h
   where h.username = ${setting(pageSettings.owner)} and h.${key} = ${setting(pageSettings.key)} and h.scope = ${setting(pageSettings.scope)}
     and h.id < ${setting(pageSettings.before)}::bigint
-  order by h.id desc
+  order by h.username desc, h.${key} desc, h.scope desc, h.id desc
   limit ${setting(pageSettings.rows)}::int
 ) to stdout (format binary)`;
 }

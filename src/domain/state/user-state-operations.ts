@@ -84,6 +84,12 @@ export interface UserStateOperations {
   retireLearner(call: CallLimits, username: string): Promise<LearnerErasure>;
 }
 
+/** A read started ahead of its use: a failure waits for the reader, and is dropped if nobody asks for the page. */
+function readAhead(page: Promise<StatePage>): Promise<StatePage> {
+  page.catch(() => undefined);
+  return page;
+}
+
 function checkCount(count: number, max: number, field: string): void {
   if (count === 0) throw invalidArgument("EMPTY_BATCH", field, "must not be empty");
   if (count > max) {
@@ -238,11 +244,15 @@ export function createUserStateOperations(store: StateStore, limits: StateLimits
       checkUsername(username);
       const { key } = locateState(scope, addressBlock(blockKey, "block_key"));
       const owner = ownerOf(scope, username);
+      const read = (before: bigint | null) => store.readHistoryPage(call, owner, scope, key, before, fixedLimits.historyPageRows);
       return (async function* () {
-        let before: bigint | null = null;
-        for (;;) {
-          const page = await store.readHistoryPage(call, owner, scope, key, before, fixedLimits.historyPageRows);
-          if (page.rows === 0 && before === null) {
+        // One page ahead, as in iterate.
+        let ahead: Promise<StatePage> | null = read(null);
+        for (let first = true; ahead !== null; first = false) {
+          const page: StatePage = await ahead;
+          const more = page.rows === fixedLimits.historyPageRows;
+          ahead = more ? readAhead(read(page.positions[page.rows - 1]!)) : null;
+          if (page.rows === 0 && first) {
             const never = owner === "" ? `this block never had ${scope} state` : `${username} never had ${scope} state for this block`;
             throw new LearnerStateError("not-found", "STATE_NOT_FOUND", `block_key: ${never}`, {
               username,
@@ -250,8 +260,6 @@ export function createUserStateOperations(store: StateStore, limits: StateLimits
             });
           }
           if (page.rows > 0) yield page;
-          if (page.rows < fixedLimits.historyPageRows) return;
-          before = page.positions[page.rows - 1]!;
         }
       })();
     },
@@ -268,27 +276,33 @@ export function createUserStateOperations(store: StateStore, limits: StateLimits
     iterate(call, filter, after, batchSize) {
       if (batchSize < 0) throw invalidArgument("INVALID_BATCH_SIZE", "batch_size", "must not be negative");
       const size = batchSize === 0 ? fixedLimits.defaultBatchSize : Math.min(batchSize, fixedLimits.maxBatchSize);
-      let position = after;
       let finished = false;
+      const read = (position: bigint | null) => store.readStatePage(call, filter, position, size);
+      // The page after the one being sent is read while it is sent, so that
+      // the database and the client work at once (one page ahead, each read
+      // giving its connection back when done).
+      let ahead: Promise<StatePage> | null = read(after);
       // Written by hand, not as a generator: a suspended generator keeps the
       // last batch it yielded alive, so every stream waiting for a slow reader
       // would hold a page of rows for nothing.
       const pages: AsyncIterator<IterationBatch> = {
         async next() {
-          if (finished) return { done: true, value: undefined };
-          const stored = await store.readStatePage(call, filter, position, size);
+          if (finished || ahead === null) return { done: true, value: undefined };
+          const stored = await ahead;
           finished = stored.rows < size;
+          ahead = finished ? null : readAhead(read(stored.positions[stored.rows - 1]!));
           if (stored.rows === 0) return { done: true, value: undefined };
-          position = stored.positions[stored.rows - 1]!;
           // Preferences are stored under the block type: answer under the block the caller named.
           const relabel = filter.kind === "block" && filter.key !== filter.usageKey;
           return { done: false, value: { page: relabel ? withKey(stored, filter.usageKey) : stored } };
         },
         async return() {
           finished = true;
+          ahead = null;
           return { done: true, value: undefined };
         },
       };
+      ahead.catch(() => undefined);
       return { [Symbol.asyncIterator]: () => pages };
     },
 
