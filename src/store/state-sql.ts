@@ -187,7 +187,11 @@ export const pageSettings = {
 /** Which states a page statement selects: one key's, or a course's (one or two context keys), of any type or one. */
 export type PageSelection = "key" | "context" | "context-of-type" | "two-contexts" | "two-contexts-of-type";
 
-const setting = (name: string) => `current_setting('${name}')`;
+// Each setting is read through a scalar subquery: PostgreSQL then treats it
+// as a parameter and estimates rows from the column's statistics, where a
+// bare current_setting() call got a fixed guess that made it read a whole
+// long history and sort it, for every page.
+const setting = (name: string) => `(select current_setting('${name}'))`;
 
 /**
  * The COPY statement of one page of `tables`' current states: username, key,
@@ -203,10 +207,9 @@ function copyStatePageSql(tables: StateTables, selection: PageSelection): string
   const where =
     selection === "key" ? `s.${key} = ${setting(pageSettings.key)}` : `s.context_key ${contexts}${typed ? ` and s.block_type = ${setting(pageSettings.blockType)}` : ""}`;
   // Ordered by every column of the index that serves the selection (those
-  // before id are fixed, so the order is id's): PostgreSQL then walks the
-  // index in order whatever it guesses of the settings' selectivity, where
-  // `order by id` alone let it choose to read every matching row and sort
-  // them, for every page. Two contexts interleave, so they are sorted.
+  // before id are fixed, so the order is id's), which the index gives as it
+  // is walked: a page reads its rows and stops. Two contexts interleave, so
+  // they are sorted.
   const order = selection === "key" ? `s.scope, s.${key}, s.id` : selection.startsWith("two-contexts") ? "s.id" : `s.scope, s.context_key, ${typed ? "s.block_type, " : ""}s.id`;
   return `copy (
   select s.username, s.${key}, s.id, s.modified, s.state
