@@ -1,6 +1,7 @@
 import type { UnknownField } from "@bufbuild/protobuf";
 import { WireType } from "@bufbuild/protobuf/wire";
-import { boundsPerRow, forEachStateField, type StatePage } from "../domain/state/index.js";
+import { boundsPerRow, type StatePage } from "../domain/state/index.js";
+import { FieldEntries } from "./field-entries.js";
 import { int64Length, SizedWriter, twoTo53, varintLength } from "./sized-writer.js";
 
 // Protobuf wire tags (field number << 3 | wire type 2, length-delimited, or 0, varint).
@@ -11,8 +12,6 @@ const tagBlockKey = 0x12; // BlockState field 2
 const tagFieldEntry = 0x1a; // BlockState field 3, one map entry each
 const tagUpdateTime = 0x22; // BlockState field 4
 const tagStateJson = 0x2a; // BlockState field 5
-const tagEntryKey = 0x0a; // map entry field 1
-const tagEntryValue = 0x12; // map entry field 2
 const tagSeconds = 0x08; // google.protobuf.Timestamp field 1
 const tagNanos = 0x10; // google.protobuf.Timestamp field 2
 
@@ -72,63 +71,17 @@ export function writeTimestamp(writer: SizedWriter, micros: bigint): void {
   }
 }
 
-/**
- * The bounds of every field of the states being encoded, found once while
- * measuring (by scanning each state's JSON text) and replayed while writing:
- * four offsets per field in one growing typed array, and the unescaped name
- * of the rare field whose name has escapes.
- */
-export class FieldBounds {
-  // Reused by every encoding (encoding is synchronous; see takeOffsets).
-  offsets = takeOffsets();
-  count = 0;
-  readonly escapedNames = new Map<number, string>();
-  readonly fieldsPerState: number[] = [];
-  /** States and fields written so far. */
-  states = 0;
-  next = 0;
-
-  /** Gives the offsets array to the next encoding; this one is not used after. */
-  release(): void {
-    if (this.offsets.length <= 1 << 20) spareOffsets = this.offsets;
-  }
-
-  add(escapedName: string | null, nameStart: number, nameEnd: number, valueStart: number, valueEnd: number): void {
-    const at = this.count * 4;
-    if (at + 4 > this.offsets.length) {
-      const larger = new Int32Array(this.offsets.length * 2);
-      larger.set(this.offsets);
-      this.offsets = larger;
-    }
-    this.offsets[at] = nameStart;
-    this.offsets[at + 1] = nameEnd;
-    this.offsets[at + 2] = valueStart;
-    this.offsets[at + 3] = valueEnd;
-    if (escapedName !== null) this.escapedNames.set(this.count, escapedName);
-    this.count += 1;
-  }
-}
-
-/** The offsets array of the last finished encoding, for the next one. */
-let spareOffsets: Int32Array | null = null;
-
-function takeOffsets(): Int32Array {
-  const offsets = spareOffsets ?? new Int32Array(4096);
-  spareOffsets = null;
-  return offsets;
-}
-
 /** How BlockStates carry their state: field by field (`fields`), or as one JSON object text (`state_json`). */
 export type StateForm = "fields" | "json-object";
 
-/** Measures row `row` of `page` and returns its BlockState body's length; records its fields in `bounds` and its values' bytes in `valueBytes`. */
-function measureRow(writer: SizedWriter, bounds: FieldBounds, valueBytes: number[], page: StatePage, row: number, form: StateForm): number {
+/** Measures row `row` of `page` and returns its BlockState body's length; records its fields in `entries` and its values' bytes in `valueBytes`. */
+function measureRow(writer: SizedWriter, entries: FieldEntries, valueBytes: number[], page: StatePage, row: number, form: StateForm): number {
   const at = boundsPerRow * row;
-  const { data, bounds: rowBounds } = page;
-  const usernameBytes = rowBounds[at + 1]! - rowBounds[at]!;
-  const keyBytes = rowBounds[at + 3]! - rowBounds[at + 2]!;
-  const stateStart = rowBounds[at + 4]!;
-  const stateEnd = rowBounds[at + 5]!;
+  const { bounds } = page;
+  const usernameBytes = bounds[at + 1]! - bounds[at]!;
+  const keyBytes = bounds[at + 3]! - bounds[at + 2]!;
+  const stateStart = bounds[at + 4]!;
+  const stateEnd = bounds[at + 5]!;
   let length = 0;
   if (usernameBytes > 0) length += writer.measureBytes(usernameBytes);
   if (keyBytes > 0) length += writer.measureBytes(keyBytes);
@@ -139,49 +92,12 @@ function measureRow(writer: SizedWriter, bounds: FieldBounds, valueBytes: number
     valueBytes.push(stateEnd - stateStart);
     return length;
   }
-  const fields = measureFieldEntries(writer, bounds, data, stateStart, stateEnd);
-  valueBytes.push(fields.valueBytes);
-  return length + fields.length + writer.fill(writer.reserve(), timestampLength(page.modified[row]!));
+  length += entries.measure(page.data, stateStart, stateEnd);
+  valueBytes.push(entries.valueBytes());
+  return length + writer.fill(writer.reserve(), timestampLength(page.modified[row]!));
 }
 
-/**
- * Measures the map entries (`map<string, string> fields`) of the state JSON
- * text in `data` from `start` to `end`, one nested entry per field in the
- * order of the text; records their bounds in `bounds`. Returns the bytes of
- * the entries and of their values.
- */
-export function measureFieldEntries(writer: SizedWriter, bounds: FieldBounds, data: Uint8Array, start: number, end: number): { length: number; valueBytes: number } {
-  const first = bounds.count;
-  let length = 0;
-  let valueBytes = 0;
-  forEachStateField(data, start, end, (escapedName, nameStart, nameEnd, valueStart, valueEnd) => {
-    const slot = writer.reserve();
-    const name = escapedName === null ? writer.measureBytes(nameEnd - nameStart) : writer.measureString(escapedName);
-    const value = writer.measureBytes(valueEnd - valueStart);
-    valueBytes += valueEnd - valueStart;
-    length += writer.fill(slot, name + value);
-    bounds.add(escapedName, nameStart, nameEnd, valueStart, valueEnd);
-  });
-  bounds.fieldsPerState.push(bounds.count - first);
-  return { length, valueBytes };
-}
-
-/** Writes the entries {@link measureFieldEntries} measured for the next state, each a nested field `entryTag`. */
-export function writeFieldEntries(writer: SizedWriter, bounds: FieldBounds, data: Uint8Array, entryTag: number): void {
-  const { offsets } = bounds;
-  const fieldCount = bounds.fieldsPerState[bounds.states++]!;
-  for (let field = 0; field < fieldCount; field += 1) {
-    const index = bounds.next++;
-    const entry = index * 4;
-    writer.nested(entryTag);
-    const escapedName = bounds.escapedNames.get(index);
-    if (escapedName === undefined) writer.bytesField(tagEntryKey, data, offsets[entry]!, offsets[entry + 1]!);
-    else writer.string(tagEntryKey, escapedName);
-    writer.bytesField(tagEntryValue, data, offsets[entry + 2]!, offsets[entry + 3]!);
-  }
-}
-
-function writeRow(writer: SizedWriter, bounds: FieldBounds, page: StatePage, row: number, form: StateForm): void {
+function writeRow(writer: SizedWriter, entries: FieldEntries, page: StatePage, row: number, form: StateForm): void {
   const at = boundsPerRow * row;
   const { data } = page;
   const position = page.bounds;
@@ -192,7 +108,7 @@ function writeRow(writer: SizedWriter, bounds: FieldBounds, page: StatePage, row
     writer.bytesField(tagStateJson, data, position[at + 4]!, position[at + 5]!);
     return;
   }
-  writeFieldEntries(writer, bounds, data, tagFieldEntry);
+  entries.write(writer, data, tagFieldEntry);
   writeTimestamp(writer, page.modified[row]!);
 }
 
@@ -220,23 +136,23 @@ export interface EncodedStates {
  */
 export function encodeStatePage(page: StatePage, form: StateForm = "fields"): EncodedStates {
   const writer = new SizedWriter();
-  const bounds = new FieldBounds();
+  const entries = new FieldEntries();
   const valueBytes: number[] = [];
   let total = 0;
   for (let row = 0; row < page.rows; row += 1) {
     const slot = writer.reserve();
-    total += writer.fill(slot, measureRow(writer, bounds, valueBytes, page, row, form));
+    total += writer.fill(slot, measureRow(writer, entries, valueBytes, page, row, form));
   }
   writer.start(total);
   const ends: number[] = [];
   for (let row = 0; row < page.rows; row += 1) {
     writer.nested(tagRepeatedBlockState);
-    writeRow(writer, bounds, page, row, form);
+    writeRow(writer, entries, page, row, form);
     ends.push(writer.offset);
   }
   const bytes = writer.slice(0);
   writer.finish();
-  bounds.release();
+  entries.release();
   return { bytes, ends, valueBytes };
 }
 

@@ -19,11 +19,15 @@ export type BlockStatesResponseSchema = typeof GetManyResponseSchema | typeof It
 
 /**
  * Builds the response messages for consecutive states (the rows of a page):
- * as few as fit the byte budget, each with the resume token
- * `resumeTokenAfter` gives for its last state (its row in the page; GetMany
- * has none and returns "").
+ * as few as fit the byte budget and `maxStates` states each, each with the
+ * resume token `resumeTokenAfter` gives for its last state (its row in the
+ * page; GetMany has none and returns "").
  */
-export type BlockStatesResponder<Schema extends BlockStatesResponseSchema> = (page: StatePage, resumeTokenAfter: (row: number) => string) => Array<MessageShape<Schema>>;
+export type BlockStatesResponder<Schema extends BlockStatesResponseSchema> = (
+  page: StatePage,
+  resumeTokenAfter: (row: number) => string,
+  maxStates: number,
+) => Array<MessageShape<Schema>>;
 
 /**
  * The largest response message the service means to send, in bytes: most
@@ -111,10 +115,10 @@ export function createBlockStatesResponder<Schema extends BlockStatesResponseSch
   form: StateForm,
 ): BlockStatesResponder<Schema> {
   if (answersInBinary(requestContentType)) {
-    return (page, resumeTokenAfter) => {
+    return (page, resumeTokenAfter, maxStates) => {
       const encoded = encodeStatePage(page, form);
       let start = 0;
-      return runEnds(encodedSizes(encoded), budgetBytes).map((end) => {
+      return runEnds(encodedSizes(encoded), budgetBytes, maxStates).map((end) => {
         const message = create(schema) as MessageShape<BlockStatesResponseSchema>;
         const resumeToken = encodeResumeTokenField(resumeTokenAfter(end - 1));
         message.$unknown = [blockStatesField(encoded, start, end - 1), ...resumeToken];
@@ -125,10 +129,10 @@ export function createBlockStatesResponder<Schema extends BlockStatesResponseSch
       });
     };
   }
-  return (page, resumeTokenAfter) => {
+  return (page, resumeTokenAfter, maxStates) => {
     const blockStates = statesOfPage(page).map((state) => blockStateOf(state, form));
     let start = 0;
-    return runEnds(blockStates.map(jsonWeight), budgetBytes).map((end) => {
+    return runEnds(blockStates.map(jsonWeight), budgetBytes, maxStates).map((end) => {
       const message = create(schema) as MessageShape<BlockStatesResponseSchema>;
       const run = blockStates.slice(start, end);
       message.blockStates = run;

@@ -1,5 +1,6 @@
 import { boundsPerRow, type StatePage } from "../domain/state/index.js";
-import { FieldBounds, measureFieldEntries, timestampLength, writeFieldEntries, writeTimestamp, type EncodedStates } from "./block-state-encoding.js";
+import { timestampLength, writeTimestamp, type EncodedStates } from "./block-state-encoding.js";
+import { FieldEntries } from "./field-entries.js";
 import { SizedWriter } from "./sized-writer.js";
 
 // Protobuf wire tags.
@@ -18,7 +19,7 @@ const tagSnapshotField = 0x0a; // StateSnapshot field 1, one map entry each
  */
 export function encodeHistoryPage(page: StatePage, blockKey: Uint8Array): EncodedStates {
   const writer = new SizedWriter();
-  const bounds = new FieldBounds();
+  const entries = new FieldEntries();
   const valueBytes: number[] = [];
   const { data } = page;
   let total = 0;
@@ -32,9 +33,8 @@ export function encodeHistoryPage(page: StatePage, blockKey: Uint8Array): Encode
     const stateStart = page.bounds[at + 4]!;
     if (stateStart >= 0) {
       const snapshotSlot = writer.reserve();
-      const fields = measureFieldEntries(writer, bounds, data, stateStart, page.bounds[at + 5]!);
-      length += writer.fill(snapshotSlot, fields.length);
-      valueBytes.push(fields.valueBytes);
+      length += writer.fill(snapshotSlot, entries.measure(data, stateStart, page.bounds[at + 5]!));
+      valueBytes.push(entries.valueBytes());
     } else {
       valueBytes.push(0);
     }
@@ -50,13 +50,13 @@ export function encodeHistoryPage(page: StatePage, blockKey: Uint8Array): Encode
     if (blockKey.length > 0) writer.bytesField(tagBlockKey, blockKey, 0, blockKey.length);
     if (page.bounds[at + 4]! >= 0) {
       writer.nested(tagState);
-      writeFieldEntries(writer, bounds, data, tagSnapshotField);
+      entries.write(writer, data, tagSnapshotField);
     }
     writeTimestamp(writer, page.modified[row]!);
     ends.push(writer.offset);
   }
   const bytes = writer.slice(0);
   writer.finish();
-  bounds.release();
+  entries.release();
   return { bytes, ends, valueBytes };
 }

@@ -19,7 +19,7 @@ export type HistoryResponder = (page: StatePage) => GetHistoryResponse[];
  */
 export function createHistoryResponder(requestContentType: string | null, blockKey: string): HistoryResponder {
   if (answersInBinary(requestContentType)) {
-    const keyBytes = Buffer.from(blockKey, "utf8");
+    const keyBytes = new TextEncoder().encode(blockKey);
     return (page) => {
       const encoded = encodeHistoryPage(page, keyBytes);
       let start = 0;

@@ -109,19 +109,20 @@ export class SizedWriter {
   }
 
   byte(value: number): void {
-    this.buffer[this.offset++] = value;
+    this.bytes[this.offset++] = value;
   }
 
   varint(value: number): void {
+    const { bytes } = this;
     while (value > 0x7fffffff) {
-      this.buffer[this.offset++] = (value % 128) | 0x80;
+      bytes[this.offset++] = (value % 128) | 0x80;
       value = Math.floor(value / 128);
     }
     while (value > 0x7f) {
-      this.buffer[this.offset++] = (value & 0x7f) | 0x80;
+      bytes[this.offset++] = (value & 0x7f) | 0x80;
       value >>>= 7;
     }
-    this.buffer[this.offset++] = value;
+    bytes[this.offset++] = value;
   }
 
   int64(value: bigint): void {
@@ -131,10 +132,10 @@ export class SizedWriter {
     }
     let rest = BigInt.asUintN(64, value);
     while (rest > 0x7fn) {
-      this.buffer[this.offset++] = Number(rest & 0x7fn) | 0x80;
+      this.bytes[this.offset++] = Number(rest & 0x7fn) | 0x80;
       rest >>= 7n;
     }
-    this.buffer[this.offset++] = Number(rest);
+    this.bytes[this.offset++] = Number(rest);
   }
 
   /** Writes a tag, the recorded length and the string's UTF-8 bytes; returns the offset after the tag. */
@@ -151,7 +152,7 @@ export class SizedWriter {
     if (length === end - start && length <= shortText) {
       // ASCII (as many bytes as UTF-16 units means no unit above 0x7f): for
       // the short strings of a state, a loop is cheaper than a call into C++.
-      for (let index = 0; index < length; index += 1) this.buffer[this.offset + index] = text.charCodeAt(start + index);
+      for (let index = 0; index < length; index += 1) this.bytes[this.offset + index] = text.charCodeAt(start + index);
       this.offset += length;
     } else {
       this.offset += this.buffer.write(start === 0 && end === text.length ? text : text.slice(start, end), this.offset);
@@ -161,17 +162,33 @@ export class SizedWriter {
 
   /** Writes a tag, the recorded length and `source` from `start` to `end` (see {@link measureBytes}); returns the offset after the tag. */
   bytesField(tag: number, source: Uint8Array, start: number, end: number): number {
-    const length = this.lengths[this.next++]!;
     this.byte(tag);
     const afterTag = this.offset;
+    this.varint(this.lengths[this.next++]!);
+    this.copy(source, start, end);
+    return afterTag;
+  }
+
+  /** Writes a tag and `length`, a length the caller counted itself (none was recorded for it). */
+  tagAndLength(tag: number, length: number): void {
+    this.byte(tag);
     this.varint(length);
+  }
+
+  /**
+   * Copies `source` from `start` to `end`. `source` should be a plain
+   * Uint8Array: a Buffer's subarray() builds a Buffer, at several times the
+   * cost, for every long field.
+   */
+  copy(source: Uint8Array, start: number, end: number): void {
+    const length = end - start;
     if (length <= shortText) {
-      for (let index = 0; index < length; index += 1) this.buffer[this.offset + index] = source[start + index]!;
+      const { bytes, offset } = this;
+      for (let index = 0; index < length; index += 1) bytes[offset + index] = source[start + index]!;
     } else {
-      this.buffer.set(source.subarray(start, end), this.offset);
+      this.bytes.set(source.subarray(start, end), this.offset);
     }
     this.offset += length;
-    return afterTag;
   }
 
   /** Writes a tag and the recorded length of the nested message that follows; returns the offset after the tag. */

@@ -50,8 +50,9 @@ export function createUserStateService(
     batchSize: number,
     respond: BlockStatesResponder<Schema>,
   ) {
+    const batchRows = operations.iterationBatchRows(batchSize);
     const after = resumeTokens.decode(resumeToken, filter);
-    return flatMapStream(operations.iterate(call, filter, after, batchSize), ({ page }) => respond(page, (row) => resumeTokens.encode(filter, page.positions[row]!)));
+    return flatMapStream(operations.iterate(call, filter, after, batchRows), (page) => respond(page, (row) => resumeTokens.encode(filter, page.positions[row]!), batchRows));
   }
 
   return {
@@ -64,7 +65,7 @@ export function createUserStateService(
         fieldNames: fieldNamesOf(request.fieldSelection),
       });
       const respond = responder(GetManyResponseSchema, context, form);
-      for (const batch of batches(states, fixedLimits.blocksPerMessage)) yield* respond(pageOfStates(batch), () => "");
+      yield* respond(pageOfStates(states), () => "", fixedLimits.blocksPerMessage);
     },
 
     async setMany(request, context) {

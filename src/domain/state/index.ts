@@ -24,7 +24,6 @@ export { createUserStateOperations } from "./user-state-operations.js";
 export type {
   BlockFields,
   BlocksOfLearner,
-  IterationBatch,
   IterationRequest,
   ReturnedState,
   UserStateOperations,
@@ -32,5 +31,6 @@ export type {
 export { checkUsername } from "./username.js";
 export { forEachStateField, splitStateJson } from "./state-json.js";
 export { boundsPerRow, pageOfStates, statesOfPage, withKey } from "./state-page.js";
+export { nextPageRows, pageSizing } from "./page-sizing.js";
 export type { StatePage } from "./state-page.js";
-export type { StateFieldVisitor } from "./state-json.js";
+export type { StateFieldSink } from "./state-json.js";

@@ -39,8 +39,6 @@ export const fixedLimits = {
   maxBatchSize: 1_000,
   /** Blocks per GetMany message, and history entries per GetHistory message. */
   blocksPerMessage: 100,
-  /** History entries read from the database at once (a bounded page, split into messages). */
-  historyPageRows: 1_000,
   /** Field times per GetModDates message. */
   modificationsPerMessage: 500,
 } as const;

@@ -64,7 +64,9 @@ export function statesOfPage(page: StatePage): PositionedState[] {
 /** `page` with every row's key replaced by `key` (preferences are stored under the block type, and answered under the block asked for). */
 export function withKey(page: StatePage, key: string): StatePage {
   const keyBytes = Buffer.from(key, "utf8");
-  const data = Buffer.concat([page.data, keyBytes]);
+  const data = new Uint8Array(page.data.length + keyBytes.length);
+  data.set(page.data);
+  data.set(keyBytes, page.data.length);
   const bounds = page.bounds.slice();
   for (let row = 0; row < page.rows; row += 1) {
     bounds[boundsPerRow * row + 2] = page.data.length;

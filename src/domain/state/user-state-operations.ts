@@ -4,6 +4,7 @@ import { checkFieldName, checkFieldValue } from "./field-value.js";
 import { defaultLimits, fixedLimits, type StateLimits } from "./limits.js";
 import type { CallLimits } from "./call-limits.js";
 import { requireIterableScope, type Scope } from "./scope.js";
+import { pagesReadAhead } from "./pages-read-ahead.js";
 import { locateState, ownerOf, type StateLocation } from "./state-location.js";
 import { withKey, type StatePage } from "./state-page.js";
 import type { FieldTexts, IterationFilter, LearnerErasure, Micros, StateStore, StoredState } from "./state-store.js";
@@ -37,11 +38,6 @@ export type IterationRequest =
   | { readonly kind: "block"; readonly scope: Scope; readonly blockKey: string }
   | { readonly kind: "course"; readonly scope: Scope; readonly courseKey: string; readonly blockType: string };
 
-/** One batch of an iteration: states in position order (resume after any of them by its position). */
-export interface IterationBatch {
-  /** The batch's states, as bytes (see StatePage), with their positions. */
-  readonly page: StatePage;
-}
 
 /**
  * The state rules, independent of transport and storage. In every scope a
@@ -78,16 +74,22 @@ export interface UserStateOperations {
    * iteration does not serve.
    */
   iterationFilter(request: IterationRequest): IterationFilter;
-  /** Current states matching `filter` after `after`, in batches of `batchSize`. */
-  iterate(call: CallLimits, filter: IterationFilter, after: bigint | null, batchSize: number): AsyncIterable<IterationBatch>;
+  /** Rows per message of an iteration for the caller's `batch_size` (0: the default; above the maximum: the maximum); negative is INVALID_ARGUMENT. */
+  iterationBatchRows(batchSize: number): number;
+  /**
+   * Current states matching `filter` after position `after` (null: from the
+   * start), in position order, in pages sized for the database (see
+   * page-sizing.ts) whose rows are a multiple of `batchRows` (see
+   * iterationBatchRows): resume after any row by its position.
+   */
+  iterate(call: CallLimits, filter: IterationFilter, after: bigint | null, batchRows: number): AsyncIterable<StatePage>;
   /** Erases everything stored for `username` in every scope and course, with its history; returns what was erased. */
   retireLearner(call: CallLimits, username: string): Promise<LearnerErasure>;
 }
 
-/** A read started ahead of its use: a failure waits for the reader, and is dropped if nobody asks for the page. */
-function readAhead(page: Promise<StatePage>): Promise<StatePage> {
-  page.catch(() => undefined);
-  return page;
+/** The position of the last row of `page`, which has rows. */
+function lastPosition(page: StatePage): bigint {
+  return page.positions[page.rows - 1]!;
 }
 
 function checkCount(count: number, max: number, field: string): void {
@@ -244,24 +246,29 @@ export function createUserStateOperations(store: StateStore, limits: StateLimits
       checkUsername(username);
       const { key } = locateState(scope, addressBlock(blockKey, "block_key"));
       const owner = ownerOf(scope, username);
-      const read = (before: bigint | null) => store.readHistoryPage(call, owner, scope, key, before, fixedLimits.historyPageRows);
-      return (async function* () {
-        // One page ahead, as in iterate.
-        let ahead: Promise<StatePage> | null = read(null);
-        for (let first = true; ahead !== null; first = false) {
-          const page: StatePage = await ahead;
-          const more = page.rows === fixedLimits.historyPageRows;
-          ahead = more ? readAhead(read(page.positions[page.rows - 1]!)) : null;
-          if (page.rows === 0 && first) {
-            const never = owner === "" ? `this block never had ${scope} state` : `${username} never had ${scope} state for this block`;
-            throw new LearnerStateError("not-found", "STATE_NOT_FOUND", `block_key: ${never}`, {
-              username,
-              key: blockKey,
-            });
-          }
-          if (page.rows > 0) yield page;
-        }
-      })();
+      const pages = pagesReadAhead(
+        (previous, rows) => store.readHistoryPage(call, owner, scope, key, previous === null ? null : lastPosition(previous), rows),
+        fixedLimits.blocksPerMessage,
+      );
+      const notFound = () => {
+        const never = owner === "" ? `this block never had ${scope} state` : `${username} never had ${scope} state for this block`;
+        return new LearnerStateError("not-found", "STATE_NOT_FOUND", `block_key: ${never}`, { username, key: blockKey });
+      };
+      return {
+        [Symbol.asyncIterator]() {
+          const inner = pages[Symbol.asyncIterator]();
+          let first = true;
+          return {
+            async next() {
+              const read = await inner.next();
+              if (read.done && first) throw notFound();
+              first = false;
+              return read;
+            },
+            return: () => inner.return!(),
+          };
+        },
+      };
     },
 
     iterationFilter(request) {
@@ -273,37 +280,18 @@ export function createUserStateOperations(store: StateStore, limits: StateLimits
       return { kind: "course", scope, contextKeys: contextsOfCourse(request.courseKey, "course_key"), blockType: checkBlockType(request.blockType) };
     },
 
-    iterate(call, filter, after, batchSize) {
+    iterationBatchRows(batchSize) {
       if (batchSize < 0) throw invalidArgument("INVALID_BATCH_SIZE", "batch_size", "must not be negative");
-      const size = batchSize === 0 ? fixedLimits.defaultBatchSize : Math.min(batchSize, fixedLimits.maxBatchSize);
-      let finished = false;
-      const read = (position: bigint | null) => store.readStatePage(call, filter, position, size);
-      // The page after the one being sent is read while it is sent, so that
-      // the database and the client work at once (one page ahead, each read
-      // giving its connection back when done).
-      let ahead: Promise<StatePage> | null = read(after);
-      // Written by hand, not as a generator: a suspended generator keeps the
-      // last batch it yielded alive, so every stream waiting for a slow reader
-      // would hold a page of rows for nothing.
-      const pages: AsyncIterator<IterationBatch> = {
-        async next() {
-          if (finished || ahead === null) return { done: true, value: undefined };
-          const stored = await ahead;
-          finished = stored.rows < size;
-          ahead = finished ? null : readAhead(read(stored.positions[stored.rows - 1]!));
-          if (stored.rows === 0) return { done: true, value: undefined };
-          // Preferences are stored under the block type: answer under the block the caller named.
-          const relabel = filter.kind === "block" && filter.key !== filter.usageKey;
-          return { done: false, value: { page: relabel ? withKey(stored, filter.usageKey) : stored } };
-        },
-        async return() {
-          finished = true;
-          ahead = null;
-          return { done: true, value: undefined };
-        },
-      };
-      ahead.catch(() => undefined);
-      return { [Symbol.asyncIterator]: () => pages };
+      return batchSize === 0 ? fixedLimits.defaultBatchSize : Math.min(batchSize, fixedLimits.maxBatchSize);
+    },
+
+    iterate(call, filter, after, batchRows) {
+      // Preferences are stored under the block type: answer under the block the caller named.
+      const relabel = filter.kind === "block" && filter.key !== filter.usageKey;
+      return pagesReadAhead(async (previous, rows) => {
+        const page = await store.readStatePage(call, filter, previous === null ? after : lastPosition(previous), rows);
+        return relabel ? withKey(page, filter.usageKey) : page;
+      }, batchRows);
     },
 
     async retireLearner(call, username) {
