@@ -300,11 +300,11 @@ export const serviceSetMany: CSide = (options, directory) => {
   return serviceCalls(options, directory, UserStateService.typeName, "SetMany", bodies, options.setManyBlocks);
 };
 
-/** `streams` IterAllForCourse calls at once, each reading a whole course in pages of 1,000. */
-export const serviceIterAll: CSide = async (options, directory) => {
+/** `streams` IterAllForCourse calls at once, each reading a whole course in pages of 1,000, its states in `stateForm`. */
+const iterAllIn = (stateForm: StateForm): CSide => async (options, directory) => {
   const { tools, target } = options;
   const bodies = Array.from({ length: options.streams }, (_, stream) =>
-    grpcBody(IterAllForCourseRequestSchema, { courseKey: options.courseKeys[stream % options.courseKeys.length]!, batchSize: 1000 }),
+    grpcBody(IterAllForCourseRequestSchema, { courseKey: options.courseKeys[stream % options.courseKeys.length]!, batchSize: 1000, stateForm }),
   );
   const before = await serverCounts(target.metricsUrl, "IterAllForCourse");
   const measured = await withCpu(target.pid, () => h2load(tools, directory, target, UserStateService.typeName, "IterAllForCourse", bodies, { requests: 1 }));
@@ -319,6 +319,11 @@ export const serviceIterAll: CSide = async (options, directory) => {
     cpu: measured.cpu,
   };
 };
+
+/** IterAllForCourse with each state as its fields. */
+export const serviceIterAll = iterAllIn(StateForm.FIELDS);
+/** IterAllForCourse with each state as one JSON object text. */
+export const serviceIterAllJson = iterAllIn(StateForm.JSON_OBJECT);
 
 // PostgreSQL's side: the plain statements, no per-field splitting, no
 // field times. `:learner` is picked per transaction among the client's own.

@@ -42,6 +42,7 @@ import {
   serviceGetMany as serviceGetManyC,
   serviceGetManyJson as serviceGetManyJsonC,
   serviceIterAll as serviceIterAllC,
+  serviceIterAllJson as serviceIterAllJsonC,
   rawCopyHistory,
   rawCopyOneCourse,
   serviceExport as serviceExportC,
@@ -738,6 +739,7 @@ async function main(): Promise<void> {
     await cScenario(`GetMany(${config.getManyBlocks}), STATE_FORM_JSON_OBJECT`, true, 0.5, rawGetManyC, serviceGetManyJsonC);
     await cScenario(`SetMany(${config.setManyBlocks})`, true, 0.6, rawSetManyC, serviceSetManyC);
     await cScenario(`IterAllForCourse, ${config.cStreams} whole-course streams`, false, 0.5, rawCopyIterAll, serviceIterAllC);
+    await cScenario(`IterAllForCourse, ${config.cStreams} whole-course streams, STATE_FORM_JSON_OBJECT`, false, 0.5, rawCopyIterAll, serviceIterAllJsonC);
     await ensureLongHistory(benchUrl);
     await cScenario(`GetHistory of a block with ${longHistory.entries.toLocaleString("en-US")} entries, ${config.cStreams} callers`, false, 0.5, rawCopyHistory, serviceGetHistoryC);
     await cScenario("npx learnerstate export of one course (JSON Lines)", false, 0.5, rawCopyOneCourse, serviceExportC);

@@ -44,9 +44,12 @@ function errorOf(answer: RawAnswer) {
   return findTrailerError(fields);
 }
 
-async function storeStates(fixture: ServerFixture, course: string, learners: number): Promise<void> {
-  for (let learner = 0; learner < learners; learner += 1) {
-    await fixture.client.setMany({ username: `${unique("learner")}`, updates: [{ blockKey: blockKey(course, "problem", "p"), fields: { answer: JSON.stringify("x".repeat(200)) } }] });
+/** Stores `count` states in `course`: 100 problems of each of `count / 100` learners. */
+async function storeStates(fixture: ServerFixture, course: string, count: number): Promise<void> {
+  const answer = { answer: JSON.stringify("x".repeat(200)) };
+  for (let learner = 0; learner < count / 100; learner += 1) {
+    const updates = Array.from({ length: 100 }, (_, index) => ({ blockKey: blockKey(course, "problem", `p${index}`), fields: answer }));
+    await fixture.client.setMany({ username: unique("learner"), updates });
   }
 }
 
@@ -122,11 +125,12 @@ describe.each(servers)("gRPC served by %s", (_name, fixture, promises) => {
 
   it("stops a stream the client resets mid-way, and counts it as CANCELED", async () => {
     const course = `course-v1:${unique("Org")}+Cancel+2026`;
-    await storeStates(fixture, course, 30);
+    // More than the client's HTTP/2 window holds: the server must be waiting to send when the reset comes.
+    await storeStates(fixture, course, 3000);
     const canceledBefore = await canceledCount(fixture, "IterAllForCourse");
     const answer = await rawGrpcCall(fixture.server.baseUrl, iterAllForCourse, grpcFrame(IterAllForCourseRequestSchema, { courseKey: course, batchSize: 1 }), { cancelAfterMessages: 2 });
     expect(answer.messages.length).toBeGreaterThanOrEqual(2);
-    expect(answer.messages.length).toBeLessThan(30);
+    expect(answer.messages.length).toBeLessThan(3000);
     await expect.poll(() => canceledCount(fixture, "IterAllForCourse")).toBe(canceledBefore + 1);
   });
 

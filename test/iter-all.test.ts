@@ -123,3 +123,31 @@ describe("IterAllForCourse", () => {
     expect(await collect(fixture.client.iterAllForCourse({ courseKey: course, resumeToken: token }))).toEqual([]);
   });
 });
+
+describe("IterAllForCourse streams at once", () => {
+  it("each read exactly their own course's states, field for field, while pages and messages reuse buffers", async () => {
+    const courses = Array.from({ length: 4 }, (_, index) => `course-v1:${unique("Org")}+Concurrent${index}+2026`);
+    for (const [index, course] of courses.entries()) {
+      for (let learner = 0; learner < 6; learner += 1) {
+        const username = unique(`c${index}l${learner}`);
+        // States of different sizes per course, so a page read into another stream's buffer would show.
+        const updates = Array.from({ length: 100 }, (_, block) => ({
+          blockKey: blockKey(course, "problem", `p${block}`),
+          fields: { who: JSON.stringify(`${username}/${block}`), pad: JSON.stringify("x".repeat(50 + 300 * index + block)) },
+        }));
+        await fixture.client.setMany({ username, updates });
+      }
+    }
+    const expected = await Promise.all(courses.map(async (course) => (await collect(fixture.client.iterAllForCourse({ courseKey: course, batchSize: 1000 }))).flatMap((message) => message.blockStates)));
+    for (const states of expected) {
+      expect(states).toHaveLength(600);
+      for (const state of states) expect(JSON.parse(state.fields["who"]!)).toBe(`${state.username}/${state.blockKey.slice(state.blockKey.lastIndexOf("@p") + 2)}`);
+    }
+    for (let round = 0; round < 3; round += 1) {
+      const reads = await Promise.all(
+        [...courses, ...courses].map(async (course, stream) => (await collect(fixture.client.iterAllForCourse({ courseKey: course, batchSize: [1, 7, 100, 1000][stream % 4]! }))).flatMap((message) => message.blockStates)),
+      );
+      reads.forEach((states, stream) => expect(states).toEqual(expected[stream % courses.length]));
+    }
+  });
+});

@@ -42,7 +42,9 @@ describe("/metrics", () => {
   it("counts and logs calls whose client went away as CANCELED, never UNKNOWN", async () => {
     const username = unique("learner");
     const course = `course-v1:${unique("Org")}+Cancel+2026`;
-    const updates = Array.from({ length: 200 }, (_, index) => ({ blockKey: blockKey(course, "problem", `p${index}`), fields: { x: "1" } }));
+    // More than HTTP/2's flow-control window holds, so the server is still sending when the client goes.
+    const fields = { x: JSON.stringify("x".repeat(2000)) };
+    const updates = Array.from({ length: 300 }, (_, index) => ({ blockKey: blockKey(course, "problem", `p${index}`), fields }));
     await fixture.client.setMany({ username, updates });
     const before = await scrape();
     for (let round = 0; round < 5; round += 1) {

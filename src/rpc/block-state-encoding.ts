@@ -1,5 +1,6 @@
 import type { UnknownField } from "@bufbuild/protobuf";
 import { WireType } from "@bufbuild/protobuf/wire";
+import { BytePool } from "../buffers/byte-pool.js";
 import { boundsPerRow, type StatePage } from "../domain/state/index.js";
 import { FieldEntries } from "./field-entries.js";
 import { int64Length, SizedWriter, twoTo53, varintLength } from "./sized-writer.js";
@@ -120,7 +121,16 @@ export interface EncodedStates {
   readonly ends: readonly number[];
   /** Bytes of each state's field values (JSON-object form: of its text), for metrics. */
   readonly valueBytes: readonly number[];
+  /** Gives `bytes` back to the pool it was written in (see {@link encodedPages}); nothing may read them after. */
+  readonly release: () => void;
 }
+
+/**
+ * The buffers pages of rows are encoded in: as large as the pages, and as
+ * many as there are pages in flight, so reused rather than left to the
+ * garbage collector (see src/buffers/byte-pool.ts); 32 MiB kept at most.
+ */
+export const encodedPages = new BytePool(32 * 1024 * 1024, 8 * 1024 * 1024);
 
 /**
  * The `repeated BlockState block_states = 1` of GetManyResponse and the
@@ -143,7 +153,7 @@ export function encodeStatePage(page: StatePage, form: StateForm = "fields"): En
     const slot = writer.reserve();
     total += writer.fill(slot, measureRow(writer, entries, valueBytes, page, row, form));
   }
-  writer.start(total);
+  writer.start(total, encodedPages);
   const ends: number[] = [];
   for (let row = 0; row < page.rows; row += 1) {
     writer.nested(tagRepeatedBlockState);
@@ -153,7 +163,7 @@ export function encodeStatePage(page: StatePage, form: StateForm = "fields"): En
   const bytes = writer.slice(0);
   writer.finish();
   entries.release();
-  return { bytes, ends, valueBytes };
+  return { bytes, ends, valueBytes, release: writer.release() };
 }
 
 /**

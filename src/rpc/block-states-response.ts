@@ -11,7 +11,7 @@ import type {
 import { splitStateJson, statesOfPage, type StatePage, type StoredState } from "../domain/state/index.js";
 import { blockStatesField, encodeResumeTokenField, encodeStatePage, type EncodedStates, type StateForm } from "./block-state-encoding.js";
 import { recordFigures, valueBytes } from "./response-figures.js";
-import { recordWireBytes } from "./wire-bytes.js";
+import { onLastOf, recordWireBytes } from "./wire-bytes.js";
 import { timestampFromMicros } from "./timestamp.js";
 
 /** The responses made of `repeated BlockState block_states = 1` and, for IterAll*, `string resume_token = 2`. */
@@ -117,12 +117,15 @@ export function createBlockStatesResponder<Schema extends BlockStatesResponseSch
   if (answersInBinary(requestContentType)) {
     return (page, resumeTokenAfter, maxStates) => {
       const encoded = encodeStatePage(page, form);
+      page.release?.();
       let start = 0;
-      return runEnds(encodedSizes(encoded), budgetBytes, maxStates).map((end) => {
+      const ends = runEnds(encodedSizes(encoded), budgetBytes, maxStates);
+      const written = onLastOf(ends.length, encoded.release);
+      return ends.map((end) => {
         const message = create(schema) as MessageShape<BlockStatesResponseSchema>;
         const resumeToken = encodeResumeTokenField(resumeTokenAfter(end - 1));
         message.$unknown = [blockStatesField(encoded, start, end - 1), ...resumeToken];
-        recordWireBytes(message, [encoded.bytes.subarray(start === 0 ? 0 : encoded.ends[start - 1]!, encoded.ends[end - 1]!), ...resumeToken.map(wireOfUnknown)]);
+        recordWireBytes(message, [encoded.bytes.subarray(start === 0 ? 0 : encoded.ends[start - 1]!, encoded.ends[end - 1]!), ...resumeToken.map(wireOfUnknown)], written);
         recordFigures(message, { blocks: end - start, stateBytes: encoded.valueBytes.slice(start, end).reduce((sum, bytes) => sum + bytes, 0) });
         start = end;
         return message as MessageShape<Schema>;
@@ -130,7 +133,9 @@ export function createBlockStatesResponder<Schema extends BlockStatesResponseSch
     };
   }
   return (page, resumeTokenAfter, maxStates) => {
-    const blockStates = statesOfPage(page).map((state) => blockStateOf(state, form));
+    const states = statesOfPage(page);
+    page.release?.();
+    const blockStates = states.map((state) => blockStateOf(state, form));
     let start = 0;
     return runEnds(blockStates.map(jsonWeight), budgetBytes, maxStates).map((end) => {
       const message = create(schema) as MessageShape<BlockStatesResponseSchema>;

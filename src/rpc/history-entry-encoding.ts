@@ -1,5 +1,5 @@
 import { boundsPerRow, type StatePage } from "../domain/state/index.js";
-import { timestampLength, writeTimestamp, type EncodedStates } from "./block-state-encoding.js";
+import { encodedPages, timestampLength, writeTimestamp, type EncodedStates } from "./block-state-encoding.js";
 import { FieldEntries } from "./field-entries.js";
 import { SizedWriter } from "./sized-writer.js";
 
@@ -41,7 +41,7 @@ export function encodeHistoryPage(page: StatePage, blockKey: Uint8Array): Encode
     length += writer.fill(writer.reserve(), timestampLength(page.modified[row]!));
     total += writer.fill(entrySlot, length);
   }
-  writer.start(total);
+  writer.start(total, encodedPages);
   const ends: number[] = [];
   for (let row = 0; row < page.rows; row += 1) {
     const at = boundsPerRow * row;
@@ -58,5 +58,5 @@ export function encodeHistoryPage(page: StatePage, blockKey: Uint8Array): Encode
   const bytes = writer.slice(0);
   writer.finish();
   entries.release();
-  return { bytes, ends, valueBytes };
+  return { bytes, ends, valueBytes, release: writer.release() };
 }

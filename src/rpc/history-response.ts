@@ -6,7 +6,7 @@ import { answersInBinary, encodedSizes, messageBudgetBytes, runEnds } from "./bl
 import { encodeHistoryPage } from "./history-entry-encoding.js";
 import { recordFigures } from "./response-figures.js";
 import { timestampFromMicros } from "./timestamp.js";
-import { recordWireBytes } from "./wire-bytes.js";
+import { onLastOf, recordWireBytes } from "./wire-bytes.js";
 
 /** Builds the GetHistory messages of one page of history: at most 100 entries each, within the byte budget. */
 export type HistoryResponder = (page: StatePage) => GetHistoryResponse[];
@@ -22,13 +22,16 @@ export function createHistoryResponder(requestContentType: string | null, blockK
     const keyBytes = new TextEncoder().encode(blockKey);
     return (page) => {
       const encoded = encodeHistoryPage(page, keyBytes);
+      page.release?.();
       let start = 0;
-      return runEnds(encodedSizes(encoded), messageBudgetBytes, fixedLimits.blocksPerMessage).map((end) => {
+      const ends = runEnds(encodedSizes(encoded), messageBudgetBytes, fixedLimits.blocksPerMessage);
+      const written = onLastOf(ends.length, encoded.release);
+      return ends.map((end) => {
         const message = create(GetHistoryResponseSchema);
         const first = start === 0 ? 0 : encoded.ends[start - 1]!;
         // The unknown field's data is everything after the first entry's tag.
         message.$unknown = [{ no: 1, wireType: 2, data: encoded.bytes.subarray(first + 1, encoded.ends[end - 1]!) }];
-        recordWireBytes(message, [encoded.bytes.subarray(first, encoded.ends[end - 1]!)]);
+        recordWireBytes(message, [encoded.bytes.subarray(first, encoded.ends[end - 1]!)], written);
         recordFigures(message, { blocks: end - start, stateBytes: encoded.valueBytes.slice(start, end).reduce((sum, bytes) => sum + bytes, 0) });
         start = end;
         return message;
@@ -47,6 +50,7 @@ export function createHistoryResponder(requestContentType: string | null, blockK
         updateTime: timestampFromMicros(page.modified[row]!),
       });
     });
+    page.release?.();
     const messages: GetHistoryResponse[] = [];
     for (let start = 0; start < entries.length; start += fixedLimits.blocksPerMessage) messages.push(create(GetHistoryResponseSchema, { entries: entries.slice(start, start + fixedLimits.blocksPerMessage) }));
     return messages;

@@ -1,3 +1,5 @@
+import type { BytePool } from "../buffers/byte-pool.js";
+
 // Protobuf wire format written into one buffer of the exact size, for the
 // purpose-built encoders of the bulk responses (block-state-encoding.ts,
 // transformed-block-encoding.ts).
@@ -55,6 +57,7 @@ export class SizedWriter {
   private buffer: Buffer = Buffer.alloc(0);
   // The same bytes as a plain Uint8Array: its subarray() is much cheaper than Buffer's.
   private bytes: Uint8Array = new Uint8Array(0);
+  private pooled: { readonly pool: BytePool; readonly buffer: Buffer } | null = null;
   offset = 0;
 
   /** Records a string's UTF-8 length; returns the bytes of its tag, length and text. */
@@ -101,8 +104,13 @@ export class SizedWriter {
     return 1 + varintLength(bodyLength) + bodyLength;
   }
 
-  start(totalLength: number): void {
-    this.buffer = Buffer.allocUnsafe(totalLength);
+  /**
+   * Starts writing `totalLength` bytes, the sum of what was measured, into a
+   * buffer of `pool` (when given; see {@link release}) or a new one.
+   */
+  start(totalLength: number, pool: BytePool | null = null): void {
+    this.pooled = pool === null ? null : { pool, buffer: pool.take(totalLength) };
+    this.buffer = this.pooled === null ? Buffer.allocUnsafe(totalLength) : this.pooled.buffer.subarray(0, totalLength);
     this.bytes = new Uint8Array(this.buffer.buffer, this.buffer.byteOffset, totalLength);
     this.offset = 0;
     this.next = 0;
@@ -202,6 +210,22 @@ export class SizedWriter {
   /** The bytes from `start` to the current offset, without copying. */
   slice(start: number): Uint8Array {
     return this.bytes.subarray(start, this.offset);
+  }
+
+  /**
+   * What gives the written bytes' buffer back to the pool it came from (see
+   * {@link start}; nothing for a buffer of its own): once called, nothing may
+   * read the bytes.
+   */
+  release(): () => void {
+    const { pooled } = this;
+    if (pooled === null) return () => undefined;
+    let released = false;
+    return () => {
+      if (released) return;
+      released = true;
+      pooled.pool.give(pooled.buffer);
+    };
   }
 
   /** Checks that the writes filled the buffer exactly as measured, and gives the writer's scratch space back; the writer is not used after. */

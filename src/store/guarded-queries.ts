@@ -3,6 +3,7 @@ import type { Knex } from "@mikro-orm/postgresql";
 import type pg from "pg";
 import { to as copyTo } from "pg-copy-streams";
 import type { CallLimits } from "../domain/state/index.js";
+import { BytePool } from "../buffers/byte-pool.js";
 import type { DatabaseGuard, WorkAccess, WorkBounds } from "./database-guard.js";
 
 /** Sends one statement (knex `?` placeholders, values bound in order) and returns its rows. */
@@ -16,14 +17,24 @@ export type Query = <T>(sql: string, params: readonly unknown[]) => Promise<T[]>
  * back with `current_setting(name)`. Names and the COPY text are constants of
  * the store, never request text.
  */
-export type CopyQuery = (settings: ReadonlyArray<readonly [name: string, value: string]>, copySql: string) => Promise<Buffer>;
+export type CopyQuery = (settings: ReadonlyArray<readonly [name: string, value: string]>, copySql: string) => Promise<CopyOutput>;
+
+/** All a COPY wrote, in a buffer of {@link copyBuffers}. */
+export interface CopyOutput {
+  readonly bytes: Buffer;
+  /** Gives the buffer back for reuse; `bytes` must not be read after. */
+  release(): void;
+}
+
+/** The buffers COPY output is gathered in: 32 MiB kept for reuse at most, none over 4 MiB. */
+export const copyBuffers = new BytePool(32 * 1024 * 1024, 4 * 1024 * 1024);
 
 /** Database work through a {@link DatabaseGuard}, one statement at a time. */
 export interface GuardedQueries {
   /** Runs `work` under the guard; its statements go through the pool. */
   run<T>(call: CallLimits, access: WorkAccess, work: (query: Query) => Promise<T>): Promise<T>;
   /** Runs a read under the guard with one {@link CopyQuery} (and its settings) on one pooled connection. */
-  copy(call: CallLimits, settings: ReadonlyArray<readonly [name: string, value: string]>, copySql: string): Promise<Buffer>;
+  copy(call: CallLimits, settings: ReadonlyArray<readonly [name: string, value: string]>, copySql: string): Promise<CopyOutput>;
   /** Runs `work` as one transaction (a write): committed when it resolves, rolled back when it throws. */
   inTransaction<T>(call: CallLimits, work: (query: Query) => Promise<T>): Promise<T>;
 }
@@ -95,20 +106,41 @@ function settingsSql(names: readonly string[]): string {
 }
 
 /**
- * Everything `stream` gives until it ends, in one buffer. Events rather than
- * `for await`: PostgreSQL sends a COPY one row per message, and a promise per
- * row was a sixth of a bulk read's CPU.
+ * Everything `stream` gives until it ends, in one buffer of
+ * {@link copyBuffers}. Events rather than `for await`: PostgreSQL sends a
+ * COPY one row per message, and a promise per row was a sixth of a bulk
+ * read's CPU.
  */
-function gathered(stream: NodeJS.ReadableStream): Promise<Buffer> {
+function gathered(stream: NodeJS.ReadableStream): Promise<CopyOutput> {
   return new Promise((resolve, reject) => {
-    const chunks: Buffer[] = [];
+    let buffer = copyBuffers.take(0);
     let size = 0;
     stream.on("data", (chunk: Buffer) => {
-      chunks.push(chunk);
+      if (size + chunk.length > buffer.length) {
+        const larger = copyBuffers.take(size + chunk.length);
+        buffer.copy(larger, 0, 0, size);
+        copyBuffers.give(buffer);
+        buffer = larger;
+      }
+      chunk.copy(buffer, size);
       size += chunk.length;
     });
-    stream.once("error", reject);
-    stream.once("end", () => resolve(chunks.length === 1 ? chunks[0]! : Buffer.concat(chunks, size)));
+    stream.once("error", (error) => {
+      copyBuffers.give(buffer);
+      reject(error);
+    });
+    stream.once("end", () => {
+      const whole = buffer;
+      let released = false;
+      resolve({
+        bytes: whole.subarray(0, size),
+        release() {
+          if (released) return;
+          released = true;
+          copyBuffers.give(whole);
+        },
+      });
+    });
   });
 }
 

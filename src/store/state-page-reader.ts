@@ -1,5 +1,6 @@
 import { boundsPerRow, type IterationFilter, type StatePage } from "../domain/state/index.js";
 import { int8At, locateCopiedRows, timestampMicrosAt } from "./binary-copy.js";
+import type { CopyOutput } from "./guarded-queries.js";
 import { pageSettings, type PageSelection } from "./state-sql.js";
 
 /** The columns of a page statement, in order (see copyStatePageSql). */
@@ -44,11 +45,11 @@ export function pageQueryOf(filter: IterationFilter, after: bigint | null, limit
 }
 
 /**
- * The page of current states in `data`, the binary COPY output of a page
- * or history statement, in place: fields are located, not copied (the jsonb
- * state's version byte is skipped).
+ * The page of current states in the binary COPY output of a page or history
+ * statement, in place: fields are located, not copied (the jsonb state's
+ * version byte is skipped); releasing the page gives the output's buffer back.
  */
-export function statePageOf(data: Buffer): StatePage {
+export function statePageOf({ bytes: data, release }: CopyOutput): StatePage {
   const copied = locateCopiedRows(data, columns);
   const bounds = new Int32Array(boundsPerRow * copied.rows);
   const positions = new BigInt64Array(copied.rows);
@@ -70,5 +71,5 @@ export function statePageOf(data: Buffer): StatePage {
   }
   // A plain Uint8Array over the same bytes: the encoders slice it per field,
   // and a Buffer's slices are Buffers, several times dearer to make.
-  return { rows: copied.rows, data: new Uint8Array(data.buffer, data.byteOffset, data.length), bounds, positions, modified };
+  return { rows: copied.rows, data: new Uint8Array(data.buffer, data.byteOffset, data.length), bounds, positions, modified, release };
 }

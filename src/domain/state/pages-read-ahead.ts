@@ -30,10 +30,14 @@ export function pagesReadAhead(read: PageRead, unitRows: number): AsyncIterable<
       const { rows, page: reading } = ahead;
       const page = await reading;
       ahead = ended || page.rows < rows ? null : start(page);
-      return page.rows === 0 || ended ? { done: true, value: undefined } : { done: false, value: page };
+      if (page.rows > 0 && !ended) return { done: false, value: page };
+      page.release?.();
+      return { done: true, value: undefined };
     },
     async return() {
       ended = true;
+      // The page read ahead is nobody's: its bytes go back once it arrives.
+      ahead?.page.then((page) => page.release?.(), () => undefined);
       ahead = null;
       return { done: true, value: undefined };
     },

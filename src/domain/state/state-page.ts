@@ -18,6 +18,13 @@ export interface StatePage {
   readonly positions: BigInt64Array;
   /** Per row, when it was last written: microseconds since the epoch. */
   readonly modified: BigInt64Array;
+  /**
+   * Gives `data` back to the store for reuse, when the store lent it (bulk
+   * reads): called once the rows have been copied out (encoded, or made
+   * into strings); nothing may read the page after. A page never released
+   * is simply collected.
+   */
+  readonly release?: () => void;
 }
 
 /** Offsets per row in {@link StatePage.bounds}. */
@@ -61,7 +68,7 @@ export function statesOfPage(page: StatePage): PositionedState[] {
   });
 }
 
-/** `page` with every row's key replaced by `key` (preferences are stored under the block type, and answered under the block asked for). */
+/** `page` with every row's key replaced by `key` (preferences are stored under the block type, and answered under the block asked for), in bytes of its own: `page` is released. */
 export function withKey(page: StatePage, key: string): StatePage {
   const keyBytes = Buffer.from(key, "utf8");
   const data = new Uint8Array(page.data.length + keyBytes.length);
@@ -72,5 +79,6 @@ export function withKey(page: StatePage, key: string): StatePage {
     bounds[boundsPerRow * row + 2] = page.data.length;
     bounds[boundsPerRow * row + 3] = data.length;
   }
-  return { ...page, data, bounds };
+  page.release?.();
+  return { rows: page.rows, data, bounds, positions: page.positions, modified: page.modified };
 }

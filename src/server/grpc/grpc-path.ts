@@ -195,13 +195,17 @@ class GrpcCall implements CallSignal {
     const { route, options, stream } = this;
     const message = asMessage(route.method.output, value);
     const recorded = wireBytesOf(message);
-    const length = recorded === undefined ? 0 : recorded.reduce((sum, chunk) => sum + chunk.length, 0);
+    const length = recorded === undefined ? 0 : recorded.chunks.reduce((sum, chunk) => sum + chunk.length, 0);
     const compress = this.acceptsGzip && (recorded === undefined ? Number.POSITIVE_INFINITY : length) >= options.compressMinBytes!;
     let frame: Buffer[];
+    // Called once the frame's last piece is out: a recorded encoding's buffer may then be reused.
+    let written: (() => void) | undefined;
     if (recorded !== undefined && !compress) {
-      frame = [framePrefix(length, options.writeMaxBytes), ...recorded.map((chunk) => Buffer.from(chunk.buffer, chunk.byteOffset, chunk.byteLength))];
+      frame = [framePrefix(length, options.writeMaxBytes), ...recorded.chunks.map((chunk) => Buffer.from(chunk.buffer, chunk.byteOffset, chunk.byteLength))];
+      written = recorded.written;
     } else {
-      const bytes = recorded === undefined ? toBinary(route.method.output, message) : Buffer.concat(recorded);
+      const bytes = recorded === undefined ? toBinary(route.method.output, message) : Buffer.concat(recorded.chunks);
+      recorded?.written();
       frame = [this.acceptsGzip && bytes.length >= options.compressMinBytes! ? await frameCompressedResponse(bytes, options.writeMaxBytes) : frameResponse(bytes, options.writeMaxBytes)];
     }
     if (this.gone()) throw this.reason ?? new ConnectError("the client went away before the call ended", Code.Canceled);
@@ -209,7 +213,9 @@ class GrpcCall implements CallSignal {
     this.record.responded(message, route.streaming);
     let open = true;
     if (frame.length > 1) stream.cork();
-    for (const piece of frame) open = stream.write(piece);
+    frame.forEach((piece, index) => {
+      open = index === frame.length - 1 && written !== undefined ? stream.write(piece, written) : stream.write(piece);
+    });
     if (frame.length > 1) stream.uncork();
     if (!open) await drained(stream);
   }
