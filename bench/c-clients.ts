@@ -104,7 +104,7 @@ export function ensureCTools(): CTools {
 }
 
 /** Runs `command` to its end and resolves with its stdout; rejects with its stderr when it fails. */
-function run(command: string, args: readonly string[]): Promise<string> {
+export function run(command: string, args: readonly string[]): Promise<string> {
   return new Promise((resolve, reject) => {
     const child = spawn(command, args, { stdio: ["ignore", "pipe", "pipe"] });
     let stdout = "";
@@ -129,7 +129,7 @@ async function withCpu<T>(serverPid: number | null, work: () => Promise<T>): Pro
 // The service's side: h2load
 
 /** A gRPC request body: the 5-byte frame header (not compressed, length) and the message. */
-function grpcBody<Desc extends DescMessage>(schema: Desc, init: MessageInitShape<Desc>): Buffer {
+export function grpcBody<Desc extends DescMessage>(schema: Desc, init: MessageInitShape<Desc>): Buffer {
   const message = toBinary(schema, create(schema, init));
   const frame = Buffer.alloc(5 + message.length);
   frame.writeUInt32BE(message.length, 1);
@@ -153,13 +153,13 @@ async function serverCounts(metricsUrl: string, method: string): Promise<{ error
 }
 
 /** What one h2load process reported. */
-interface H2loadReport {
+export interface H2loadReport {
   readonly done: number;
   readonly failed: number;
   readonly meanMs: number;
 }
 
-function parseH2load(output: string): H2loadReport {
+export function parseH2load(output: string): H2loadReport {
   const requests = /requests: \d+ total, \d+ started, (\d+) done, (\d+) succeeded, (\d+) failed, (\d+) errored/u.exec(output);
   const time = /time for request:\s+(\S+)\s+(\S+)\s+(\S+)/u.exec(output);
   if (requests === null || time === null) {

@@ -12,7 +12,7 @@ import { createClient, type Client } from "@connectrpc/connect";
 import { createGrpcTransport, Http2SessionManager } from "@connectrpc/connect-node";
 import pg from "pg";
 import { BlockStructureService } from "../gen/learnerstate/v1/block_structure_service_pb.js";
-import { UserStateService } from "../gen/learnerstate/v1/user_state_service_pb.js";
+import { GetManyRequestSchema, IterAllForCourseRequestSchema, SetManyRequestSchema, UserStateService } from "../gen/learnerstate/v1/user_state_service_pb.js";
 import { installExactTextEncoding } from "../src/rpc/index.js";
 import { splitStateJson } from "../src/domain/state/index.js";
 import { startPgProxy, throughProxy } from "../test/support/pg-proxy.js";
@@ -48,6 +48,7 @@ import {
   serviceExport as serviceExportC,
   serviceGetHistory as serviceGetHistoryC,
   serviceSetMany as serviceSetManyC,
+  grpcBody,
   withScratchDirectory,
   type CComparisonOptions,
   type CMeasurement,
@@ -55,6 +56,7 @@ import {
 } from "./c-clients.js";
 import { publishOutline, rawGetTransformed, serviceGetTransformed } from "./get-transformed.js";
 import { measureFloor, minimalServers, printFloor, serviceServer, type FloorFigures } from "./floor.js";
+import { formatOverload, measureOverload, type OverloadLevel } from "./overload.js";
 import { describeProfile } from "./profile-summary.js";
 import { ensurePythonClient, runPythonGetMany } from "./python-client.js";
 import { declareCursorSql, fetchCursorSql, positionedStatesPageSql, readStatesSql, writeStatesSql, type StateRow } from "./sql.js";
@@ -103,7 +105,9 @@ const config = {
   reuseData: process.env["BENCH_REUSE_DATA"] === "1",
   /** Profile the server's main thread per service scenario; a directory, or "1" for a new temporary one. */
   profile: process.env["BENCH_PROFILE"] || "",
-  only: new Set((process.env["BENCH_ONLY"] || "getMany,setMany,iterAll,getTransformed,cClients,python,floor").split(",")),
+  only: new Set((process.env["BENCH_ONLY"] || "getMany,setMany,iterAll,getTransformed,cClients,overload,python,floor").split(",")),
+  /** Seconds of each overload level (BENCH_OVERLOAD_S). */
+  overloadSeconds: Math.floor(envNumber("BENCH_OVERLOAD_S", 8, 1)),
   /** Rounds of the per-call floor table (each server BENCH_FLOOR_S seconds a round). */
   floorRounds: Math.floor(envNumber("BENCH_FLOOR_ROUNDS", 5, 1)),
   floorSeconds: Math.floor(envNumber("BENCH_FLOOR_S", 3, 1)),
@@ -750,6 +754,37 @@ async function main(): Promise<void> {
     cRows.push(formatCRow("IterAllForCourse, 32 whole-course streams (RSS: see below)", "service (h2load, gRPC)", many, false));
   }
 
+  let overload: OverloadLevel[] = [];
+  if (config.only.has("overload")) {
+    log(`Overload: GetMany(100) at ${config.concurrency} and ${32 * config.concurrency} calls in flight, then a mix, ${config.overloadSeconds} s each…`);
+    const tools = ensureCTools();
+    const learners = Array.from({ length: 16 }, (_, index) => index * 97 + 11);
+    overload = await withScratchDirectory((directory) =>
+      measureOverload({
+        tools,
+        target: { baseUrl: server.baseUrl, metricsUrl: server.metricsUrl, pid: server.pid },
+        directory,
+        seconds: config.overloadSeconds,
+        peakConcurrency: config.concurrency,
+        bodies: {
+          getMany: learners.map((learner, index) => grpcBody(GetManyRequestSchema, { username: username(learner), blockKeys: [...problemKeys[index % problemKeys.length]!] })),
+          setMany: learners.map((learner, index) => {
+            const course = index % problemKeys.length;
+            const updates = Array.from({ length: config.setManyBlocks }, (_, block) => ({
+              blockKey: problemKeys[course]![block]!,
+              fields: capaSubmission(config.courses[course]!, block, seededRandom(block + 1)),
+            }));
+            return grpcBody(SetManyRequestSchema, { username: username(learner + 1), updates });
+          }),
+          iterAll: courseKeys.map((key) => grpcBody(IterAllForCourseRequestSchema, { courseKey: key, batchSize: 1000 })),
+        },
+        probe: { username: username(3), blockKeys: problemKeys[0]!, writeKey: problemKey(config.courses[0]!, config.blocksPerCourse + 1) },
+        enterPhase: (phase) => rss.enter(phase),
+        peakRss: (phase) => rss.peaks.get(phase) ?? 0,
+      }),
+    );
+  }
+
   let pythonRows: string[] = [];
   if (config.only.has("python")) {
     log("The Open edX drop-in's get_many of 100 problems, in series, from Python…");
@@ -813,6 +848,12 @@ async function main(): Promise<void> {
     for (const row of cRows) console.log(row);
     console.log("");
     console.log("h2load: one process per caller, one call in flight each, gRPC over h2c; failed calls counted from the server's /metrics. PostgreSQL: pgbench -M prepared running the plain statements (no per-field splitting, no field times), psql \\copy of the plain select.");
+  }
+  if (overload.length > 0) {
+    console.log("");
+    console.log(`## Overload: GetMany(100) at the peak and at 32 times it (h2load, no back-off), then a mix (pool ${config.poolSize})`);
+    console.log("");
+    for (const line of formatOverload(overload)) console.log(line);
   }
   if (pythonRows.length > 0) {
     console.log("");

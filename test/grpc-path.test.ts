@@ -2,12 +2,14 @@
 // the service's own gRPC path (the default) and Connect's adapter
 // (GRPC_PATH=connect) must answer every case alike, as the contract and
 // gRPC's protocol say.
+import http2 from "node:http2";
 import { Code } from "@connectrpc/connect";
 import { findTrailerError } from "@connectrpc/connect/protocol-grpc";
 import { describe, expect, it } from "vitest";
 import { DescribeKeyRequestSchema, KeyFamily } from "../gen/learnerstate/v1/key_service_pb.js";
 import { GetManyRequestSchema, GetManyResponseSchema, IterAllForCourseRequestSchema, SetManyRequestSchema } from "../gen/learnerstate/v1/user_state_service_pb.js";
 import { blockKey, errorInfoOf, unique, useServer, type ServerFixture } from "./support/fixture.js";
+import { scrapeMetrics } from "./support/metrics.js";
 import { grpcFrame, messagesOf, rawGrpcCall, type RawAnswer } from "./support/raw-grpc.js";
 
 const maxMessageBytes = 64 * 1024;
@@ -148,6 +150,25 @@ describe.each(servers)("gRPC served by %s", (_name, fixture, promises) => {
 });
 
 /** CANCELED calls of `method` the server has counted. */
+// Connect's adapter reports such a call as INVALID_ARGUMENT ("incomplete envelope").
+describe("the gRPC path", () => {
+  const [, fixture] = servers[0]!;
+  it("counts a call the client resets before its request is complete as CANCELED, not as a bad request", async () => {
+    const countOf = async (code: string) => (await scrapeMetrics(fixture.server.metricsUrl)).get(`learnerstate_rpc_errors_total{method="GetMany",code="${code}"}`) ?? 0;
+    const [canceledBefore, invalidBefore] = [await countOf("Canceled"), await countOf("InvalidArgument")];
+    const whole = grpcFrame(GetManyRequestSchema, { username: unique("learner"), blockKeys: [blockKey("course-v1:Org+Cut+2026", "problem", "p")] });
+    const session = http2.connect(fixture.server.baseUrl);
+    const call = session.request({ ":method": "POST", ":path": getMany, "content-type": "application/grpc", te: "trailers" });
+    call.on("error", () => undefined);
+    call.write(whole.subarray(0, whole.length - 5));
+    await new Promise((resolve) => setTimeout(resolve, 100));
+    call.close(http2.constants.NGHTTP2_CANCEL);
+    await expect.poll(() => countOf("Canceled")).toBe(canceledBefore + 1);
+    expect(await countOf("InvalidArgument")).toBe(invalidBefore);
+    session.close();
+  });
+});
+
 async function canceledCount(fixture: ServerFixture, method: string): Promise<number> {
   const text = await (await fetch(fixture.server.metricsUrl)).text();
   const line = text.split("\n").find((candidate) => candidate.startsWith(`learnerstate_rpc_errors_total{method="${method}",code="Canceled"}`));

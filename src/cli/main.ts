@@ -1,5 +1,6 @@
 #!/usr/bin/env node
 // `learnerstate`: command-line tools of the learnerstate service (see README, "Export a course").
+import { readFileSync } from "node:fs";
 import { rename, rm } from "node:fs/promises";
 import { extname } from "node:path";
 import { parseArgs } from "node:util";
@@ -12,6 +13,7 @@ import type { ExportFormat } from "./table-writer.js";
 const usage = `usage: learnerstate export --course <course key> --out <file>
          [--format csv|jsonl|parquet] [--block-type <type>] [--answers]
          [--target <host:port or URL>] [--token <JWT>]
+         [--ca-file <PEM>] [--cert-file <PEM> --key-file <PEM>]
 
   --format      default: from the --out file's extension, else csv
   --answers     one row per (learner, problem) with student_answers, score,
@@ -19,7 +21,10 @@ const usage = `usage: learnerstate export --course <course key> --out <file>
                 (only problem blocks unless --block-type says otherwise)
   --target      default: $LEARNERSTATE_TARGET, else http://127.0.0.1:50051
   --token       default: $LEARNERSTATE_TOKEN; needs learner_state:bulk_read with
-                a filter covering the course, or an administrator token`;
+                a filter covering the course, or an administrator token
+  --ca-file     for an https:// target: the CA certificates to trust
+  --cert-file, --key-file
+                the client certificate and key, for a server that asks for one`;
 
 /** A mistake in the command line: reported with the usage, exit status 2. */
 class UsageError extends Error {}
@@ -37,6 +42,9 @@ function exportRequestOf(args: readonly string[]): ExportRequest {
       answers: { type: "boolean", default: false },
       target: { type: "string" },
       token: { type: "string" },
+      "ca-file": { type: "string" },
+      "cert-file": { type: "string" },
+      "key-file": { type: "string" },
     },
     strict: true,
     allowPositionals: false,
@@ -46,10 +54,15 @@ function exportRequestOf(args: readonly string[]): ExportRequest {
   const format = values.format ?? (extname(values.out).slice(1).toLowerCase() || "csv");
   if (!formats.includes(format as ExportFormat)) throw new UsageError(`--format must be one of ${formats.join(", ")}, not "${format}"`);
   const token = values.token ?? process.env["LEARNERSTATE_TOKEN"];
+  if ((values["cert-file"] === undefined) !== (values["key-file"] === undefined)) throw new UsageError("--cert-file and --key-file go together");
+  const ca = values["ca-file"] === undefined ? {} : { ca: readFileSync(values["ca-file"]) };
+  const identity = values["cert-file"] === undefined || values["key-file"] === undefined ? {} : { cert: readFileSync(values["cert-file"]), key: readFileSync(values["key-file"]) };
+  const tls = "ca" in ca || "cert" in identity ? { tls: { ...ca, ...identity } } : {};
   return {
     connection: {
       target: values.target ?? process.env["LEARNERSTATE_TARGET"] ?? "http://127.0.0.1:50051",
       ...(token ? { token } : {}),
+      ...tls,
     },
     courseKey: values.course,
     blockType: values["block-type"] ?? (values.answers ? "problem" : ""),

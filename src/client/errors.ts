@@ -48,6 +48,15 @@ export class ServiceUnavailable extends LearnerStateError {
 }
 
 /**
+ * RESOURCE_EXHAUSTED with reason OVERLOADED: the server was at capacity and
+ * turned the call away before doing anything, so a retry after
+ * `retryDelayMs` is safe (the client retries by itself; see RetryPolicy). A
+ * ServiceUnavailable, as callers that catch that expect.
+ */
+export class Overloaded extends ServiceUnavailable {
+}
+
+/**
  * A write the database was sent but never answered (ABORTED, or
  * DEADLINE_EXCEEDED, with reason OUTCOME_UNKNOWN): it may or may not have
  * been applied. Read before writing again.
@@ -81,11 +90,23 @@ const classOfCode: ReadonlyMap<Code, ErrorClass> = new Map<Code, ErrorClass>([
   [Code.FailedPrecondition, FailedPrecondition],
 ]);
 
+/** Whether `message` reports an HTTP/2 stream the server refused (RST_STREAM REFUSED_STREAM): never processed, safe to retry. */
+export const refusedStream = /REFUSED_STREAM/u;
+
+const classOfReason: ReadonlyMap<string, ErrorClass> = new Map<string, ErrorClass>([
+  ["OUTCOME_UNKNOWN", OutcomeUnknown],
+  ["OVERLOADED", Overloaded],
+]);
+
 /** `thrown` as the LearnerStateError subclass of its code (anything that is not a ConnectError becomes one first). */
 export function learnerStateErrorOf(thrown: unknown): LearnerStateError {
   if (thrown instanceof LearnerStateError) return thrown;
-  const error = ConnectError.from(thrown);
+  let error = ConnectError.from(thrown);
+  // HTTP/2's REFUSED_STREAM (a server lowering its concurrent calls under
+  // load) means the call was not processed: gRPC calls it UNAVAILABLE, but
+  // connect-node reports some as INTERNAL.
+  if (error.code === Code.Internal && refusedStream.test(error.rawMessage)) error = new ConnectError(error.rawMessage, Code.Unavailable, error.metadata, undefined, error);
   const { errorInfo, retryDelayMs } = errorDetailsOf(error);
-  const errorClass = errorInfo?.reason === "OUTCOME_UNKNOWN" ? OutcomeUnknown : (classOfCode.get(error.code) ?? LearnerStateError);
+  const errorClass = classOfReason.get(errorInfo?.reason ?? "") ?? classOfCode.get(error.code) ?? LearnerStateError;
   return new errorClass(error, errorInfo, retryDelayMs);
 }

@@ -14,6 +14,7 @@ export {
   InvalidArgument,
   LearnerStateError,
   OutcomeUnknown,
+  Overloaded,
   PermissionDenied,
   ResourceExhausted,
   ServiceUnavailable,
@@ -21,6 +22,7 @@ export {
 } from "./errors.js";
 export { createLearnerStateClient } from "./learner-state-client.js";
 export type { LearnerStateClient, LearnerStateClientOptions } from "./learner-state-client.js";
+export type { RetryPolicy } from "./call-retry.js";
 export type { ResumePolicy } from "./resumable-stream.js";
 export { createLearnerStateServices, transportOf } from "./service-clients.js";
 export type { ConnectionOptions, LearnerStateServices } from "./service-clients.js";

@@ -1,5 +1,6 @@
 import { ExponentialBackoff, type IBackoff } from "cockatiel";
 import { Code } from "@connectrpc/connect";
+import { sleep } from "./call-retry.js";
 import { learnerStateErrorOf } from "./errors.js";
 
 /** How a bulk stream rides out UNAVAILABLE and broken connections: tries after a failure without progress, and the delays between them. */
@@ -17,24 +18,9 @@ interface Resumable {
   readonly resumeToken: string;
 }
 
-const sleep = (ms: number, signal: AbortSignal | undefined) =>
-  new Promise<void>((resolve, reject) => {
-    if (signal?.aborted) return reject(signal.reason);
-    const timer = setTimeout(done, ms);
-    function done() {
-      signal?.removeEventListener("abort", onAbort);
-      resolve();
-    }
-    function onAbort() {
-      clearTimeout(timer);
-      reject(signal!.reason);
-    }
-    signal?.addEventListener("abort", onAbort, { once: true });
-  });
-
 /**
  * The messages of `open(firstToken)` and, whenever the stream fails with
- * UNAVAILABLE, ABORTED or a CANCELED the caller did not ask for, of
+ * UNAVAILABLE, OVERLOADED, ABORTED or a CANCELED the caller did not ask for, of
  * `open(last token received)` after a back-off: the caller
  * sees every message once, in order, as if nothing had failed. Other errors,
  * and those after `maxAttempts` tries without a message, are thrown as
@@ -68,7 +54,8 @@ export async function* resumeOnUnavailable<Message extends Resumable>(
       // and a stream the dying connection cancelled as CANCELED; a
       // cancellation the caller asked for is not retried).
       const brokenConnection = error.code === Code.Aborted || (error.code === Code.Canceled && signal?.aborted !== true);
-      const retriable = error.code === Code.Unavailable || brokenConnection;
+      const overloaded = error.code === Code.ResourceExhausted && error.reason === "OVERLOADED";
+      const retriable = error.code === Code.Unavailable || overloaded || brokenConnection;
       failures += 1;
       if (!retriable || failures >= maxAttempts || signal?.aborted) throw error;
       delay = delay === undefined ? backoff.next() : delay.next(undefined);

@@ -1,11 +1,13 @@
 import type { DescService } from "@bufbuild/protobuf";
 import { createClient, type CallOptions, type Client, type Interceptor, type Transport } from "@connectrpc/connect";
 import { createGrpcTransport } from "@connectrpc/connect-node";
+import type { IBackoff } from "cockatiel";
 import { BlockStructureService } from "../../gen/learnerstate/v1/block_structure_service_pb.js";
 import { CatalogService } from "../../gen/learnerstate/v1/catalog_service_pb.js";
 import { KeyService } from "../../gen/learnerstate/v1/key_service_pb.js";
 import { UserStateService } from "../../gen/learnerstate/v1/user_state_service_pb.js";
 import { installExactTextEncoding } from "../rpc/exact-text-encoding.js";
+import { createCallRetry, sleep, type CallRetry, type RetryPolicy } from "./call-retry.js";
 import { learnerStateErrorOf } from "./errors.js";
 import { resumeOnUnavailable, type ResumePolicy } from "./resumable-stream.js";
 
@@ -13,11 +15,18 @@ import { resumeOnUnavailable, type ResumePolicy } from "./resumable-stream.js";
 export interface ConnectionOptions {
   /**
    * The server: `http://host:port` (or `host:port`, taken as plain HTTP/2),
-   * reached over gRPC. Ignored when `transport` is given.
+   * or `https://host:port` for TLS (see `tls`), reached over gRPC. Ignored
+   * when `transport` is given.
    */
   readonly target?: string;
-  /** A Connect transport of your own (gRPC-Web, Connect, TLS…), instead of `target`. */
+  /** A Connect transport of your own (gRPC-Web, Connect…), instead of `target`. */
   readonly transport?: Transport;
+  /**
+   * For an `https://` target (a server with TLS_CERT_FILE): the CA
+   * certificates to trust (PEM; default: Node's), and the client certificate
+   * and key to present to a server that asks for one (TLS_CLIENT_CA_FILE).
+   */
+  readonly tls?: { readonly ca?: string | Buffer; readonly cert?: string | Buffer; readonly key?: string | Buffer };
   /**
    * Bearer token sent with every call: an Open edX JWT with the scopes of the
    * calls made (README, "Who may do what"), or the LMS's administrator
@@ -28,6 +37,8 @@ export interface ConnectionOptions {
   readonly timeoutMs?: number;
   /** How IterAllForBlock and IterAllForCourse resume after UNAVAILABLE. */
   readonly resume?: ResumePolicy;
+  /** How calls the server turned away before doing anything (OVERLOADED, UNAVAILABLE) are retried; `{ maxAttempts: 1 }` turns it off. */
+  readonly retry?: RetryPolicy;
 }
 
 /**
@@ -66,31 +77,53 @@ export function transportOf(options: ConnectionOptions): Transport {
   return createGrpcTransport({
     baseUrl: baseUrlOf(options.target),
     interceptors: options.token === undefined ? [] : [bearer(options.token)],
+    ...(options.tls === undefined ? {} : { nodeOptions: { ...options.tls } }),
   });
 }
 
 type AnyMethod = (request: unknown, callOptions?: CallOptions) => unknown;
 
-/** `createClient(service, transport)` whose errors are LearnerStateErrors and whose unary calls get `timeoutMs`. */
-function typedClient<Service extends DescService>(service: Service, transport: Transport, timeoutMs: number | undefined): Client<Service> {
+/**
+ * `createClient(service, transport)` whose errors are LearnerStateErrors,
+ * whose unary calls get `timeoutMs`, and whose calls are retried by `retry`
+ * when that is safe (streams only until their first message).
+ */
+function typedClient<Service extends DescService>(service: Service, transport: Transport, timeoutMs: number | undefined, retry: CallRetry): Client<Service> {
   const plain = createClient(service, transport) as unknown as Record<string, AnyMethod>;
   const typed: Record<string, AnyMethod> = {};
   for (const method of service.methods) {
     const call = plain[method.localName]!;
     typed[method.localName] =
       method.methodKind === "unary"
-        ? async (request, callOptions) => {
-            try {
-              return await call(request, { ...(timeoutMs === undefined ? {} : { timeoutMs }), ...callOptions });
-            } catch (thrown) {
-              throw learnerStateErrorOf(thrown);
-            }
-          }
+        ? (request, callOptions) =>
+            retry.run(
+              method.name,
+              async () => {
+                try {
+                  return await call(request, { ...(timeoutMs === undefined ? {} : { timeoutMs }), ...callOptions });
+                } catch (thrown) {
+                  throw learnerStateErrorOf(thrown);
+                }
+              },
+              callOptions?.signal,
+            )
         : async function* (request, callOptions) {
-            try {
-              yield* call(request, callOptions) as AsyncIterable<unknown>;
-            } catch (thrown) {
-              throw learnerStateErrorOf(thrown);
+            let delay: IBackoff<unknown> | undefined;
+            for (let attempts = 1; ; attempts += 1) {
+              let received = false;
+              try {
+                for await (const message of call(request, callOptions) as AsyncIterable<unknown>) {
+                  received = true;
+                  yield message;
+                }
+                retry.succeeded();
+                return;
+              } catch (thrown) {
+                const error = learnerStateErrorOf(thrown);
+                if (received || callOptions?.signal?.aborted || !retry.mayRetry(error, method.name, attempts)) throw error;
+                delay = retry.delayAfter(error, delay);
+                await sleep(delay.duration, callOptions?.signal);
+              }
             }
           };
   }
@@ -105,7 +138,8 @@ function typedClient<Service extends DescService>(service: Service, transport: T
 export function createLearnerStateServices(options: ConnectionOptions): LearnerStateServices {
   installExactTextEncoding();
   const transport = transportOf(options);
-  const userState = typedClient(UserStateService, transport, options.timeoutMs);
+  const retry = createCallRetry(options.retry);
+  const userState = typedClient(UserStateService, transport, options.timeoutMs, retry);
   const resuming: Client<typeof UserStateService> = {
     ...userState,
     iterAllForBlock: (request, callOptions) =>
@@ -115,8 +149,8 @@ export function createLearnerStateServices(options: ConnectionOptions): LearnerS
   };
   return {
     userState: resuming,
-    keys: typedClient(KeyService, transport, options.timeoutMs),
-    catalog: typedClient(CatalogService, transport, options.timeoutMs),
-    blockStructures: typedClient(BlockStructureService, transport, options.timeoutMs),
+    keys: typedClient(KeyService, transport, options.timeoutMs, retry),
+    catalog: typedClient(CatalogService, transport, options.timeoutMs, retry),
+    blockStructures: typedClient(BlockStructureService, transport, options.timeoutMs, retry),
   };
 }

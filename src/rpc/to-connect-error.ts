@@ -17,8 +17,9 @@ const codeOfKind: Record<ErrorKind, Code> = {
 /**
  * The one place domain errors become wire errors: the kind picks the code,
  * the message goes out as is, and the reason and metadata travel as a
- * `google.rpc.ErrorInfo` detail, plus a `google.rpc.RetryInfo` when the
- * error says when to retry (`retryAfterMs`). Anything that is not a LearnerStateError is
+ * `google.rpc.ErrorInfo` detail, plus a `google.rpc.RetryInfo` and a
+ * `grpc-retry-pushback-ms` trailer when the error says when to retry
+ * (`retryAfterMs`; -1, "do not", for other RESOURCE_EXHAUSTED errors). Anything that is not a LearnerStateError is
  * passed through, so Connect reports it as INTERNAL without its text.
  */
 export function toConnectError(error: unknown): unknown {
@@ -26,6 +27,13 @@ export function toConnectError(error: unknown): unknown {
   const connectError = new ConnectError(error.message, codeOfKind[error.kind], undefined, undefined, error);
   connectError.details.push(encodeErrorInfo(error.reason, error.metadata));
   const retryAfterMs = error.metadata["retryAfterMs"];
-  if (retryAfterMs !== undefined) connectError.details.push(encodeRetryInfo(Number(retryAfterMs)));
+  if (retryAfterMs !== undefined) {
+    connectError.details.push(encodeRetryInfo(Number(retryAfterMs)));
+    // gRPC's own retry support reads this trailer (gRFC A6).
+    connectError.metadata.set("grpc-retry-pushback-ms", retryAfterMs);
+  } else if (error.kind === "resource-exhausted") {
+    // A request too large stays too large: a negative pushback tells gRPC's retry support not to retry it.
+    connectError.metadata.set("grpc-retry-pushback-ms", "-1");
+  }
   return connectError;
 }

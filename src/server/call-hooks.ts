@@ -31,10 +31,17 @@ export interface CallRecord {
    * Lets the call go on with `message`, its request (undefined for calls that
    * stream requests): authenticates it, asks the policy, writes the audit
    * record, and counts the request's figures. Throws (or rejects with) the
-   * LearnerStateError (UNAUTHENTICATED, PERMISSION_DENIED) the client must
-   * get otherwise; undefined when there was nothing to wait for.
+   * LearnerStateError (RESOURCE_EXHAUSTED OVERLOADED, UNAUTHENTICATED,
+   * PERMISSION_DENIED) the client must get otherwise; undefined when there
+   * was nothing to wait for.
    */
   admit(message: unknown): Promise<void> | undefined;
+  /**
+   * The OVERLOADED error for a call that needs the database while the server
+   * is at capacity, asked before its request is read (the cheapest refusal);
+   * null when it may go on.
+   */
+  shed(): Error | null;
   /** Counts the figures of a response message. */
   responded(message: unknown, streamed: boolean): void;
   /**
@@ -59,12 +66,15 @@ export interface CallHooksOptions {
   readonly verifier: TokenVerifier | null;
   /** Null: tracing is off. */
   readonly spans: CallSpans | null;
+  /** The error that refuses a new call needing the database at once when the server is at capacity (OVERLOADED); null when it may go on. */
+  readonly turnAway: () => Error | null;
 }
 
 /**
  * The work every call gets, written once for the Connect adapter and the
  * gRPC path alike: a request id (the caller's `x-request-id` when acceptable);
- * authentication, the policy and the audit record for each denial, each
+ * OVERLOADED at once, before anything else, for a call that needs the
+ * database while the server is at capacity (work-admission.ts); authentication, the policy and the audit record for each denial, each
  * allowed call that touches other learners' state, and each erasure of a
  * learner's data (administrators' too), naming the scope and filters that
  * decided it (health and reflection pass without a token); Prometheus
@@ -73,7 +83,7 @@ export interface CallHooksOptions {
  * means a fault of ours); and a span when tracing is on.
  */
 export function createCallHooks(options: CallHooksOptions): CallHooks {
-  const { logger, audit, metrics, verifier, spans } = options;
+  const { logger, audit, metrics, verifier, spans, turnAway } = options;
 
   async function authorize(method: DescMethod, message: unknown, authorization: string | null, requestId: string): Promise<void> {
     const access = accessOfCall(method, message);
@@ -103,7 +113,7 @@ export function createCallHooks(options: CallHooksOptions): CallHooks {
     if (label === undefined) labels.set(method, (label = { method }));
     return label;
   };
-  return (call) => new HookedCall(call, labelsOf(call.method.name), { logger, metrics, spans, authorize });
+  return (call) => new HookedCall(call, labelsOf(call.method.name), { logger, metrics, spans, authorize, turnAway });
 }
 
 /** What a {@link HookedCall} shares with every other. */
@@ -111,6 +121,7 @@ interface HookedCallShared {
   readonly logger: Logger;
   readonly metrics: Metrics;
   readonly spans: CallSpans | null;
+  turnAway(): Error | null;
   authorize(method: DescMethod, message: unknown, authorization: string | null, requestId: string): Promise<void>;
 }
 
@@ -136,7 +147,13 @@ class HookedCall implements CallRecord {
   admit(message: unknown): Promise<void> | undefined {
     if (message !== undefined) observeRequest(this.shared.metrics, this.label.method, message);
     if (!isGuarded(this.call.method)) return undefined;
+    const refusal = this.shared.turnAway();
+    if (refusal !== null) throw refusal;
     return this.shared.authorize(this.call.method, message, this.call.header("authorization"), this.requestId);
+  }
+
+  shed(): Error | null {
+    return isGuarded(this.call.method) ? this.shared.turnAway() : null;
   }
 
   responded(message: unknown, streamed: boolean): void {

@@ -1,6 +1,7 @@
 import path from "node:path";
 import type { TokenVerifierOptions } from "../auth/index.js";
 import { defaultLimits, type HistoryRetentionPolicy, type StateLimits } from "../domain/state/index.js";
+import type { TlsFiles } from "./tls-files.js";
 
 /** Everything the server reads from its environment. */
 export interface ServerConfig {
@@ -8,6 +9,13 @@ export interface ServerConfig {
   readonly port: number;
   /** Address to listen on (HOST, default 127.0.0.1). */
   readonly host: string;
+  /**
+   * TLS on the service port (TLS_CERT_FILE and TLS_KEY_FILE, PEM; with
+   * TLS_CLIENT_CA_FILE, clients must present a certificate it signed); null:
+   * h2c. The files are read again when they change. The metrics port stays
+   * plain HTTP.
+   */
+  readonly tls: TlsFiles | null;
   /**
    * PostgreSQL URL (DATABASE_URL); null runs the embedded database. It may
    * name several hosts (libpq's `postgres://h1:5432,h2:5432/db?target_session_attrs=read-write`).
@@ -21,6 +29,12 @@ export interface ServerConfig {
   readonly dataDir: string;
   /** Largest number of pooled database connections (DB_POOL_SIZE, default 10). */
   readonly poolSize: number;
+  /**
+   * Longest a new call may be expected to wait for a database connection
+   * (ADMISSION_MAX_WAIT_MS, default 250): a call expected to wait longer, or
+   * that waited that long, is refused at once as OVERLOADED.
+   */
+  readonly admissionMaxWaitMs: number;
   /** Longest wait for a database connection (DB_CONNECT_TIMEOUT_MS, default 2000). */
   readonly connectTimeoutMs: number;
   /** Longest any one statement may run (DB_STATEMENT_TIMEOUT_MS, default 5000). */
@@ -41,8 +55,10 @@ export interface ServerConfig {
   readonly shutdownGraceMs: number;
   /**
    * How long SIGTERM keeps serving while health and /readyz say NOT_SERVING,
-   * before it closes connections (SHUTDOWN_DELAY_MS, default 0), so that
-   * balancers take the replica out first.
+   * before it closes connections (SHUTDOWN_DELAY_MS, default 2000: a
+   * balancer checking /readyz every 0.5 s, taking a replica out after up to
+   * three failed checks), so that balancers take the replica out first. Only
+   * while clients are connected: a server nobody uses stops at once.
    */
   readonly shutdownDelayMs: number;
   /** Age after which a client connection is drained, ±10 % (MAX_CONNECTION_AGE_MS); null ("off", the default): never. */
@@ -145,6 +161,18 @@ function urlsOf(env: NodeJS.ProcessEnv, name: string): string[] {
   return text === "" ? [] : text.split(urlListSeparator);
 }
 
+function tlsOf(env: NodeJS.ProcessEnv): TlsFiles | null {
+  const certFile = env["TLS_CERT_FILE"] || null;
+  const keyFile = env["TLS_KEY_FILE"] || null;
+  const clientCaFile = env["TLS_CLIENT_CA_FILE"] || null;
+  if (certFile === null && keyFile === null) {
+    if (clientCaFile !== null) throw new Error("TLS_CLIENT_CA_FILE needs TLS_CERT_FILE and TLS_KEY_FILE");
+    return null;
+  }
+  if (certFile === null || keyFile === null) throw new Error("TLS needs both TLS_CERT_FILE and TLS_KEY_FILE");
+  return { certFile, keyFile, clientCaFile };
+}
+
 function authOf(env: NodeJS.ProcessEnv): TokenVerifierOptions | null {
   const secret = env["JWT_SECRET"] || null;
   const jwksFile = env["JWT_JWKS_FILE"] || null;
@@ -166,17 +194,19 @@ export function readConfig(env: NodeJS.ProcessEnv = process.env): ServerConfig {
   return {
     port: integer(env, "PORT", 50051, 0, 65535),
     host: env["HOST"] || "127.0.0.1",
+    tls: tlsOf(env),
     databaseUrl,
     databaseReplicaUrls,
     replicaMaxLagMs: integer(env, "REPLICA_MAX_LAG_MS", 1000, 0, 86_400_000),
     dataDir: path.resolve(env["LEARNERSTATE_DATA_DIR"] || ".data"),
     poolSize: integer(env, "DB_POOL_SIZE", 10, 1, 1000),
+    admissionMaxWaitMs: integer(env, "ADMISSION_MAX_WAIT_MS", 250, 1, 600_000),
     connectTimeoutMs: integer(env, "DB_CONNECT_TIMEOUT_MS", 2000, 1, 600_000),
     statementTimeoutMs: integer(env, "DB_STATEMENT_TIMEOUT_MS", 5000, 1, 3_600_000),
     breakerFailureThreshold: integer(env, "BREAKER_FAILURE_THRESHOLD", 5, 1, 1000),
     breakerHalfOpenAfterMs: integer(env, "BREAKER_HALF_OPEN_AFTER_MS", 1000, 1, 600_000),
     shutdownGraceMs: integer(env, "SHUTDOWN_GRACE_MS", 10_000, 0, 600_000),
-    shutdownDelayMs: integer(env, "SHUTDOWN_DELAY_MS", 0, 0, 600_000),
+    shutdownDelayMs: integer(env, "SHUTDOWN_DELAY_MS", 2000, 0, 600_000),
     maxConnectionAgeMs: integerOrOff(env, "MAX_CONNECTION_AGE_MS", 1, 31 * 86_400_000),
     maxConnectionAgeGraceMs: integerOrOff(env, "MAX_CONNECTION_AGE_GRACE_MS", 0, 31 * 86_400_000),
     heartbeatIntervalMs: integer(env, "DB_HEARTBEAT_INTERVAL_MS", 250, 10, 600_000),

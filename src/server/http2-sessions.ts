@@ -1,4 +1,5 @@
 import type http2 from "node:http2";
+import type { Socket } from "node:net";
 
 /** Options of {@link trackSessions}. */
 export interface SessionOptions {
@@ -21,8 +22,14 @@ export interface Http2Sessions {
    * connection closes once its calls have finished.
    */
   drainAll(): void;
-  /** Closes every open connection at once, cancelling its calls. */
+  /** Closes every open connection (and its socket) at once, cancelling its calls. */
   destroyAll(): void;
+  /**
+   * Advertises `perConnection` as every connection's (and every new one's)
+   * SETTINGS_MAX_CONCURRENT_STREAMS: clients then hold further calls until
+   * one of theirs ends. Calls already open go on.
+   */
+  limitStreams(perConnection: number): void;
 }
 
 const ageJitter = 0.1;
@@ -34,8 +41,22 @@ const ageJitter = 0.1;
  */
 export function trackSessions(server: http2.Http2Server, options: SessionOptions): Http2Sessions {
   const sessions = new Set<http2.ServerHttp2Session>();
+  let streamLimit: number | null = null;
+  const advertise = (session: http2.ServerHttp2Session) => {
+    if (streamLimit === null || session.closed || session.destroyed || session.localSettings.maxConcurrentStreams === streamLimit) return;
+    session.settings({ maxConcurrentStreams: streamLimit });
+  };
+  // Sockets too: a session destroyed on a connection the client keeps half
+  // open (seen after a flood of refused streams) would hold server.close()
+  // waiting for it.
+  const sockets = new Set<Socket>();
+  server.on("connection", (socket: Socket) => {
+    sockets.add(socket);
+    socket.once("close", () => sockets.delete(socket));
+  });
   server.on("session", (session) => {
     sessions.add(session);
+    advertise(session);
     const timers: NodeJS.Timeout[] = [];
     session.once("close", () => {
       sessions.delete(session);
@@ -56,6 +77,14 @@ export function trackSessions(server: http2.Http2Server, options: SessionOptions
   return {
     count: () => sessions.size,
     drainAll: () => sessions.forEach((session) => session.close()),
-    destroyAll: () => sessions.forEach((session) => session.destroy()),
+    destroyAll() {
+      sessions.forEach((session) => session.destroy());
+      sockets.forEach((socket) => socket.destroy());
+    },
+    limitStreams(perConnection) {
+      if (perConnection === streamLimit) return;
+      streamLimit = perConnection;
+      sessions.forEach(advertise);
+    },
   };
 }

@@ -9,8 +9,9 @@ const logger = pino({ level: config.logLevel });
 try {
   const server = await startServer(config, logger);
   logger.info(
-    { host: config.host, port: server.port, metricsPort: server.metricsPort },
-    `listening on ${config.host}:${server.port} (gRPC, gRPC-Web and Connect over h2c); metrics on http://${config.host}:${server.metricsPort}/metrics`,
+    { host: config.host, port: server.port, metricsPort: server.metricsPort, tls: config.tls !== null },
+    `listening on ${config.host}:${server.port} (gRPC, gRPC-Web and Connect over ${config.tls === null ? "h2c" : config.tls.clientCaFile === null ? "TLS" : "TLS with client certificates"}); ` +
+      `metrics on http://${config.host}:${server.metricsPort}/metrics`,
   );
   let stopping = false;
   const stop = (signal: string) => {

@@ -1,5 +1,5 @@
 import { Counter, Gauge, Histogram, Registry, collectDefaultMetrics } from "prom-client";
-import type { BreakerState, PoolUsage, StandbyState } from "../store/index.js";
+import type { AdmissionFigures, BreakerState, PoolUsage, StandbyState } from "../store/index.js";
 
 /** The service's Prometheus metrics, in one registry. */
 export interface Metrics {
@@ -19,6 +19,8 @@ export interface Metrics {
   readonly historyRetentionDuration: Histogram;
   /** Entries the current retention pass has yet to examine. */
   readonly historyRetentionBacklog: Gauge;
+  /** Time admitted database work waited for its turn. */
+  readonly admissionWait: Histogram;
 }
 
 /** What the gauges read at scrape time. */
@@ -26,9 +28,12 @@ export interface MetricsSources {
   breakerState(): BreakerState;
   poolUsage(): PoolUsage;
   standbys(): StandbyState[];
+  admission(): AdmissionFigures;
+  /** Concurrent calls per connection the server advertises now (SETTINGS_MAX_CONCURRENT_STREAMS). */
+  streamsPerConnection(): number;
 }
 
-/** Creates the registry with Node's process metrics, per-RPC metrics, learner-state figures, breaker, pool and standby gauges. */
+/** Creates the registry with Node's process metrics, per-RPC metrics, learner-state figures, breaker, pool, standby and admission figures. */
 export function createMetrics(sources: MetricsSources): Metrics {
   const registry = new Registry();
   collectDefaultMetrics({ register: registry, prefix: "learnerstate_" });
@@ -72,6 +77,45 @@ export function createMetrics(sources: MetricsSources): Metrics {
     collect() {
       this.reset();
       for (const standby of sources.standbys()) if (standby.lagMs !== null) this.set({ standby: standby.name }, standby.lagMs / 1000);
+    },
+  });
+  new Gauge({
+    name: "learnerstate_admission_work",
+    help: "Database work under admission control: the limit, pieces running, and pieces waiting for a slot",
+    labelNames: ["state"],
+    registers,
+    collect() {
+      const figures = sources.admission();
+      this.set({ state: "limit" }, figures.limit);
+      this.set({ state: "running" }, figures.running);
+      this.set({ state: "waiting" }, figures.waiting);
+    },
+  });
+  new Gauge({
+    name: "learnerstate_http2_streams_per_connection",
+    help: "Concurrent calls per connection the server advertises now: 100, fewer while it is overloaded",
+    registers,
+    collect() {
+      this.set(sources.streamsPerConnection());
+    },
+  });
+  new Counter({
+    name: "learnerstate_admission_admitted_total",
+    help: "Pieces of database work admitted",
+    registers,
+    collect() {
+      this.reset();
+      this.inc(sources.admission().admitted);
+    },
+  });
+  new Counter({
+    name: "learnerstate_admission_refused_total",
+    help: "Calls refused as OVERLOADED, by reason: would_wait_too_long (refused at once), waited_too_long",
+    labelNames: ["reason"],
+    registers,
+    collect() {
+      this.reset();
+      for (const [reason, count] of Object.entries(sources.admission().refused)) this.inc({ reason }, count);
     },
   });
   return {
@@ -121,6 +165,12 @@ export function createMetrics(sources: MetricsSources): Metrics {
     historyRetentionBacklog: new Gauge({
       name: "learnerstate_history_retention_backlog_entries",
       help: "History entries (estimated from ids) the current retention pass has yet to examine; 0 once a pass completes",
+      registers,
+    }),
+    admissionWait: new Histogram({
+      name: "learnerstate_admission_wait_seconds",
+      help: "Time admitted database work waited for a slot",
+      buckets: [0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 1],
       registers,
     }),
   };

@@ -33,6 +33,8 @@ import { createHooksInterceptor } from "./hooks-interceptor.js";
 import { createMetrics } from "./metrics.js";
 import { startMetricsEndpoint } from "./metrics-endpoint.js";
 import { trackSessions } from "./http2-sessions.js";
+import { startStreamLimit, type StreamLimit } from "./stream-limit.js";
+import { readTlsFiles, watchTlsFiles, type TlsFiles } from "./tls-files.js";
 
 /** A started server. */
 export interface RunningServer {
@@ -61,6 +63,7 @@ async function connectDatabase(config: ServerConfig, logger: Logger): Promise<{ 
     databaseUrl,
     // PGlite runs one transaction at a time, whatever the number of connections.
     poolSize: embedded === null ? config.poolSize : 1,
+    admissionMaxWaitMs: config.admissionMaxWaitMs,
     connectTimeoutMs: config.connectTimeoutMs,
     statementTimeoutMs: config.statementTimeoutMs,
     failureThreshold: config.breakerFailureThreshold,
@@ -75,6 +78,27 @@ async function connectDatabase(config: ServerConfig, logger: Logger): Promise<{ 
     logger[usable ? "info" : "warn"]({ standby: name, usable, lagMs }, usable ? `standby ${name} serves bulk reads` : `standby ${name} is skipped (down, or lagging beyond REPLICA_MAX_LAG_MS)`),
   );
   return { store, embedded };
+}
+
+/**
+ * The service port over TLS (h2 by ALPN, no HTTP/1.1), asking for client
+ * certificates when `files` names a client CA, and taking new certificates
+ * from disk without a restart.
+ */
+function createTlsServer(options: http2.ServerOptions, files: TlsFiles, logger: Logger): http2.Http2SecureServer {
+  const mutual = files.clientCaFile !== null;
+  const server = http2.createSecureServer({ ...options, ...readTlsFiles(files), allowHTTP1: false, requestCert: mutual, rejectUnauthorized: mutual });
+  const stopWatching = watchTlsFiles(
+    files,
+    1000,
+    (contents) => {
+      server.setSecureContext(contents);
+      logger.info({ certFile: files.certFile }, "TLS: certificate files changed; new connections get them");
+    },
+    (error) => logger.warn({ err: error, certFile: files.certFile }, "TLS: certificate files changed but cannot be used yet; keeping the previous ones"),
+  );
+  server.once("close", stopWatching);
+  return server;
 }
 
 const loopbackHosts = new Set(["127.0.0.1", "::1", "localhost"]);
@@ -112,7 +136,17 @@ export async function startServer(config: ServerConfig, logger: Logger): Promise
     ...config.limits,
     maxStructureBlocks: config.maxStructureBlocks,
   });
-  const metrics = createMetrics({ breakerState: () => store.breakerState(), poolUsage: () => store.poolUsage(), standbys: () => store.standbys() });
+  // HTTP/2's customary 100 concurrent calls per connection, lowered under overload (stream-limit.ts).
+  const streamsPerConnection = 100;
+  let streamLimit: StreamLimit | null = null;
+  const metrics = createMetrics({
+    breakerState: () => store.breakerState(),
+    poolUsage: () => store.poolUsage(),
+    standbys: () => store.standbys(),
+    admission: () => store.admission(),
+    streamsPerConnection: () => streamLimit?.current() ?? streamsPerConnection,
+  });
+  store.onAdmitted((waitedMs) => metrics.admissionWait.observe(waitedMs / 1000));
   // One answer for gRPC health and the HTTP probes alike.
   const serving = (service: string) => {
     if (shuttingDown) return false;
@@ -147,7 +181,7 @@ export async function startServer(config: ServerConfig, logger: Logger): Promise
     { service: Health, implementation: health },
     { service: ServerReflection, implementation: createReflectionService([UserStateService, KeyService, CatalogService, BlockStructureService, Health, ServerReflection]) },
   ];
-  const hooks = createCallHooks({ logger, audit: logger.child({ channel: "audit" }), metrics, verifier, spans: tracing?.spans ?? null });
+  const hooks = createCallHooks({ logger, audit: logger.child({ channel: "audit" }), metrics, verifier, spans: tracing?.spans ?? null, turnAway: () => store.turnAway() });
   const handler = connectNodeAdapter({
     routes: (router) => {
       for (const { service, implementation } of services) router.service(service, implementation as never);
@@ -172,7 +206,8 @@ export async function startServer(config: ServerConfig, logger: Logger): Promise
   // message plus what is in flight, or an oversized message resets the stream
   // before the server can answer RESOURCE_EXHAUSTED.
   const maxSessionMemory = Math.max(10, Math.ceil((3 * config.maxMessageBytes) / (1024 * 1024)));
-  const server = http2.createServer({ maxSessionMemory });
+  const serverOptions = { maxSessionMemory, settings: { maxConcurrentStreams: streamsPerConnection } };
+  const server = config.tls === null ? http2.createServer(serverOptions) : createTlsServer(serverOptions, config.tls, logger);
   server.on("stream", (stream: http2.ServerHttp2Stream, headers: http2.IncomingHttpHeaders, _flags: number, rawHeaders: string[]) => {
     if (grpc?.serve(stream, headers)) return;
     // Everything else goes to Connect's adapter through Node's compatibility
@@ -189,6 +224,7 @@ export async function startServer(config: ServerConfig, logger: Logger): Promise
   });
   // http2's close() waits for every open session; keep them to end them on shutdown.
   const sessions = trackSessions(server, { maxAgeMs: config.maxConnectionAgeMs, maxAgeGraceMs: config.maxConnectionAgeGraceMs });
+  streamLimit = startStreamLimit(sessions, () => store.admission(), { normalPerConnection: streamsPerConnection, intervalMs: 100 });
   await new Promise<void>((resolve, reject) => {
     server.once("error", reject);
     server.listen(config.port, config.host, () => resolve());
@@ -213,13 +249,15 @@ export async function startServer(config: ServerConfig, logger: Logger): Promise
     metricsPort: metricsEndpoint.port,
     async close() {
       shuttingDown = true;
+      streamLimit?.stop();
       const retentionStopped = retentionJob?.stop();
       stopBringingUp.abort(); // a database that never came is no longer waited for
       healthChanged();
       // Still serving while health says NOT_SERVING, so that balancers stop
       // sending calls here before the connections go: a call sent to a
       // connection just as it goes away would be refused.
-      await new Promise((resolve) => setTimeout(resolve, config.shutdownDelayMs));
+      // With nobody connected there is no balancer to wait for.
+      if (sessions.count() > 0) await new Promise((resolve) => setTimeout(resolve, config.shutdownDelayMs));
       const stopped = new Promise<void>((resolve) => server.close(() => resolve()));
       // GOAWAY: calls in flight on each connection go on, new ones are refused.
       sessions.drainAll();

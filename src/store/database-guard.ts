@@ -2,6 +2,7 @@ import { BrokenCircuitError, CircuitState, ConsecutiveBreaker, circuitBreaker, h
 import { LearnerStateError } from "../domain/errors.js";
 import type { CallLimits } from "../domain/state/index.js";
 import { translateDriverError } from "./translate-driver-error.js";
+import type { WorkAdmission } from "./work-admission.js";
 
 /** Options of {@link createDatabaseGuard}. */
 export interface DatabaseGuardOptions {
@@ -34,8 +35,10 @@ export interface WorkBounds {
 /** Wraps every piece of database work: the circuit breaker and the time bounds. */
 export interface DatabaseGuard {
   /**
-   * Runs `work`, and answers within its time bound whatever the database
-   * does. Throws "unavailable" at once while the breaker is open or held
+   * Runs `work` once admission (work-admission.ts) lets it, and answers
+   * within its time bound whatever the database does. Throws OVERLOADED
+   * ("resource-exhausted", nothing sent) when admission refuses it, and
+   * "unavailable" at once while the breaker is open or held
    * (with `retryAfterMs` in the metadata), and "unavailable" when the work
    * failed before reaching the database. Once a statement was sent: a read
    * that fails is "unavailable" or "deadline-exceeded" (nothing changed); a
@@ -95,12 +98,13 @@ const outcomeUnknown = (kind: "aborted" | "deadline-exceeded", why: string, caus
   new LearnerStateError(kind, "OUTCOME_UNKNOWN", `${why}; the write may or may not have been applied: read the state before retrying`, {}, { cause });
 
 /**
- * Creates the guard. Only failures of the database count towards opening the
+ * Creates the guard, its work admitted by `admission` (shared by the primary
+ * and the standbys: one server, one bound on its work). Only failures of the database count towards opening the
  * breaker ("unavailable", and writes whose outcome is unknown because the
  * database did not answer): a bad request, a constraint error or a client's
  * short deadline never does.
  */
-export function createDatabaseGuard(options: DatabaseGuardOptions): DatabaseGuard {
+export function createDatabaseGuard(options: DatabaseGuardOptions, admission: WorkAdmission): DatabaseGuard {
   const breaker = circuitBreaker(
     handleWhen((error) => error instanceof LearnerStateError && (error.kind === "unavailable" || (error.kind === "aborted" && error.reason === "OUTCOME_UNKNOWN"))),
     { halfOpenAfter: options.halfOpenAfterMs, breaker: new ConsecutiveBreaker(options.failureThreshold) },
@@ -135,44 +139,53 @@ export function createDatabaseGuard(options: DatabaseGuardOptions): DatabaseGuar
     return translated;
   }
 
+  async function runGuarded<T>(call: CallLimits, access: WorkAccess, work: (bounds: WorkBounds) => Promise<T>): Promise<T> {
+    const remainingMs = call.deadlineMs === null ? Number.POSITIVE_INFINITY : call.deadlineMs - Date.now();
+    if (remainingMs <= 0) throw new LearnerStateError("deadline-exceeded", "DEADLINE_EXCEEDED", "the call's deadline passed before the database was asked");
+    const clientBound = remainingMs < options.statementTimeoutMs;
+    const timeoutMs = Math.max(1, Math.floor(Math.min(remainingMs, options.statementTimeoutMs)));
+    try {
+      return await breaker.execute(async () => {
+        let sent = false;
+        let timer: NodeJS.Timeout | undefined;
+        let stopWaiting: ((error: HeldOff) => void) | undefined;
+        const running = work({ timeoutMs, sent: () => (sent = true) });
+        // Settles after the caller was answered when the timer or a hold won: nothing waits for it.
+        running.catch(() => undefined);
+        try {
+          return await Promise.race([
+            running,
+            new Promise<never>((_, reject) => {
+              timer = setTimeout(() => reject(new BoundPassed(`no answer within ${timeoutMs} ms`)), clientBound ? timeoutMs - answerAheadMs(timeoutMs) : timeoutMs + timerSlackMs);
+              stopWaiting = reject;
+              waiting.add(reject);
+            }),
+          ]);
+        } catch (error) {
+          throw classify(error, access, sent, clientBound);
+        } finally {
+          clearTimeout(timer);
+          if (stopWaiting !== undefined) waiting.delete(stopWaiting);
+        }
+      });
+    } catch (error) {
+      if (!(error instanceof BrokenCircuitError)) throw error;
+      const held = holds.values().next().value;
+      if (held !== undefined) throw new LearnerStateError("unavailable", held.reason, held.message, { retryAfterMs: String(held.retryAfterMs) });
+      const retryAfterMs = Math.max(0, openedAt + options.halfOpenAfterMs - Date.now());
+      throw new LearnerStateError("unavailable", "STORE_UNAVAILABLE", "the state database is unavailable (circuit open); retry later", {
+        retryAfterMs: String(retryAfterMs),
+      });
+    }
+  }
+
   return {
     async run(call, access, work) {
-      const remainingMs = call.deadlineMs === null ? Number.POSITIVE_INFINITY : call.deadlineMs - Date.now();
-      if (remainingMs <= 0) throw new LearnerStateError("deadline-exceeded", "DEADLINE_EXCEEDED", "the call's deadline passed before the database was asked");
-      const clientBound = remainingMs < options.statementTimeoutMs;
-      const timeoutMs = Math.max(1, Math.floor(Math.min(remainingMs, options.statementTimeoutMs)));
+      const leave = await admission.enter(call);
       try {
-        return await breaker.execute(async () => {
-          let sent = false;
-          let timer: NodeJS.Timeout | undefined;
-          let stopWaiting: ((error: HeldOff) => void) | undefined;
-          const running = work({ timeoutMs, sent: () => (sent = true) });
-          // Settles after the caller was answered when the timer or a hold won: nothing waits for it.
-          running.catch(() => undefined);
-          try {
-            return await Promise.race([
-              running,
-              new Promise<never>((_, reject) => {
-                timer = setTimeout(() => reject(new BoundPassed(`no answer within ${timeoutMs} ms`)), clientBound ? timeoutMs - answerAheadMs(timeoutMs) : timeoutMs + timerSlackMs);
-                stopWaiting = reject;
-                waiting.add(reject);
-              }),
-            ]);
-          } catch (error) {
-            throw classify(error, access, sent, clientBound);
-          } finally {
-            clearTimeout(timer);
-            if (stopWaiting !== undefined) waiting.delete(stopWaiting);
-          }
-        });
-      } catch (error) {
-        if (!(error instanceof BrokenCircuitError)) throw error;
-        const held = holds.values().next().value;
-        if (held !== undefined) throw new LearnerStateError("unavailable", held.reason, held.message, { retryAfterMs: String(held.retryAfterMs) });
-        const retryAfterMs = Math.max(0, openedAt + options.halfOpenAfterMs - Date.now());
-        throw new LearnerStateError("unavailable", "STORE_UNAVAILABLE", "the state database is unavailable (circuit open); retry later", {
-          retryAfterMs: String(retryAfterMs),
-        });
+        return await runGuarded(call, access, work);
+      } finally {
+        leave();
       }
     },
     state: () => stateNames[breaker.state],

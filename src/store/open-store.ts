@@ -15,6 +15,7 @@ import { applicationName, createOrmConfig, type OrmConfigOptions } from "./orm-c
 import { routeReads, type CallMethod } from "./route-reads.js";
 import { openStandby, type StandbyState } from "./standby.js";
 import { createStateRepository } from "./state-repository.js";
+import { createWorkAdmission, type AdmissionFigures } from "./work-admission.js";
 
 /** Options of {@link openStore}. */
 export interface StoreOptions extends OrmConfigOptions, DatabaseGuardOptions {
@@ -22,6 +23,8 @@ export interface StoreOptions extends OrmConfigOptions, DatabaseGuardOptions {
   readonly blockStructureCacheBlocks?: number;
   /** Hot standbys (URLs, each maybe with several hosts) that serve bulk reads, and the largest lag at which one still does; absent: none. */
   readonly standbys?: { readonly urls: readonly string[]; readonly maxLagMs: number };
+  /** Longest a new call's database work may be expected to wait for one of the pool's connections before it is refused as OVERLOADED (see work-admission.ts). */
+  readonly admissionMaxWaitMs: number;
 }
 
 // Bulk reads, which may lag the primary a little: history and IterAll pages.
@@ -46,6 +49,12 @@ export interface Store {
   readonly historyRetentionStore: HistoryRetentionStore;
   readonly catalogStore: CatalogStore;
   readonly blockStructureStore: BlockStructureStore;
+  /** The OVERLOADED error a new call that needs the database gets at once, or null (see WorkAdmission.turnAway). */
+  turnAway(): Error | null;
+  /** What admission (work-admission.ts) is doing, for metrics. */
+  admission(): AdmissionFigures;
+  /** Calls `listener` with the milliseconds each admitted piece of database work waited for its turn; returns a function that stops it. */
+  onAdmitted(listener: (waitedMs: number) => void): () => void;
   /** The circuit breaker's state: "open" while database work is refused (also while held). */
   breakerState(): BreakerState;
   /** Calls `listener` on every breaker transition; returns a function that stops it. */
@@ -89,13 +98,15 @@ export interface Store {
 export async function openStore(options: StoreOptions): Promise<Store> {
   const hosts = createHostSelector(parseDatabaseUrl(options.databaseUrl), { connectTimeoutMs: options.connectTimeoutMs, applicationName });
   const orm = await MikroORM.init(createOrmConfig(options, hosts));
-  const guard = createDatabaseGuard(options);
+  // One bound on the server's database work, the primary's and the standbys' alike.
+  const admission = createWorkAdmission({ limit: options.poolSize, maxWaitMs: options.admissionMaxWaitMs });
+  const guard = createDatabaseGuard(options, admission);
   guard.hold("migrations", "STORE_NOT_READY", "the state database is not ready yet (connecting and migrating); retry later", 1000);
   const knex = orm.em.getKnex();
   // knex keeps its tarn pool on the client; it exists once a connection was made.
   const pool = () => (knex.client as { pool?: { numUsed(): number; numFree(): number; numPendingAcquires(): number } }).pool;
   const { urls: standbyUrls = [], maxLagMs = 0 } = options.standbys ?? {};
-  const standbys = await Promise.all(standbyUrls.map((url) => openStandby(url, { ...options, maxLagMs })));
+  const standbys = await Promise.all(standbyUrls.map((url) => openStandby(url, { ...options, maxLagMs }, admission)));
   let ready = false;
   let monitor: ReturnType<typeof startDatabaseMonitor> | null = null;
   const conditionListeners = new Set<(condition: DatabaseCondition) => void>();
@@ -107,6 +118,9 @@ export async function openStore(options: StoreOptions): Promise<Store> {
     historyRetentionStore: createHistoryRetentionRepository(knex, guard),
     catalogStore: createCatalogRepository(knex, guard),
     blockStructureStore: createBlockStructureRepository(knex, guard, { cacheBlocks: options.blockStructureCacheBlocks ?? defaultBlockStructureCacheBlocks }),
+    turnAway: () => admission.turnAway(),
+    admission: () => admission.figures(),
+    onAdmitted: (listener) => admission.onAdmitted(listener),
     breakerState: () => guard.state(),
     onBreakerStateChange: (listener) => guard.onStateChange(listener),
     ready: () => ready,

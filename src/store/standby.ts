@@ -7,6 +7,7 @@ import { parseDatabaseUrl } from "./database-url.js";
 import { createHostSelector } from "./host-selector.js";
 import { applicationName, createOrmConfig, type OrmConfigOptions } from "./orm-config.js";
 import { createStateRepository } from "./state-repository.js";
+import type { WorkAdmission } from "./work-admission.js";
 
 /** Options of {@link openStandby}. */
 export interface StandbyOptions extends Omit<OrmConfigOptions, "databaseUrl">, DatabaseGuardOptions {
@@ -46,13 +47,13 @@ const lagSql = `
 /**
  * Opens a pool on the standby at `url` (without connecting yet). Its reads
  * run under a guard of its own, so a failing standby never opens the
- * primary's breaker. Throws when `url` is malformed.
+ * primary's breaker, and are admitted by the server's one `admission`. Throws when `url` is malformed.
  */
-export async function openStandby(url: string, options: StandbyOptions): Promise<Standby> {
+export async function openStandby(url: string, options: StandbyOptions, admission: WorkAdmission): Promise<Standby> {
   const parsed = parseDatabaseUrl(url);
   const hosts = createHostSelector(parsed, { connectTimeoutMs: options.connectTimeoutMs, applicationName });
   const orm = await MikroORM.init(createOrmConfig(options, hosts));
-  const guard = createDatabaseGuard(options);
+  const guard = createDatabaseGuard(options, admission);
   const name = parsed.hosts.join(",");
   let monitor: DatabaseMonitor | null = null;
   // The last two measurements, newest first. One alone may catch the standby

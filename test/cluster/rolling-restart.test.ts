@@ -16,19 +16,25 @@ afterAll(async () => {
 
 /**
  * A replica on the ports of `backend`, against the suite's database, with the
- * drain delay the scale-out guide recommends behind HAProxy (longer than its
- * 2 checks × 250 ms). The heartbeat gets more patience than by default: the
- * machine is shared, and a silent database is not what this test is about.
+ * default drain delay (SHUTDOWN_DELAY_MS unset): HAProxy checks /readyz every
+ * 0.5 s here. The heartbeat gets more patience than by default: the machine
+ * is shared, and a silent database is not what this test is about.
  */
 const startReplica = (backend: Backend) =>
-  startServerProcess({ DATABASE_URL: inject("databaseUrl"), PORT: String(backend.port), METRICS_PORT: String(backend.metricsPort), SHUTDOWN_DELAY_MS: "1500", DB_HEARTBEAT_TIMEOUT_MS: "2000" });
+  startServerProcess({
+    DATABASE_URL: inject("databaseUrl"),
+    PORT: String(backend.port),
+    METRICS_PORT: String(backend.metricsPort),
+    SHUTDOWN_DELAY_MS: undefined,
+    DB_HEARTBEAT_TIMEOUT_MS: "2000",
+  });
 
 describe("three replicas behind HAProxy", () => {
   it("restart one after the other (SIGTERM, drain, start again) under steady load without one failed call", async () => {
     const backends: Backend[] = [];
     for (const name of ["r1", "r2", "r3"]) backends.push({ name, port: await freeLoopbackPort(), metricsPort: await freeLoopbackPort() });
     for (const backend of backends) replicas.push({ backend, server: await startReplica(backend) });
-    proxy = await startHaProxy(backends, { mode: "http" });
+    proxy = await startHaProxy(backends, { mode: "http", checkIntervalMs: 500 });
     await proxy.waitFor(["r1", "r2", "r3"], "UP");
 
     const load = startLoad(proxy.baseUrl, { writers: 6, readers: 3, bulkReaders: 2, timeoutMs: 10_000, pauseMs: 5 });

@@ -64,7 +64,8 @@ export async function startServerProcess(
   launcher: Launcher = "bundle",
   waitFor: "database ready" | "listening" = "database ready",
 ): Promise<ServerProcess> {
-  const merged: Record<string, string | undefined> = { ...process.env, PORT: "0", METRICS_PORT: "0", LOG_LEVEL: "info", ...env };
+  // No lame-duck delay unless a test asks for it (pass SHUTDOWN_DELAY_MS: undefined for the default): test clients keep their connections open.
+  const merged: Record<string, string | undefined> = { ...process.env, PORT: "0", METRICS_PORT: "0", LOG_LEVEL: "info", SHUTDOWN_DELAY_MS: "0", ...env };
   const [command, args] = launcher === "bundle" ? [process.execPath, startArguments] : ["npm", ["start"]];
   const child = spawn(command, args, {
     cwd: repoRoot,

@@ -14,9 +14,10 @@ for Open edX (it imports the upstream packages; this module does not).
 from .block_structures import (CollectedBlock, CollectedStructure, StructureVersion, TransformedBlock, TransformedStructure, UpdateResult,
                                UpToDate)
 from .catalog import CatalogClient, CatalogCourse, CourseRun, Organization
+from ._connection import tls_credentials
 from .client import LearnerErasure, LearnerStateClient, Scope, XBlockUserState
-from .errors import (DoesNotExist, FailedPrecondition, InvalidArgument, LearnerStateError, OutcomeUnknown, PermissionDenied, ResourceExhausted,
-                     ServiceUnavailable)
+from .errors import (DoesNotExist, FailedPrecondition, InvalidArgument, LearnerStateError, OutcomeUnknown, Overloaded, PermissionDenied,
+                     ResourceExhausted, ServiceUnavailable)
 
 __all__ = [
     "CatalogClient",
@@ -32,6 +33,7 @@ __all__ = [
     "LearnerStateError",
     "Organization",
     "OutcomeUnknown",
+    "Overloaded",
     "PermissionDenied",
     "ResourceExhausted",
     "Scope",
@@ -42,4 +44,5 @@ __all__ = [
     "UpToDate",
     "UpdateResult",
     "XBlockUserState",
+    "tls_credentials",
 ]

@@ -1,22 +1,46 @@
 """What the blocking and the asyncio client both hold: a channel (opened or
 lent), the stubs of every service, the token and the call limits."""
 
+import grpc
+
 from . import _user_state_calls as calls
 from ._proto import block_structure_service_pb2_grpc, catalog_service_pb2_grpc, user_state_service_pb2_grpc
 from .catalog import CatalogClient
 
 
-class Connection:
-    """Base of both clients; ``open_channel(target, options)`` is grpc's or grpc.aio's ``insecure_channel``."""
+def tls_credentials(ca_file=None, cert_file=None, key_file=None):
+    """Channel credentials for a server with TLS on its port (TLS_CERT_FILE):
+    trusting the CA certificates in ``ca_file`` (PEM; ``None``: the system's),
+    and presenting the client certificate ``cert_file`` with its key
+    ``key_file`` when the server asks for one (TLS_CLIENT_CA_FILE). Pass the
+    result as a client's ``credentials``."""
 
-    def _connect(self, open_channel, target, channel, token, timeout, iter_timeout, max_resume_attempts, reconnect_timeout,
-                 max_read_blocks, max_write_blocks, channel_options=()):
+    def read(path):
+        if path is None:
+            return None
+        with open(path, "rb") as pem:
+            return pem.read()
+
+    if (cert_file is None) != (key_file is None):
+        raise ValueError("give both cert_file and key_file, or neither")
+    return grpc.ssl_channel_credentials(root_certificates=read(ca_file), private_key=read(key_file), certificate_chain=read(cert_file))
+
+
+class Connection:
+    """Base of both clients; ``grpc_module`` is ``grpc`` or ``grpc.aio``, whose channels they open."""
+
+    def _connect(self, grpc_module, target, channel, token, timeout, iter_timeout, max_resume_attempts, reconnect_timeout,
+                 max_read_blocks, max_write_blocks, channel_options=(), credentials=None):
         # A channel passed in is the caller's to close; one opened here, the client's.
         self._owns_channel = channel is None
         if channel is None:
             if not target:
                 raise ValueError("give a target such as '127.0.0.1:50051', or a channel")
-            channel = open_channel(target, options=calls.CHANNEL_OPTIONS + list(channel_options))
+            options = calls.CHANNEL_OPTIONS + list(channel_options)
+            if credentials is None:
+                channel = grpc_module.insecure_channel(target, options=options)
+            else:
+                channel = grpc_module.secure_channel(target, credentials, options=options)
         self._channel = channel
         self._stub = user_state_service_pb2_grpc.UserStateServiceStub(channel)
         self._stubs = {"catalog": catalog_service_pb2_grpc.CatalogServiceStub(channel),

@@ -4,6 +4,7 @@ client (:mod:`learnerstate_client.client`) and the asyncio one
 
 import collections
 import enum
+import json
 import random
 
 import grpc
@@ -19,7 +20,24 @@ DEFAULT_MAX_READ_BLOCKS = 10000
 DEFAULT_MAX_WRITE_BLOCKS = 1000
 # Responses may be as large as the service's MAX_MESSAGE_BYTES (16 MiB by
 # default), beyond grpcio's default limit of 4 MiB.
-CHANNEL_OPTIONS = [("grpc.max_receive_message_length", 64 * 1024 * 1024)]
+# gRPC's own retries (gRFC A6) for calls the server turned away before doing
+# anything (RESOURCE_EXHAUSTED, reason OVERLOADED): after the server's
+# grpc-retry-pushback-ms, else exponential back-off with jitter, and no more
+# while most calls fail (retryThrottling: a budget of tokens, each failure
+# costs one, each success earns back a tenth). The server sends a pushback of
+# -1 (do not retry) with every other RESOURCE_EXHAUSTED. Streams are retried
+# only before their first message.
+_SERVICE_CONFIG = {
+    "methodConfig": [{
+        "name": [{"service": "learnerstate.v1." + service}
+                 for service in ("UserStateService", "KeyService", "CatalogService", "BlockStructureService")],
+        "retryPolicy": {"maxAttempts": 4, "initialBackoff": "0.05s", "maxBackoff": "2s", "backoffMultiplier": 2,
+                        "retryableStatusCodes": ["RESOURCE_EXHAUSTED"]},
+    }],
+    "retryThrottling": {"maxTokens": 10, "tokenRatio": 0.1},
+}
+CHANNEL_OPTIONS = [("grpc.max_receive_message_length", 64 * 1024 * 1024),
+                   ("grpc.service_config", json.dumps(_SERVICE_CONFIG))]
 
 
 class Scope(enum.IntEnum):

@@ -56,9 +56,9 @@ class AsyncLearnerStateClient(Connection, BlockStructureMethods):
     def __init__(self, target: Optional[str] = None, token: Token = None, timeout: Optional[float] = 10.0, *,
                  iter_timeout: Optional[float] = None, max_resume_attempts: int = 5, reconnect_timeout: float = 3.0,
                  channel: Optional[grpc.aio.Channel] = None, max_read_blocks: int = DEFAULT_MAX_READ_BLOCKS,
-                 max_write_blocks: int = DEFAULT_MAX_WRITE_BLOCKS) -> None:
-        self._connect(grpc.aio.insecure_channel, target, channel, token, timeout, iter_timeout, max_resume_attempts, reconnect_timeout,
-                      max_read_blocks, max_write_blocks)
+                 max_write_blocks: int = DEFAULT_MAX_WRITE_BLOCKS, credentials: Optional[grpc.ChannelCredentials] = None) -> None:
+        self._connect(grpc.aio, target, channel, token, timeout, iter_timeout, max_resume_attempts, reconnect_timeout,
+                      max_read_blocks, max_write_blocks, credentials=credentials)
 
     async def close(self) -> None:
         """Closes the channel the client opened (not one passed in)."""

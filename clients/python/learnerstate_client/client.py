@@ -27,8 +27,12 @@ class LearnerStateClient(Connection, BlockStructureMethods):
     and calls its BlockStructureService (see :mod:`learnerstate_client.block_structures`).
 
     Arguments:
-        target: ``"host:port"`` of the service, reached over an insecure
-            (plain-text HTTP/2) channel. Ignored when ``channel`` is given.
+        target: ``"host:port"`` of the service, reached over plain-text
+            HTTP/2, or over TLS with ``credentials``. Ignored when ``channel``
+            is given.
+        credentials: ``grpc.ChannelCredentials`` for a server with TLS on its
+            port, such as :func:`~learnerstate_client.tls_credentials`\ (CA
+            file, optional client certificate and key); ``None``: plain text.
         token: bearer token sent as ``authorization: Bearer <token>`` with
             every call, or a callable returning the current token (called
             once per call, so it can refresh), or ``None`` (development mode).
@@ -65,12 +69,12 @@ class LearnerStateClient(Connection, BlockStructureMethods):
     def __init__(self, target: Optional[str] = None, token: Union[str, Callable[[], Optional[str]], None] = None, timeout: Optional[float] = 10.0,
                  *, iter_timeout: Optional[float] = None, max_resume_attempts: int = 5, reconnect_timeout: float = 3.0,
                  channel: Optional[grpc.Channel] = None, max_read_blocks: int = DEFAULT_MAX_READ_BLOCKS,
-                 max_write_blocks: int = DEFAULT_MAX_WRITE_BLOCKS) -> None:
+                 max_write_blocks: int = DEFAULT_MAX_WRITE_BLOCKS, credentials: Optional[grpc.ChannelCredentials] = None) -> None:
         # Streaming reads (GetMany, IterAll) on the calling thread: grpc
         # otherwise starts a thread per streaming call, a fifth of the CPU
         # of a get_many of 100 blocks.
-        self._connect(grpc.insecure_channel, target, channel, token, timeout, iter_timeout, max_resume_attempts, reconnect_timeout,
-                      max_read_blocks, max_write_blocks, [(grpc.experimental.ChannelOptions.SingleThreadedUnaryStream, 1)])
+        self._connect(grpc, target, channel, token, timeout, iter_timeout, max_resume_attempts, reconnect_timeout,
+                      max_read_blocks, max_write_blocks, [(grpc.experimental.ChannelOptions.SingleThreadedUnaryStream, 1)], credentials)
 
     # -- lifecycle -----------------------------------------------------------
 

@@ -77,6 +77,14 @@ class OutcomeUnknown(ServiceUnavailable):
     """
 
 
+class Overloaded(ServiceUnavailable):
+    """The service was at its capacity and turned the call away before doing
+    anything (RESOURCE_EXHAUSTED, reason ``OVERLOADED``): retrying after
+    ``retry_after`` is safe. The client's channel already retried it (see
+    ``CHANNEL_OPTIONS``) until its retry budget said stop.
+    """
+
+
 class InvalidArgument(LearnerStateError, ValueError):
     """The request was refused as malformed (INVALID_ARGUMENT). Nothing was changed.
 
@@ -151,6 +159,8 @@ def from_rpc_error(error):
     cls = _CLASS_OF_CODE.get(code, LearnerStateError)
     if info is not None and info.reason == "OUTCOME_UNKNOWN":
         cls = OutcomeUnknown
+    elif info is not None and info.reason == "OVERLOADED":
+        cls = Overloaded
     return cls(
         message or (code.name if code is not None else str(error)),
         code=code.name if code is not None else None,

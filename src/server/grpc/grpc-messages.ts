@@ -28,7 +28,8 @@ export function checkRequestEncoding(encoding: string | undefined): ConnectError
  * flag says so (with `encoding`, checked by {@link checkRequestEncoding}).
  * Rejects with RESOURCE_EXHAUSTED, before reading the rest, for a message
  * longer than `maxBytes` (compressed or not), and with INVALID_ARGUMENT for
- * no message, a cut one, or a second one.
+ * no message, a cut one, or a second one; with CANCELED when the client
+ * resets the call before its request is complete.
  */
 export function readRequestMessage(stream: ServerHttp2Stream, maxBytes: number, encoding: string | undefined): Promise<Uint8Array> {
   return new Promise((resolve, reject) => {
@@ -56,7 +57,10 @@ export function readRequestMessage(stream: ServerHttp2Stream, maxBytes: number, 
     const onEnd = () => {
       stream.off("data", onData);
       if (length < 0 || received < prefixBytes + length) {
-        reject(new ConnectError(length < 0 ? "the call carried no request message" : "the request message was cut short", Code.InvalidArgument));
+        // A reset also ends the request, and the stream aborts right after:
+        // wait to see which it was (see onAborted).
+        const cutShort = new ConnectError(length < 0 ? "the call carried no request message" : "the request message was cut short", Code.InvalidArgument);
+        setTimeout(() => reject(cutShort), resetGraceMs);
         return;
       }
       if (received > prefixBytes + length) {
@@ -81,10 +85,17 @@ export function readRequestMessage(stream: ServerHttp2Stream, maxBytes: number, 
         ),
       );
     };
+    // A client that resets its call before the request is complete cancelled
+    // it, and sent nothing wrong. (Once the request is read, this rejects nothing.)
+    const onAborted = () => reject(new ConnectError("the client reset the call before its request was complete", Code.Canceled));
     stream.on("data", onData);
     stream.once("end", onEnd);
+    stream.once("aborted", onAborted);
   });
 }
+
+// How long an incomplete request waits to see whether it was reset before it is called malformed.
+const resetGraceMs = 50;
 
 function tooLarge(bytes: number, maxBytes: number): ConnectError {
   return new ConnectError(`message size ${bytes} is larger than configured readMaxBytes ${maxBytes}`, Code.ResourceExhausted);

@@ -148,6 +148,8 @@ class GrpcCall implements CallSignal {
       const encoding = headerOf(headers, "grpc-encoding") ?? undefined;
       const encodingError = checkRequestEncoding(encoding);
       if (encodingError !== null) throw encodingError;
+      const refusal = record.shed();
+      if (refusal !== null) throw refusal;
       const request = fromBinary(route.method.input, await readRequestMessage(stream, this.options.readMaxBytes, encoding));
       const admitted = record.admit(request);
       if (admitted !== undefined) await admitted;

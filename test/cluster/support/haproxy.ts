@@ -47,6 +47,8 @@ export interface HaProxyOptions {
    * long as its connection lives.
    */
   readonly mode: "http" | "tcp";
+  /** How often /readyz is checked; default 250 ms. */
+  readonly checkIntervalMs?: number;
 }
 
 const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
@@ -54,7 +56,7 @@ const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
 /**
  * The configuration the scale-out guide (docs/scale-out.md) recommends, with
  * the test's ports. In "http" mode, a replica is taken out when /readyz
- * answers anything but 200 twice (checked every 250 ms over HTTP/1.1 on its
+ * answers anything but 200 twice (checked every 250 ms by default, over HTTP/1.1 on its
  * metrics port); a request whose connection is refused (a replica that has stopped
  * listening) is sent again, to another replica. A server's `check` only
  * counts in "tcp" mode too, where the connection, not the call, is balanced.
@@ -87,7 +89,7 @@ export function haproxyConfig(frontendPort: number, backends: readonly Backend[]
     "  http-check expect status 200",
     ...backends.map(
       (backend) =>
-        `  server ${backend.name} 127.0.0.1:${backend.port}${http ? " proto h2" : ""} check port ${backend.metricsPort} check-proto h1 inter 250 fall 2 rise 2`,
+        `  server ${backend.name} 127.0.0.1:${backend.port}${http ? " proto h2" : ""} check port ${backend.metricsPort} check-proto h1 inter ${options.checkIntervalMs ?? 250} fall 2 rise 2`,
     ),
     "",
   ].join("\n");

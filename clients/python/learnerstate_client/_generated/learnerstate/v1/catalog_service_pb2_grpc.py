@@ -29,6 +29,15 @@ class CatalogServiceStub(object):
     yet (reasons STORE_UNAVAILABLE, STORE_NOT_READY, STORE_TIMEOUT), or the
     circuit breaker is open (with a `google.rpc.RetryInfo`). Nothing was
     changed, so retrying later is always safe.
+    - RESOURCE_EXHAUSTED (reason OVERLOADED): the server is at its capacity
+    and turned the call away before doing anything, with a
+    `google.rpc.RetryInfo` and a `grpc-retry-pushback-ms` trailer saying when
+    to try again. Nothing was changed, so retrying after that delay (with
+    back-off) is safe, writes included. Under overload the server also
+    lowers each connection's concurrent calls (HTTP/2
+    SETTINGS_MAX_CONCURRENT_STREAMS, 100 otherwise); a call opened just
+    before the client heard of it is reset with REFUSED_STREAM, which HTTP/2
+    and gRPC define as never processed (UNAVAILABLE, retried by gRPC).
     - DEADLINE_EXCEEDED: the caller's deadline passed. For a read, or a write
     that was never sent, nothing was changed (reason DEADLINE_EXCEEDED); for
     a write that was sent, reason OUTCOME_UNKNOWN (see ABORTED).
@@ -132,6 +141,15 @@ class CatalogServiceServicer(object):
     yet (reasons STORE_UNAVAILABLE, STORE_NOT_READY, STORE_TIMEOUT), or the
     circuit breaker is open (with a `google.rpc.RetryInfo`). Nothing was
     changed, so retrying later is always safe.
+    - RESOURCE_EXHAUSTED (reason OVERLOADED): the server is at its capacity
+    and turned the call away before doing anything, with a
+    `google.rpc.RetryInfo` and a `grpc-retry-pushback-ms` trailer saying when
+    to try again. Nothing was changed, so retrying after that delay (with
+    back-off) is safe, writes included. Under overload the server also
+    lowers each connection's concurrent calls (HTTP/2
+    SETTINGS_MAX_CONCURRENT_STREAMS, 100 otherwise); a call opened just
+    before the client heard of it is reset with REFUSED_STREAM, which HTTP/2
+    and gRPC define as never processed (UNAVAILABLE, retried by gRPC).
     - DEADLINE_EXCEEDED: the caller's deadline passed. For a read, or a write
     that was never sent, nothing was changed (reason DEADLINE_EXCEEDED); for
     a write that was sent, reason OUTCOME_UNKNOWN (see ABORTED).
@@ -409,6 +427,15 @@ class CatalogService(object):
     yet (reasons STORE_UNAVAILABLE, STORE_NOT_READY, STORE_TIMEOUT), or the
     circuit breaker is open (with a `google.rpc.RetryInfo`). Nothing was
     changed, so retrying later is always safe.
+    - RESOURCE_EXHAUSTED (reason OVERLOADED): the server is at its capacity
+    and turned the call away before doing anything, with a
+    `google.rpc.RetryInfo` and a `grpc-retry-pushback-ms` trailer saying when
+    to try again. Nothing was changed, so retrying after that delay (with
+    back-off) is safe, writes included. Under overload the server also
+    lowers each connection's concurrent calls (HTTP/2
+    SETTINGS_MAX_CONCURRENT_STREAMS, 100 otherwise); a call opened just
+    before the client heard of it is reset with REFUSED_STREAM, which HTTP/2
+    and gRPC define as never processed (UNAVAILABLE, retried by gRPC).
     - DEADLINE_EXCEEDED: the caller's deadline passed. For a read, or a write
     that was never sent, nothing was changed (reason DEADLINE_EXCEEDED); for
     a write that was sent, reason OUTCOME_UNKNOWN (see ABORTED).
