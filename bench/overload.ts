@@ -38,6 +38,8 @@ export interface OverloadLevel {
   readonly inFlight: number;
   /** Per method: calls answered OK per second. */
   readonly okPerSecond: Readonly<Record<string, number>>;
+  /** Rows IterAllForCourse streamed per second (its whole-course calls rarely end within a level). */
+  readonly rowsStreamedPerSecond: number;
   readonly refusedPerSecond: number;
   /** Failures other than OVERLOADED and h2load's closing resets, by code: there should be none. */
   readonly otherFailures: Readonly<Record<string, number>>;
@@ -59,7 +61,7 @@ export interface ProbeFigures {
 async function scrape(metricsUrl: string): Promise<Map<string, number>> {
   const samples = new Map<string, number>();
   for (const line of (await (await fetch(metricsUrl)).text()).split("\n")) {
-    const match = /^(learnerstate_(?:rpc_requests_total|rpc_errors_total|admission_refused_total)\{[^}]*\}) (\S+)$/u.exec(line);
+    const match = /^(learnerstate_(?:rpc_requests_total|rpc_errors_total|admission_refused_total|rows_streamed_total)\{[^}]*\}) (\S+)$/u.exec(line);
     if (match) samples.set(match[1]!, Number(match[2]));
   }
   return samples;
@@ -175,6 +177,7 @@ async function level(
     name,
     inFlight: Object.values(inFlight).reduce((sum, count) => sum + count, 0),
     okPerSecond,
+    rowsStreamedPerSecond: moved('learnerstate_rows_streamed_total{method="IterAllForCourse"}') / seconds,
     refusedPerSecond: refused / seconds,
     otherFailures,
     probe: probed,
@@ -205,13 +208,16 @@ const ms = (value: number) => (Number.isNaN(value) ? "–" : value.toFixed(1));
 export function formatOverload(levels: readonly OverloadLevel[]): string[] {
   const sorted = (values: readonly number[]) => [...values].sort((a, b) => a - b);
   const lines = [
-    "| load | in flight | OK calls/s (by method) | refused (OVERLOADED)/s | other failures | probe: admitted p50 / p99 ms | probe: refused p50 / max ms | probe writes: acknowledged (found) / refused (found) | server RSS peak |",
+    "| load | in flight | OK calls/s (by method; IterAll: rows streamed) | refused (OVERLOADED)/s | other failures | probe: admitted p50 / p99 ms | probe: refused p50 / max ms | probe writes: acknowledged (found) / refused (found) | server RSS peak |",
     "| --- | ---: | --- | ---: | --- | --- | --- | --- | ---: |",
   ];
   for (const entry of levels) {
     const ok = sorted(entry.probe.okMs);
     const refused = sorted(entry.probe.refusedMs);
-    const methods = Object.entries(entry.okPerSecond).map(([method, rate]) => `${method} ${rate.toFixed(0)}`).join(", ") || "–";
+    const methods =
+      Object.entries(entry.okPerSecond)
+        .map(([method, rate]) => (method === "IterAllForCourse" ? `IterAllForCourse ${entry.rowsStreamedPerSecond.toFixed(0)} rows/s` : `${method} ${rate.toFixed(0)}`))
+        .join(", ") || "–";
     const failures = [...Object.entries(entry.otherFailures).map(([what, count]) => `${what} ×${count}`), ...entry.probe.failures.slice(0, 3)].join("; ") || "none";
     const { writes } = entry.probe;
     const written = writes.acknowledged + writes.refused === 0 ? "–" : `${writes.acknowledged} (${writes.acknowledgedFound}) / ${writes.refused} (${writes.refusedFound})`;
