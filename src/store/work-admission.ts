@@ -47,6 +47,7 @@ export interface WorkAdmission {
 }
 
 interface Waiter {
+  /** When it joined the line (performance.now()). */
   readonly since: number;
   readonly admit: () => void;
   readonly refuse: (error: unknown) => void;
@@ -65,6 +66,9 @@ const durationWeight = 0.05;
  * `maxWaitMs` without a slot. Work of calls already admitted (the next page
  * of a stream, the second statement of a call) goes ahead of new calls and
  * is never refused: a flood of new calls cannot starve what is in progress.
+ * A new call that has waited half of `maxWaitMs` goes ahead of it in turn, so
+ * that running streams, which always have a next page, cannot starve new
+ * ones either.
  * Being refused here is not a database failure and never counts towards the
  * circuit breaker.
  */
@@ -105,7 +109,11 @@ export function createWorkAdmission(options: WorkAdmissionOptions): WorkAdmissio
       running -= 1;
       const tookMs = performance.now() - started;
       averageMs = averageMs === 0 ? tookMs : averageMs + durationWeight * (tookMs - averageMs);
-      const next = continuing.shift() ?? fresh.shift();
+      // Continuing work goes first, but a new call that has waited half its
+      // longest goes before it: new streams are not starved by running ones.
+      const oldestFresh = fresh[0];
+      const freshFirst = oldestFresh !== undefined && (continuing.length === 0 || performance.now() - oldestFresh.since >= maxWaitMs / 2);
+      const next = freshFirst ? fresh.shift() : continuing.shift();
       next?.admit();
     };
   }
