@@ -78,6 +78,25 @@ interface PooledClient {
 }
 
 /**
+ * Cancels what runs on `connection` (pg_cancel_backend, through a connection
+ * of its own) once `timeoutMs` have passed. `settled()` stops the timer and
+ * waits for a cancel already on its way: the connection may go back to the
+ * pool only then, or a late cancel would stop whatever statement runs on it
+ * next (seen as a write that failed with OUTCOME_UNKNOWN right after a lock
+ * was released).
+ */
+function cancellation(client: PooledClient, connection: pg.ClientBase, timeoutMs: number): { settled(): Promise<unknown> } {
+  let cancelling: Promise<unknown> | null = null;
+  const timer = setTimeout(() => (cancelling = client.cancelQuery(connection).catch(() => undefined)), timeoutMs);
+  return {
+    settled() {
+      clearTimeout(timer);
+      return cancelling ?? Promise.resolve();
+    },
+  };
+}
+
+/**
  * A statement sent straight on a connection of knex's pool, bypassing knex's
  * query builder and runner (a tenth of a GetMany's CPU): a named prepared
  * statement, bounded by the guard's time. When the time runs out it is
@@ -87,14 +106,12 @@ interface PooledClient {
 function directQuery(client: PooledClient, { timeoutMs, sent }: WorkBounds): Query {
   return async <T>(sql: string, params: readonly unknown[]) => {
     const connection = await client.acquireConnection();
-    let timer: NodeJS.Timeout | undefined;
+    const cancel = cancellation(client, connection, timeoutMs);
     try {
       sent();
-      const running = connection.query<T & pg.QueryResultRow>({ name: preparedName(sql), text: positional(sql), values: params as unknown[] });
-      timer = setTimeout(() => client.cancelQuery(connection).catch(() => undefined), timeoutMs);
-      return (await running).rows;
+      return (await connection.query<T & pg.QueryResultRow>({ name: preparedName(sql), text: positional(sql), values: params as unknown[] })).rows;
     } finally {
-      clearTimeout(timer);
+      await cancel.settled();
       await client.releaseConnection(connection);
     }
   };
@@ -152,17 +169,16 @@ function gathered(stream: NodeJS.ReadableStream): Promise<CopyOutput> {
 function directCopy(client: PooledClient, { timeoutMs, sent }: WorkBounds): CopyQuery {
   return async (settings, copySql) => {
     const connection = await client.acquireConnection();
-    let timer: NodeJS.Timeout | undefined;
+    const cancel = cancellation(client, connection, timeoutMs);
     try {
       sent();
-      timer = setTimeout(() => client.cancelQuery(connection).catch(() => undefined), timeoutMs);
       if (settings.length > 0) {
         const sql = settingsSql(settings.map(([name]) => name));
         await connection.query({ name: preparedName(sql), text: sql, values: settings.map(([, value]) => value) });
       }
       return await gathered(connection.query(copyTo(copySql)));
     } finally {
-      clearTimeout(timer);
+      await cancel.settled();
       await client.releaseConnection(connection);
     }
   };
