@@ -19,7 +19,7 @@ export interface WireBytes {
 }
 
 /** Records `chunks`, in order, as the exact protobuf encoding of `message` (see {@link WireBytes}). */
-export function recordWireBytes(message: object, chunks: readonly Uint8Array[], written: () => void = () => undefined): void {
+export function recordWireBytes(message: object, chunks: readonly Uint8Array[], written: () => void): void {
   recordedWire.set(message, { chunks, written });
 }
 

@@ -31,9 +31,9 @@ export interface CallRecord {
    * Lets the call go on with `message`, its request (undefined for calls that
    * stream requests): authenticates it, asks the policy, writes the audit
    * record, and counts the request's figures. Throws (or rejects with) the
-   * LearnerStateError (RESOURCE_EXHAUSTED OVERLOADED, UNAUTHENTICATED,
-   * PERMISSION_DENIED) the client must get otherwise; undefined when there
-   * was nothing to wait for.
+   * LearnerStateError (UNAUTHENTICATED, PERMISSION_DENIED) the client must
+   * get otherwise; undefined when there was nothing to wait for. Asked after
+   * {@link shed}.
    */
   admit(message: unknown): Promise<void> | undefined;
   /**
@@ -73,7 +73,7 @@ export interface CallHooksOptions {
 /**
  * The work every call gets, written once for the Connect adapter and the
  * gRPC path alike: a request id (the caller's `x-request-id` when acceptable);
- * OVERLOADED at once, before anything else, for a call that needs the
+ * OVERLOADED at once, before the request is read, for a call that needs the
  * database while the server is at capacity (work-admission.ts); authentication, the policy and the audit record for each denial, each
  * allowed call that touches other learners' state, and each erasure of a
  * learner's data (administrators' too), naming the scope and filters that
@@ -147,8 +147,6 @@ class HookedCall implements CallRecord {
   admit(message: unknown): Promise<void> | undefined {
     if (message !== undefined) observeRequest(this.shared.metrics, this.label.method, message);
     if (!isGuarded(this.call.method)) return undefined;
-    const refusal = this.shared.turnAway();
-    if (refusal !== null) throw refusal;
     return this.shared.authorize(this.call.method, message, this.call.header("authorization"), this.requestId);
   }
 

@@ -42,6 +42,8 @@ export function createHooksInterceptor(hooks: CallHooks): Interceptor {
     const call = hooks({ method: request.method, header: (name) => request.header.get(name) });
     request.contextValues.set(requestIdKey, call.requestId);
     try {
+      const refusal = call.shed();
+      if (refusal !== null) throw refusal;
       let forwarded = request;
       if (!request.stream) {
         await call.admit(request.message);

@@ -27,7 +27,7 @@ export interface CopyOutput {
 }
 
 /** The buffers COPY output is gathered in: 32 MiB kept for reuse at most, none over 4 MiB. */
-export const copyBuffers = new BytePool(32 * 1024 * 1024, 4 * 1024 * 1024);
+const copyBuffers = new BytePool(32 * 1024 * 1024, 4 * 1024 * 1024);
 
 /** Database work through a {@link DatabaseGuard}, one statement at a time. */
 export interface GuardedQueries {
