@@ -8,7 +8,7 @@ export const capabilities = {
   readLearnerState: "learner_state:read",
   /** SetMany, DeleteMany. */
   writeLearnerState: "learner_state:write",
-  /** IterAllForBlock, IterAllForCourse: every learner's state of a block or course. */
+  /** IterAllForBlock, IterAllForCourse, WatchChanges: every learner's state (or changes) of a block or course. */
   bulkReadLearnerState: "learner_state:bulk_read",
   /** RetireLearner: erasing everything stored for a learner (learner retirement). */
   eraseLearnerState: "learner_state:erase",

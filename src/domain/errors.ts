@@ -9,6 +9,7 @@ export type ErrorKind =
   | "resource-exhausted"
   | "deadline-exceeded"
   | "aborted"
+  | "out-of-range"
   | "failed-precondition"
   | "unauthenticated"
   | "permission-denied";

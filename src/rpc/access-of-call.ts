@@ -30,6 +30,7 @@ import {
   type IterAllForCourseRequest,
   type RetireLearnerRequest,
   type SetManyRequest,
+  type WatchChangesRequest,
 } from "../../gen/learnerstate/v1/user_state_service_pb.js";
 import {
   capabilities,
@@ -119,6 +120,13 @@ const accessRules: Record<string, (message: never) => Access> = {
     ofEveryLearner(request.scope, () => contextsOfUsageKeys([request.blockKey])),
   [`${UserStateService.typeName}.IterAllForCourse`]: (request: IterAllForCourseRequest) =>
     ofEveryLearner(request.scope, () => contextsOfCourseKey(request.courseKey)),
+  // As IterAllForCourse, narrowed to one learner when `username` is set;
+  // every course's changes (no course key) are for administrators.
+  [`${UserStateService.typeName}.WatchChanges`]: (request: WatchChangesRequest) => ({
+    capability: request.courseKey === "" ? "administrator-only" : capabilities.bulkReadLearnerState,
+    owner: request.username === "" ? { kind: "every-learner" } : { kind: "learner", username: request.username },
+    contexts: request.courseKey === "" ? [] : contextsOfCourseKey(request.courseKey),
+  }),
   // Spans every course, which no course or org filter covers: no contexts.
   [`${UserStateService.typeName}.RetireLearner`]: (request: RetireLearnerRequest) => ({
     capability: capabilities.eraseLearnerState,

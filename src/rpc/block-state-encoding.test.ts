@@ -5,13 +5,13 @@ import fc from "fast-check";
 import { describe, expect, it } from "vitest";
 import { BlockStateSchema } from "../../gen/learnerstate/v1/user_state_pb.js";
 import { GetManyResponseSchema, IterAllForCourseResponseSchema } from "../../gen/learnerstate/v1/user_state_service_pb.js";
-import { pageOfStates, splitStateJson, type StoredState } from "../domain/state/index.js";
+import { etagOf, pageOfStates, splitStateJson, type PositionedState } from "../domain/state/index.js";
 import { blockStatesField, encodeResumeTokenField, encodeStatePage, type StateForm } from "./block-state-encoding.js";
 import { installExactTextEncoding } from "./exact-text-encoding.js";
 import { timestampFromMicros } from "./timestamp.js";
 
 /** The encoder on the page of `states`, as GetMany calls it. */
-const encodeStoredStates = (states: readonly StoredState[], form?: StateForm) => encodeStatePage(pageOfStates(states), form);
+const encodeStoredStates = (states: readonly PositionedState[], form?: StateForm) => encodeStatePage(pageOfStates(states), form);
 
 installExactTextEncoding(); // as the server runs
 
@@ -42,21 +42,22 @@ const storedState = fc
     usageKey: fc.oneof(sizedText, fc.constant("")),
     fields: fc.array(fc.tuple(fc.oneof(text(12), fc.constantFrom("1", "10", "a\"b", "__proto__")), valueText), { maxLength: 8 }),
     modified: micros,
+    position: fc.oneof(fc.bigInt({ min: 1n, max: 2n ** 63n - 1n }), fc.constantFrom(1n, 2n ** 63n - 1n)),
   })
-  .map(({ fields, ...rest }): StoredState => {
+  .map(({ fields, ...rest }): PositionedState => {
     const unique = [...new Map(fields).entries()];
     return { ...rest, stateJson: `{${unique.map(([name, value]) => `${JSON.stringify(name)}: ${value}`).join(", ")}}` };
   });
 
 /** The message protobuf-es builds from the same states, fields sliced from their texts. */
-function expectedMessage<Desc extends DescMessage>(schema: Desc, states: readonly StoredState[], resumeToken: string): MessageShape<Desc> {
+function expectedMessage<Desc extends DescMessage>(schema: Desc, states: readonly PositionedState[], resumeToken: string): MessageShape<Desc> {
   const blockStates = states.map((state) =>
-    create(BlockStateSchema, { username: state.username, blockKey: state.usageKey, fields: splitStateJson(state.stateJson), updateTime: timestampFromMicros(state.modified) }),
+    create(BlockStateSchema, { username: state.username, blockKey: state.usageKey, fields: splitStateJson(state.stateJson), updateTime: timestampFromMicros(state.modified), etag: etagOf(state.position, state.modified) }),
   );
   return create(schema, { blockStates, ...(resumeToken === "" ? {} : { resumeToken }) } as never);
 }
 
-function encoded<Desc extends DescMessage>(schema: Desc, states: readonly StoredState[], resumeToken: string): Uint8Array {
+function encoded<Desc extends DescMessage>(schema: Desc, states: readonly PositionedState[], resumeToken: string): Uint8Array {
   const carrier = create(schema) as MessageShape<Desc>;
   const encodedStates = encodeStoredStates(states);
   carrier.$unknown = [...(states.length === 0 ? [] : [blockStatesField(encodedStates, 0, states.length - 1)]), ...encodeResumeTokenField(resumeToken)];
@@ -99,7 +100,7 @@ describe("encodeStoredStates() and encodeResumeTokenField()", () => {
         const encodedStates = encodeStoredStates(states, "json-object");
         carrier.$unknown = [...(states.length === 0 ? [] : [blockStatesField(encodedStates, 0, states.length - 1)]), ...encodeResumeTokenField(resumeToken)];
         const blockStates = states.map((state) =>
-          create(BlockStateSchema, { username: state.username, blockKey: state.usageKey, stateJson: state.stateJson, updateTime: timestampFromMicros(state.modified) }),
+          create(BlockStateSchema, { username: state.username, blockKey: state.usageKey, stateJson: state.stateJson, updateTime: timestampFromMicros(state.modified), etag: etagOf(state.position, state.modified) }),
         );
         const expected = create(IterAllForCourseResponseSchema, { blockStates, resumeToken });
         expect(difference(toBinary(IterAllForCourseResponseSchema, carrier), toBinary(IterAllForCourseResponseSchema, expected))).toBe("");
@@ -110,7 +111,7 @@ describe("encodeStoredStates() and encodeResumeTokenField()", () => {
   });
 
   it("should write a value of several megabytes", () => {
-    const states: StoredState[] = [{ username: "u", usageKey: "k", stateJson: `{"big": "${"é".repeat(1_500_000)}", "small": 1}`, modified: 1n }];
+    const states: PositionedState[] = [{ username: "u", usageKey: "k", stateJson: `{"big": "${"é".repeat(1_500_000)}", "small": 1}`, modified: 1n, position: 7n }];
     expect(difference(encoded(GetManyResponseSchema, states, ""), toBinary(GetManyResponseSchema, expectedMessage(GetManyResponseSchema, states, "")))).toBe("");
   });
 
@@ -129,8 +130,8 @@ describe("encodeStoredStates() and encodeResumeTokenField()", () => {
 
   it("should count each state's value bytes", () => {
     const { valueBytes } = encodeStoredStates([
-      { username: "u", usageKey: "k", stateJson: '{"a": "é", "b": [1, 2]}', modified: 0n },
-      { username: "u", usageKey: "k", stateJson: "{}", modified: 0n },
+      { username: "u", usageKey: "k", stateJson: '{"a": "é", "b": [1, 2]}', modified: 0n, position: 1n },
+      { username: "u", usageKey: "k", stateJson: "{}", modified: 0n, position: 2n },
     ]);
     expect(valueBytes).toEqual([Buffer.byteLength('"é"') + "[1, 2]".length, 0]);
   });

@@ -1,7 +1,7 @@
 import type { UnknownField } from "@bufbuild/protobuf";
 import { WireType } from "@bufbuild/protobuf/wire";
 import { BytePool } from "../buffers/byte-pool.js";
-import { boundsPerRow, type StatePage } from "../domain/state/index.js";
+import { boundsPerRow, etagLength, etagOf, type StatePage } from "../domain/state/index.js";
 import { FieldEntries } from "./field-entries.js";
 import { int64Length, SizedWriter, twoTo53, varintLength } from "./sized-writer.js";
 
@@ -13,6 +13,7 @@ const tagBlockKey = 0x12; // BlockState field 2
 const tagFieldEntry = 0x1a; // BlockState field 3, one map entry each
 const tagUpdateTime = 0x22; // BlockState field 4
 const tagStateJson = 0x2a; // BlockState field 5
+const tagEtag = 0x32; // BlockState field 6
 const tagSeconds = 0x08; // google.protobuf.Timestamp field 1
 const tagNanos = 0x10; // google.protobuf.Timestamp field 2
 
@@ -91,11 +92,12 @@ function measureRow(writer: SizedWriter, entries: FieldEntries, valueBytes: numb
     length += writer.fill(writer.reserve(), timestampLength(page.modified[row]!));
     length += writer.measureBytes(stateEnd - stateStart);
     valueBytes.push(stateEnd - stateStart);
-    return length;
+  } else {
+    length += entries.measure(page.data, stateStart, stateEnd);
+    valueBytes.push(entries.valueBytes());
+    length += writer.fill(writer.reserve(), timestampLength(page.modified[row]!));
   }
-  length += entries.measure(page.data, stateStart, stateEnd);
-  valueBytes.push(entries.valueBytes());
-  return length + writer.fill(writer.reserve(), timestampLength(page.modified[row]!));
+  return length + writer.measureBytes(etagLength);
 }
 
 function writeRow(writer: SizedWriter, entries: FieldEntries, page: StatePage, row: number, form: StateForm): void {
@@ -107,10 +109,11 @@ function writeRow(writer: SizedWriter, entries: FieldEntries, page: StatePage, r
   if (form === "json-object") {
     writeTimestamp(writer, page.modified[row]!);
     writer.bytesField(tagStateJson, data, position[at + 4]!, position[at + 5]!);
-    return;
+  } else {
+    entries.write(writer, data, tagFieldEntry);
+    writeTimestamp(writer, page.modified[row]!);
   }
-  entries.write(writer, data, tagFieldEntry);
-  writeTimestamp(writer, page.modified[row]!);
+  writer.string(tagEtag, etagOf(page.positions[row]!, page.modified[row]!));
 }
 
 /** What {@link encodeStatePage} returns. */

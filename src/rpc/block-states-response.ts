@@ -8,7 +8,7 @@ import type {
   IterAllForBlockResponseSchema,
   IterAllForCourseResponseSchema,
 } from "../../gen/learnerstate/v1/user_state_service_pb.js";
-import { splitStateJson, statesOfPage, type StatePage, type StoredState } from "../domain/state/index.js";
+import { etagOf, splitStateJson, statesOfPage, type PositionedState, type StatePage } from "../domain/state/index.js";
 import { blockStatesField, encodeResumeTokenField, encodeStatePage, type EncodedStates, type StateForm } from "./block-state-encoding.js";
 import { recordFigures, valueBytes } from "./response-figures.js";
 import { onLastOf, recordWireBytes } from "./wire-bytes.js";
@@ -36,12 +36,13 @@ export type BlockStatesResponder<Schema extends BlockStatesResponseSchema> = (
  */
 export const messageBudgetBytes = 4_000_000;
 
-function blockStateOf(state: StoredState, form: StateForm): BlockState {
+function blockStateOf(state: PositionedState, form: StateForm): BlockState {
   return create(BlockStateSchema, {
     username: state.username,
     blockKey: state.usageKey,
     ...(form === "json-object" ? { stateJson: state.stateJson } : { fields: splitStateJson(state.stateJson) }),
     updateTime: timestampFromMicros(state.modified),
+    etag: etagOf(state.position, state.modified),
   });
 }
 

@@ -16,6 +16,10 @@ export interface ResumeTokenCodec {
   encodeFor(parameters: readonly string[], position: bigint): string;
   /** As {@link decode}, for a token of {@link encodeFor} read from the request field `field`. */
   decodeFor(token: string, parameters: readonly string[], field: string): bigint | null;
+  /** A token bound to a call's `parameters` that carries `fields` (texts without "."). */
+  sealFor(parameters: readonly string[], fields: readonly string[]): string;
+  /** The fields of a token of {@link sealFor}; null for the empty token; INVALID_ARGUMENT (INVALID_RESUME_TOKEN) as {@link decode}. */
+  openFor(token: string, parameters: readonly string[], field: string): string[] | null;
 }
 
 const macBytes = 16;
@@ -29,19 +33,20 @@ function digestOf(parameters: readonly string[]): string {
 }
 
 /**
- * Tokens are `base64url(v1.<position>.<filter digest>)` plus an HMAC-SHA256
- * tag under `secret`. They grant nothing (callers are authorised again on
- * every call); the tag only keeps clients from building or editing them, so
- * the format can change.
+ * Tokens are `base64url(<fields joined by ".">.<parameters digest>)` plus an
+ * HMAC-SHA256 tag under `secret`; a position token's fields are `v1` and the
+ * position. They grant nothing (callers are authorised again on every call);
+ * the tag only keeps clients from building or editing them, so the format
+ * can change.
  */
 export function createResumeTokenCodec(secret: string): ResumeTokenCodec {
   const tag = (payload: string) => createHmac("sha256", secret).update(payload).digest().subarray(0, macBytes);
 
-  const encodeFor = (parameters: readonly string[], position: bigint) => {
-    const payload = `v1.${position}.${digestOf(parameters)}`;
+  const sealFor = (parameters: readonly string[], fields: readonly string[]) => {
+    const payload = `${fields.join(".")}.${digestOf(parameters)}`;
     return `${Buffer.from(payload).toString("base64url")}.${tag(payload).toString("base64url")}`;
   };
-  const decodeFor = (token: string, parameters: readonly string[], field: string) => {
+  const openFor = (token: string, parameters: readonly string[], field: string) => {
     const rejected = (why: string) => invalidArgument("INVALID_RESUME_TOKEN", field, why);
     if (token === "") return null;
     const [encodedPayload, encodedTag, extra] = token.split(".");
@@ -49,9 +54,18 @@ export function createResumeTokenCodec(secret: string): ResumeTokenCodec {
     const payload = Buffer.from(encodedPayload, "base64url").toString();
     const given = Buffer.from(encodedTag, "base64url");
     if (given.length !== macBytes || !timingSafeEqual(given, tag(payload))) throw rejected("is not a resume token issued by this service");
-    const [version, position, digest] = payload.split(".");
-    if (version !== "v1" || position === undefined || !/^\d{1,19}$/u.test(position)) throw rejected("is not a resume token");
-    if (digest !== digestOf(parameters)) throw rejected("was issued for a call with other parameters");
+    const fields = payload.split(".");
+    if (fields.pop() !== digestOf(parameters)) throw rejected("was issued for a call with other parameters");
+    return fields;
+  };
+  const encodeFor = (parameters: readonly string[], position: bigint) => sealFor(parameters, ["v1", position.toString()]);
+  const decodeFor = (token: string, parameters: readonly string[], field: string) => {
+    const fields = openFor(token, parameters, field);
+    if (fields === null) return null;
+    const [version, position, extra] = fields;
+    if (version !== "v1" || position === undefined || extra !== undefined || !/^\d{1,19}$/u.test(position)) {
+      throw invalidArgument("INVALID_RESUME_TOKEN", field, "is not a resume token of this call");
+    }
     return BigInt(position);
   };
 
@@ -60,5 +74,7 @@ export function createResumeTokenCodec(secret: string): ResumeTokenCodec {
     decode: (token, filter) => decodeFor(token, partsOf(filter), "resume_token"),
     encodeFor,
     decodeFor,
+    sealFor,
+    openFor,
   };
 }

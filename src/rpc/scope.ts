@@ -21,3 +21,15 @@ export function scopeFromEnum(value: ScopeMessage): Scope {
   if (scope === undefined) throw invalidArgument("UNSUPPORTED_SCOPE", "scope", `unknown scope value ${value}`);
   return scope;
 }
+
+const enumOfScope: Record<Scope, ScopeMessage> = {
+  user_state: ScopeMessage.USER_STATE,
+  preferences: ScopeMessage.PREFERENCES,
+  user_info: ScopeMessage.USER_INFO,
+  user_state_summary: ScopeMessage.USER_STATE_SUMMARY,
+};
+
+/** The wire enum value of a domain scope. */
+export function scopeToEnum(scope: Scope): ScopeMessage {
+  return enumOfScope[scope];
+}

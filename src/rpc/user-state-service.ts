@@ -10,8 +10,12 @@ import {
   IterAllForBlockResponseSchema,
   IterAllForCourseResponseSchema,
   UserStateService,
+  WatchChangesResponseSchema,
 } from "../../gen/learnerstate/v1/user_state_service_pb.js";
-import { fixedLimits, pageOfStates, type CallLimits, type IterationFilter, type UserStateOperations } from "../domain/state/index.js";
+import { Scope as ScopeMessage } from "../../gen/learnerstate/v1/scope_pb.js";
+import { invalidArgument } from "../domain/errors.js";
+import { watchFilterOf, type ChangeFeed } from "../domain/changes/index.js";
+import { etagOf, fixedLimits, pageOfStates, type CallLimits, type IterationFilter, type UserStateOperations } from "../domain/state/index.js";
 import { batches } from "./batches.js";
 import { createBlockStatesResponder, messageBudgetBytes, type BlockStatesResponder, type BlockStatesResponseSchema } from "./block-states-response.js";
 import { createHistoryResponder } from "./history-response.js";
@@ -19,7 +23,9 @@ import { callLimitsOf } from "./call-limits-of.js";
 import { flatMapStream } from "./flat-map-stream.js";
 import type { ResumeTokenCodec } from "./resume-token.js";
 import type { StateForm } from "./block-state-encoding.js";
+import { decodeFeedPosition, encodeFeedPosition } from "./feed-token.js";
 import { scopeFromEnum } from "./scope.js";
+import { stateChangeMessage } from "./state-change-message.js";
 import { stateFormFromEnum } from "./state-form.js";
 import { timestampFromMicros } from "./timestamp.js";
 
@@ -28,13 +34,21 @@ import { timestampFromMicros } from "./timestamp.js";
 
 const fieldNamesOf = (selection: FieldSelection | undefined) => (selection === undefined ? null : selection.fieldNames);
 
+/** A scope a watcher names: one the contract names, and not "unspecified", which here would mean nothing. */
+function watchedScope(value: ScopeMessage, index: number) {
+  if (value === ScopeMessage.UNSPECIFIED) throw invalidArgument("UNSUPPORTED_SCOPE", `scopes[${index}]`, "SCOPE_UNSPECIFIED is not a scope to watch; name the scope");
+  return scopeFromEnum(value);
+}
+
 /**
- * Implements learnerstate.v1.UserStateService on top of the state rules.
- * `maxMessageBytes` is the server's limit on one message: bulk responses are
- * split to stay within it, and within {@link messageBudgetBytes}.
+ * Implements learnerstate.v1.UserStateService on top of the state rules and
+ * the change feed. `maxMessageBytes` is the server's limit on one message:
+ * bulk responses are split to stay within it, and within
+ * {@link messageBudgetBytes}.
  */
 export function createUserStateService(
   operations: UserStateOperations,
+  feed: ChangeFeed,
   resumeTokens: ResumeTokenCodec,
   maxMessageBytes: number,
 ): ServiceImpl<typeof UserStateService> {
@@ -69,16 +83,17 @@ export function createUserStateService(
     },
 
     async setMany(request, context) {
-      const times = await operations.setMany(
+      const versions = await operations.setMany(
         callLimitsOf(context),
         request.username,
         scopeFromEnum(request.scope),
-        request.updates.map((update) => ({ blockKey: update.blockKey, fields: update.fields })),
+        request.updates.map((update) => ({ blockKey: update.blockKey, fields: update.fields, precondition: update.precondition ?? null })),
       );
       return {
-        results: request.updates.map((update, index) =>
-          create(BlockWriteResultSchema, { blockKey: update.blockKey, updateTime: timestampFromMicros(times[index]!) }),
-        ),
+        results: request.updates.map((update, index) => {
+          const { position, modified } = versions[index]!;
+          return create(BlockWriteResultSchema, { blockKey: update.blockKey, updateTime: timestampFromMicros(modified), etag: etagOf(position, modified) });
+        }),
       };
     },
 
@@ -88,6 +103,7 @@ export function createUserStateService(
         scope: scopeFromEnum(request.scope),
         blockKeys: request.blockKeys,
         fieldNames: fieldNamesOf(request.fieldSelection),
+        preconditions: request.preconditions,
       });
       return {};
     },
@@ -131,6 +147,19 @@ export function createUserStateService(
       });
       const respond = responder(IterAllForCourseResponseSchema, context, form);
       return iterateAll(callLimitsOf(context), filter, request.resumeToken, request.batchSize, respond);
+    },
+
+    watchChanges(request, context) {
+      const filter = watchFilterOf({
+        courseKey: request.courseKey,
+        blockTypes: request.blockTypes,
+        scopes: request.scopes.map(watchedScope),
+        username: request.username,
+      });
+      const start = decodeFeedPosition(resumeTokens, filter, request.resumeToken);
+      return flatMapStream(feed.watch(callLimitsOf(context), filter, start), (batch) => [
+        create(WatchChangesResponseSchema, { changes: batch.changes.map(stateChangeMessage), resumeToken: encodeFeedPosition(resumeTokens, filter, batch.position) }),
+      ]);
     },
 
     async retireLearner(request, context) {

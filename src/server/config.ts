@@ -111,6 +111,15 @@ export interface ServerConfig {
   };
   /** Whether the catalog creates a course run's missing organization (CATALOG_AUTO_CREATE_ORGS, default true). */
   readonly catalogAutoCreateOrgs: boolean;
+  /** The change feed (WatchChanges). */
+  readonly changeFeed: {
+    /** How long changes are kept for watchers to resume (CHANGE_FEED_RETENTION_SECONDS, default 7 days). */
+    readonly retentionSeconds: number;
+    /** Pause between the feed's retention runs (CHANGE_FEED_RETENTION_INTERVAL_MS, default 10 minutes). */
+    readonly retentionIntervalMs: number;
+    /** Longest pause between a watched course's reads when no signal comes (CHANGE_FEED_POLL_MS, default 1000). */
+    readonly pollIntervalMs: number;
+  };
 }
 
 // Resume tokens grant nothing, so a shared default only makes them
@@ -241,5 +250,10 @@ export function readConfig(env: NodeJS.ProcessEnv = process.env): ServerConfig {
       batchRows: integer(env, "HISTORY_RETENTION_BATCH_ROWS", 1000, 1, 100_000),
     },
     catalogAutoCreateOrgs: flag(env, "CATALOG_AUTO_CREATE_ORGS", true),
+    changeFeed: {
+      retentionSeconds: integer(env, "CHANGE_FEED_RETENTION_SECONDS", 7 * 86_400, 1, 3650 * 86_400),
+      retentionIntervalMs: integer(env, "CHANGE_FEED_RETENTION_INTERVAL_MS", 600_000, 1, 2_147_483_647),
+      pollIntervalMs: integer(env, "CHANGE_FEED_POLL_MS", 1000, 10, 600_000),
+    },
   };
 }

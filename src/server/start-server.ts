@@ -11,6 +11,7 @@ import { UserStateService } from "../../gen/learnerstate/v1/user_state_service_p
 import { createTokenVerifier } from "../auth/index.js";
 import { createBlockStructureOperations, createDefaultTransformerRegistry } from "../domain/block-structure/index.js";
 import { createCatalogOperations } from "../domain/catalog/index.js";
+import { createChangeFeed } from "../domain/changes/index.js";
 import { createHistoryRetention, createUserStateOperations, purgesHistory } from "../domain/state/index.js";
 import {
   createBlockStructureService,
@@ -132,6 +133,15 @@ export async function startServer(config: ServerConfig, logger: Logger): Promise
   store.onBreakerStateChange(healthChanged);
   store.onConditionChange(healthChanged);
   const operations = createUserStateOperations(store.stateStore, config.limits);
+  const feed = createChangeFeed(store.changeFeedStore, {
+    pageChanges: 500,
+    keptChanges: 20_000,
+    keptPages: 2_000,
+    pollIntervalMs: config.changeFeed.pollIntervalMs,
+    minPollGapMs: 10,
+    heartbeatMs: 10_000,
+    idleHubMs: 30_000,
+  });
   const blockStructures = createBlockStructureOperations(store.blockStructureStore, createDefaultTransformerRegistry(), {
     ...config.limits,
     maxStructureBlocks: config.maxStructureBlocks,
@@ -174,7 +184,7 @@ export async function startServer(config: ServerConfig, logger: Logger): Promise
     (context, fields, message) => logger.warn({ requestId: context.values.get(requestIdKey), ...fields }, message),
   );
   const services: ServiceRoute[] = [
-    { service: UserStateService, implementation: createUserStateService(operations, createResumeTokenCodec(config.resumeTokenSecret), config.maxMessageBytes) },
+    { service: UserStateService, implementation: createUserStateService(operations, feed, createResumeTokenCodec(config.resumeTokenSecret), config.maxMessageBytes) },
     { service: KeyService, implementation: createKeyService() },
     { service: CatalogService, implementation: catalog },
     { service: BlockStructureService, implementation: createBlockStructureService(blockStructures) },
@@ -259,6 +269,8 @@ export async function startServer(config: ServerConfig, logger: Logger): Promise
       // With nobody connected there is no balancer to wait for.
       if (sessions.count() > 0) await new Promise((resolve) => setTimeout(resolve, config.shutdownDelayMs));
       const stopped = new Promise<void>((resolve) => server.close(() => resolve()));
+      // Watch streams never end by themselves: they end now (UNAVAILABLE), and their clients resume on another server.
+      feed.close();
       // GOAWAY: calls in flight on each connection go on, new ones are refused.
       sessions.drainAll();
       const grace = new Promise<"timeout">((resolve) => setTimeout(() => resolve("timeout"), config.shutdownGraceMs).unref());

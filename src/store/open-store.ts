@@ -2,10 +2,14 @@ import { MikroORM } from "@mikro-orm/postgresql";
 import type pg from "pg";
 import type { BlockStructureStore } from "../domain/block-structure/index.js";
 import type { CatalogStore } from "../domain/catalog/index.js";
+import type { ChangeFeedStore } from "../domain/changes/index.js";
 import type { HistoryRetentionStore, StateStore } from "../domain/state/index.js";
 import { createBlockStructureRepository, defaultBlockStructureCacheBlocks } from "./block-structure/index.js";
 import { createCatalogRepository } from "./catalog/index.js";
+import { createChangeFeedRepository } from "./change-feed-repository.js";
+import { createChangeSignals } from "./change-signals.js";
 import { createDatabaseGuard, type BreakerState, type DatabaseGuardOptions } from "./database-guard.js";
+import { createGuardedQueries } from "./guarded-queries.js";
 import { createHistoryRetentionRepository } from "./history-retention-repository.js";
 import { startDatabaseMonitor, type DatabaseCondition, type DatabaseMonitorOptions } from "./database-monitor.js";
 import { parseDatabaseUrl } from "./database-url.js";
@@ -45,6 +49,8 @@ export interface Store {
   /** The pool's current use, for metrics. */
   poolUsage(): PoolUsage;
   readonly stateStore: StateStore;
+  /** The change feed's reads (on the primary) and signals. */
+  readonly changeFeedStore: ChangeFeedStore;
   /** History retention's view of the history tables. */
   readonly historyRetentionStore: HistoryRetentionStore;
   readonly catalogStore: CatalogStore;
@@ -111,10 +117,13 @@ export async function openStore(options: StoreOptions): Promise<Store> {
   let monitor: ReturnType<typeof startDatabaseMonitor> | null = null;
   const conditionListeners = new Set<(condition: DatabaseCondition) => void>();
   const replicas = standbys.map((standby) => ({ port: standby.stateStore, usable: () => standby.state().usable }));
+  const primaryQueries = createGuardedQueries(knex, guard);
+  const changeSignals = createChangeSignals(hosts, primaryQueries);
 
   return {
     poolUsage: () => ({ used: pool()?.numUsed() ?? 0, free: pool()?.numFree() ?? 0, pending: pool()?.numPendingAcquires() ?? 0 }),
-    stateStore: routeReads(createStateRepository(knex, guard), replicas, standbyReadMethods),
+    stateStore: routeReads(createStateRepository(knex, guard, changeSignals), replicas, standbyReadMethods),
+    changeFeedStore: createChangeFeedRepository(primaryQueries, changeSignals),
     historyRetentionStore: createHistoryRetentionRepository(knex, guard),
     catalogStore: createCatalogRepository(knex, guard),
     blockStructureStore: createBlockStructureRepository(knex, guard, { cacheBlocks: options.blockStructureCacheBlocks ?? defaultBlockStructureCacheBlocks }),
@@ -173,6 +182,7 @@ export async function openStore(options: StoreOptions): Promise<Store> {
     },
     async close() {
       monitor?.stop();
+      changeSignals.close();
       await Promise.all([orm.close(true), ...standbys.map((standby) => standby.close())]);
     },
   };

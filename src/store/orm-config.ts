@@ -8,9 +8,11 @@ import { Migration0003OtherScopes } from "./migrations/migration-0003-other-scop
 import { Migration0004Catalog } from "./migrations/migration-0004-catalog.js";
 import { Migration0005BlockStructure } from "./migrations/migration-0005-block-structure.js";
 import { Migration0006CitusReadyKeys } from "./migrations/migration-0006-citus-ready-keys.js";
+import { Migration0007ChangeFeed } from "./migrations/migration-0007-change-feed.js";
 import { BlockStructureRow } from "./block-structure/block-structure-row.js";
 import { ScopedStateHistoryRow } from "./scoped-state-history-row.js";
 import { ScopedStateRow } from "./scoped-state-row.js";
+import { StateChangeRow } from "./state-change-row.js";
 import { UserStateHistoryRow } from "./user-state-history-row.js";
 import { UserStateRow } from "./user-state-row.js";
 
@@ -40,7 +42,7 @@ export function createOrmConfig(options: Omit<OrmConfigOptions, "databaseUrl">, 
   return defineConfig({
     // MikroORM reads the database name from it; connections come from `hosts`.
     clientUrl: hosts.firstUrl,
-    entities: [UserStateRow, UserStateHistoryRow, ScopedStateRow, ScopedStateHistoryRow, OrganizationRow, CatalogCourseRow, CourseRunRow, BlockStructureRow],
+    entities: [UserStateRow, UserStateHistoryRow, ScopedStateRow, ScopedStateHistoryRow, OrganizationRow, CatalogCourseRow, CourseRunRow, BlockStructureRow, StateChangeRow],
     discovery: { warnWhenNoEntities: false },
     extensions: [Migrator],
     migrations: {
@@ -51,6 +53,7 @@ export function createOrmConfig(options: Omit<OrmConfigOptions, "databaseUrl">, 
         { name: "Migration0004Catalog", class: Migration0004Catalog },
         { name: "Migration0005BlockStructure", class: Migration0005BlockStructure },
         { name: "Migration0006CitusReadyKeys", class: Migration0006CitusReadyKeys },
+        { name: "Migration0007ChangeFeed", class: Migration0007ChangeFeed },
       ],
       transactional: true,
       snapshot: false,

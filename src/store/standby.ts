@@ -78,7 +78,7 @@ export async function openStandby(url: string, options: StandbyOptions, admissio
   guard.onStateChange(evaluate);
 
   return {
-    stateStore: createStateRepository(orm.em.getKnex(), guard),
+    stateStore: createStateRepository(orm.em.getKnex(), guard, null),
     state,
     watch(monitorOptions) {
       monitor ??= startDatabaseMonitor<pg.Client>(

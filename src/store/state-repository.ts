@@ -1,27 +1,70 @@
 import type { Knex } from "@mikro-orm/postgresql";
 import type {
   BlockWrite,
-  CallLimits,
   LearnerErasure,
-  Micros,
+  PositionedState,
   Scope,
+  StateLocation,
   StateStore,
-  StoredState,
+  StateVersion,
+  WriteConditions,
 } from "../domain/state/index.js";
+import type { ChangeSignals } from "./change-signals.js";
 import type { DatabaseGuard } from "./database-guard.js";
-import { createGuardedQueries } from "./guarded-queries.js";
+import { createGuardedQueries, type Query } from "./guarded-queries.js";
 import { historyPageSettings, pageQueryOf, statePageOf } from "./state-page-reader.js";
 import { copyHistoryPageSql, copyStatePageStatements, eraseLearnerSql, otherScopesStatements, otherScopesTables, userStateStatements, userStateTables, type StateStatements } from "./state-sql.js";
 
 interface StateRow {
   username: string;
   usage_key: string;
+  position: string;
   modified: string;
   /** The stored jsonb's text. */
   state: string;
 }
 
 const json = (value: unknown) => JSON.stringify(value);
+
+const versionOf = (row: { position: string; modified: string }): StateVersion => ({ position: BigInt(row.position), modified: BigInt(row.modified) });
+
+/** Where a placeholder for each of `keys` is filed: as `writes` locate it, or nowhere (a deletion's placeholders are removed before commit). */
+const placementOf = (key: string, writes: readonly BlockWrite[]): Pick<StateLocation, "contextKey" | "blockType"> =>
+  writes.find((write) => write.location.key === key)?.location ?? { contextKey: "", blockType: "" };
+
+/**
+ * Judges `conditions` inside a transaction, before its write: locks the
+ * states they name and throws the judge's error; holds each state that is
+ * absent so with a placeholder row (see holdAbsent in state-sql.ts) and
+ * returns the placeholders. A state created meanwhile by another
+ * transaction is locked and judged in turn.
+ */
+async function judgeConditions(
+  query: Query,
+  statements: StateStatements,
+  owner: string,
+  scope: Scope,
+  conditions: WriteConditions,
+  writes: readonly BlockWrite[],
+): Promise<Array<{ usage_key: string; id: string }>> {
+  const current = new Map<string, StateVersion | null>(conditions.keys.map((key) => [key, null]));
+  const placeholders: Array<{ usage_key: string; id: string }> = [];
+  let unlocked = conditions.keys;
+  while (unlocked.length > 0) {
+    const rows = await query<{ usage_key: string; position: string; modified: string }>(statements.lockVersions, [owner, scope, json(unlocked)]);
+    for (const row of rows) current.set(row.usage_key, versionOf(row));
+    const failed = conditions.judge(current);
+    if (failed !== null) throw failed;
+    const absent = unlocked.filter((key) => current.get(key) === null);
+    if (absent.length === 0) break;
+    const records = absent.map((key) => ({ usage_key: key, context_key: placementOf(key, writes).contextKey, block_type: placementOf(key, writes).blockType }));
+    const held = await query<{ usage_key: string; id: string }>(statements.holdAbsent, [owner, scope, json(records)]);
+    placeholders.push(...held);
+    const heldKeys = new Set(held.map((row) => row.usage_key));
+    unlocked = absent.filter((key) => !heldKeys.has(key));
+  }
+  return placeholders;
+}
 
 /** user_state has tables of its own; the other scopes share theirs (see state-sql.ts). */
 const statementsOf = (scope: Scope): StateStatements => (scope === "user_state" ? userStateStatements : otherScopesStatements);
@@ -34,15 +77,19 @@ const otherScopesHistoryPage = copyHistoryPageSql(otherScopesTables);
 /**
  * Implements the {@link StateStore} port with SQL sent through knex with bound
  * parameters. Every statement runs under `guard`: through the circuit breaker,
- * and cancelled in PostgreSQL (not just abandoned) when its time is up.
+ * and cancelled in PostgreSQL (not just abandoned) when its time is up. Every
+ * committed change is signalled to the change feed by its learning contexts
+ * (`signals`; null on a standby, which takes no writes).
  */
-export function createStateRepository(knex: Knex, guard: DatabaseGuard): StateStore {
+export function createStateRepository(knex: Knex, guard: DatabaseGuard, signals: ChangeSignals | null): StateStore {
   const { run, inTransaction, copy } = createGuardedQueries(knex, guard);
+  const committed = (contexts: Iterable<string>) => signals?.committed(contexts);
 
-  const toState = (row: StateRow): StoredState => ({
+  const toState = (row: StateRow): PositionedState => ({
     username: row.username,
     usageKey: row.usage_key,
     stateJson: row.state,
+    position: BigInt(row.position),
     modified: BigInt(row.modified),
   });
 
@@ -53,7 +100,7 @@ export function createStateRepository(knex: Knex, guard: DatabaseGuard): StateSt
       return rows.map(toState);
     },
 
-    async writeStates(call: CallLimits, owner: string, scope: Scope, writes: readonly BlockWrite[], maxStateBytes: number): Promise<Micros[]> {
+    async writeStates(call, owner, scope, writes, maxStateBytes, conditions) {
       // The state texts were validated as JSON by the domain; they are embedded
       // as they are so that numbers keep every digit on their way to jsonb.
       const input = `[${writes
@@ -62,22 +109,48 @@ export function createStateRepository(knex: Knex, guard: DatabaseGuard): StateSt
             `{"ord":${ord},"usage_key":${json(location.key)},"context_key":${json(location.contextKey)},"block_type":${json(location.blockType)},"state":${stateJson}}`,
         )
         .join(",")}]`;
-      const rows = await run(call, "write", (query) =>
-        query<{ modified: string }>(statementsOf(scope).writeStates, [input, owner, scope, owner, scope, maxStateBytes, maxStateBytes]),
-      );
-      return rows.map((row) => BigInt(row.modified));
-    },
-
-    async deleteStates(call, owner, scope, keys) {
-      await run(call, "write", (query) => query(statementsOf(scope).deleteStates, [json(keys), owner, scope, owner, scope]));
-    },
-
-    async deleteFields(call, owner, scope, keys, fieldNames) {
       const statements = statementsOf(scope);
-      await inTransaction(call, async (query) => {
-        const emptied = await query<{ id: string }>(statements.trimFields, [json(fieldNames), json(keys), owner, scope, owner, scope]);
-        if (emptied.length > 0) await query(statements.deleteEmptied, [json(emptied.map((row) => row.id))]);
+      const write = (query: Query) =>
+        query<{ position: string; modified: string }>(statements.writeStates, [input, owner, scope, owner, scope, maxStateBytes, maxStateBytes]);
+      const rows =
+        conditions === null
+          ? await run(call, "write", write)
+          : await inTransaction(call, async (query) => {
+              await judgeConditions(query, statements, owner, scope, conditions, writes);
+              return write(query);
+            });
+      committed(new Set(writes.map((write) => write.location.contextKey)));
+      return rows.map(versionOf);
+    },
+
+    async deleteStates(call, owner, scope, keys, conditions) {
+      const statements = statementsOf(scope);
+      const deleteStates = (query: Query, keysToDelete: readonly string[]) =>
+        query<{ context_key: string }>(statements.deleteStates, [json(keysToDelete), owner, scope, owner, scope]);
+      const removed =
+        conditions === null
+          ? await run(call, "write", (query) => deleteStates(query, keys))
+          : await inTransaction(call, async (query) => {
+              const placeholders = await judgeConditions(query, statements, owner, scope, conditions, []);
+              // Held absent, so nothing to delete: only the placeholders go, unlogged.
+              const held = new Set(placeholders.map((row) => row.usage_key));
+              const rows = await deleteStates(query, keys.filter((key) => !held.has(key)));
+              if (placeholders.length > 0) await query(statements.deleteEmptied, [json(placeholders.map((row) => row.id))]);
+              return rows;
+            });
+      committed(removed.map((row) => row.context_key));
+    },
+
+    async deleteFields(call, owner, scope, keys, fieldNames, conditions) {
+      const statements = statementsOf(scope);
+      const trimmed = await inTransaction(call, async (query) => {
+        const placeholders = conditions === null ? [] : await judgeConditions(query, statements, owner, scope, conditions, []);
+        const rows = await query<{ id: string; context_key: string; emptied: boolean }>(statements.trimFields, [json(fieldNames), json(keys), owner, scope, owner, scope]);
+        const removed = [...rows.filter((row) => row.emptied), ...placeholders].map((row) => row.id);
+        if (removed.length > 0) await query(statements.deleteEmptied, [json(removed)]);
+        return rows;
       });
+      committed(new Set(trimmed.map((row) => row.context_key)));
     },
 
     async readFieldTimes(call, owner, scope, keys, fieldNames) {
@@ -99,8 +172,15 @@ export function createStateRepository(knex: Knex, guard: DatabaseGuard): StateSt
 
     async eraseLearner(call, username): Promise<LearnerErasure> {
       const [counts] = await run(call, "write", (query) =>
-        query<{ user_states: number; preferences: number; user_infos: number; history_entries: number }>(eraseLearnerSql, [username, username, username, username]),
+        query<{ contexts: string[]; user_states: number; preferences: number; user_infos: number; history_entries: number }>(eraseLearnerSql, [
+          username,
+          username,
+          username,
+          username,
+          username,
+        ]),
       );
+      committed(counts!.contexts);
       return { userStates: counts!.user_states, preferences: counts!.preferences, userInfos: counts!.user_infos, historyEntries: counts!.history_entries };
     },
   };

@@ -54,6 +54,8 @@ export interface StateStatements {
   readonly deleteEmptied: string;
   readonly readFieldTimes: string;
   readonly readHistory: string;
+  readonly lockVersions: string;
+  readonly holdAbsent: string;
 }
 
 /** The repository's statements over `tables`. */
@@ -63,7 +65,7 @@ export function stateStatements(tables: StateTables): StateStatements {
     tables,
 
     readStates: `
-  select s.username, s.${key} as usage_key, ${micros("s.modified")} as modified,
+  select s.username, s.${key} as usage_key, s.id::text as position, ${micros("s.modified")} as modified,
          ${selectedStateText("s.state")} as state
   from jsonb_array_elements_text(?::jsonb) with ordinality as r(usage_key, ord)
   join ${state} s on s.username = ? and s.scope = ? and s.${key} = r.usage_key
@@ -71,8 +73,10 @@ export function stateStatements(tables: StateTables): StateStatements {
 
     // One statement: the merge happens in PostgreSQL under the row lock, so
     // concurrent writers of different fields of one state never lose each
-    // other's fields, and the history entry is written with the same snapshot
-    // of the row.
+    // other's fields, and the history entry and the change (for the feed)
+    // are written with the same snapshot of the row. A state's time only
+    // increases (a clock that went back, or two writes in one microsecond,
+    // move it on by 1 µs): with the row's id it is the state's etag.
     writeStates: `
   with input as (
     select i.ord, i.usage_key, i.context_key, i.block_type, i.state
@@ -86,13 +90,18 @@ export function stateStatements(tables: StateTables): StateStatements {
     on conflict (username, ${key}, scope) do update
       set state = s.state || excluded.state,
           field_modified = s.field_modified || excluded.field_modified,
-          modified = excluded.modified
-    returning s.${key} as usage_key, s.state, s.modified
+          modified = greatest(excluded.modified, s.modified + interval '1 microsecond')
+    returning s.id, s.username, s.scope, s.${key} as usage_key, s.context_key, s.block_type, s.state, s.modified
   ), logged as (
     insert into ${history} (username, ${key}, scope, state, modified)
     select ?, w.usage_key, ?, w.state, w.modified from written w
+  ), changed as (
+    insert into state_change (scope, username, state_key, context_key, block_type, kind, field_names, modified)
+    select w.scope, w.username, w.usage_key, w.context_key, w.block_type, 'written',
+           array(select k from jsonb_object_keys(i.state) k order by k collate "C"), w.modified
+    from input i join written w on w.usage_key = i.usage_key
   )
-  select i.ord, ${micros("w.modified")} as modified,
+  select i.ord, w.id::text as position, ${micros("w.modified")} as modified,
          case when octet_length(w.state::text) > ?::bigint
               then learnerstate_refuse_large_state(w.usage_key, octet_length(w.state::text), ?::bigint) end as refused
   from input i join written w on w.usage_key = i.usage_key
@@ -103,27 +112,44 @@ export function stateStatements(tables: StateTables): StateStatements {
     delete from ${state} s
     using jsonb_array_elements_text(?::jsonb) as k(usage_key)
     where s.username = ? and s.scope = ? and s.${key} = k.usage_key
-    returning s.${key} as usage_key
+    returning s.username, s.scope, s.${key} as usage_key, s.context_key, s.block_type
+  ), changed as (
+    insert into state_change (scope, username, state_key, context_key, block_type, kind, field_names, modified)
+    select r.scope, r.username, r.usage_key, r.context_key, r.block_type, 'deleted', '{}', now() from removed r
+  ), logged as (
+    insert into ${history} (username, ${key}, scope, state)
+    select ?, r.usage_key, ?, null from removed r
   )
-  insert into ${history} (username, ${key}, scope, state)
-  select ?, r.usage_key, ?, null from removed r`,
+  select distinct r.context_key from removed r`,
 
-    // Trims the fields under the row lock and logs the result; rows left empty
-    // are deleted by a second statement in the same transaction (one statement
-    // cannot both update and delete a row).
+    // Trims the fields under the row lock (taken first, by \`locked\`, which
+    // also notes which of the names each state has) and logs the result;
+    // rows left empty are deleted by a second statement in the same
+    // transaction (one statement cannot both update and delete a row).
     trimFields: `
   with names as (select array(select jsonb_array_elements_text(?::jsonb)) as list),
-  trimmed as (
-    update ${state} s
-    set state = s.state - n.list, field_modified = s.field_modified - n.list, modified = now()
-    from names n, jsonb_array_elements_text(?::jsonb) as k(usage_key)
+  locked as (
+    select s.id, array(select f from jsonb_object_keys(s.state) f where f = any(n.list) order by f collate "C") as removed
+    from ${state} s, names n, jsonb_array_elements_text(?::jsonb) as k(usage_key)
     where s.username = ? and s.scope = ? and s.${key} = k.usage_key and jsonb_exists_any(s.state, n.list)
-    returning s.id, s.${key} as usage_key, s.state, s.modified
+    for update of s
+  ), trimmed as (
+    update ${state} s
+    set state = s.state - n.list, field_modified = s.field_modified - n.list,
+        modified = greatest(now(), s.modified + interval '1 microsecond')
+    from names n, locked l
+    where s.id = l.id
+    returning s.id, s.username, s.scope, s.${key} as usage_key, s.context_key, s.block_type, s.state, s.modified, l.removed
   ), logged as (
     insert into ${history} (username, ${key}, scope, state, modified)
     select ?, t.usage_key, ?, case when t.state = '{}'::jsonb then null else t.state end, t.modified from trimmed t
+  ), changed as (
+    insert into state_change (scope, username, state_key, context_key, block_type, kind, field_names, modified)
+    select t.scope, t.username, t.usage_key, t.context_key, t.block_type,
+           case when t.state = '{}'::jsonb then 'deleted' else 'fields_deleted' end, t.removed, t.modified
+    from trimmed t
   )
-  select t.id::text as id from trimmed t where t.state = '{}'::jsonb`,
+  select t.id::text as id, t.context_key, t.state = '{}'::jsonb as emptied from trimmed t`,
 
     deleteEmptied: `delete from ${state} where id in (select value::bigint from jsonb_array_elements_text(?::jsonb))`,
 
@@ -134,6 +160,29 @@ export function stateStatements(tables: StateTables): StateStatements {
   cross join lateral jsonb_each(s.field_modified) f
   where ?::jsonb is null or f.key in (select jsonb_array_elements_text(?::jsonb))
   order by r.ord, f.key collate "C"`,
+
+    // Preconditions (SetMany, DeleteMany with etags): the states they name are
+    // locked, in key order so that two such writers cannot deadlock, and
+    // judged on their versions before anything is written.
+    lockVersions: `
+  select s.${key} as usage_key, s.id::text as position, ${micros("s.modified")} as modified
+  from ${state} s
+  where s.username = ? and s.scope = ? and s.${key} in (select jsonb_array_elements_text(?::jsonb))
+  order by s.${key} collate "C"
+  for update`,
+
+    // A state a precondition needs absent is held so until the end of the
+    // transaction by a placeholder row (its key taken in the unique index):
+    // a concurrent writer of that state waits. SetMany's write then fills the
+    // placeholder (its time, -infinity, gives way to the write's); DeleteMany
+    // removes it unlogged. Keys returned were inserted; a key not returned
+    // was created meanwhile by another transaction, now committed.
+    holdAbsent: `
+  insert into ${state} (username, ${key}, scope, context_key, block_type, state, field_modified, modified)
+  select ?, i.usage_key, ?, i.context_key, i.block_type, '{}'::jsonb, '{}'::jsonb, '-infinity'
+  from jsonb_to_recordset(?::jsonb) as i(usage_key text, context_key text, block_type text)
+  on conflict do nothing
+  returning ${key} as usage_key, id::text as id`,
 
     readHistory: `
   select h.id::text as position, ${micros("h.modified")} as modified,
@@ -154,12 +203,20 @@ export const otherScopesStatements = stateStatements(otherScopesTables);
 // Erases one learner in one statement: atomic without a transaction, and
 // bounded by one statement timeout. Rows of username "" (user_state_summary)
 // are no learner's and never match, since usernames are never empty.
+// The change feed gets one change per course the learner had state in (""
+// for the scopes of no course).
 export const eraseLearnerSql = `
-  with states as (delete from ${userStateTables.state} where username = ? returning 1),
+  with states as (delete from ${userStateTables.state} where username = ? returning context_key),
   history as (delete from ${userStateTables.history} where username = ? returning 1),
-  other_states as (delete from ${otherScopesTables.state} where username = ? returning scope),
-  other_history as (delete from ${otherScopesTables.history} where username = ? returning 1)
-  select (select count(*) from states)::int as user_states,
+  other_states as (delete from ${otherScopesTables.state} where username = ? returning scope, context_key),
+  other_history as (delete from ${otherScopesTables.history} where username = ? returning 1),
+  changed as (
+    insert into state_change (scope, username, state_key, context_key, block_type, kind, field_names, modified)
+    select '', ?, '', c.context_key, '', 'retired', '{}', now()
+    from (select context_key from states union select context_key from other_states) c
+  )
+  select array(select context_key from states union select context_key from other_states) as contexts,
+         (select count(*) from states)::int as user_states,
          (select count(*) from other_states where scope = 'preferences')::int as preferences,
          (select count(*) from other_states where scope = 'user_info')::int as user_infos,
          ((select count(*) from history) + (select count(*) from other_history))::int as history_entries`;

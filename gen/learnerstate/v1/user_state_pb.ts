@@ -6,13 +6,15 @@ import type { GenEnum, GenFile, GenMessage } from "@bufbuild/protobuf/codegenv2"
 import { enumDesc, fileDesc, messageDesc } from "@bufbuild/protobuf/codegenv2";
 import type { Timestamp } from "@bufbuild/protobuf/wkt";
 import { file_google_protobuf_timestamp } from "@bufbuild/protobuf/wkt";
+import type { Scope } from "./scope_pb.js";
+import { file_learnerstate_v1_scope } from "./scope_pb.js";
 import type { Message } from "@bufbuild/protobuf";
 
 /**
  * Describes the file learnerstate/v1/user_state.proto.
  */
 export const file_learnerstate_v1_user_state: GenFile = /*@__PURE__*/
-  fileDesc("CiBsZWFybmVyc3RhdGUvdjEvdXNlcl9zdGF0ZS5wcm90bxIPbGVhcm5lcnN0YXRlLnYxIt4BCgpCbG9ja1N0YXRlEhAKCHVzZXJuYW1lGAEgASgJEhEKCWJsb2NrX2tleRgCIAEoCRI3CgZmaWVsZHMYAyADKAsyJy5sZWFybmVyc3RhdGUudjEuQmxvY2tTdGF0ZS5GaWVsZHNFbnRyeRIvCgt1cGRhdGVfdGltZRgEIAEoCzIaLmdvb2dsZS5wcm90b2J1Zi5UaW1lc3RhbXASEgoKc3RhdGVfanNvbhgFIAEoCRotCgtGaWVsZHNFbnRyeRILCgNrZXkYASABKAkSDQoFdmFsdWUYAiABKAk6AjgBIiUKDkZpZWxkU2VsZWN0aW9uEhMKC2ZpZWxkX25hbWVzGAEgAygJIokBCgtCbG9ja1VwZGF0ZRIRCglibG9ja19rZXkYASABKAkSOAoGZmllbGRzGAIgAygLMigubGVhcm5lcnN0YXRlLnYxLkJsb2NrVXBkYXRlLkZpZWxkc0VudHJ5Gi0KC0ZpZWxkc0VudHJ5EgsKA2tleRgBIAEoCRINCgV2YWx1ZRgCIAEoCToCOAEiVgoQQmxvY2tXcml0ZVJlc3VsdBIRCglibG9ja19rZXkYASABKAkSLwoLdXBkYXRlX3RpbWUYAiABKAsyGi5nb29nbGUucHJvdG9idWYuVGltZXN0YW1wImsKEUZpZWxkTW9kaWZpY2F0aW9uEhEKCWJsb2NrX2tleRgBIAEoCRISCgpmaWVsZF9uYW1lGAIgASgJEi8KC3VwZGF0ZV90aW1lGAMgASgLMhouZ29vZ2xlLnByb3RvYnVmLlRpbWVzdGFtcCJ6Cg1TdGF0ZVNuYXBzaG90EjoKBmZpZWxkcxgBIAMoCzIqLmxlYXJuZXJzdGF0ZS52MS5TdGF0ZVNuYXBzaG90LkZpZWxkc0VudHJ5Gi0KC0ZpZWxkc0VudHJ5EgsKA2tleRgBIAEoCRINCgV2YWx1ZRgCIAEoCToCOAEikwEKDEhpc3RvcnlFbnRyeRIQCgh1c2VybmFtZRgBIAEoCRIRCglibG9ja19rZXkYAiABKAkSLQoFc3RhdGUYAyABKAsyHi5sZWFybmVyc3RhdGUudjEuU3RhdGVTbmFwc2hvdBIvCgt1cGRhdGVfdGltZRgEIAEoCzIaLmdvb2dsZS5wcm90b2J1Zi5UaW1lc3RhbXAqWgoJU3RhdGVGb3JtEhoKFlNUQVRFX0ZPUk1fVU5TUEVDSUZJRUQQABIVChFTVEFURV9GT1JNX0ZJRUxEUxABEhoKFlNUQVRFX0ZPUk1fSlNPTl9PQkpFQ1QQAmIGcHJvdG8z", [file_google_protobuf_timestamp]);
+  fileDesc("CiBsZWFybmVyc3RhdGUvdjEvdXNlcl9zdGF0ZS5wcm90bxIPbGVhcm5lcnN0YXRlLnYxIuwBCgpCbG9ja1N0YXRlEhAKCHVzZXJuYW1lGAEgASgJEhEKCWJsb2NrX2tleRgCIAEoCRI3CgZmaWVsZHMYAyADKAsyJy5sZWFybmVyc3RhdGUudjEuQmxvY2tTdGF0ZS5GaWVsZHNFbnRyeRIvCgt1cGRhdGVfdGltZRgEIAEoCzIaLmdvb2dsZS5wcm90b2J1Zi5UaW1lc3RhbXASEgoKc3RhdGVfanNvbhgFIAEoCRIMCgRldGFnGAYgASgJGi0KC0ZpZWxkc0VudHJ5EgsKA2tleRgBIAEoCRINCgV2YWx1ZRgCIAEoCToCOAEiJQoORmllbGRTZWxlY3Rpb24SEwoLZmllbGRfbmFtZXMYASADKAkiwwEKC0Jsb2NrVXBkYXRlEhEKCWJsb2NrX2tleRgBIAEoCRI4CgZmaWVsZHMYAiADKAsyKC5sZWFybmVyc3RhdGUudjEuQmxvY2tVcGRhdGUuRmllbGRzRW50cnkSOAoMcHJlY29uZGl0aW9uGAMgASgLMiIubGVhcm5lcnN0YXRlLnYxLlN0YXRlUHJlY29uZGl0aW9uGi0KC0ZpZWxkc0VudHJ5EgsKA2tleRgBIAEoCRINCgV2YWx1ZRgCIAEoCToCOAEiMQoRU3RhdGVQcmVjb25kaXRpb24SDAoEZXRhZxgBIAEoCRIOCgZhYnNlbnQYAiABKAgiLAoJQmxvY2tFdGFnEhEKCWJsb2NrX2tleRgBIAEoCRIMCgRldGFnGAIgASgJIkcKElN0YXRlQ2hhbmdlZERldGFpbBIxCg1jdXJyZW50X2V0YWdzGAEgAygLMhoubGVhcm5lcnN0YXRlLnYxLkJsb2NrRXRhZyJkChBCbG9ja1dyaXRlUmVzdWx0EhEKCWJsb2NrX2tleRgBIAEoCRIvCgt1cGRhdGVfdGltZRgCIAEoCzIaLmdvb2dsZS5wcm90b2J1Zi5UaW1lc3RhbXASDAoEZXRhZxgDIAEoCSJrChFGaWVsZE1vZGlmaWNhdGlvbhIRCglibG9ja19rZXkYASABKAkSEgoKZmllbGRfbmFtZRgCIAEoCRIvCgt1cGRhdGVfdGltZRgDIAEoCzIaLmdvb2dsZS5wcm90b2J1Zi5UaW1lc3RhbXAiegoNU3RhdGVTbmFwc2hvdBI6CgZmaWVsZHMYASADKAsyKi5sZWFybmVyc3RhdGUudjEuU3RhdGVTbmFwc2hvdC5GaWVsZHNFbnRyeRotCgtGaWVsZHNFbnRyeRILCgNrZXkYASABKAkSDQoFdmFsdWUYAiABKAk6AjgBIpMBCgxIaXN0b3J5RW50cnkSEAoIdXNlcm5hbWUYASABKAkSEQoJYmxvY2tfa2V5GAIgASgJEi0KBXN0YXRlGAMgASgLMh4ubGVhcm5lcnN0YXRlLnYxLlN0YXRlU25hcHNob3QSLwoLdXBkYXRlX3RpbWUYBCABKAsyGi5nb29nbGUucHJvdG9idWYuVGltZXN0YW1wIvIBCgtTdGF0ZUNoYW5nZRIQCgh1c2VybmFtZRgBIAEoCRIRCglibG9ja19rZXkYAiABKAkSEgoKYmxvY2tfdHlwZRgDIAEoCRIlCgVzY29wZRgEIAEoDjIWLmxlYXJuZXJzdGF0ZS52MS5TY29wZRISCgpjb3Vyc2Vfa2V5GAUgASgJEikKBGtpbmQYBiABKA4yGy5sZWFybmVyc3RhdGUudjEuQ2hhbmdlS2luZBITCgtmaWVsZF9uYW1lcxgHIAMoCRIvCgt1cGRhdGVfdGltZRgIIAEoCzIaLmdvb2dsZS5wcm90b2J1Zi5UaW1lc3RhbXAqWgoJU3RhdGVGb3JtEhoKFlNUQVRFX0ZPUk1fVU5TUEVDSUZJRUQQABIVChFTVEFURV9GT1JNX0ZJRUxEUxABEhoKFlNUQVRFX0ZPUk1fSlNPTl9PQkpFQ1QQAiqpAQoKQ2hhbmdlS2luZBIbChdDSEFOR0VfS0lORF9VTlNQRUNJRklFRBAAEh4KGkNIQU5HRV9LSU5EX0ZJRUxEU19XUklUVEVOEAESHgoaQ0hBTkdFX0tJTkRfRklFTERTX0RFTEVURUQQAhIdChlDSEFOR0VfS0lORF9TVEFURV9ERUxFVEVEEAMSHwobQ0hBTkdFX0tJTkRfTEVBUk5FUl9SRVRJUkVEEARiBnByb3RvMw", [file_google_protobuf_timestamp, file_learnerstate_v1_scope]);
 
 /**
  * The stored state of one block for one learner, or, in the scopes that
@@ -66,6 +68,18 @@ export type BlockState = Message<"learnerstate.v1.BlockState"> & {
    * @generated from field: string state_json = 5;
    */
   stateJson: string;
+
+  /**
+   * Opaque. Identifies this version of the stored state: it changes with
+   * every write of the state (including writes that leave the same values,
+   * and a state deleted and written again) and with nothing else. Pass it in
+   * a StatePrecondition to write only if nobody wrote the state since it was
+   * read. Keys that reach one shared state get the same etag. Set in every
+   * state form and with every field selection.
+   *
+   * @generated from field: string etag = 6;
+   */
+  etag: string;
 };
 
 /**
@@ -120,6 +134,14 @@ export type BlockUpdate = Message<"learnerstate.v1.BlockUpdate"> & {
    * @generated from field: map<string, string> fields = 2;
    */
   fields: { [key: string]: string };
+
+  /**
+   * Optional. What the stored state this key reaches must be for the call to
+   * apply (see StatePrecondition). Unset: no condition, as before etags.
+   *
+   * @generated from field: learnerstate.v1.StatePrecondition precondition = 3;
+   */
+  precondition?: StatePrecondition | undefined;
 };
 
 /**
@@ -128,6 +150,94 @@ export type BlockUpdate = Message<"learnerstate.v1.BlockUpdate"> & {
  */
 export const BlockUpdateSchema: GenMessage<BlockUpdate> = /*@__PURE__*/
   messageDesc(file_learnerstate_v1_user_state, 2);
+
+/**
+ * A condition on one stored state that a write requires, checked atomically
+ * with the write (AIP-154): if any condition of a call does not hold, nothing
+ * of the call is applied and it fails with ABORTED (reason STATE_CHANGED).
+ * Exactly one of `etag` and `absent` must be set; neither, or both, is
+ * INVALID_ARGUMENT (reason INVALID_PRECONDITION).
+ *
+ * @generated from message learnerstate.v1.StatePrecondition
+ */
+export type StatePrecondition = Message<"learnerstate.v1.StatePrecondition"> & {
+  /**
+   * The state must be the version this etag names (BlockState.etag or
+   * BlockWriteResult.etag, as the caller last saw it): unchanged since, and
+   * not deleted. An etag the service never issued simply does not match.
+   *
+   * @generated from field: string etag = 1;
+   */
+  etag: string;
+
+  /**
+   * The state must not exist: never written, or deleted.
+   *
+   * @generated from field: bool absent = 2;
+   */
+  absent: boolean;
+};
+
+/**
+ * Describes the message learnerstate.v1.StatePrecondition.
+ * Use `create(StatePreconditionSchema)` to create a new message.
+ */
+export const StatePreconditionSchema: GenMessage<StatePrecondition> = /*@__PURE__*/
+  messageDesc(file_learnerstate_v1_user_state, 3);
+
+/**
+ * The current version of one stored state, as an ABORTED (STATE_CHANGED)
+ * error reports it.
+ *
+ * @generated from message learnerstate.v1.BlockEtag
+ */
+export type BlockEtag = Message<"learnerstate.v1.BlockEtag"> & {
+  /**
+   * The block's usage key, as the request spelled it.
+   *
+   * @generated from field: string block_key = 1;
+   */
+  blockKey: string;
+
+  /**
+   * The state's current etag; empty when the state does not exist.
+   *
+   * @generated from field: string etag = 2;
+   */
+  etag: string;
+};
+
+/**
+ * Describes the message learnerstate.v1.BlockEtag.
+ * Use `create(BlockEtagSchema)` to create a new message.
+ */
+export const BlockEtagSchema: GenMessage<BlockEtag> = /*@__PURE__*/
+  messageDesc(file_learnerstate_v1_user_state, 4);
+
+/**
+ * Detail of an ABORTED error with reason STATE_CHANGED, beside its
+ * google.rpc.ErrorInfo: the blocks whose precondition did not hold, and
+ * what their states are now, so that the caller can read them again (or,
+ * with an etag it already holds, retry). At most 100 blocks; ErrorInfo's
+ * metadata `changedCount` says how many there were.
+ *
+ * @generated from message learnerstate.v1.StateChangedDetail
+ */
+export type StateChangedDetail = Message<"learnerstate.v1.StateChangedDetail"> & {
+  /**
+   * One entry per block whose precondition failed, in request order.
+   *
+   * @generated from field: repeated learnerstate.v1.BlockEtag current_etags = 1;
+   */
+  currentEtags: BlockEtag[];
+};
+
+/**
+ * Describes the message learnerstate.v1.StateChangedDetail.
+ * Use `create(StateChangedDetailSchema)` to create a new message.
+ */
+export const StateChangedDetailSchema: GenMessage<StateChangedDetail> = /*@__PURE__*/
+  messageDesc(file_learnerstate_v1_user_state, 5);
 
 /**
  * The outcome of writing one block.
@@ -145,11 +255,23 @@ export type BlockWriteResult = Message<"learnerstate.v1.BlockWriteResult"> & {
   /**
    * Output only. The block's new modification time, from the database clock,
    * with microsecond precision. Every block of one SetMany call gets the same
-   * time.
+   * time, unless a block's previous time was not earlier (the database clock
+   * went back, or two writes of one state fell in one microsecond): its time
+   * is then one microsecond after its previous one, so that a state's times
+   * only ever increase.
    *
    * @generated from field: google.protobuf.Timestamp update_time = 2;
    */
   updateTime?: Timestamp | undefined;
+
+  /**
+   * Output only. The state's etag after this write (see BlockState.etag):
+   * a read-modify-write loop may use it for its next write without reading
+   * again. Updates that reached one stored state report the same etag.
+   *
+   * @generated from field: string etag = 3;
+   */
+  etag: string;
 };
 
 /**
@@ -157,7 +279,7 @@ export type BlockWriteResult = Message<"learnerstate.v1.BlockWriteResult"> & {
  * Use `create(BlockWriteResultSchema)` to create a new message.
  */
 export const BlockWriteResultSchema: GenMessage<BlockWriteResult> = /*@__PURE__*/
-  messageDesc(file_learnerstate_v1_user_state, 3);
+  messageDesc(file_learnerstate_v1_user_state, 6);
 
 /**
  * When one field of one block was last written.
@@ -193,7 +315,7 @@ export type FieldModification = Message<"learnerstate.v1.FieldModification"> & {
  * Use `create(FieldModificationSchema)` to create a new message.
  */
 export const FieldModificationSchema: GenMessage<FieldModification> = /*@__PURE__*/
-  messageDesc(file_learnerstate_v1_user_state, 4);
+  messageDesc(file_learnerstate_v1_user_state, 7);
 
 /**
  * A block's whole state at one point of its history.
@@ -215,7 +337,7 @@ export type StateSnapshot = Message<"learnerstate.v1.StateSnapshot"> & {
  * Use `create(StateSnapshotSchema)` to create a new message.
  */
 export const StateSnapshotSchema: GenMessage<StateSnapshot> = /*@__PURE__*/
-  messageDesc(file_learnerstate_v1_user_state, 5);
+  messageDesc(file_learnerstate_v1_user_state, 8);
 
 /**
  * One write in a block's history (in the scopes that share state, the history
@@ -262,7 +384,87 @@ export type HistoryEntry = Message<"learnerstate.v1.HistoryEntry"> & {
  * Use `create(HistoryEntrySchema)` to create a new message.
  */
 export const HistoryEntrySchema: GenMessage<HistoryEntry> = /*@__PURE__*/
-  messageDesc(file_learnerstate_v1_user_state, 6);
+  messageDesc(file_learnerstate_v1_user_state, 9);
+
+/**
+ * One committed change to one stored state (WatchChanges).
+ *
+ * @generated from message learnerstate.v1.StateChange
+ */
+export type StateChange = Message<"learnerstate.v1.StateChange"> & {
+  /**
+   * Whose state changed; empty for SCOPE_USER_STATE_SUMMARY.
+   *
+   * @generated from field: string username = 1;
+   */
+  username: string;
+
+  /**
+   * The block's canonical usage key (for example
+   * `block-v1:edX+DemoX+Demo_2014+type@problem+block@quiz1`). Empty for
+   * SCOPE_PREFERENCES (stored per block type: see `block_type`),
+   * SCOPE_USER_INFO, and learner retirement.
+   *
+   * @generated from field: string block_key = 2;
+   */
+  blockKey: string;
+
+  /**
+   * The block's type; for SCOPE_PREFERENCES the type whose preferences
+   * changed. Empty for SCOPE_USER_INFO and learner retirement.
+   *
+   * @generated from field: string block_type = 3;
+   */
+  blockType: string;
+
+  /**
+   * The scope of the state; SCOPE_UNSPECIFIED for learner retirement, which
+   * erases every scope of the learner.
+   *
+   * @generated from field: learnerstate.v1.Scope scope = 4;
+   */
+  scope: Scope;
+
+  /**
+   * The course (learning context) key the state is filed under, in canonical
+   * form; empty for SCOPE_PREFERENCES and SCOPE_USER_INFO, which belong to no
+   * course.
+   *
+   * @generated from field: string course_key = 5;
+   */
+  courseKey: string;
+
+  /**
+   * What happened.
+   *
+   * @generated from field: learnerstate.v1.ChangeKind kind = 6;
+   */
+  kind: ChangeKind;
+
+  /**
+   * The fields written or deleted, sorted by name; empty for a whole-state
+   * deletion and for learner retirement.
+   *
+   * @generated from field: repeated string field_names = 7;
+   */
+  fieldNames: string[];
+
+  /**
+   * The state's update time after the change (BlockState.update_time), or,
+   * for a deletion and learner retirement, when it happened; from the
+   * database clock, with microsecond precision.
+   *
+   * @generated from field: google.protobuf.Timestamp update_time = 8;
+   */
+  updateTime?: Timestamp | undefined;
+};
+
+/**
+ * Describes the message learnerstate.v1.StateChange.
+ * Use `create(StateChangeSchema)` to create a new message.
+ */
+export const StateChangeSchema: GenMessage<StateChange> = /*@__PURE__*/
+  messageDesc(file_learnerstate_v1_user_state, 10);
 
 /**
  * How BlockState messages carry a state (GetMany, IterAllForBlock,
@@ -300,4 +502,58 @@ export enum StateForm {
  */
 export const StateFormSchema: GenEnum<StateForm> = /*@__PURE__*/
   enumDesc(file_learnerstate_v1_user_state, 0);
+
+/**
+ * What a change to one stored state was.
+ *
+ * @generated from enum learnerstate.v1.ChangeKind
+ */
+export enum ChangeKind {
+  /**
+   * Not used.
+   *
+   * @generated from enum value: CHANGE_KIND_UNSPECIFIED = 0;
+   */
+  UNSPECIFIED = 0,
+
+  /**
+   * SetMany wrote `field_names` (all of its update's fields, also those
+   * written with their old value); the state was created if it did not exist.
+   *
+   * @generated from enum value: CHANGE_KIND_FIELDS_WRITTEN = 1;
+   */
+  FIELDS_WRITTEN = 1,
+
+  /**
+   * DeleteMany removed `field_names` (those the state had); the state still
+   * has other fields.
+   *
+   * @generated from enum value: CHANGE_KIND_FIELDS_DELETED = 2;
+   */
+  FIELDS_DELETED = 2,
+
+  /**
+   * The state no longer exists: DeleteMany deleted it whole (`field_names`
+   * empty), or removed its last fields (`field_names` lists those removed).
+   *
+   * @generated from enum value: CHANGE_KIND_STATE_DELETED = 3;
+   */
+  STATE_DELETED = 3,
+
+  /**
+   * RetireLearner erased everything of `username` in `course_key` (every
+   * scope, and their history); `block_key`, `block_type` and `scope` are
+   * empty. One change per course the learner had state in, and one with an
+   * empty `course_key` for their SCOPE_PREFERENCES and SCOPE_USER_INFO state.
+   *
+   * @generated from enum value: CHANGE_KIND_LEARNER_RETIRED = 4;
+   */
+  LEARNER_RETIRED = 4,
+}
+
+/**
+ * Describes the enum learnerstate.v1.ChangeKind.
+ */
+export const ChangeKindSchema: GenEnum<ChangeKind> = /*@__PURE__*/
+  enumDesc(file_learnerstate_v1_user_state, 1);
 

@@ -6,7 +6,7 @@ import type { GenFile, GenMessage, GenService } from "@bufbuild/protobuf/codegen
 import { fileDesc, messageDesc, serviceDesc } from "@bufbuild/protobuf/codegenv2";
 import type { Scope } from "./scope_pb.js";
 import { file_learnerstate_v1_scope } from "./scope_pb.js";
-import type { BlockState, BlockUpdate, BlockWriteResult, FieldModification, FieldSelection, HistoryEntry, StateForm } from "./user_state_pb.js";
+import type { BlockState, BlockUpdate, BlockWriteResult, FieldModification, FieldSelection, HistoryEntry, StateChange, StateForm, StatePrecondition } from "./user_state_pb.js";
 import { file_learnerstate_v1_user_state } from "./user_state_pb.js";
 import type { Message } from "@bufbuild/protobuf";
 
@@ -14,7 +14,7 @@ import type { Message } from "@bufbuild/protobuf";
  * Describes the file learnerstate/v1/user_state_service.proto.
  */
 export const file_learnerstate_v1_user_state_service: GenFile = /*@__PURE__*/
-  fileDesc("CihsZWFybmVyc3RhdGUvdjEvdXNlcl9zdGF0ZV9zZXJ2aWNlLnByb3RvEg9sZWFybmVyc3RhdGUudjEixwEKDkdldE1hbnlSZXF1ZXN0EhAKCHVzZXJuYW1lGAEgASgJEhIKCmJsb2NrX2tleXMYAiADKAkSJQoFc2NvcGUYAyABKA4yFi5sZWFybmVyc3RhdGUudjEuU2NvcGUSOAoPZmllbGRfc2VsZWN0aW9uGAQgASgLMh8ubGVhcm5lcnN0YXRlLnYxLkZpZWxkU2VsZWN0aW9uEi4KCnN0YXRlX2Zvcm0YBSABKA4yGi5sZWFybmVyc3RhdGUudjEuU3RhdGVGb3JtIkQKD0dldE1hbnlSZXNwb25zZRIxCgxibG9ja19zdGF0ZXMYASADKAsyGy5sZWFybmVyc3RhdGUudjEuQmxvY2tTdGF0ZSJ4Cg5TZXRNYW55UmVxdWVzdBIQCgh1c2VybmFtZRgBIAEoCRIlCgVzY29wZRgCIAEoDjIWLmxlYXJuZXJzdGF0ZS52MS5TY29wZRItCgd1cGRhdGVzGAMgAygLMhwubGVhcm5lcnN0YXRlLnYxLkJsb2NrVXBkYXRlIkUKD1NldE1hbnlSZXNwb25zZRIyCgdyZXN1bHRzGAEgAygLMiEubGVhcm5lcnN0YXRlLnYxLkJsb2NrV3JpdGVSZXN1bHQimgEKEURlbGV0ZU1hbnlSZXF1ZXN0EhAKCHVzZXJuYW1lGAEgASgJEhIKCmJsb2NrX2tleXMYAiADKAkSJQoFc2NvcGUYAyABKA4yFi5sZWFybmVyc3RhdGUudjEuU2NvcGUSOAoPZmllbGRfc2VsZWN0aW9uGAQgASgLMh8ubGVhcm5lcnN0YXRlLnYxLkZpZWxkU2VsZWN0aW9uIhQKEkRlbGV0ZU1hbnlSZXNwb25zZSKbAQoSR2V0TW9kRGF0ZXNSZXF1ZXN0EhAKCHVzZXJuYW1lGAEgASgJEhIKCmJsb2NrX2tleXMYAiADKAkSJQoFc2NvcGUYAyABKA4yFi5sZWFybmVyc3RhdGUudjEuU2NvcGUSOAoPZmllbGRfc2VsZWN0aW9uGAQgASgLMh8ubGVhcm5lcnN0YXRlLnYxLkZpZWxkU2VsZWN0aW9uIlYKE0dldE1vZERhdGVzUmVzcG9uc2USPwoTZmllbGRfbW9kaWZpY2F0aW9ucxgBIAMoCzIiLmxlYXJuZXJzdGF0ZS52MS5GaWVsZE1vZGlmaWNhdGlvbiJfChFHZXRIaXN0b3J5UmVxdWVzdBIQCgh1c2VybmFtZRgBIAEoCRIRCglibG9ja19rZXkYAiABKAkSJQoFc2NvcGUYAyABKA4yFi5sZWFybmVyc3RhdGUudjEuU2NvcGUiRAoSR2V0SGlzdG9yeVJlc3BvbnNlEi4KB2VudHJpZXMYASADKAsyHS5sZWFybmVyc3RhdGUudjEuSGlzdG9yeUVudHJ5IqwBChZJdGVyQWxsRm9yQmxvY2tSZXF1ZXN0EhEKCWJsb2NrX2tleRgBIAEoCRIlCgVzY29wZRgCIAEoDjIWLmxlYXJuZXJzdGF0ZS52MS5TY29wZRISCgpiYXRjaF9zaXplGAMgASgFEhQKDHJlc3VtZV90b2tlbhgEIAEoCRIuCgpzdGF0ZV9mb3JtGAUgASgOMhoubGVhcm5lcnN0YXRlLnYxLlN0YXRlRm9ybSJiChdJdGVyQWxsRm9yQmxvY2tSZXNwb25zZRIxCgxibG9ja19zdGF0ZXMYASADKAsyGy5sZWFybmVyc3RhdGUudjEuQmxvY2tTdGF0ZRIUCgxyZXN1bWVfdG9rZW4YAiABKAkiwgEKF0l0ZXJBbGxGb3JDb3Vyc2VSZXF1ZXN0EhIKCmNvdXJzZV9rZXkYASABKAkSEgoKYmxvY2tfdHlwZRgCIAEoCRIlCgVzY29wZRgDIAEoDjIWLmxlYXJuZXJzdGF0ZS52MS5TY29wZRISCgpiYXRjaF9zaXplGAQgASgFEhQKDHJlc3VtZV90b2tlbhgFIAEoCRIuCgpzdGF0ZV9mb3JtGAYgASgOMhoubGVhcm5lcnN0YXRlLnYxLlN0YXRlRm9ybSJjChhJdGVyQWxsRm9yQ291cnNlUmVzcG9uc2USMQoMYmxvY2tfc3RhdGVzGAEgAygLMhsubGVhcm5lcnN0YXRlLnYxLkJsb2NrU3RhdGUSFAoMcmVzdW1lX3Rva2VuGAIgASgJIigKFFJldGlyZUxlYXJuZXJSZXF1ZXN0EhAKCHVzZXJuYW1lGAEgASgJIooBChVSZXRpcmVMZWFybmVyUmVzcG9uc2USGgoSdXNlcl9zdGF0ZXNfZXJhc2VkGAEgASgDEhoKEnByZWZlcmVuY2VzX2VyYXNlZBgCIAEoAxIZChF1c2VyX2luZm9zX2VyYXNlZBgDIAEoAxIeChZoaXN0b3J5X2VudHJpZXNfZXJhc2VkGAQgASgDMu8FChBVc2VyU3RhdGVTZXJ2aWNlEk4KB0dldE1hbnkSHy5sZWFybmVyc3RhdGUudjEuR2V0TWFueVJlcXVlc3QaIC5sZWFybmVyc3RhdGUudjEuR2V0TWFueVJlc3BvbnNlMAESTAoHU2V0TWFueRIfLmxlYXJuZXJzdGF0ZS52MS5TZXRNYW55UmVxdWVzdBogLmxlYXJuZXJzdGF0ZS52MS5TZXRNYW55UmVzcG9uc2USVQoKRGVsZXRlTWFueRIiLmxlYXJuZXJzdGF0ZS52MS5EZWxldGVNYW55UmVxdWVzdBojLmxlYXJuZXJzdGF0ZS52MS5EZWxldGVNYW55UmVzcG9uc2USWgoLR2V0TW9kRGF0ZXMSIy5sZWFybmVyc3RhdGUudjEuR2V0TW9kRGF0ZXNSZXF1ZXN0GiQubGVhcm5lcnN0YXRlLnYxLkdldE1vZERhdGVzUmVzcG9uc2UwARJXCgpHZXRIaXN0b3J5EiIubGVhcm5lcnN0YXRlLnYxLkdldEhpc3RvcnlSZXF1ZXN0GiMubGVhcm5lcnN0YXRlLnYxLkdldEhpc3RvcnlSZXNwb25zZTABEmYKD0l0ZXJBbGxGb3JCbG9jaxInLmxlYXJuZXJzdGF0ZS52MS5JdGVyQWxsRm9yQmxvY2tSZXF1ZXN0GigubGVhcm5lcnN0YXRlLnYxLkl0ZXJBbGxGb3JCbG9ja1Jlc3BvbnNlMAESaQoQSXRlckFsbEZvckNvdXJzZRIoLmxlYXJuZXJzdGF0ZS52MS5JdGVyQWxsRm9yQ291cnNlUmVxdWVzdBopLmxlYXJuZXJzdGF0ZS52MS5JdGVyQWxsRm9yQ291cnNlUmVzcG9uc2UwARJeCg1SZXRpcmVMZWFybmVyEiUubGVhcm5lcnN0YXRlLnYxLlJldGlyZUxlYXJuZXJSZXF1ZXN0GiYubGVhcm5lcnN0YXRlLnYxLlJldGlyZUxlYXJuZXJSZXNwb25zZWIGcHJvdG8z", [file_learnerstate_v1_scope, file_learnerstate_v1_user_state]);
+  fileDesc("CihsZWFybmVyc3RhdGUvdjEvdXNlcl9zdGF0ZV9zZXJ2aWNlLnByb3RvEg9sZWFybmVyc3RhdGUudjEixwEKDkdldE1hbnlSZXF1ZXN0EhAKCHVzZXJuYW1lGAEgASgJEhIKCmJsb2NrX2tleXMYAiADKAkSJQoFc2NvcGUYAyABKA4yFi5sZWFybmVyc3RhdGUudjEuU2NvcGUSOAoPZmllbGRfc2VsZWN0aW9uGAQgASgLMh8ubGVhcm5lcnN0YXRlLnYxLkZpZWxkU2VsZWN0aW9uEi4KCnN0YXRlX2Zvcm0YBSABKA4yGi5sZWFybmVyc3RhdGUudjEuU3RhdGVGb3JtIkQKD0dldE1hbnlSZXNwb25zZRIxCgxibG9ja19zdGF0ZXMYASADKAsyGy5sZWFybmVyc3RhdGUudjEuQmxvY2tTdGF0ZSJ4Cg5TZXRNYW55UmVxdWVzdBIQCgh1c2VybmFtZRgBIAEoCRIlCgVzY29wZRgCIAEoDjIWLmxlYXJuZXJzdGF0ZS52MS5TY29wZRItCgd1cGRhdGVzGAMgAygLMhwubGVhcm5lcnN0YXRlLnYxLkJsb2NrVXBkYXRlIkUKD1NldE1hbnlSZXNwb25zZRIyCgdyZXN1bHRzGAEgAygLMiEubGVhcm5lcnN0YXRlLnYxLkJsb2NrV3JpdGVSZXN1bHQiwgIKEURlbGV0ZU1hbnlSZXF1ZXN0EhAKCHVzZXJuYW1lGAEgASgJEhIKCmJsb2NrX2tleXMYAiADKAkSJQoFc2NvcGUYAyABKA4yFi5sZWFybmVyc3RhdGUudjEuU2NvcGUSOAoPZmllbGRfc2VsZWN0aW9uGAQgASgLMh8ubGVhcm5lcnN0YXRlLnYxLkZpZWxkU2VsZWN0aW9uEkwKDXByZWNvbmRpdGlvbnMYBSADKAsyNS5sZWFybmVyc3RhdGUudjEuRGVsZXRlTWFueVJlcXVlc3QuUHJlY29uZGl0aW9uc0VudHJ5GlgKElByZWNvbmRpdGlvbnNFbnRyeRILCgNrZXkYASABKAkSMQoFdmFsdWUYAiABKAsyIi5sZWFybmVyc3RhdGUudjEuU3RhdGVQcmVjb25kaXRpb246AjgBIhQKEkRlbGV0ZU1hbnlSZXNwb25zZSKbAQoSR2V0TW9kRGF0ZXNSZXF1ZXN0EhAKCHVzZXJuYW1lGAEgASgJEhIKCmJsb2NrX2tleXMYAiADKAkSJQoFc2NvcGUYAyABKA4yFi5sZWFybmVyc3RhdGUudjEuU2NvcGUSOAoPZmllbGRfc2VsZWN0aW9uGAQgASgLMh8ubGVhcm5lcnN0YXRlLnYxLkZpZWxkU2VsZWN0aW9uIlYKE0dldE1vZERhdGVzUmVzcG9uc2USPwoTZmllbGRfbW9kaWZpY2F0aW9ucxgBIAMoCzIiLmxlYXJuZXJzdGF0ZS52MS5GaWVsZE1vZGlmaWNhdGlvbiJfChFHZXRIaXN0b3J5UmVxdWVzdBIQCgh1c2VybmFtZRgBIAEoCRIRCglibG9ja19rZXkYAiABKAkSJQoFc2NvcGUYAyABKA4yFi5sZWFybmVyc3RhdGUudjEuU2NvcGUiRAoSR2V0SGlzdG9yeVJlc3BvbnNlEi4KB2VudHJpZXMYASADKAsyHS5sZWFybmVyc3RhdGUudjEuSGlzdG9yeUVudHJ5IqwBChZJdGVyQWxsRm9yQmxvY2tSZXF1ZXN0EhEKCWJsb2NrX2tleRgBIAEoCRIlCgVzY29wZRgCIAEoDjIWLmxlYXJuZXJzdGF0ZS52MS5TY29wZRISCgpiYXRjaF9zaXplGAMgASgFEhQKDHJlc3VtZV90b2tlbhgEIAEoCRIuCgpzdGF0ZV9mb3JtGAUgASgOMhoubGVhcm5lcnN0YXRlLnYxLlN0YXRlRm9ybSJiChdJdGVyQWxsRm9yQmxvY2tSZXNwb25zZRIxCgxibG9ja19zdGF0ZXMYASADKAsyGy5sZWFybmVyc3RhdGUudjEuQmxvY2tTdGF0ZRIUCgxyZXN1bWVfdG9rZW4YAiABKAkiwgEKF0l0ZXJBbGxGb3JDb3Vyc2VSZXF1ZXN0EhIKCmNvdXJzZV9rZXkYASABKAkSEgoKYmxvY2tfdHlwZRgCIAEoCRIlCgVzY29wZRgDIAEoDjIWLmxlYXJuZXJzdGF0ZS52MS5TY29wZRISCgpiYXRjaF9zaXplGAQgASgFEhQKDHJlc3VtZV90b2tlbhgFIAEoCRIuCgpzdGF0ZV9mb3JtGAYgASgOMhoubGVhcm5lcnN0YXRlLnYxLlN0YXRlRm9ybSJjChhJdGVyQWxsRm9yQ291cnNlUmVzcG9uc2USMQoMYmxvY2tfc3RhdGVzGAEgAygLMhsubGVhcm5lcnN0YXRlLnYxLkJsb2NrU3RhdGUSFAoMcmVzdW1lX3Rva2VuGAIgASgJIigKFFJldGlyZUxlYXJuZXJSZXF1ZXN0EhAKCHVzZXJuYW1lGAEgASgJIooBChVSZXRpcmVMZWFybmVyUmVzcG9uc2USGgoSdXNlcl9zdGF0ZXNfZXJhc2VkGAEgASgDEhoKEnByZWZlcmVuY2VzX2VyYXNlZBgCIAEoAxIZChF1c2VyX2luZm9zX2VyYXNlZBgDIAEoAxIeChZoaXN0b3J5X2VudHJpZXNfZXJhc2VkGAQgASgDIo4BChNXYXRjaENoYW5nZXNSZXF1ZXN0EhIKCmNvdXJzZV9rZXkYASABKAkSEwoLYmxvY2tfdHlwZXMYAiADKAkSJgoGc2NvcGVzGAMgAygOMhYubGVhcm5lcnN0YXRlLnYxLlNjb3BlEhAKCHVzZXJuYW1lGAQgASgJEhQKDHJlc3VtZV90b2tlbhgFIAEoCSJbChRXYXRjaENoYW5nZXNSZXNwb25zZRItCgdjaGFuZ2VzGAEgAygLMhwubGVhcm5lcnN0YXRlLnYxLlN0YXRlQ2hhbmdlEhQKDHJlc3VtZV90b2tlbhgCIAEoCTLOBgoQVXNlclN0YXRlU2VydmljZRJOCgdHZXRNYW55Eh8ubGVhcm5lcnN0YXRlLnYxLkdldE1hbnlSZXF1ZXN0GiAubGVhcm5lcnN0YXRlLnYxLkdldE1hbnlSZXNwb25zZTABEkwKB1NldE1hbnkSHy5sZWFybmVyc3RhdGUudjEuU2V0TWFueVJlcXVlc3QaIC5sZWFybmVyc3RhdGUudjEuU2V0TWFueVJlc3BvbnNlElUKCkRlbGV0ZU1hbnkSIi5sZWFybmVyc3RhdGUudjEuRGVsZXRlTWFueVJlcXVlc3QaIy5sZWFybmVyc3RhdGUudjEuRGVsZXRlTWFueVJlc3BvbnNlEloKC0dldE1vZERhdGVzEiMubGVhcm5lcnN0YXRlLnYxLkdldE1vZERhdGVzUmVxdWVzdBokLmxlYXJuZXJzdGF0ZS52MS5HZXRNb2REYXRlc1Jlc3BvbnNlMAESVwoKR2V0SGlzdG9yeRIiLmxlYXJuZXJzdGF0ZS52MS5HZXRIaXN0b3J5UmVxdWVzdBojLmxlYXJuZXJzdGF0ZS52MS5HZXRIaXN0b3J5UmVzcG9uc2UwARJmCg9JdGVyQWxsRm9yQmxvY2sSJy5sZWFybmVyc3RhdGUudjEuSXRlckFsbEZvckJsb2NrUmVxdWVzdBooLmxlYXJuZXJzdGF0ZS52MS5JdGVyQWxsRm9yQmxvY2tSZXNwb25zZTABEmkKEEl0ZXJBbGxGb3JDb3Vyc2USKC5sZWFybmVyc3RhdGUudjEuSXRlckFsbEZvckNvdXJzZVJlcXVlc3QaKS5sZWFybmVyc3RhdGUudjEuSXRlckFsbEZvckNvdXJzZVJlc3BvbnNlMAESXgoNUmV0aXJlTGVhcm5lchIlLmxlYXJuZXJzdGF0ZS52MS5SZXRpcmVMZWFybmVyUmVxdWVzdBomLmxlYXJuZXJzdGF0ZS52MS5SZXRpcmVMZWFybmVyUmVzcG9uc2USXQoMV2F0Y2hDaGFuZ2VzEiQubGVhcm5lcnN0YXRlLnYxLldhdGNoQ2hhbmdlc1JlcXVlc3QaJS5sZWFybmVyc3RhdGUudjEuV2F0Y2hDaGFuZ2VzUmVzcG9uc2UwAWIGcHJvdG8z", [file_learnerstate_v1_scope, file_learnerstate_v1_user_state]);
 
 /**
  * Request message for UserStateService.GetMany.
@@ -190,6 +190,16 @@ export type DeleteManyRequest = Message<"learnerstate.v1.DeleteManyRequest"> & {
    * @generated from field: learnerstate.v1.FieldSelection field_selection = 4;
    */
   fieldSelection?: FieldSelection | undefined;
+
+  /**
+   * Optional. Block key (spelled as in `block_keys`) to what the stored state
+   * it reaches must be for the call to apply (see StatePrecondition). A key
+   * that is not in `block_keys` is INVALID_ARGUMENT (reason
+   * INVALID_PRECONDITION).
+   *
+   * @generated from field: map<string, learnerstate.v1.StatePrecondition> preconditions = 5;
+   */
+  preconditions: { [key: string]: StatePrecondition };
 };
 
 /**
@@ -583,6 +593,98 @@ export const RetireLearnerResponseSchema: GenMessage<RetireLearnerResponse> = /*
   messageDesc(file_learnerstate_v1_user_state_service, 15);
 
 /**
+ * Request message for UserStateService.WatchChanges.
+ *
+ * @generated from message learnerstate.v1.WatchChangesRequest
+ */
+export type WatchChangesRequest = Message<"learnerstate.v1.WatchChangesRequest"> & {
+  /**
+   * The course (or other learning context) whose changes to stream, in any
+   * form IterAllForCourse takes. Empty: every change of every course, and of
+   * SCOPE_PREFERENCES and SCOPE_USER_INFO, which belong to no course
+   * (administrators only).
+   *
+   * @generated from field: string course_key = 1;
+   */
+  courseKey: string;
+
+  /**
+   * Only changes of blocks of these types (for SCOPE_PREFERENCES, of
+   * preferences of these types). Empty: every type. Learner retirements are
+   * always included.
+   *
+   * @generated from field: repeated string block_types = 2;
+   */
+  blockTypes: string[];
+
+  /**
+   * Only changes in these scopes (SCOPE_UNSPECIFIED is not a scope here:
+   * INVALID_ARGUMENT). Empty: every scope. Learner retirements are always
+   * included.
+   *
+   * @generated from field: repeated learnerstate.v1.Scope scopes = 3;
+   */
+  scopes: Scope[];
+
+  /**
+   * Only this learner's changes (state shared by all learners, which no
+   * learner owns, is then left out). Empty: every learner's.
+   *
+   * @generated from field: string username = 4;
+   */
+  username: string;
+
+  /**
+   * A `resume_token` from an earlier response of a call with the same
+   * `course_key`, `block_types`, `scopes` and `username`, to continue after
+   * that response. Empty: start now, with the changes committed after the
+   * call began. A token from a call with other filters, or one that was
+   * altered, is INVALID_ARGUMENT (reason INVALID_RESUME_TOKEN); see
+   * WatchChanges for OUT_OF_RANGE.
+   *
+   * @generated from field: string resume_token = 5;
+   */
+  resumeToken: string;
+};
+
+/**
+ * Describes the message learnerstate.v1.WatchChangesRequest.
+ * Use `create(WatchChangesRequestSchema)` to create a new message.
+ */
+export const WatchChangesRequestSchema: GenMessage<WatchChangesRequest> = /*@__PURE__*/
+  messageDesc(file_learnerstate_v1_user_state_service, 16);
+
+/**
+ * Response message for UserStateService.WatchChanges: one batch of the
+ * stream.
+ *
+ * @generated from message learnerstate.v1.WatchChangesResponse
+ */
+export type WatchChangesResponse = Message<"learnerstate.v1.WatchChangesResponse"> & {
+  /**
+   * Changes in commit order, at most 500 per message; none in a message that
+   * only moves the resume token on.
+   *
+   * @generated from field: repeated learnerstate.v1.StateChange changes = 1;
+   */
+  changes: StateChange[];
+
+  /**
+   * Opaque. Pass it as `resume_token` to continue after this message.
+   *
+   * @generated from field: string resume_token = 2;
+   */
+  resumeToken: string;
+};
+
+/**
+ * Describes the message learnerstate.v1.WatchChangesResponse.
+ * Use `create(WatchChangesResponseSchema)` to create a new message.
+ */
+export const WatchChangesResponseSchema: GenMessage<WatchChangesResponse> = /*@__PURE__*/
+  messageDesc(file_learnerstate_v1_user_state_service, 17);
+
+/**
  * UserStateService stores every learner's XBlock state in every XBlock
  * scope, with the history of every change. It is the network form of
  * edx-platform's `XBlockUserStateClient`, and also serves the scopes
@@ -641,7 +743,7 @@ export const RetireLearnerResponseSchema: GenMessage<RetireLearnerResponse> = /*
  *   learning contexts. A token with a scope but no filter is refused. The
  *   scopes: `learner_state:read` (GetMany, GetModDates, GetHistory),
  *   `learner_state:write` (SetMany, DeleteMany), `learner_state:bulk_read`
- *   (IterAllForBlock, IterAllForCourse), `learner_state:erase`
+ *   (IterAllForBlock, IterAllForCourse, WatchChanges), `learner_state:erase`
  *   (RetireLearner). By XBlock scope: SCOPE_USER_STATE is the named learner's
  *   data in the courses of the keys. SCOPE_PREFERENCES and SCOPE_USER_INFO
  *   are the named learner's data in no course, so a `course:` or
@@ -686,6 +788,14 @@ export const UserStateService: GenService<{
    * them). Repeating a call leaves the same state but adds history entries and
    * moves modification times.
    *
+   * Preconditions: an update may carry a StatePrecondition (the etag the
+   * caller read, or "absent"). The conditions are checked under the states'
+   * row locks, atomically with the write: if any does not hold, nothing is
+   * written and the call fails with ABORTED, reason STATE_CHANGED, with a
+   * StateChangedDetail giving the current etag of every block whose
+   * condition failed (empty for a state that does not exist). Read the
+   * state again and retry. Calls without preconditions are unaffected.
+   *
    * Needs scope `learner_state:write`.
    *
    * @generated from rpc learnerstate.v1.UserStateService.SetMany
@@ -702,6 +812,8 @@ export const UserStateService: GenService<{
    * are skipped without error. Each state that changed gets one history entry
    * (with no snapshot when it was deleted), however many keys of the call
    * reach it. Atomic: all keys or none. Repeating a call is a no-op.
+   * `preconditions` work as in SetMany (ABORTED, STATE_CHANGED, nothing
+   * deleted).
    *
    * Needs scope `learner_state:write`.
    *
@@ -837,6 +949,48 @@ export const UserStateService: GenService<{
     methodKind: "unary";
     input: typeof RetireLearnerRequestSchema;
     output: typeof RetireLearnerResponseSchema;
+  },
+  /**
+   * Streams every change committed to stored state after a point: each
+   * written or deleted state of SetMany and DeleteMany, and each course of a
+   * learner erased by RetireLearner, as StateChange messages. History
+   * retention removes no state and is not a change. The stream never ends
+   * by itself: it waits for new changes, and sends a message with no
+   * changes (and a newer resume token) at least every 10 seconds while it
+   * has nothing to send, so that a consumer's token stays recent.
+   *
+   * Order and completeness: changes come in the order they were committed
+   * (per stored state exactly; changes of different states committed
+   * together, or concurrently, in some order). Every message carries a
+   * resume token; a new call with the last token received continues right
+   * after that message, with every change committed after it exactly once,
+   * also after a server restart, on another server, and after a database
+   * failover that lost no committed transaction. A token the database
+   * cannot honour is OUT_OF_RANGE: reason CHANGE_FEED_EXPIRED when changes
+   * after it were removed by the feed's retention (the server's
+   * CHANGE_FEED_RETENTION_HOURS, 168 by default), reason
+   * CHANGE_FEED_POSITION_UNKNOWN when it names transactions this database
+   * never had (a failover that lost transactions, or another database). The
+   * consumer must then read the state again (IterAllForCourse) and watch
+   * from now. A consumer slower than the writers is never dropped: its
+   * stream falls behind and catches up at its own pace.
+   *
+   * Errors: INVALID_ARGUMENT for a malformed course key, block type, scope,
+   * username or resume token (a token of a call with other filters is
+   * INVALID_RESUME_TOKEN). UNAVAILABLE when the database fails: resume with
+   * the last token.
+   *
+   * Needs scope `learner_state:bulk_read` with a course or org filter
+   * covering `course_key` (as IterAllForCourse), or a `user:me` filter and
+   * `username` naming the token's own learner; watching every course (an
+   * empty `course_key`) is for administrators only.
+   *
+   * @generated from rpc learnerstate.v1.UserStateService.WatchChanges
+   */
+  watchChanges: {
+    methodKind: "server_streaming";
+    input: typeof WatchChangesRequestSchema;
+    output: typeof WatchChangesResponseSchema;
   },
 }> = /*@__PURE__*/
   serviceDesc(file_learnerstate_v1_user_state_service, 0);

@@ -24,6 +24,7 @@ export { createUserStateOperations } from "./user-state-operations.js";
 export type {
   BlockFields,
   BlocksOfLearner,
+  BlocksToDelete,
   IterationRequest,
   ReturnedState,
   UserStateOperations,
@@ -34,3 +35,8 @@ export { boundsPerRow, pageOfStates, statesOfPage, withKey } from "./state-page.
 export { nextPageRows, pageSizing } from "./page-sizing.js";
 export type { StatePage } from "./state-page.js";
 export type { StateFieldSink } from "./state-json.js";
+export { etagLength, etagOf } from "./etag.js";
+export type { StateVersion } from "./etag.js";
+export { StateChangedError, checkPrecondition, writeConditions } from "./preconditions.js";
+export type { BlockEtag, KeyPrecondition, Precondition, RequestedPrecondition, WriteConditions } from "./preconditions.js";
+export { checkBlockType } from "./block-type.js";

@@ -1,4 +1,6 @@
 import type { CallLimits } from "./call-limits.js";
+import type { StateVersion } from "./etag.js";
+import type { WriteConditions } from "./preconditions.js";
 import type { Scope } from "./scope.js";
 import type { StateLocation } from "./state-location.js";
 import type { StatePage } from "./state-page.js";
@@ -24,7 +26,7 @@ export interface StoredState {
   readonly modified: Micros;
 }
 
-/** A current state with its position in the stable iteration order. */
+/** A current state with its position in the stable iteration order (with `modified`, its version: see etag.ts). */
 export interface PositionedState extends StoredState {
   /** Increases in the order states were first created; never reused. */
   readonly position: bigint;
@@ -73,26 +75,45 @@ export interface StateStore {
    * `fieldNames` when given (a state with none of them comes back with no
    * fields). One query.
    */
-  readStates(call: CallLimits, owner: string, scope: Scope, keys: readonly string[], fieldNames: readonly string[] | null): Promise<StoredState[]>;
+  readStates(call: CallLimits, owner: string, scope: Scope, keys: readonly string[], fieldNames: readonly string[] | null): Promise<PositionedState[]>;
 
   /**
    * Overlays each write on the stored state (creating it when absent), records
-   * one history entry per state, and returns each state's new modification
-   * time in the order of `writes`, whose keys are distinct. One statement. If
-   * any state would exceed `maxStateBytes` of JSON text after the merge,
+   * one history entry and one change per state, and returns each state's new
+   * version in the order of `writes`, whose keys are distinct. One statement.
+   * If any state would exceed `maxStateBytes` of JSON text after the merge,
    * nothing is written and it throws "resource-exhausted" (STATE_TOO_LARGE)
    * naming that state's key.
+   *
+   * With `conditions`: in one transaction, the states they name are locked
+   * (a missing one is held absent until the end) and judged first; the
+   * judge's error, if any, is thrown and nothing is written.
    */
-  writeStates(call: CallLimits, owner: string, scope: Scope, writes: readonly BlockWrite[], maxStateBytes: number): Promise<Micros[]>;
+  writeStates(
+    call: CallLimits,
+    owner: string,
+    scope: Scope,
+    writes: readonly BlockWrite[],
+    maxStateBytes: number,
+    conditions: WriteConditions | null,
+  ): Promise<StateVersion[]>;
 
-  /** Deletes each of the states that exists, recording a deletion in its history. */
-  deleteStates(call: CallLimits, owner: string, scope: Scope, keys: readonly string[]): Promise<void>;
+  /** Deletes each of the states that exists, recording a deletion in its history and a change; `conditions` as in writeStates. */
+  deleteStates(call: CallLimits, owner: string, scope: Scope, keys: readonly string[], conditions: WriteConditions | null): Promise<void>;
 
   /**
    * Removes `fieldNames` from each state that has any of them, deleting states
-   * left empty, and records one history entry per changed state.
+   * left empty, and records one history entry and one change per changed
+   * state; `conditions` as in writeStates.
    */
-  deleteFields(call: CallLimits, owner: string, scope: Scope, keys: readonly string[], fieldNames: readonly string[]): Promise<void>;
+  deleteFields(
+    call: CallLimits,
+    owner: string,
+    scope: Scope,
+    keys: readonly string[],
+    fieldNames: readonly string[],
+    conditions: WriteConditions | null,
+  ): Promise<void>;
 
   /**
    * For each existing state among `keys` (in that order) and each of its

@@ -1,5 +1,6 @@
 import { LearnerStateError, invalidArgument } from "../errors.js";
 import { addressBlock, contextsOfCourse } from "./block-address.js";
+import { checkBlockType } from "./block-type.js";
 import { checkFieldName, checkFieldValue } from "./field-value.js";
 import { defaultLimits, fixedLimits, type StateLimits } from "./limits.js";
 import type { CallLimits } from "./call-limits.js";
@@ -7,7 +8,9 @@ import { requireIterableScope, type Scope } from "./scope.js";
 import { pagesReadAhead } from "./pages-read-ahead.js";
 import { locateState, ownerOf, type StateLocation } from "./state-location.js";
 import { withKey, type StatePage } from "./state-page.js";
-import type { FieldTexts, IterationFilter, LearnerErasure, Micros, StateStore, StoredState } from "./state-store.js";
+import type { StateVersion } from "./etag.js";
+import { checkPrecondition, writeConditions, type KeyPrecondition, type RequestedPrecondition } from "./preconditions.js";
+import type { FieldTexts, IterationFilter, LearnerErasure, Micros, PositionedState, StateStore } from "./state-store.js";
 import { checkUsername } from "./username.js";
 
 /** Which blocks of one learner a read or delete is about. */
@@ -19,18 +22,24 @@ export interface BlocksOfLearner {
   readonly fieldNames: readonly string[] | null;
 }
 
-/** One block's fields to overlay, as the caller sent them. */
+/** One block's fields to overlay, as the caller sent them, and what the block's state must be for the call to apply. */
 export interface BlockFields {
   readonly blockKey: string;
   readonly fields: FieldTexts;
+  readonly precondition: RequestedPrecondition | null;
+}
+
+/** A deletion: the blocks, and per block key (as spelled in `blockKeys`) what its state must be for the call to apply. */
+export interface BlocksToDelete extends BlocksOfLearner {
+  readonly preconditions: Readonly<Record<string, RequestedPrecondition>>;
 }
 
 /**
  * A state as returned to the caller: its `usageKey` is the block key as the
  * caller spelled it, its `username` the learner's, or "" for state shared by
- * all learners.
+ * all learners; position and time are its version (see etag.ts).
  */
-export type ReturnedState = StoredState;
+export type ReturnedState = PositionedState;
 
 
 /** Where an iteration over many learners' states starts and what it covers. */
@@ -53,15 +62,15 @@ export interface UserStateOperations {
   getMany(call: CallLimits, request: BlocksOfLearner): Promise<ReturnedState[]>;
   /**
    * Overlays each update's fields on the state its key reaches, updates that
-   * reach one state merged in request order; returns the new modification
-   * time of each update's state, in request order.
+   * reach one state merged in request order; returns the new version of each
+   * update's state, in request order. With preconditions, nothing is written
+   * unless all hold (StateChangedError otherwise).
    */
-  setMany(call: CallLimits, username: string, scope: Scope, updates: readonly BlockFields[]): Promise<Micros[]>;
-  /** Deletes whole states (fieldNames null) or the named fields of the states the keys reach, each state once. */
-  deleteMany(call: CallLimits, request: BlocksOfLearner): Promise<void>;
+  setMany(call: CallLimits, username: string, scope: Scope, updates: readonly BlockFields[]): Promise<StateVersion[]>;
+  /** Deletes whole states (fieldNames null) or the named fields of the states the keys reach, each state once; preconditions as in setMany. */
+  deleteMany(call: CallLimits, request: BlocksToDelete): Promise<void>;
   /** Per-field modification times of the state each requested key reaches, in request order. */
   getModDates(call: CallLimits, request: BlocksOfLearner): Promise<Array<{ usageKey: string; fieldName: string; modified: Micros }>>;
-  /** The history of the state the key reaches, in batches, newest first; NOT_FOUND when it has none. */
   /**
    * The history of the state the key reaches, newest first, in pages of rows
    * as bytes (see StatePage; a deletion's state bounds are -1); NOT_FOUND
@@ -150,18 +159,6 @@ function answerEach<Row extends { usageKey: string }>(requested: readonly Reques
   return requested.flatMap((block) => (rowsOfKey.get(block.key) ?? []).map((row) => ({ ...row, usageKey: block.spelling })));
 }
 
-// XBlock type names as the key grammar allows them in `type@…`.
-const blockTypePattern = /^[\p{L}\p{N}_\-~.:]{1,255}$/u;
-
-/** The block type filter, or null for "every type"; INVALID_ARGUMENT when no block type could be named so. */
-function checkBlockType(blockType: string): string | null {
-  if (blockType === "") return null;
-  if (!blockTypePattern.test(blockType)) {
-    throw invalidArgument("INVALID_BLOCK_TYPE", "block_type", "is not an XBlock type name (letters, digits, _ - ~ . :, at most 255)");
-  }
-  return blockType;
-}
-
 /** Builds the JSON object text of validated fields without re-serialising their values. */
 function stateJsonOf(fields: FieldTexts): string {
   return `{${Object.entries(fields)
@@ -189,6 +186,7 @@ export function createUserStateOperations(store: StateStore, limits: StateLimits
       checkUsername(username);
       checkCount(updates.length, limits.maxWriteBlocks, "updates");
       const seen = new Map<string, number>();
+      const preconditions: KeyPrecondition[] = [];
       // Updates whose keys reach one stored state, merged in request order (a
       // later value wins, as applying them one after the other would leave it).
       const writes = new Map<string, { location: StateLocation; fields: FieldTexts }>();
@@ -212,6 +210,9 @@ export function createUserStateOperations(store: StateStore, limits: StateLimits
           checkFieldValue(value, fieldPath, limits);
         }
         const location = locateState(scope, address);
+        if (update.precondition !== null) {
+          preconditions.push({ key: location.key, spelling: update.blockKey, precondition: checkPrecondition(update.precondition, `${path}.precondition`) });
+        }
         const earlierWrite = writes.get(location.key);
         // Spread, not Object.assign: a field may be named "__proto__".
         if (earlierWrite === undefined) writes.set(location.key, { location, fields: update.fields });
@@ -219,22 +220,31 @@ export function createUserStateOperations(store: StateStore, limits: StateLimits
         return location.key;
       });
       const stored = [...writes.values()];
-      const times = await store.writeStates(
+      const versions = await store.writeStates(
         call,
         ownerOf(scope, username),
         scope,
         stored.map((write) => ({ location: write.location, stateJson: stateJsonOf(write.fields) })),
         limits.maxStateBytes,
+        writeConditions(preconditions),
       );
-      const timeOfKey = new Map(stored.map((write, index) => [write.location.key, times[index]!]));
-      return keyOfUpdate.map((key) => timeOfKey.get(key)!);
+      const versionOfKey = new Map(stored.map((write, index) => [write.location.key, versions[index]!]));
+      return keyOfUpdate.map((key) => versionOfKey.get(key)!);
     },
 
     async deleteMany(call, request) {
       const { owner, keys, fieldNames } = prepareBlocks(request, limits.maxWriteBlocks);
-      if (fieldNames === null) return store.deleteStates(call, owner, request.scope, keys);
+      const listed = new Set(request.blockKeys);
+      const preconditions = Object.entries(request.preconditions).map(([spelling, precondition]): KeyPrecondition => {
+        const field = `preconditions[${JSON.stringify(spelling)}]`;
+        if (!listed.has(spelling)) throw invalidArgument("INVALID_PRECONDITION", field, "names a block key that is not in block_keys", { key: spelling });
+        const { key } = locateState(request.scope, addressBlock(spelling, field));
+        return { key, spelling, precondition: checkPrecondition(precondition, field) };
+      });
+      const conditions = writeConditions(preconditions);
+      if (fieldNames === null) return store.deleteStates(call, owner, request.scope, keys, conditions);
       if (fieldNames.length === 0) return;
-      return store.deleteFields(call, owner, request.scope, keys, fieldNames);
+      return store.deleteFields(call, owner, request.scope, keys, fieldNames, conditions);
     },
 
     async getModDates(call, request) {
@@ -277,7 +287,7 @@ export function createUserStateOperations(store: StateStore, limits: StateLimits
         const address = addressBlock(request.blockKey, "block_key");
         return { kind: "block", scope, usageKey: address.usageKey, key: locateState(scope, address).key };
       }
-      return { kind: "course", scope, contextKeys: contextsOfCourse(request.courseKey, "course_key"), blockType: checkBlockType(request.blockType) };
+      return { kind: "course", scope, contextKeys: contextsOfCourse(request.courseKey, "course_key"), blockType: request.blockType === "" ? null : checkBlockType(request.blockType, "block_type") };
     },
 
     iterationBatchRows(batchSize) {

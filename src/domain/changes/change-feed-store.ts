@@ -1,0 +1,29 @@
+import type { CallLimits } from "../state/index.js";
+import type { StateChange } from "./state-change.js";
+
+/** Changes read between two snapshots, and what retention has removed. */
+export interface ChangesRead {
+  /** In id order. */
+  readonly changes: readonly StateChange[];
+  /** Changes of transactions below this id were removed by retention (0: none), as of the same statement. */
+  readonly removedBefore: bigint;
+}
+
+/** What the change feed needs from persistence. Reads go to the primary, whose snapshots positions are. */
+export interface ChangeFeedStore {
+  /** The database's snapshot now, in pg_snapshot's text form. */
+  currentSnapshot(call: CallLimits): Promise<string>;
+  /**
+   * Up to `limit` changes of transactions finished in snapshot `to` but not
+   * in `from`, with ids above `afterId`, in id order, of the learning
+   * contexts `contexts` (null: of all, and of no context).
+   */
+  readChanges(call: CallLimits, contexts: readonly string[] | null, from: string, to: string, afterId: bigint, limit: number): Promise<ChangesRead>;
+  /**
+   * Calls `listener` with a learning context ("" for none) whenever changes
+   * of it may have committed, on this server or, through the database,
+   * another; returns a function that stops it. A signal may be late or lost:
+   * readers also look for themselves now and then.
+   */
+  onCommitted(listener: (contextKey: string) => void): () => void;
+}

@@ -1,0 +1,95 @@
+import { Code, ConnectError } from "@connectrpc/connect";
+import { describe, expect, it } from "vitest";
+import { Scope } from "../gen/learnerstate/v1/scope_pb.js";
+import { ChangeKind, FieldSelectionSchema, type StateChange } from "../gen/learnerstate/v1/user_state_pb.js";
+import type { WatchChangesResponse } from "../gen/learnerstate/v1/user_state_service_pb.js";
+import { create } from "@bufbuild/protobuf";
+import { blockKey, errorInfoOf, unique, useServer } from "./support/fixture.js";
+
+const fixture = useServer({ env: { CHANGE_FEED_POLL_MS: "200" } });
+
+/** Reads `stream` until `enough` holds for the changes read, or `timeoutMs` passes; returns them and the last token. */
+async function readUntil(
+  stream: AsyncIterable<WatchChangesResponse>,
+  enough: (changes: StateChange[]) => boolean,
+  timeoutMs = 10_000,
+): Promise<{ changes: StateChange[]; token: string }> {
+  const changes: StateChange[] = [];
+  let token = "";
+  const timer = setTimeout(() => void iterator.return?.(), timeoutMs);
+  const iterator = stream[Symbol.asyncIterator]();
+  try {
+    for (;;) {
+      const next = await iterator.next();
+      if (next.done) break;
+      changes.push(...next.value.changes);
+      token = next.value.resumeToken;
+      if (enough(changes)) break;
+    }
+  } finally {
+    clearTimeout(timer);
+    await iterator.return?.();
+  }
+  return { changes, token };
+}
+
+/** The first message of a watch from now: its token marks "now". */
+async function tokenOfNow(courseKey: string, controller: AbortController): Promise<{ stream: AsyncIterator<WatchChangesResponse>; token: string }> {
+  const stream = fixture.client.watchChanges({ courseKey }, { signal: controller.signal })[Symbol.asyncIterator]();
+  const first = await stream.next();
+  if (first.done) throw new Error("the watch ended at once");
+  expect(first.value.changes).toEqual([]);
+  return { stream, token: first.value.resumeToken };
+}
+
+describe("WatchChanges", () => {
+  it("streams each committed write, field deletion, whole deletion and retirement of the course, in order, and nothing of another course", async () => {
+    const course = `course-v1:${unique("Org")}+Watch+2026`;
+    const other = `course-v1:${unique("Org")}+Other+2026`;
+    const learner = unique("learner");
+    const key = blockKey(course, "problem", "p1");
+    const controller = new AbortController();
+    const { stream, token } = await tokenOfNow(course, controller);
+    await fixture.client.setMany({ username: learner, updates: [{ blockKey: blockKey(other, "problem", "x"), fields: { a: "1" } }] });
+    await fixture.client.setMany({ username: learner, updates: [{ blockKey: key, fields: { b: "2", a: "1" } }] });
+    await fixture.client.deleteMany({ username: learner, blockKeys: [key], fieldSelection: create(FieldSelectionSchema, { fieldNames: ["a", "zz"] }) });
+    await fixture.client.deleteMany({ username: learner, blockKeys: [key] });
+    await fixture.client.setMany({ username: learner, updates: [{ blockKey: key, fields: { c: "3" } }] });
+    await fixture.client.retireLearner({ username: learner });
+
+    const read: StateChange[] = [];
+    while (read.length < 5) {
+      const next = await stream.next();
+      if (next.done) throw new Error("the watch ended");
+      read.push(...next.value.changes);
+    }
+    controller.abort();
+    expect(read.map((change) => [change.kind, change.blockKey, change.fieldNames, change.courseKey, change.username, change.scope])).toEqual([
+      [ChangeKind.FIELDS_WRITTEN, key, ["a", "b"], course, learner, Scope.USER_STATE],
+      [ChangeKind.FIELDS_DELETED, key, ["a"], course, learner, Scope.USER_STATE],
+      [ChangeKind.STATE_DELETED, key, [], course, learner, Scope.USER_STATE],
+      [ChangeKind.FIELDS_WRITTEN, key, ["c"], course, learner, Scope.USER_STATE],
+      [ChangeKind.LEARNER_RETIRED, "", [], course, learner, Scope.UNSPECIFIED],
+    ]);
+    const times = read.map((change) => change.updateTime!.seconds * 1_000_000n + BigInt(change.updateTime!.nanos / 1000));
+    expect([...times].sort((a, b) => (a < b ? -1 : a > b ? 1 : 0))).toEqual(times);
+
+    // The same changes again from the first token, on a new stream.
+    const again = await readUntil(fixture.client.watchChanges({ courseKey: course, resumeToken: token }), (changes) => changes.length >= 5);
+    expect(again.changes).toEqual(read);
+  });
+
+  it("answers OUT_OF_RANGE for a token that names transactions the database never had", async () => {
+    const course = `course-v1:${unique("Org")}+Future+2026`;
+    const controller = new AbortController();
+    const { token } = await tokenOfNow(course, controller);
+    controller.abort();
+    expect(token).not.toBe("");
+    // A token cannot be built by hand (it is signed): INVALID_ARGUMENT for an altered one.
+    const altered = `${token.slice(0, -3)}${token.endsWith("A") ? "B" : "A"}${token.slice(-2)}`;
+    const error = await readUntil(fixture.client.watchChanges({ courseKey: course, resumeToken: altered }), () => true).catch((caught: unknown) => caught);
+    expect(error).toBeInstanceOf(ConnectError);
+    expect((error as ConnectError).code).toBe(Code.InvalidArgument);
+    expect(errorInfoOf(error as ConnectError).reason).toBe("INVALID_RESUME_TOKEN");
+  });
+});
