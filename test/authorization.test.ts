@@ -34,6 +34,9 @@ type Rpc =
   | "DeleteMany"
   | "IterAllForBlock"
   | "IterAllForCourse"
+  | "WatchChanges"
+  | "WatchChangesLearner"
+  | "WatchChangesAll"
   | "DescribeKey"
   | "GetManyPreferences"
   | "SetManyPreferences"
@@ -65,7 +68,9 @@ type Rpc =
 type Target = { readonly user: "own" | "other" | null; readonly course: CourseName };
 const reads = new Set<Rpc>(["GetMany", "GetModDates", "GetHistory", "GetTransformedProgress"]);
 const writes = new Set<Rpc>(["SetMany", "DeleteMany"]);
-const bulkReads = new Set<Rpc>(["IterAllForBlock", "IterAllForCourse"]);
+const bulkReads = new Set<Rpc>(["IterAllForBlock", "IterAllForCourse", "WatchChanges"]);
+// One learner's changes in a course: a bulk read narrowed to a learner, which user:me may make for its own.
+const learnerBulkReads = new Set<Rpc>(["WatchChangesLearner"]);
 // Preferences: a learner's data in no course.
 const unboundReads = new Set<Rpc>(["GetManyPreferences"]);
 const unboundWrites = new Set<Rpc>(["SetManyPreferences"]);
@@ -136,24 +141,24 @@ const roles: Role[] = [
   {
     name: "bulk reader org X",
     token: () => mintToken(withUser({ scopes: [scopes.bulkRead], filters: [`content_org:${orgX}`] })),
-    allows: (rpc, target) => anyTokenMay(rpc) || (oneOf(rpc, bulkReads, sharedBulkReads) && target.course === "X"),
+    allows: (rpc, target) => anyTokenMay(rpc) || (oneOf(rpc, bulkReads, sharedBulkReads, learnerBulkReads) && target.course === "X"),
   },
   {
     // Open edX org short names are case-insensitive.
     name: "bulk reader org x",
     token: () => mintToken(withUser({ scopes: [scopes.bulkRead], filters: [`content_org:${orgX.toLowerCase()}`] })),
-    allows: (rpc, target) => anyTokenMay(rpc) || (oneOf(rpc, bulkReads, sharedBulkReads) && target.course === "X"),
+    allows: (rpc, target) => anyTokenMay(rpc) || (oneOf(rpc, bulkReads, sharedBulkReads, learnerBulkReads) && target.course === "X"),
   },
   {
     name: "bulk reader course X",
     token: () => mintToken(withUser({ scopes: [scopes.bulkRead], filters: [`course:${courses.X}`] })),
-    allows: (rpc, target) => anyTokenMay(rpc) || (oneOf(rpc, bulkReads, sharedBulkReads) && target.course === "X"),
+    allows: (rpc, target) => anyTokenMay(rpc) || (oneOf(rpc, bulkReads, sharedBulkReads, learnerBulkReads) && target.course === "X"),
   },
   {
     // user:me never reaches every learner's state, but a block's summary is no learner's.
     name: "bulk reader user:me",
     token: () => mintToken(withUser({ scopes: [scopes.bulkRead], filters: ["user:me"] })),
-    allows: (rpc) => anyTokenMay(rpc) || sharedBulkReads.has(rpc),
+    allows: (rpc, target) => anyTokenMay(rpc) || sharedBulkReads.has(rpc) || (learnerBulkReads.has(rpc) && target.user === "own"),
   },
   {
     name: "staff reader course X",
@@ -287,6 +292,12 @@ async function runlessCatalogCourse(course: CourseName) {
 
 const usernameOf = (target: Target) => (target.user === "own" ? user : other);
 
+/** The first message of an endless stream (WatchChanges), which is then cancelled. */
+async function firstMessage<T>(stream: AsyncIterable<T>): Promise<T> {
+  for await (const message of stream) return message;
+  throw new Error("the stream ended without a message");
+}
+
 const calls: Record<Rpc, (options: { headers?: Record<string, string> }, target: Target) => Promise<unknown>> = {
   GetMany: (options, { user: who, course }) => collect(fixture.client.getMany({ username: who === "own" ? user : other, blockKeys: [keyOf(course)] }, options)),
   GetModDates: (options, { user: who, course }) => collect(fixture.client.getModDates({ username: who === "own" ? user : other, blockKeys: [keyOf(course)] }, options)),
@@ -300,6 +311,9 @@ const calls: Record<Rpc, (options: { headers?: Record<string, string> }, target:
     ),
   IterAllForBlock: (options, { course }) => collect(fixture.client.iterAllForBlock({ blockKey: keyOf(course) }, options)),
   IterAllForCourse: (options, { course }) => collect(fixture.client.iterAllForCourse({ courseKey: courses[course] }, options)),
+  WatchChanges: (options, { course }) => firstMessage(fixture.client.watchChanges({ courseKey: courses[course] }, options)),
+  WatchChangesLearner: (options, target) => firstMessage(fixture.client.watchChanges({ courseKey: courses[target.course], username: usernameOf(target) }, options)),
+  WatchChangesAll: (options) => firstMessage(fixture.client.watchChanges({}, options)),
   DescribeKey: (options, { course }) => createClient(KeyService, transportTo(fixture.server.baseUrl)).describeKey({ key: courses[course], family: KeyFamily.COURSE }, options),
   GetManyPreferences: (options, target) =>
     collect(fixture.client.getMany({ username: usernameOf(target), scope: Scope.PREFERENCES, blockKeys: [keyOf(target.course)] }, options)),
@@ -354,6 +368,9 @@ const abbreviations: Record<Rpc, string> = {
   DeleteMany: "DM",
   IterAllForBlock: "IB",
   IterAllForCourse: "IC",
+  WatchChanges: "WC",
+  WatchChangesLearner: "WL",
+  WatchChangesAll: "WA",
   DescribeKey: "DK",
   GetManyPreferences: "GP",
   SetManyPreferences: "SP",
@@ -388,6 +405,7 @@ function targetsOf(rpc: Rpc): Target[] {
   if (rpc === "DescribeKey" || catalogReads.has(rpc)) return [{ user: null, course: "X" }];
   // Erasure names no course: one column per learner.
   if (rpc === "RetireLearner") return [{ user: "own", course: "X" }, { user: "other", course: "X" }];
+  if (rpc === "WatchChangesAll") return [{ user: null, course: "X" }];
   if (oneOf(rpc, bulkReads, unboundBulkReads, sharedBulkReads, catalogWrites, contentCalls) || rpc === "GetTransformed") return [{ user: null, course: "X" }, { user: null, course: "Y" }];
   return (["own", "other"] as const).flatMap((who) => (["X", "Y"] as const).map((course) => ({ user: who, course })));
 }

@@ -1,5 +1,5 @@
-import { createFileRegistry, fromBinary } from "@bufbuild/protobuf";
-import { FileDescriptorProtoSchema, type FileDescriptorProto } from "@bufbuild/protobuf/wkt";
+import { create, createFileRegistry, fromBinary } from "@bufbuild/protobuf";
+import { FileDescriptorProtoSchema, FileDescriptorSetSchema, type FileDescriptorProto } from "@bufbuild/protobuf/wkt";
 import { Code, createClient } from "@connectrpc/connect";
 import { describe, expect, it } from "vitest";
 import { Health, HealthCheckResponse_ServingStatus } from "../gen/grpc/health/v1/health_pb.js";
@@ -68,8 +68,18 @@ describe("grpc.reflection.v1.ServerReflection", () => {
     expect(files.map((file) => file.name)).toEqual(expect.arrayContaining(["learnerstate/v1/user_state.proto", "google/protobuf/timestamp.proto"]));
 
     // Like grpcurl: build the service from the fetched descriptors alone and call it.
+    // In dependency order: protobuf-es's createFileRegistry(file, resolve)
+    // adds a file imported twice (scope.proto, by the service and by
+    // user_state.proto) after one of its importers, and fails.
     const byName = new Map(files.map((file) => [file.name, file]));
-    const registry = createFileRegistry(files[0]!, (name) => byName.get(name));
+    const ordered: FileDescriptorProto[] = [];
+    const place = (file: FileDescriptorProto): void => {
+      if (ordered.includes(file)) return;
+      file.dependency.forEach((name) => place(byName.get(name)!));
+      ordered.push(file);
+    };
+    place(files[0]!);
+    const registry = createFileRegistry(create(FileDescriptorSetSchema, { file: ordered }));
     const service = registry.getService("learnerstate.v1.UserStateService");
     expect(service?.methods.map((method) => method.name)).toContain("SetMany");
     const dynamic = createClient(service!, transportTo(fixture.server.baseUrl)) as unknown as Record<string, (request: unknown) => Promise<unknown>>;

@@ -5,8 +5,11 @@ import { ChangeKind, FieldSelectionSchema, type StateChange } from "../gen/learn
 import type { WatchChangesResponse } from "../gen/learnerstate/v1/user_state_service_pb.js";
 import { create } from "@bufbuild/protobuf";
 import { blockKey, errorInfoOf, unique, useServer } from "./support/fixture.js";
+import { userStateClient } from "./support/clients.js";
+import { startServerProcess } from "./support/server-process.js";
+import { inject } from "vitest";
 
-const fixture = useServer({ env: { CHANGE_FEED_POLL_MS: "200" } });
+const fixture = useServer();
 
 /** Reads `stream` until `enough` holds for the changes read, or `timeoutMs` passes; returns them and the last token. */
 async function readUntil(
@@ -79,7 +82,7 @@ describe("WatchChanges", () => {
     expect(again.changes).toEqual(read);
   });
 
-  it("answers OUT_OF_RANGE for a token that names transactions the database never had", async () => {
+  it("refuses an altered token with INVALID_ARGUMENT", async () => {
     const course = `course-v1:${unique("Org")}+Future+2026`;
     const controller = new AbortController();
     const { token } = await tokenOfNow(course, controller);
@@ -91,5 +94,39 @@ describe("WatchChanges", () => {
     expect(error).toBeInstanceOf(ConnectError);
     expect((error as ConnectError).code).toBe(Code.InvalidArgument);
     expect(errorInfoOf(error as ConnectError).reason).toBe("INVALID_RESUME_TOKEN");
+  });
+});
+
+describe("WatchChanges with a short retention", () => {
+  it("answers OUT_OF_RANGE (CHANGE_FEED_EXPIRED) for a token older than the changes kept, and serves a newer one", async () => {
+    const server = await startServerProcess({ DATABASE_URL: inject("databaseUrl"), CHANGE_FEED_RETENTION_SECONDS: "1", CHANGE_FEED_RETENTION_INTERVAL_MS: "200" });
+    try {
+      const client = userStateClient(server.baseUrl);
+      const course = `course-v1:${unique("Org")}+Expire+2026`;
+      const key = blockKey(course, "problem", "p");
+      const firstToken = async () => {
+        for await (const response of client.watchChanges({ courseKey: course })) return response.resumeToken;
+        throw new Error("the watch ended at once");
+      };
+      const old = await firstToken();
+      await client.setMany({ username: unique("learner"), updates: [{ blockKey: key, fields: { a: "1" } }] });
+      // Beyond the retention, and a few runs of its job later.
+      await new Promise((resolve) => setTimeout(resolve, 2500));
+      const removed = await fixture.db.query("select 1 from state_change where context_key = $1", [course]);
+      expect(removed.rowCount).toBe(0);
+      // On a server whose shared reader has not kept these changes in memory (one that had would serve them from there).
+      const error = await readUntil(fixture.client.watchChanges({ courseKey: course, resumeToken: old }), () => true).catch((caught: unknown) => caught);
+      expect(error).toBeInstanceOf(ConnectError);
+      expect((error as ConnectError).code).toBe(Code.OutOfRange);
+      expect(errorInfoOf(error as ConnectError).reason).toBe("CHANGE_FEED_EXPIRED");
+
+      const fresh = await firstToken();
+      const learner = unique("learner");
+      await client.setMany({ username: learner, updates: [{ blockKey: key, fields: { b: "2" } }] });
+      const resumed = await readUntil(client.watchChanges({ courseKey: course, resumeToken: fresh }), (changes) => changes.length >= 1);
+      expect(resumed.changes.map((change) => [change.username, change.fieldNames])).toEqual([[learner, ["b"]]]);
+    } finally {
+      expect(await server.stop()).toBe(0);
+    }
   });
 });

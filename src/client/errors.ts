@@ -1,4 +1,5 @@
 import { Code, ConnectError } from "@connectrpc/connect";
+import { StateChangedDetailSchema } from "../../gen/learnerstate/v1/user_state_pb.js";
 import { errorDetailsOf, type ErrorInfo } from "./error-details.js";
 
 /**
@@ -64,6 +65,59 @@ export class Overloaded extends ServiceUnavailable {
 export class OutcomeUnknown extends ServiceUnavailable {
 }
 
+/**
+ * ABORTED with reason STATE_CHANGED: a write's precondition (an etag, or
+ * "absent") did not hold, so nothing of the call was written. Read the
+ * state again and retry. Not a ServiceUnavailable: the outcome is known.
+ */
+export class StateChanged extends LearnerStateError {
+  /**
+   * Block key (spelled as the request spelled it) to the current etag of
+   * each block whose precondition failed; "" when its state does not exist
+   * (never written, or deleted). At most 100 blocks (`changedCount` says how
+   * many failed); empty if the server attached no StateChangedDetail.
+   */
+  readonly currentEtags: ReadonlyMap<string, string>;
+  /** How many blocks' preconditions failed (ErrorInfo's `changedCount`); may exceed `currentEtags.size`. */
+  readonly changedCount: number;
+
+  constructor(error: ConnectError, info: ErrorInfo | undefined, retryDelayMs: number | undefined) {
+    super(error, info, retryDelayMs);
+    // findDetails skips a detail that does not decode, rather than hiding the error.
+    const [detail] = this.findDetails(StateChangedDetailSchema);
+    this.currentEtags = new Map((detail?.currentEtags ?? []).map((current) => [current.blockKey, current.etag]));
+    const counted = Number.parseInt(this.errorMetadata["changedCount"] ?? "", 10);
+    this.changedCount = Number.isNaN(counted) ? this.currentEtags.size : counted;
+  }
+}
+
+/**
+ * OUT_OF_RANGE, which only WatchChanges answers: the resume token can no
+ * longer be honoured (changes after it may be missing), and resuming again
+ * will not help. Read the state again (IterAllForCourse) and watch from now
+ * (an empty token). `reason` says why; the subclasses ChangeFeedExpired and
+ * ChangeFeedPositionUnknown match the two reasons the service sends.
+ */
+export class ChangeFeedLost extends LearnerStateError {
+}
+
+/**
+ * Reason CHANGE_FEED_EXPIRED: the feed's retention removed changes after the
+ * token (the server keeps them CHANGE_FEED_RETENTION_SECONDS, 7 days by
+ * default). Keep the tokens of messages without changes too, so that a
+ * quiet feed does not age a consumer's position.
+ */
+export class ChangeFeedExpired extends ChangeFeedLost {
+}
+
+/**
+ * Reason CHANGE_FEED_POSITION_UNKNOWN: the token names transactions this
+ * database never had (a failover that lost committed transactions, or a
+ * token of another deployment's database).
+ */
+export class ChangeFeedPositionUnknown extends ChangeFeedLost {
+}
+
 /** INVALID_ARGUMENT: the request was refused as malformed and nothing was changed; `errorMetadata.field` names the field. */
 export class InvalidArgument extends LearnerStateError {
 }
@@ -88,6 +142,7 @@ const classOfCode: ReadonlyMap<Code, ErrorClass> = new Map<Code, ErrorClass>([
   [Code.InvalidArgument, InvalidArgument],
   [Code.ResourceExhausted, ResourceExhausted],
   [Code.FailedPrecondition, FailedPrecondition],
+  [Code.OutOfRange, ChangeFeedLost],
 ]);
 
 /** Whether `message` reports an HTTP/2 stream the server refused (RST_STREAM REFUSED_STREAM): never processed, safe to retry. */
@@ -96,6 +151,9 @@ export const refusedStream = /REFUSED_STREAM/u;
 const classOfReason: ReadonlyMap<string, ErrorClass> = new Map<string, ErrorClass>([
   ["OUTCOME_UNKNOWN", OutcomeUnknown],
   ["OVERLOADED", Overloaded],
+  ["STATE_CHANGED", StateChanged],
+  ["CHANGE_FEED_EXPIRED", ChangeFeedExpired],
+  ["CHANGE_FEED_POSITION_UNKNOWN", ChangeFeedPositionUnknown],
 ]);
 
 /** `thrown` as the LearnerStateError subclass of its code (anything that is not a ConnectError becomes one first). */

@@ -9,6 +9,9 @@ export * from "../../gen/learnerstate/v1/user_state_pb.js";
 export * from "../../gen/learnerstate/v1/user_state_service_pb.js";
 export type { ErrorInfo } from "./error-details.js";
 export {
+  ChangeFeedExpired,
+  ChangeFeedLost,
+  ChangeFeedPositionUnknown,
   DoesNotExist,
   FailedPrecondition,
   InvalidArgument,
@@ -18,10 +21,11 @@ export {
   PermissionDenied,
   ResourceExhausted,
   ServiceUnavailable,
+  StateChanged,
   learnerStateErrorOf,
 } from "./errors.js";
 export { createLearnerStateClient } from "./learner-state-client.js";
-export type { LearnerStateClient, LearnerStateClientOptions } from "./learner-state-client.js";
+export type { LearnerStateClient, LearnerStateClientOptions, VersionedState, WriteCondition, WriteResult } from "./learner-state-client.js";
 export type { RetryPolicy } from "./call-retry.js";
 export type { ResumePolicy } from "./resumable-stream.js";
 export { createLearnerStateServices, transportOf } from "./service-clients.js";

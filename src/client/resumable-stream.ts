@@ -3,7 +3,11 @@ import { Code } from "@connectrpc/connect";
 import { sleep } from "./call-retry.js";
 import { learnerStateErrorOf } from "./errors.js";
 
-/** How a bulk stream rides out UNAVAILABLE and broken connections: tries after a failure without progress, and the delays between them. */
+/**
+ * How a resumable stream (IterAll*, WatchChanges) rides out UNAVAILABLE and
+ * broken connections: tries after a failure without progress, and the delays
+ * between them. There is no limit on a stream's total duration.
+ */
 export interface ResumePolicy {
   /** Consecutive failed attempts (no message in between) before the error reaches the caller; default 8. */
   readonly maxAttempts?: number;
@@ -24,7 +28,9 @@ interface Resumable {
  * `open(last token received)` after a back-off: the caller
  * sees every message once, in order, as if nothing had failed. Other errors,
  * and those after `maxAttempts` tries without a message, are thrown as
- * LearnerStateErrors. The server's RetryInfo, when longer, sets the delay.
+ * LearnerStateErrors (OUT_OF_RANGE, a token WatchChanges can no longer
+ * honour, as ChangeFeedLost). The server's RetryInfo, when longer, sets the
+ * delay.
  */
 export async function* resumeOnUnavailable<Message extends Resumable>(
   open: (resumeToken: string) => AsyncIterable<Message>,

@@ -35,7 +35,11 @@ export interface ConnectionOptions {
   readonly token?: string;
   /** Deadline of each unary call in milliseconds; streams have none. Default: none. */
   readonly timeoutMs?: number;
-  /** How IterAllForBlock and IterAllForCourse resume after UNAVAILABLE. */
+  /**
+   * How IterAllForBlock, IterAllForCourse and WatchChanges resume after
+   * UNAVAILABLE or a broken connection: attempts and back-off between
+   * consecutive failures (any message received starts the count again).
+   */
   readonly resume?: ResumePolicy;
   /** How calls the server turned away before doing anything (OVERLOADED, UNAVAILABLE) are retried; `{ maxAttempts: 1 }` turns it off. */
   readonly retry?: RetryPolicy;
@@ -48,7 +52,16 @@ export interface ConnectionOptions {
  * of `gen/learnerstate/v1`: field values are JSON texts, exactly as stored.
  */
 export interface LearnerStateServices {
-  /** UserStateService. `iterAllForBlock` and `iterAllForCourse` resume by themselves from their last token after UNAVAILABLE or a broken connection. */
+  /**
+   * UserStateService. `iterAllForBlock`, `iterAllForCourse` and
+   * `watchChanges` resume by themselves from their last token after
+   * UNAVAILABLE (a database failure, a server restarting or shutting down)
+   * or a broken connection, so the caller sees each message once, in order.
+   * A watch never ends by itself and has no limit on its duration: it fails
+   * only when `resume.maxAttempts` reconnections in a row get no message, on
+   * an error that retrying cannot mend, or with ChangeFeedLost (OUT_OF_RANGE)
+   * when its token can no longer be honoured.
+   */
   readonly userState: Client<typeof UserStateService>;
   /** KeyService: DescribeKey. */
   readonly keys: Client<typeof KeyService>;
@@ -146,6 +159,9 @@ export function createLearnerStateServices(options: ConnectionOptions): LearnerS
       resumeOnUnavailable((resumeToken) => userState.iterAllForBlock({ ...request, resumeToken }, callOptions), request.resumeToken ?? "", options.resume, callOptions?.signal),
     iterAllForCourse: (request, callOptions) =>
       resumeOnUnavailable((resumeToken) => userState.iterAllForCourse({ ...request, resumeToken }, callOptions), request.resumeToken ?? "", options.resume, callOptions?.signal),
+    // An empty first token is "now": a watch that fails before its first message starts at the retry's now.
+    watchChanges: (request, callOptions) =>
+      resumeOnUnavailable((resumeToken) => userState.watchChanges({ ...request, resumeToken }, callOptions), request.resumeToken ?? "", options.resume, callOptions?.signal),
   };
   return {
     userState: resuming,

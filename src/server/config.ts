@@ -117,8 +117,8 @@ export interface ServerConfig {
     readonly retentionSeconds: number;
     /** Pause between the feed's retention runs (CHANGE_FEED_RETENTION_INTERVAL_MS, default 10 minutes). */
     readonly retentionIntervalMs: number;
-    /** Longest pause between a watched course's reads when no signal comes (CHANGE_FEED_POLL_MS, default 1000). */
-    readonly pollIntervalMs: number;
+    /** How often a server with watchers looks for changes committed through other servers (CHANGE_FEED_DETECT_MS, default 50). */
+    readonly detectMs: number;
   };
 }
 
@@ -253,7 +253,7 @@ export function readConfig(env: NodeJS.ProcessEnv = process.env): ServerConfig {
     changeFeed: {
       retentionSeconds: integer(env, "CHANGE_FEED_RETENTION_SECONDS", 7 * 86_400, 1, 3650 * 86_400),
       retentionIntervalMs: integer(env, "CHANGE_FEED_RETENTION_INTERVAL_MS", 600_000, 1, 2_147_483_647),
-      pollIntervalMs: integer(env, "CHANGE_FEED_POLL_MS", 1000, 10, 600_000),
+      detectMs: integer(env, "CHANGE_FEED_DETECT_MS", 50, 5, 600_000),
     },
   };
 }

@@ -21,6 +21,10 @@ export interface Metrics {
   readonly historyRetentionBacklog: Gauge;
   /** Time admitted database work waited for its turn. */
   readonly admissionWait: Histogram;
+  /** The change feed's reads of the database, by reader: a course's shared reader, or a watcher catching up. */
+  readonly changeFeedReads: Counter<"reader">;
+  /** Changes the change feed's retention removed. */
+  readonly changeFeedRemoved: Counter;
 }
 
 /** What the gauges read at scrape time. */
@@ -31,6 +35,8 @@ export interface MetricsSources {
   admission(): AdmissionFigures;
   /** Concurrent calls per connection the server advertises now (SETTINGS_MAX_CONCURRENT_STREAMS). */
   streamsPerConnection(): number;
+  /** The change feed's open watches, and the shared readers serving them. */
+  changeFeed(): { watchers: number; readers: number };
 }
 
 /** Creates the registry with Node's process metrics, per-RPC metrics, learner-state figures, breaker, pool, standby and admission figures. */
@@ -38,6 +44,17 @@ export function createMetrics(sources: MetricsSources): Metrics {
   const registry = new Registry();
   collectDefaultMetrics({ register: registry, prefix: "learnerstate_" });
   const registers = [registry];
+  new Gauge({
+    name: "learnerstate_change_feed_watchers",
+    help: "Open WatchChanges streams (watchers), and the shared readers that serve them (one per watched course)",
+    labelNames: ["kind"],
+    registers,
+    collect() {
+      const { watchers, readers } = sources.changeFeed();
+      this.set({ kind: "watchers" }, watchers);
+      this.set({ kind: "readers" }, readers);
+    },
+  });
   new Gauge({
     name: "learnerstate_breaker_state",
     help: "Circuit breaker around the database: 1 for the current state, 0 for the others",
@@ -167,6 +184,13 @@ export function createMetrics(sources: MetricsSources): Metrics {
       help: "History entries (estimated from ids) the current retention pass has yet to examine; 0 once a pass completes",
       registers,
     }),
+    changeFeedReads: new Counter({
+      name: "learnerstate_change_feed_reads_total",
+      help: "Reads of the change feed's table, by reader: shared (one per watched course and server), catch-up (a watcher behind the shared reader)",
+      labelNames: ["reader"],
+      registers,
+    }),
+    changeFeedRemoved: new Counter({ name: "learnerstate_change_feed_removed_total", help: "Changes removed by the change feed's retention", registers }),
     admissionWait: new Histogram({
       name: "learnerstate_admission_wait_seconds",
       help: "Time admitted database work waited for a slot",

@@ -12,6 +12,7 @@ import { createTokenVerifier } from "../auth/index.js";
 import { createBlockStructureOperations, createDefaultTransformerRegistry } from "../domain/block-structure/index.js";
 import { createCatalogOperations } from "../domain/catalog/index.js";
 import { createChangeFeed } from "../domain/changes/index.js";
+import { startChangeFeedRetentionJob } from "./change-feed-retention-job.js";
 import { createHistoryRetention, createUserStateOperations, purgesHistory } from "../domain/state/index.js";
 import {
   createBlockStructureService,
@@ -65,6 +66,7 @@ async function connectDatabase(config: ServerConfig, logger: Logger): Promise<{ 
     // PGlite runs one transaction at a time, whatever the number of connections.
     poolSize: embedded === null ? config.poolSize : 1,
     admissionMaxWaitMs: config.admissionMaxWaitMs,
+    changeDetectMs: config.changeFeed.detectMs,
     connectTimeoutMs: config.connectTimeoutMs,
     statementTimeoutMs: config.statementTimeoutMs,
     failureThreshold: config.breakerFailureThreshold,
@@ -133,15 +135,6 @@ export async function startServer(config: ServerConfig, logger: Logger): Promise
   store.onBreakerStateChange(healthChanged);
   store.onConditionChange(healthChanged);
   const operations = createUserStateOperations(store.stateStore, config.limits);
-  const feed = createChangeFeed(store.changeFeedStore, {
-    pageChanges: 500,
-    keptChanges: 20_000,
-    keptPages: 2_000,
-    pollIntervalMs: config.changeFeed.pollIntervalMs,
-    minPollGapMs: 10,
-    heartbeatMs: 10_000,
-    idleHubMs: 30_000,
-  });
   const blockStructures = createBlockStructureOperations(store.blockStructureStore, createDefaultTransformerRegistry(), {
     ...config.limits,
     maxStructureBlocks: config.maxStructureBlocks,
@@ -155,6 +148,26 @@ export async function startServer(config: ServerConfig, logger: Logger): Promise
     standbys: () => store.standbys(),
     admission: () => store.admission(),
     streamsPerConnection: () => streamLimit?.current() ?? streamsPerConnection,
+    changeFeed: () => feed.figures(),
+  });
+  const feed = createChangeFeed(store.changeFeedStore, {
+    pageChanges: 500,
+    keptChanges: 20_000,
+    keptPages: 2_000,
+    pollIntervalMs: 5_000,
+    minPollGapMs: 10,
+    heartbeatMs: 10_000,
+    idleHubMs: 30_000,
+    onRead: (reader) => metrics.changeFeedReads.inc({ reader }),
+  });
+  const feedRetentionJob = startChangeFeedRetentionJob({
+    store: store.changeFeedStore,
+    keepSeconds: config.changeFeed.retentionSeconds,
+    intervalMs: config.changeFeed.retentionIntervalMs,
+    batchRows: 10_000,
+    logger,
+    databaseReady: () => store.ready(),
+    onRemoved: (count) => metrics.changeFeedRemoved.inc(count),
   });
   store.onAdmitted((waitedMs) => metrics.admissionWait.observe(waitedMs / 1000));
   // One answer for gRPC health and the HTTP probes alike.
@@ -260,7 +273,7 @@ export async function startServer(config: ServerConfig, logger: Logger): Promise
     async close() {
       shuttingDown = true;
       streamLimit?.stop();
-      const retentionStopped = retentionJob?.stop();
+      const retentionStopped = Promise.all([retentionJob?.stop(), feedRetentionJob.stop()]);
       stopBringingUp.abort(); // a database that never came is no longer waited for
       healthChanged();
       // Still serving while health says NOT_SERVING, so that balancers stop

@@ -1,6 +1,6 @@
 import type { ChangeFeedStore, ChangeKind, StateChange } from "../domain/changes/index.js";
 import type { Scope } from "../domain/state/index.js";
-import { changesOfAllSql, changesOfContextsSql, currentSnapshotSql } from "./change-feed-sql.js";
+import { changesOfAllSql, changesOfContextsSql, currentSnapshotSql, removeOldChangesSql } from "./change-feed-sql.js";
 import type { ChangeSignals } from "./change-signals.js";
 import type { GuardedQueries } from "./guarded-queries.js";
 
@@ -47,5 +47,10 @@ export function createChangeFeedRepository(queries: GuardedQueries, signals: Cha
     },
 
     onCommitted: (listener) => signals.onCommitted(listener),
+
+    async removeOldChanges(call, keepSeconds, batchRows) {
+      const [row] = await queries.run(call, "write", (query) => query<{ removed: number }>(removeOldChangesSql, [batchRows, keepSeconds]));
+      return row!.removed;
+    },
   };
 }

@@ -8,9 +8,6 @@
 
 import { micros } from "./state-sql.js";
 
-/** The channel writers' servers signal committed changes on, with the context key as payload. */
-export const changeChannel = "learnerstate_changes";
-
 /** The database's snapshot now. */
 export const currentSnapshotSql = `select pg_current_snapshot()::text as snapshot`;
 
@@ -38,5 +35,40 @@ const changesBetween = (contextCondition: string) => `
 export const changesOfContextsSql = changesBetween(`c.context_key in (select jsonb_array_elements_text(?::jsonb))`);
 export const changesOfAllSql = changesBetween("true");
 
-/** Signals other servers, once per context, that changes of it committed. */
-export const signalChangesSql = `select pg_notify('${changeChannel}', c) from jsonb_array_elements_text(?::jsonb) as c`;
+/**
+ * The snapshot now, and the learning contexts of the changes committed since
+ * an earlier snapshot (a parameter, given twice), each once.
+ */
+export const committedSinceSql = `
+  select s.now::text as now,
+         array(select distinct c.context_key from state_change c
+               where c.tx >= pg_snapshot_xmin(?::pg_snapshot) and c.tx < pg_snapshot_xmax(s.now)
+                 and not pg_visible_in_snapshot(c.tx, ?::pg_snapshot)) as contexts
+  from (select pg_current_snapshot() as now) s`;
+
+/**
+ * Removes up to a batch of the oldest changes, those older than the
+ * retention (seconds, a parameter) among the batch's, and raises the
+ * horizon to match, in one statement: readers see both or neither. The
+ * bound is a transaction id: every change below it is removed. It never
+ * passes the oldest transaction still running (whose changes may not be
+ * visible yet), nor the oldest change still within the retention. Rows of
+ * one transaction are removed together; a transaction larger than the
+ * batch is removed with the batch it starts. Returns the rows removed.
+ */
+export const removeOldChangesSql = `
+  with oldest as (
+    select c.tx, c.modified from state_change c order by c.tx limit ?::int
+  ), bound as (
+    select least(
+      pg_snapshot_xmin(pg_current_snapshot()),
+      coalesce(
+        (select min(o.tx) from oldest o where o.modified >= now() - make_interval(secs => ?::double precision)),
+        (select ((max(o.tx)::text)::numeric + 1)::text::xid8 from oldest o),
+        '0'::xid8)) as removed_before
+  ), horizon as (
+    update change_feed_horizon h set removed_before = greatest(h.removed_before, b.removed_before) from bound b returning h.removed_before
+  ), removed as (
+    delete from state_change c using bound b where c.tx < b.removed_before returning 1
+  )
+  select (select count(*) from removed)::int as removed, (select removed_before::text from horizon) as removed_before`;

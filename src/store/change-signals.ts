@@ -1,95 +1,83 @@
-import type pg from "pg";
 import type { CallLimits } from "../domain/state/index.js";
-import { changeChannel, signalChangesSql } from "./change-feed-sql.js";
+import { committedSinceSql, currentSnapshotSql } from "./change-feed-sql.js";
 import type { GuardedQueries } from "./guarded-queries.js";
-import type { HostSelector } from "./host-selector.js";
-
-/** How long committed contexts are gathered before one NOTIFY statement tells other servers. */
-const gatherMs = 20;
-/** Pause before listening again after the listening connection failed. */
-const relistenMs = 1000;
 
 const backgroundWork: CallLimits = { deadlineMs: null, signal: null };
 
-/** Signals of committed changes, by learning context ("" for none): this server's own at once, other servers' through LISTEN/NOTIFY. */
+/** Signals of committed changes, by learning context ("" for none). */
 export interface ChangeSignals {
-  /** Tells this server's listeners now, and other servers soon, that changes of `contexts` committed. */
+  /** Tells this server's listeners now that changes of `contexts` committed (this server's own writes). */
   committed(contexts: Iterable<string>): void;
-  /** Calls `listener` for every signal; the first listener starts listening to the database. Returns a function that stops it. */
+  /**
+   * Calls `listener` for every signal: this server's writes at once, other
+   * servers' within `detectMs`. While there are listeners, the server looks
+   * for changes committed elsewhere. Returns a function that stops it.
+   */
   onCommitted(listener: (contextKey: string) => void): () => void;
-  /** Stops listening. */
+  /** Stops looking. */
   close(): void;
 }
 
 /**
- * Signals sent outside the writes' transactions: a NOTIFY in a write would
- * make PostgreSQL serialise the commits of every write on its notification
- * queue lock. So a signal may be lost (a server stopping between its commit
- * and its NOTIFY, a listening connection that drops): readers also look for
- * themselves now and then (change-hub.ts).
+ * Signals without LISTEN/NOTIFY: a NOTIFY inside a write would make
+ * PostgreSQL serialise the commits of all writes (its notification queue
+ * lock is held through the commit), and one sent after the commit would cost
+ * every writing server a round trip per burst even with nobody watching, and
+ * be lost if the server stopped in between. Instead, while this server has
+ * watchers, one statement every `detectMs` asks which learning contexts have
+ * changes committed since its last look (an index range on the changes'
+ * transaction ids): one query per server, whatever the number of courses and
+ * watchers. This server's own writes are signalled at once.
  */
-export function createChangeSignals(hosts: HostSelector, queries: GuardedQueries): ChangeSignals {
+export function createChangeSignals(queries: GuardedQueries, detectMs: number): ChangeSignals {
   const listeners = new Set<(contextKey: string) => void>();
-  const pending = new Set<string>();
-  let flushTimer: NodeJS.Timeout | null = null;
-  let listening: pg.Client | null = null;
-  let relistenTimer: NodeJS.Timeout | null = null;
-  let closed = false;
+  let timer: NodeJS.Timeout | null = null;
+  let lastLook: string | null = null;
 
   const tell = (context: string) => {
     for (const listener of listeners) listener(context);
   };
 
-  function flush(): void {
-    flushTimer = null;
-    const contexts = [...pending];
-    pending.clear();
-    // Lost signals are found by the readers' own polls.
-    queries.run(backgroundWork, "read", (query) => query(signalChangesSql, [JSON.stringify(contexts)])).catch(() => undefined);
-  }
-
-  async function listen(): Promise<void> {
-    relistenTimer = null;
-    if (closed || listeners.size === 0) return;
+  async function look(): Promise<void> {
     try {
-      const client = await hosts.connect();
-      const again = () => {
-        if (listening !== client) return;
-        listening = null;
-        hosts.drop(client);
-        if (!closed) relistenTimer ??= setTimeout(() => void listen(), relistenMs);
-      };
-      client.on("error", again);
-      client.on("end", again);
-      client.on("notification", (message) => tell(message.payload ?? ""));
-      listening = client;
-      await client.query(`listen ${changeChannel}`);
-      if (closed) hosts.drop(client);
+      if (lastLook === null) {
+        const [row] = await queries.run(backgroundWork, "read", (query) => query<{ snapshot: string }>(currentSnapshotSql, []));
+        lastLook = row!.snapshot;
+      } else {
+        const since = lastLook;
+        const [row] = await queries.run(backgroundWork, "read", (query) => query<{ now: string; contexts: string[] }>(committedSinceSql, [since, since]));
+        lastLook = row!.now;
+        row!.contexts.forEach(tell);
+      }
     } catch {
-      listening = null;
-      if (!closed) relistenTimer ??= setTimeout(() => void listen(), relistenMs);
+      // Looked again at the next tick; the readers also look for themselves now and then.
+    } finally {
+      if (listeners.size > 0) timer = setTimeout(() => void look(), detectMs);
+      else timer = null;
     }
   }
 
   return {
     committed(contexts) {
-      for (const context of contexts) {
-        tell(context);
-        pending.add(context);
-      }
-      if (pending.size > 0) flushTimer ??= setTimeout(flush, gatherMs);
+      for (const context of contexts) tell(context);
     },
     onCommitted(listener) {
       listeners.add(listener);
-      if (listening === null && relistenTimer === null && listeners.size === 1) void listen();
-      return () => listeners.delete(listener);
+      if (timer === null) {
+        lastLook = null;
+        timer = setTimeout(() => void look(), 0);
+      }
+      return () => {
+        listeners.delete(listener);
+        if (listeners.size > 0 || timer === null) return;
+        clearTimeout(timer);
+        timer = null;
+      };
     },
     close() {
-      closed = true;
-      if (flushTimer !== null) clearTimeout(flushTimer);
-      if (relistenTimer !== null) clearTimeout(relistenTimer);
-      if (listening !== null) hosts.drop(listening);
-      listening = null;
+      listeners.clear();
+      if (timer !== null) clearTimeout(timer);
+      timer = null;
     },
   };
 }

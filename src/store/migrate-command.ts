@@ -6,7 +6,7 @@ if (!databaseUrl) {
   console.error("DATABASE_URL is not set (the server applies migrations to its embedded database itself at start-up)");
   process.exit(2);
 }
-const store = await openStore({ databaseUrl, poolSize: 1, connectTimeoutMs: 10_000, failureThreshold: 5, halfOpenAfterMs: 1000, statementTimeoutMs: 600_000, admissionMaxWaitMs: 600_000 });
+const store = await openStore({ databaseUrl, poolSize: 1, connectTimeoutMs: 10_000, failureThreshold: 5, halfOpenAfterMs: 1000, statementTimeoutMs: 600_000, admissionMaxWaitMs: 600_000, changeDetectMs: 1000 });
 try {
   const applied = await store.migrate({
     waitMs: 600_000,

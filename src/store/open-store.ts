@@ -27,6 +27,8 @@ export interface StoreOptions extends OrmConfigOptions, DatabaseGuardOptions {
   readonly blockStructureCacheBlocks?: number;
   /** Hot standbys (URLs, each maybe with several hosts) that serve bulk reads, and the largest lag at which one still does; absent: none. */
   readonly standbys?: { readonly urls: readonly string[]; readonly maxLagMs: number };
+  /** How often a server with watchers looks for changes other servers committed (CHANGE_FEED_DETECT_MS). */
+  readonly changeDetectMs: number;
   /** Longest a new call's database work may be expected to wait for one of the pool's connections before it is refused as OVERLOADED (see work-admission.ts). */
   readonly admissionMaxWaitMs: number;
 }
@@ -118,7 +120,7 @@ export async function openStore(options: StoreOptions): Promise<Store> {
   const conditionListeners = new Set<(condition: DatabaseCondition) => void>();
   const replicas = standbys.map((standby) => ({ port: standby.stateStore, usable: () => standby.state().usable }));
   const primaryQueries = createGuardedQueries(knex, guard);
-  const changeSignals = createChangeSignals(hosts, primaryQueries);
+  const changeSignals = createChangeSignals(primaryQueries, options.changeDetectMs);
 
   return {
     poolUsage: () => ({ used: pool()?.numUsed() ?? 0, free: pool()?.numFree() ?? 0, pending: pool()?.numPendingAcquires() ?? 0 }),

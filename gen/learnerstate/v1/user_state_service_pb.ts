@@ -957,7 +957,10 @@ export const UserStateService: GenService<{
    * retention removes no state and is not a change. The stream never ends
    * by itself: it waits for new changes, and sends a message with no
    * changes (and a newer resume token) at least every 10 seconds while it
-   * has nothing to send, so that a consumer's token stays recent.
+   * has nothing to send, so that a consumer's token stays recent. A call
+   * from now opens with a message with no changes, whose token marks where it
+   * started; a resumed call sends nothing until it has changes or 10 seconds
+   * pass.
    *
    * Order and completeness: changes come in the order they were committed
    * (per stored state exactly; changes of different states committed
@@ -968,7 +971,7 @@ export const UserStateService: GenService<{
    * failover that lost no committed transaction. A token the database
    * cannot honour is OUT_OF_RANGE: reason CHANGE_FEED_EXPIRED when changes
    * after it were removed by the feed's retention (the server's
-   * CHANGE_FEED_RETENTION_HOURS, 168 by default), reason
+   * CHANGE_FEED_RETENTION_SECONDS, 7 days by default), reason
    * CHANGE_FEED_POSITION_UNKNOWN when it names transactions this database
    * never had (a failover that lost transactions, or another database). The
    * consumer must then read the state again (IterAllForCourse) and watch

@@ -26,4 +26,10 @@ export interface ChangeFeedStore {
    * readers also look for themselves now and then.
    */
   onCommitted(listener: (contextKey: string) => void): () => void;
+  /**
+   * Removes up to about `batchRows` of the oldest changes committed more than
+   * `keepSeconds` ago, and raises the horizon below which resume positions
+   * are refused (see ChangesRead.removedBefore); returns how many it removed.
+   */
+  removeOldChanges(call: CallLimits, keepSeconds: number, batchRows: number): Promise<number>;
 }

@@ -19,6 +19,8 @@ export interface ChangeFeedOptions extends ChangeHubOptions {
   readonly heartbeatMs: number;
   /** How long a hub with no watchers lives on (a watcher that reconnects finds its pages). */
   readonly idleHubMs: number;
+  /** Called on each read of the changes: by a shared reader, or by a watcher catching up by itself (for metrics). */
+  readonly onRead?: (reader: "shared" | "catch-up") => void;
 }
 
 /** The change feed's rules: who reads what, in which order, from where. */
@@ -26,7 +28,8 @@ export interface ChangeFeed {
   /**
    * The changes `filter` selects committed after `start` (null: after now),
    * in commit order per stored state, each once, with the position after
-   * each batch; first a batch with no changes at the starting position. Never
+   * each batch; from now, first a batch with no changes at the starting
+   * position. Never
    * ends by itself: a batch with no changes comes at least every
    * heartbeatMs. Throws OUT_OF_RANGE (CHANGE_FEED_POSITION_UNKNOWN) for a
    * position the database never reached, and (CHANGE_FEED_EXPIRED) when
@@ -34,6 +37,8 @@ export interface ChangeFeed {
    * database fails (resume from the last position).
    */
   watch(call: CallLimits, filter: WatchFilter, start: FeedPosition | null): AsyncIterable<FeedBatch>;
+  /** Open watches, and the shared readers (hubs) serving them, idle ones included. */
+  figures(): { watchers: number; readers: number };
   /** Stops every hub; watchers end with UNAVAILABLE. */
   close(): void;
 }
@@ -61,9 +66,11 @@ function continues(page: FeedPage, position: FeedPosition): boolean {
 /** Creates the feed over `store`: one hub per watched course (or for every change) on this server, woken by the store's signals. */
 export function createChangeFeed(store: ChangeFeedStore, options: ChangeFeedOptions): ChangeFeed {
   const hubs = new Map<string, { hub: ChangeHub; contexts: readonly string[] | null; watchers: number; idle: NodeJS.Timeout | null }>();
-  const stopSignals = store.onCommitted((context) => {
+  // Signals are listened to while there are hubs: looking for other servers' changes costs the database.
+  let stopSignals: (() => void) | null = null;
+  const wakeHubs = (context: string) => {
     for (const entry of hubs.values()) if (entry.contexts === null || entry.contexts.includes(context)) entry.hub.wake();
-  });
+  };
 
   function acquire(contexts: readonly string[] | null) {
     const name = JSON.stringify(contexts);
@@ -71,6 +78,7 @@ export function createChangeFeed(store: ChangeFeedStore, options: ChangeFeedOpti
     if (entry === undefined) {
       entry = { hub: new ChangeHub(store, contexts, options), contexts, watchers: 0, idle: null };
       hubs.set(name, entry);
+      stopSignals ??= store.onCommitted(wakeHubs);
     }
     if (entry.idle !== null) clearTimeout(entry.idle);
     entry.idle = null;
@@ -84,6 +92,9 @@ export function createChangeFeed(store: ChangeFeedStore, options: ChangeFeedOpti
         held.idle = setTimeout(() => {
           held.hub.close();
           hubs.delete(name);
+          if (hubs.size > 0) return;
+          stopSignals?.();
+          stopSignals = null;
         }, options.idleHubMs);
       },
     };
@@ -96,7 +107,8 @@ export function createChangeFeed(store: ChangeFeedStore, options: ChangeFeedOpti
       const now = await hub.freshBoundary(signal);
       if (start !== null && !covers(now, start.to ?? start.from)) throw positionUnknown();
       let position = start ?? positionAt(now);
-      yield { changes: [], position };
+      // A watch from now opens with its starting position; a resumed one has it already.
+      if (start === null) yield { changes: [], position };
       let lastSent = Date.now();
       // The ring page read next, or null while reading the database itself.
       let seq: number | null = null;
@@ -144,6 +156,7 @@ export function createChangeFeed(store: ChangeFeedStore, options: ChangeFeedOpti
           position = { from: position.from, to: boundary, afterId: 0n };
         }
         const reading = position;
+        options.onRead?.("catch-up");
         const read = await store.readChanges(call, filter.contexts, reading.from.text, reading.to!.text, reading.afterId, options.pageChanges);
         if (expiredBy(reading, read.removedBefore)) throw expired();
         const ends = read.changes.length < options.pageChanges;
@@ -158,8 +171,14 @@ export function createChangeFeed(store: ChangeFeedStore, options: ChangeFeedOpti
 
   return {
     watch,
+    figures() {
+      let watchers = 0;
+      for (const entry of hubs.values()) watchers += entry.watchers;
+      return { watchers, readers: hubs.size };
+    },
     close() {
-      stopSignals();
+      stopSignals?.();
+      stopSignals = null;
       for (const entry of hubs.values()) {
         if (entry.idle !== null) clearTimeout(entry.idle);
         entry.hub.close();

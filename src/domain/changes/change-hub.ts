@@ -36,6 +36,8 @@ export interface ChangeHubOptions {
   readonly pollIntervalMs: number;
   /** Shortest pause between the starts of two reads, so that a burst of signals makes one read. */
   readonly minPollGapMs: number;
+  /** Called on each read of the changes (for metrics). */
+  readonly onRead?: (reader: "shared") => void;
 }
 
 /** Where a watcher's next page is: a page of the hub's (maybe not read yet), or nowhere (it reads for itself). */
@@ -189,6 +191,7 @@ export class ChangeHub {
       if (from !== null) {
         let afterId = 0n;
         for (;;) {
+          this.options.onRead?.("shared");
           const { changes } = await this.store.readChanges(backgroundWork, this.contexts, from.text, to.text, afterId, this.options.pageChanges);
           const endsBatch = changes.length < this.options.pageChanges;
           const lastId = changes.length === 0 ? afterId : changes[changes.length - 1]!.id;
