@@ -19,6 +19,7 @@ import {
   UserStateService,
 } from "../gen/learnerstate/v1/user_state_service_pb.js";
 import { trackCpu, type CpuSpent } from "./measure.js";
+import { scrapeMetrics, sumOf } from "./metrics-scrape.js";
 
 /** What one side did in one window, as the C tools report it. */
 export interface CMeasurement {
@@ -139,17 +140,11 @@ export function grpcBody<Desc extends DescMessage>(schema: Desc, init: MessageIn
 
 /** Failed calls and streamed rows of `method` so far, from the server's /metrics. */
 async function serverCounts(metricsUrl: string, method: string): Promise<{ errors: number; rowsStreamed: number }> {
-  const text = await (await fetch(metricsUrl)).text();
-  let errors = 0;
-  let rowsStreamed = 0;
-  for (const line of text.split("\n")) {
-    // h2load ends its runs by resetting the call in flight: a cancellation, not a failure.
-    if (!line.includes(`method="${method}"`) || line.includes('code="Canceled"')) continue;
-    const value = Number(line.slice(line.lastIndexOf(" ") + 1));
-    if (line.startsWith("learnerstate_rpc_errors_total{")) errors += value;
-    if (line.startsWith("learnerstate_rows_streamed_total{")) rowsStreamed += value;
-  }
-  return { errors, rowsStreamed };
+  const samples = await scrapeMetrics(metricsUrl);
+  const label = `method="${method}"`;
+  // h2load ends its runs by resetting the call in flight: a cancellation, not a failure.
+  const errors = sumOf(samples, "learnerstate_rpc_errors_total", label) - sumOf(samples, "learnerstate_rpc_errors_total", label, 'code="Canceled"');
+  return { errors, rowsStreamed: sumOf(samples, "learnerstate_rows_streamed_total", label) };
 }
 
 /** What one h2load process reported. */

@@ -12,6 +12,7 @@ import path from "node:path";
 import { UserStateService } from "../gen/learnerstate/v1/user_state_service_pb.js";
 import { parseH2load, run, type CTools, type H2loadReport, type ServiceTarget } from "./c-clients.js";
 import { percentile } from "./measure.js";
+import { scrapeMetrics } from "./metrics-scrape.js";
 
 /** What the overload runs need. */
 export interface OverloadOptions {
@@ -58,15 +59,6 @@ export interface ProbeFigures {
 }
 
 /** The server's counters, by `name{labels}`. */
-async function scrape(metricsUrl: string): Promise<Map<string, number>> {
-  const samples = new Map<string, number>();
-  for (const line of (await (await fetch(metricsUrl)).text()).split("\n")) {
-    const match = /^(learnerstate_(?:rpc_requests_total|rpc_errors_total|admission_refused_total|rows_streamed_total)\{[^}]*\}) (\S+)$/u.exec(line);
-    if (match) samples.set(match[1]!, Number(match[2]));
-  }
-  return samples;
-}
-
 /** One h2load process per body, `connections` × `streams` calls in flight each, for `seconds`. */
 async function flood(options: OverloadOptions, method: string, bodies: readonly Buffer[], inFlight: number): Promise<H2loadReport[]> {
   if (inFlight === 0) return [];
@@ -144,7 +136,7 @@ async function level(
   writes: boolean,
 ): Promise<OverloadLevel> {
   options.enterPhase(`overload: ${name}`);
-  const before = await scrape(options.target.metricsUrl);
+  const before = await scrapeMetrics(options.target.metricsUrl);
   const started = performance.now();
   let loadDone: () => void = () => undefined;
   const stopped = new Promise<void>((resolve) => (loadDone = resolve));
@@ -156,7 +148,7 @@ async function level(
   const seconds = (performance.now() - started) / 1000;
   loadDone();
   const probed = await probe;
-  const after = await scrape(options.target.metricsUrl);
+  const after = await scrapeMetrics(options.target.metricsUrl);
   const moved = (sample: string) => (after.get(sample) ?? 0) - (before.get(sample) ?? 0);
   const okPerSecond: Record<string, number> = {};
   const otherFailures: Record<string, number> = {};

@@ -58,6 +58,7 @@ import { publishOutline, rawGetTransformed, serviceGetTransformed } from "./get-
 import { measureFloor, minimalServers, printFloor, serviceServer, type FloorFigures } from "./floor.js";
 import { formatOverload, measureOverload, type OverloadLevel } from "./overload.js";
 import { describeProfile } from "./profile-summary.js";
+import { formatWatch, measureWatch, type WatchLevel } from "./watch.js";
 import { ensurePythonClient, runPythonGetMany } from "./python-client.js";
 import { declareCursorSql, fetchCursorSql, positionedStatesPageSql, readStatesSql, writeStatesSql, type StateRow } from "./sql.js";
 
@@ -105,7 +106,9 @@ const config = {
   reuseData: process.env["BENCH_REUSE_DATA"] === "1",
   /** Profile the server's main thread per service scenario; a directory, or "1" for a new temporary one. */
   profile: process.env["BENCH_PROFILE"] || "",
-  only: new Set((process.env["BENCH_ONLY"] || "getMany,setMany,iterAll,getTransformed,cClients,overload,python,floor").split(",")),
+  only: new Set((process.env["BENCH_ONLY"] || "getMany,setMany,iterAll,getTransformed,cClients,overload,python,watch,floor").split(",")),
+  /** Seconds of each change-feed level (BENCH_WATCH_S). */
+  watchSeconds: Math.floor(envNumber("BENCH_WATCH_S", 10, 1)),
   /** Seconds of each overload level (BENCH_OVERLOAD_S). */
   overloadSeconds: Math.floor(envNumber("BENCH_OVERLOAD_S", 8, 1)),
   /** Rounds of the per-call floor table (each server BENCH_FLOOR_S seconds a round). */
@@ -800,6 +803,29 @@ async function main(): Promise<void> {
     );
   }
 
+  let watch: WatchLevel[] = [];
+  const watchWritesPerSecond = 500;
+  if (config.only.has("watch")) {
+    log(`Change feed: SetMany(1) at ${watchWritesPerSecond}/s into one course, watched by 0, 1 and 100 WatchChanges streams, ${config.watchSeconds} s each…`);
+    const { h2load } = ensureCTools();
+    watch = await inPhase("WatchChanges", () =>
+      withScratchDirectory((directory) => measureWatch({
+        h2load,
+        directory,
+        baseUrl: server.baseUrl,
+        metricsUrl: server.metricsUrl,
+        serverPid: server.pid,
+        // A course of its own, so that the data set stays as loaded.
+        courseKey: courseKey("WatchBench"),
+        blockKeys: Array.from({ length: 100 }, (_, index) => problemKey("WatchBench", index)),
+        usernames: Array.from({ length: 50 }, (_, index) => username(index)),
+        writesPerSecond: watchWritesPerSecond,
+        seconds: config.watchSeconds,
+        watcherCounts: [0, 1, 100],
+      })),
+    );
+  }
+
   rss.enter("after the runs");
   const peakRss = rss.lifetimePeak();
   rss.stop();
@@ -863,6 +889,12 @@ async function main(): Promise<void> {
     console.log("| run | calls | wall ms per call | Python process CPU ms per call (target ≤ 1.0) |");
     console.log("| --- | ---: | ---: | ---: |");
     for (const row of pythonRows) console.log(row);
+  }
+  if (watch.length > 0) {
+    console.log("");
+    console.log(`## Change feed: WatchChanges of one course under SetMany(1) at ${watchWritesPerSecond}/s`);
+    console.log("");
+    for (const line of formatWatch(watch, watchWritesPerSecond)) console.log(line);
   }
   if (floor.length > 0) printFloor(floor);
   console.log("");

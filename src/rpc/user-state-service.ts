@@ -10,7 +10,6 @@ import {
   IterAllForBlockResponseSchema,
   IterAllForCourseResponseSchema,
   UserStateService,
-  WatchChangesResponseSchema,
 } from "../../gen/learnerstate/v1/user_state_service_pb.js";
 import { Scope as ScopeMessage } from "../../gen/learnerstate/v1/scope_pb.js";
 import { invalidArgument } from "../domain/errors.js";
@@ -25,7 +24,7 @@ import type { ResumeTokenCodec } from "./resume-token.js";
 import type { StateForm } from "./block-state-encoding.js";
 import { decodeFeedPosition, encodeFeedPosition } from "./feed-token.js";
 import { scopeFromEnum } from "./scope.js";
-import { stateChangeMessage } from "./state-change-message.js";
+import { createChangeBatchResponder } from "./change-batch-response.js";
 import { stateFormFromEnum } from "./state-form.js";
 import { timestampFromMicros } from "./timestamp.js";
 
@@ -157,9 +156,8 @@ export function createUserStateService(
         username: request.username,
       });
       const start = decodeFeedPosition(resumeTokens, filter, request.resumeToken);
-      return flatMapStream(feed.watch(callLimitsOf(context), filter, start), (batch) => [
-        create(WatchChangesResponseSchema, { changes: batch.changes.map(stateChangeMessage), resumeToken: encodeFeedPosition(resumeTokens, filter, batch.position) }),
-      ]);
+      const respond = createChangeBatchResponder(context.requestHeader.get("content-type"));
+      return flatMapStream(feed.watch(callLimitsOf(context), filter, start), (batch) => [respond(batch.changes, encodeFeedPosition(resumeTokens, filter, batch.position))]);
     },
 
     async retireLearner(request, context) {

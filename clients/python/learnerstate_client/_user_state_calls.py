@@ -36,8 +36,14 @@ _SERVICE_CONFIG = {
     }],
     "retryThrottling": {"maxTokens": 10, "tokenRatio": 0.1},
 }
+# HTTP/2 keepalive pings while calls are open (every 30 s, 10 s to answer;
+# also on a stream that only receives, as a watch does): a connection that
+# stopped answering without a reset (a peer or NAT entry gone) fails its calls
+# with UNAVAILABLE, which watch_changes and iter_all_* resume from, instead of
+# hanging until TCP gives up hours later. The server answers pings itself.
+KEEPALIVE_OPTIONS = [("grpc.keepalive_time_ms", 30000), ("grpc.keepalive_timeout_ms", 10000), ("grpc.http2.max_pings_without_data", 0)]
 CHANNEL_OPTIONS = [("grpc.max_receive_message_length", 64 * 1024 * 1024),
-                   ("grpc.service_config", json.dumps(_SERVICE_CONFIG))]
+                   ("grpc.service_config", json.dumps(_SERVICE_CONFIG))] + KEEPALIVE_OPTIONS
 
 
 class Scope(enum.IntEnum):
@@ -68,7 +74,7 @@ class Scope(enum.IntEnum):
 
 
 class XBlockUserState(collections.namedtuple("XBlockUserState", ["username", "block_key", "state", "updated", "scope"])):
-    """The state of one block for one learner, as in edx-platform.
+    """The state of one block for one learner, as in edx-platform, with its etag.
 
     Attributes:
         username: the learner's username. A ``USER_STATE_SUMMARY`` state
@@ -82,9 +88,32 @@ class XBlockUserState(collections.namedtuple("XBlockUserState", ["username", "bl
         updated: when the state was last written (history: when this write
             happened), a timezone-aware UTC datetime with microseconds.
         scope: the scope the call was made for, as the caller passed it.
+        etag: the opaque version of the stored state this was read from
+            (``get``, ``get_many``, ``iter_all_*``): pass it as ``etag=`` to
+            ``set``/``delete`` (or in ``etags=``) to write only if nobody
+            wrote the state since. It changes with every write of the state,
+            also one that leaves the same values. ``None`` in history entries
+            (the service gives none) and in states built by hand.
+
+    ``etag`` is an attribute beside the tuple, not one of its items: the
+    tuple stays the five items of edx-platform's ``XBlockUserState``
+    (unpacking, ``len`` and ``==`` ignore the etag), and ``_replace`` keeps it.
     """
 
-    __slots__ = ()
+    etag = None
+
+    def __new__(cls, username, block_key, state, updated, scope, etag=None):
+        self = super().__new__(cls, username, block_key, state, updated, scope)
+        if etag is not None:
+            self.etag = etag
+        return self
+
+    def _replace(self, **changes):
+        etag = changes.pop("etag", self.etag)
+        replaced = super()._replace(**changes)
+        if etag is not None:
+            replaced.etag = etag
+        return replaced
 
 
 class LearnerErasure(collections.namedtuple("LearnerErasure", ["user_states", "preferences", "user_infos", "history_entries"])):
@@ -171,26 +200,73 @@ def get_many_requests(username, block_keys, scope, fields, max_blocks):
 def states_of_get_many(response, username, originals, scope):
     """The XBlockUserStates of a GetMany message, under the keys the caller passed."""
     return [XBlockUserState(block.username or username, originals.get(block.block_key, block.block_key),
-                            decode_state(block.state_json), datetime_of(block.update_time), scope)
+                            decode_state(block.state_json), datetime_of(block.update_time), scope, block.etag or None)
             for block in response.block_states]
 
 
-def set_many_requests(username, block_keys_to_state, scope, max_blocks):
-    """SetManyRequests of at most ``max_blocks`` updates each."""
+def _precondition(etag):
+    """The StatePrecondition of an etag as callers pass it: ``""`` means "the state must not exist"."""
+    if not isinstance(etag, str):
+        raise TypeError("an etag must be a str (\"\" for a state that must not exist) or None, not {}".format(type(etag).__name__))
+    return user_state_pb2.StatePrecondition(absent=True) if etag == "" else user_state_pb2.StatePrecondition(etag=etag)
+
+
+def preconditions(etags, written):
+    """{key text: StatePrecondition} of ``etags`` (block key -> etag, ``""`` or None), for keys among ``written`` (key texts).
+
+    A None etag sets no condition. A key that the call does not write is a
+    ValueError: its condition would silently do nothing.
+    """
+    if etags is None:
+        return {}
+    if isinstance(etags, (str, bytes)) or not hasattr(etags, "items"):
+        raise TypeError("etags must be a dict of block key to etag")
+    conditions = {}
+    for key, etag in etags.items():
+        text = key_text(key)
+        if text not in written:
+            raise ValueError("etags names {!r}, which the call does not write".format(text))
+        if etag is not None:
+            conditions[text] = _precondition(etag)
+    return conditions
+
+
+def set_many_calls(username, block_keys_to_state, scope, max_blocks, etags=None):
+    """[(SetManyRequest, {key text: key as passed})], one per call of at most ``max_blocks`` updates, with their preconditions."""
     number = scope_number(scope)
-    updates = [user_state_pb2.BlockUpdate(block_key=key_text(key), fields=encode_fields(state)) for key, state in block_keys_to_state.items()]
-    return [user_state_service_pb2.SetManyRequest(username=username, scope=number, updates=chunk) for chunk in _chunks(updates, max_blocks)]
+    originals = [(key_text(key), key, state) for key, state in block_keys_to_state.items()]
+    conditions = preconditions(etags, {text for text, _, _ in originals})
+    calls = []
+    for chunk in _chunks(originals, max_blocks):
+        updates = [user_state_pb2.BlockUpdate(block_key=text, fields=encode_fields(state), precondition=conditions.get(text))
+                   for text, _, state in chunk]
+        calls.append((user_state_service_pb2.SetManyRequest(username=username, scope=number, updates=updates),
+                      {text: key for text, key, _ in chunk}))
+    return calls
 
 
-def delete_many_requests(username, block_keys, scope, fields, max_blocks):
-    """DeleteManyRequests of at most ``max_blocks`` keys each."""
+def etags_of_set_many(response, originals):
+    """{key as passed: new etag} of a SetMany answer (updates reaching one shared state report the same etag)."""
+    return {originals.get(result.block_key, result.block_key): result.etag for result in response.results}
+
+
+def delete_many_requests(username, block_keys, scope, fields, max_blocks, etags=None):
+    """DeleteManyRequests of at most ``max_blocks`` keys each, each with the preconditions of its keys."""
     number, names = scope_number(scope), field_names(fields)
+    texts = [text for text, _ in unique_keys(block_keys)]
+    conditions = preconditions(etags, set(texts))
     requests = []
-    for chunk in _chunks([text for text, _ in unique_keys(block_keys)], max_blocks):
-        request = user_state_service_pb2.DeleteManyRequest(username=username, block_keys=chunk, scope=number)
+    for chunk in _chunks(texts, max_blocks):
+        request = user_state_service_pb2.DeleteManyRequest(username=username, block_keys=chunk, scope=number,
+                                                           preconditions={text: conditions[text] for text in chunk if text in conditions})
         _set_selection(request, names)
         requests.append(request)
     return requests
+
+
+def single_etag(block_key, etag):
+    """The ``etags`` argument of a one-block write's ``etag``: None when there is no condition."""
+    return None if etag is None else {block_key: etag}
 
 
 def mod_dates_request(username, block_key, scope, fields):
@@ -241,7 +317,8 @@ def iter_all_for_course_requests(course_key, block_type, scope, batch_size):
 
 def states_of_iteration(response, scope):
     """The XBlockUserStates of an IterAll message, under the canonical key strings."""
-    return [XBlockUserState(block.username, block.block_key, decode_state(block.state_json), datetime_of(block.update_time), scope)
+    return [XBlockUserState(block.username, block.block_key, decode_state(block.state_json), datetime_of(block.update_time), scope,
+                            block.etag or None)
             for block in response.block_states]
 
 
@@ -256,8 +333,8 @@ def resumable(error, failures, max_attempts):
 
 
 def resume_delay(attempt, error):
-    """Seconds to wait before resume ``attempt`` (1, 2, …): the server's retry hint, else exponential with jitter."""
-    hint = errors.from_rpc_error(error).retry_after
+    """Seconds to wait before resume ``attempt`` (1, 2, …): the server's retry hint (``error`` may be None), else exponential with jitter."""
+    hint = errors.from_rpc_error(error).retry_after if error is not None else None
     if hint is not None:
         return min(hint, 5.0)
     return min(0.1 * 2 ** (attempt - 1), 2.0) * random.uniform(0.8, 1.2)

@@ -24,11 +24,13 @@ import grpc
 import grpc.aio
 
 from . import _user_state_calls as calls
+from . import changes as feed
 from . import errors
 from ._plans import perform_asyncio
 from ._connection import Connection
 from .block_structures import BlockStructureMethods
 from ._user_state_calls import DEFAULT_MAX_READ_BLOCKS, DEFAULT_MAX_WRITE_BLOCKS, LearnerErasure, Scope, XBlockUserState
+from .changes import ChangeBatch
 
 __all__ = ["AsyncLearnerStateClient"]
 
@@ -52,6 +54,8 @@ class AsyncLearnerStateClient(Connection, BlockStructureMethods):
     PermissionDenied = errors.PermissionDenied
     ServiceUnavailable = errors.ServiceUnavailable
     InvalidArgument = errors.InvalidArgument
+    StateChanged = errors.StateChanged
+    ChangeFeedLost = errors.ChangeFeedLost
 
     def __init__(self, target: Optional[str] = None, token: Token = None, timeout: Optional[float] = 10.0, *,
                  iter_timeout: Optional[float] = None, max_resume_attempts: int = 5, reconnect_timeout: float = 3.0,
@@ -93,19 +97,27 @@ class AsyncLearnerStateClient(Connection, BlockStructureMethods):
 
     async def get(self, username: str, block_key: object, scope: object = Scope.USER_STATE,
                   fields: Optional[Iterable[str]] = None) -> XBlockUserState:
-        """The block's state; raises DoesNotExist when it has none."""
+        """The block's state, with its ``etag``; raises DoesNotExist when it has none."""
         async for state in self.get_many(username, [block_key], scope, fields=fields):
             return state
         raise errors.DoesNotExist("no state for user {!r} in block {!r}".format(username, calls.key_text(block_key)))
 
-    async def set(self, username: str, block_key: object, state: Mapping[str, object], scope: object = Scope.USER_STATE) -> None:
-        """Overlays ``state`` on the block's stored state."""
-        await self.set_many(username, {block_key: state}, scope)
+    async def set(self, username: str, block_key: object, state: Mapping[str, object], scope: object = Scope.USER_STATE, *,
+                  etag: Optional[str] = None) -> None:
+        """Overlays ``state`` on the block's stored state; with ``etag`` only if the state is still that version
+        (``""``: only if it has none), else StateChanged and nothing written."""
+        await self.set_many(username, {block_key: state}, scope, etags=calls.single_etag(block_key, etag))
+
+    async def set_with_etag(self, username: str, block_key: object, state: Mapping[str, object], scope: object = Scope.USER_STATE, *,
+                            etag: Optional[str] = None) -> str:
+        """:meth:`set`, returning the state's new etag."""
+        written = await self.set_many_with_etags(username, {block_key: state}, scope, etags=calls.single_etag(block_key, etag))
+        return next(iter(written.values()))
 
     async def delete(self, username: str, block_key: object, scope: object = Scope.USER_STATE,
-                     fields: Optional[Iterable[str]] = None) -> None:
-        """Deletes the block's state, or only ``fields``."""
-        await self.delete_many(username, [block_key], scope, fields=fields)
+                     fields: Optional[Iterable[str]] = None, *, etag: Optional[str] = None) -> None:
+        """Deletes the block's state, or only ``fields``; ``etag`` is a condition as in :meth:`set`."""
+        await self.delete_many(username, [block_key], scope, fields=fields, etags=calls.single_etag(block_key, etag))
 
     async def get_many(self, username: str, block_keys: Iterable[object], scope: object = Scope.USER_STATE,
                        fields: Optional[Iterable[str]] = None) -> AsyncIterator[XBlockUserState]:
@@ -115,15 +127,23 @@ class AsyncLearnerStateClient(Connection, BlockStructureMethods):
                 for state in calls.states_of_get_many(response, username, originals, scope):
                     yield state
 
-    async def set_many(self, username: str, block_keys_to_state: Mapping[object, Mapping[str, object]], scope: object = Scope.USER_STATE) -> None:
-        """Overlays each state dict on its block's stored state, atomically per call."""
-        for request in calls.set_many_requests(username, block_keys_to_state, scope, self._max_write_blocks):
-            await self._unary(self._stub.SetMany, request)
+    async def set_many(self, username: str, block_keys_to_state: Mapping[object, Mapping[str, object]], scope: object = Scope.USER_STATE, *,
+                       etags: Optional[Mapping[object, Optional[str]]] = None) -> None:
+        """Overlays each state dict on its block's stored state, atomically per call, under the conditions of ``etags``."""
+        await self.set_many_with_etags(username, block_keys_to_state, scope, etags=etags)
+
+    async def set_many_with_etags(self, username: str, block_keys_to_state: Mapping[object, Mapping[str, object]],
+                                  scope: object = Scope.USER_STATE, *, etags: Optional[Mapping[object, Optional[str]]] = None) -> Dict[object, str]:
+        """:meth:`set_many`, returning dict of block key (as passed) to the state's new etag."""
+        new_etags: Dict[object, str] = {}
+        for request, originals in calls.set_many_calls(username, block_keys_to_state, scope, self._max_write_blocks, etags):
+            new_etags.update(calls.etags_of_set_many(await self._unary(self._stub.SetMany, request), originals))
+        return new_etags
 
     async def delete_many(self, username: str, block_keys: Iterable[object], scope: object = Scope.USER_STATE,
-                          fields: Optional[Iterable[str]] = None) -> None:
-        """Deletes each block's state, or only ``fields`` of each, atomically per call."""
-        for request in calls.delete_many_requests(username, block_keys, scope, fields, self._max_write_blocks):
+                          fields: Optional[Iterable[str]] = None, *, etags: Optional[Mapping[object, Optional[str]]] = None) -> None:
+        """Deletes each block's state, or only ``fields`` of each, atomically per call, under the conditions of ``etags``."""
+        for request in calls.delete_many_requests(username, block_keys, scope, fields, self._max_write_blocks, etags):
             await self._unary(self._stub.DeleteMany, request)
 
     async def get_mod_date(self, username: str, block_key: object, scope: object = Scope.USER_STATE,
@@ -157,6 +177,38 @@ class AsyncLearnerStateClient(Connection, BlockStructureMethods):
                             batch_size: Optional[int] = None) -> AsyncIterator[XBlockUserState]:
         """Every learner's current state of every block of the course, resuming by itself after UNAVAILABLE."""
         return self._resumable(self._stub.IterAllForCourse, calls.iter_all_for_course_requests(course_key, block_type, scope, batch_size), scope)
+
+    def watch_changes(self, course_key: object = "", block_types: Iterable[str] = (), scopes: Iterable[object] = (), username: str = "",
+                      resume_token: str = "", *, max_resume_attempts: Optional[int] = None) -> AsyncIterator[ChangeBatch]:
+        """Every change committed after a point, as ``ChangeBatch(changes, resume_token)`` tuples, without end,
+        resuming by itself after UNAVAILABLE (see LearnerStateClient.watch_changes)."""
+        request_from = feed.watch_requests(course_key, block_types, scopes, username)
+        attempts = self._max_resume_attempts if max_resume_attempts is None else max_resume_attempts
+        return self._watch(request_from, resume_token or "", attempts)
+
+    async def _watch(self, request_from, token, max_attempts):
+        position = feed.Position(token)
+        failures = 0
+        while True:
+            call = self._stub.WatchChanges(request_from(position.token), metadata=self._metadata())
+            error = None
+            try:
+                async for response in call:
+                    failures = 0
+                    batch = feed.batch_of(response)
+                    if position.advance(batch):
+                        yield batch
+            except grpc.aio.AioRpcError as rpc_error:
+                if not calls.resumable(rpc_error, failures, max_attempts):
+                    raise feed.lost(errors.from_rpc_error(rpc_error), position.token) from None
+                error = rpc_error
+            finally:
+                call.cancel()
+            if error is None and failures >= max_attempts:
+                raise feed.ended()
+            failures += 1
+            await asyncio.sleep(calls.resume_delay(failures, error))
+            await self._reconnected()
 
     async def _resumable(self, method, request_from, scope):
         token = ""

@@ -13,11 +13,13 @@ import grpc
 import grpc.experimental
 
 from . import _user_state_calls as calls
+from . import changes as feed
 from . import errors
 from ._plans import perform_blocking
 from ._connection import Connection
 from ._user_state_calls import DEFAULT_MAX_READ_BLOCKS, DEFAULT_MAX_WRITE_BLOCKS, LearnerErasure, Scope, XBlockUserState
 from .block_structures import BlockStructureMethods
+from .changes import ChangeBatch
 
 __all__ = ["LearnerErasure", "LearnerStateClient", "Scope", "XBlockUserState"]
 
@@ -65,6 +67,8 @@ class LearnerStateClient(Connection, BlockStructureMethods):
     PermissionDenied = errors.PermissionDenied
     ServiceUnavailable = errors.ServiceUnavailable
     InvalidArgument = errors.InvalidArgument
+    StateChanged = errors.StateChanged
+    ChangeFeedLost = errors.ChangeFeedLost
 
     def __init__(self, target: Optional[str] = None, token: Union[str, Callable[[], Optional[str]], None] = None, timeout: Optional[float] = 10.0,
                  *, iter_timeout: Optional[float] = None, max_resume_attempts: int = 5, reconnect_timeout: float = 3.0,
@@ -127,7 +131,8 @@ class LearnerStateClient(Connection, BlockStructureMethods):
             :class:`XBlockUserState`. Its ``state`` holds the selected fields
             the block has: a field it lacks is simply absent, and with
             ``fields=[]`` the state is ``{}`` (which makes ``get`` an existence
-            check).
+            check). Its ``etag`` names the version read (of the whole state,
+            whatever ``fields`` selected).
 
         Raises:
             DoesNotExist: the block has no state (never written, or deleted).
@@ -136,22 +141,45 @@ class LearnerStateClient(Connection, BlockStructureMethods):
             return state
         raise errors.DoesNotExist("no state for user {!r} in block {!r}".format(username, calls.key_text(block_key)))
 
-    def set(self, username: str, block_key: object, state: Mapping[str, object], scope: object = Scope.USER_STATE) -> None:
+    def set(self, username: str, block_key: object, state: Mapping[str, object], scope: object = Scope.USER_STATE, *,
+            etag: Optional[str] = None) -> None:
         """Overlays ``state`` (dict of field name to value) on the block's stored state.
 
         Fields not named keep their value (a shallow ``dict.update``); to
         remove fields use :meth:`delete`. ``{}`` creates an empty state for a
-        block that had none and changes nothing else. Returns ``None``.
-        """
-        self.set_many(username, {block_key: state}, scope)
+        block that had none and changes nothing else. Returns ``None``
+        (:meth:`set_with_etag` returns the new etag).
 
-    def delete(self, username: str, block_key: object, scope: object = Scope.USER_STATE, fields: Optional[Iterable[str]] = None) -> None:
+        Arguments:
+            etag: write only if the stored state is still the version this
+                etag names (an ``XBlockUserState.etag``, a
+                ``StateChanged.current_etags`` value, or what
+                :meth:`set_with_etag` returned): not written, deleted or
+                recreated since. ``""``: only if the block has no state.
+                ``None`` (default): no condition.
+
+        Raises:
+            StateChanged: the condition did not hold; nothing was written.
+                Its ``current_etags`` has the state's etag now (``""`` when it
+                does not exist).
+        """
+        self.set_many(username, {block_key: state}, scope, etags=calls.single_etag(block_key, etag))
+
+    def set_with_etag(self, username: str, block_key: object, state: Mapping[str, object], scope: object = Scope.USER_STATE, *,
+                      etag: Optional[str] = None) -> str:
+        """:meth:`set`, returning the state's new etag, for the next conditional write without reading again."""
+        return next(iter(self.set_many_with_etags(username, {block_key: state}, scope, etags=calls.single_etag(block_key, etag)).values()))
+
+    def delete(self, username: str, block_key: object, scope: object = Scope.USER_STATE, fields: Optional[Iterable[str]] = None, *,
+               etag: Optional[str] = None) -> None:
         """Deletes the block's whole state (``fields=None``) or only the named fields.
 
         A block left with no field is deleted. Missing blocks and fields are
-        ignored; ``fields=[]`` deletes nothing. Returns ``None``.
+        ignored; ``fields=[]`` deletes nothing. ``etag`` is a condition as in
+        :meth:`set` (raising ``StateChanged``, deleting nothing). Returns
+        ``None``.
         """
-        self.delete_many(username, [block_key], scope, fields=fields)
+        self.delete_many(username, [block_key], scope, fields=fields, etags=calls.single_etag(block_key, etag))
 
     def get_many(self, username: str, block_keys: Iterable[object], scope: object = Scope.USER_STATE,
                  fields: Optional[Iterable[str]] = None) -> Iterator[XBlockUserState]:
@@ -173,28 +201,52 @@ class LearnerStateClient(Connection, BlockStructureMethods):
             for response in self._stream(self._stub.GetMany, request, self._timeout):
                 yield from calls.states_of_get_many(response, username, originals, scope)
 
-    def set_many(self, username: str, block_keys_to_state: Mapping[object, Mapping[str, object]], scope: object = Scope.USER_STATE) -> None:
+    def set_many(self, username: str, block_keys_to_state: Mapping[object, Mapping[str, object]], scope: object = Scope.USER_STATE, *,
+                 etags: Optional[Mapping[object, Optional[str]]] = None) -> None:
         """Overlays each state dict on its block's stored state (see :meth:`set`).
 
         Arguments:
             block_keys_to_state: dict of block key to state dict.
+            etags: dict of block key to the condition of its write, as
+                ``etag`` in :meth:`set` (an etag; ``""``: the block must have
+                no state; ``None``: no condition). Blocks not in it have no
+                condition; a key that is not written is a ``ValueError``.
 
         Up to ``max_write_blocks`` blocks (1,000 by default) are written in
         one call, atomically: all or none. More blocks take several calls,
         each atomic on its own; if one fails, the blocks of earlier calls
-        stay written. An empty dict does nothing. Returns ``None``.
+        stay written. An empty dict does nothing. Returns ``None``
+        (:meth:`set_many_with_etags` returns the new etags).
+
+        Raises:
+            StateChanged: a condition of a call did not hold: nothing of that
+                call was written (earlier calls stay written); its
+                ``current_etags`` has every failed block's etag now.
         """
-        for request in calls.set_many_requests(username, block_keys_to_state, scope, self._max_write_blocks):
-            self._unary(self._stub.SetMany, request)
+        self.set_many_with_etags(username, block_keys_to_state, scope, etags=etags)
+
+    def set_many_with_etags(self, username: str, block_keys_to_state: Mapping[object, Mapping[str, object]], scope: object = Scope.USER_STATE, *,
+                            etags: Optional[Mapping[object, Optional[str]]] = None) -> Dict[object, str]:
+        """:meth:`set_many`, returning dict of block key (as passed) to the state's new etag.
+
+        Keys that reach one stored state (every key of a block type in
+        ``PREFERENCES``, every key in ``USER_INFO``) get the same etag.
+        """
+        new_etags: Dict[object, str] = {}
+        for request, originals in calls.set_many_calls(username, block_keys_to_state, scope, self._max_write_blocks, etags):
+            new_etags.update(calls.etags_of_set_many(self._unary(self._stub.SetMany, request), originals))
+        return new_etags
 
     def delete_many(self, username: str, block_keys: Iterable[object], scope: object = Scope.USER_STATE,
-                    fields: Optional[Iterable[str]] = None) -> None:
+                    fields: Optional[Iterable[str]] = None, *, etags: Optional[Mapping[object, Optional[str]]] = None) -> None:
         """Deletes the state of each block, or only the named fields of each (see :meth:`delete`).
 
         Atomic per call of up to ``max_write_blocks`` blocks. Repeating it is
-        harmless. Returns ``None``.
+        harmless. ``etags`` are conditions as in :meth:`set_many` (keys must
+        be among ``block_keys``): if one fails, ``StateChanged`` is raised and
+        nothing of that call is deleted. Returns ``None``.
         """
-        for request in calls.delete_many_requests(username, block_keys, scope, fields, self._max_write_blocks):
+        for request in calls.delete_many_requests(username, block_keys, scope, fields, self._max_write_blocks, etags):
             self._unary(self._stub.DeleteMany, request)
 
     def get_mod_date(self, username: str, block_key: object, scope: object = Scope.USER_STATE,
@@ -278,6 +330,86 @@ class LearnerStateClient(Connection, BlockStructureMethods):
         Ordering, deletion and resumption are as for :meth:`iter_all_for_block`.
         """
         return self._resumable(self._stub.IterAllForCourse, calls.iter_all_for_course_requests(course_key, block_type, scope, batch_size), scope)
+
+    def watch_changes(self, course_key: object = "", block_types: Iterable[str] = (), scopes: Iterable[object] = (), username: str = "",
+                      resume_token: str = "", *, max_resume_attempts: Optional[int] = None) -> Iterator[ChangeBatch]:
+        """Yields every change committed to stored state after a point, as it commits, without end.
+
+        Arguments:
+            course_key: the course whose changes to watch; ``""``: every
+                course, and preferences and user info (administrators only).
+            block_types: only changes of blocks of these types; empty: all.
+            scopes: only changes in these scopes (``Scope`` values, xblock
+                scopes or names); empty: all.
+            username: only this learner's changes (then summaries, which no
+                learner owns, are left out); ``""``: every learner's.
+            resume_token: a ``resume_token`` of an earlier batch of a watch
+                with the same filters, to continue right after it; ``""``:
+                start now, with the changes committed after the call.
+            max_resume_attempts: resumes in a row without receiving anything
+                before giving up; ``None``: the client's ``max_resume_attempts``.
+
+        Yields :class:`~learnerstate_client.changes.ChangeBatch` tuples
+        ``(changes, resume_token)``: from now, first one with no changes whose
+        token names the starting point; then the changes in commit order (exactly,
+        per stored state), and batches with no changes and a newer token at
+        least every 10 s while nothing changes. A consumer that checkpoints
+        stores each batch's token once it has handled the batch (also of
+        empty ones, so that its position stays within the feed's retention),
+        and after a restart passes the stored token: it then sees every later
+        change once and none of the stored batch again.
+
+        The calls happen as the iterator is consumed; a slow consumer is
+        never dropped (the stream waits). When the stream breaks with
+        UNAVAILABLE (a server restart or shutdown, a database failover, a
+        reset connection, or a connection that stopped answering the
+        channel's keepalive pings) or ABORTED, or ends (which the service
+        never does by itself), the iterator resumes from the last token it
+        received, with back-off (or the server's retry hint), without
+        repeating or skipping a change; a batch with no changes that only
+        repeats the token it resumed from is not yielded. The calls have no
+        deadline (``iter_timeout`` does not apply). Closing the iterator
+        (``break``, ``close()``) cancels the call.
+
+        Raises (while iterating):
+            ChangeFeedExpired, ChangeFeedPositionUnknown (both
+                ``ChangeFeedLost``, OUT_OF_RANGE): the token can no longer be
+                honoured; read the state again (``iter_all_for_course``) and
+                watch from now. ``error.resume_token`` is that token.
+            InvalidArgument: a malformed key, type, scope, username, or a
+                token of another watch or altered.
+            PermissionDenied: the token may not watch this (``learner_state:bulk_read``
+                with a filter covering the course, or ``user:me`` and
+                ``username``; every course: administrators).
+            ServiceUnavailable: ``max_resume_attempts`` resumes in a row
+                failed without a message.
+        """
+        request_from = feed.watch_requests(course_key, block_types, scopes, username)
+        attempts = self._max_resume_attempts if max_resume_attempts is None else max_resume_attempts
+        return self._watch(request_from, resume_token or "", attempts)
+
+    def _watch(self, request_from, token, max_attempts):
+        position = feed.Position(token)
+        failures = 0
+        while True:
+            call = self._stub.WatchChanges(request_from(position.token), metadata=self._metadata())
+            error = None
+            try:
+                for response in call:
+                    failures = 0
+                    batch = feed.batch_of(response)
+                    if position.advance(batch):
+                        yield batch
+            except grpc.RpcError as rpc_error:
+                if not calls.resumable(rpc_error, failures, max_attempts):
+                    raise feed.lost(errors.from_rpc_error(rpc_error), position.token) from None
+                error = rpc_error
+            finally:
+                call.cancel()
+            if error is None and failures >= max_attempts:
+                raise feed.ended()
+            failures += 1
+            self._wait_before_resume(failures, error)
 
     def _resumable(self, method, request_from, scope):
         token = ""

@@ -8,10 +8,11 @@ so code written against that interface can catch ``client.DoesNotExist``.
 
 import grpc
 
-from ._proto import rpc_details_pb2
+from ._proto import rpc_details_pb2, user_state_pb2
 
 _ERROR_INFO_TYPE = "google.rpc.ErrorInfo"
 _RETRY_INFO_TYPE = "google.rpc.RetryInfo"
+_STATE_CHANGED_TYPE = "learnerstate.v1.StateChangedDetail"
 _STATUS_DETAILS_KEY = "grpc-status-details-bin"
 
 
@@ -106,6 +107,65 @@ class ResourceExhausted(LearnerStateError, ValueError):
     (RESOURCE_EXHAUSTED). Nothing was changed. Also a ``ValueError``."""
 
 
+class StateChanged(LearnerStateError):
+    """A write's precondition did not hold (ABORTED, reason ``STATE_CHANGED``):
+    a state was written (or deleted, or created) since the caller read the
+    etag it passed, and nothing of the call was written. Read the state
+    again and retry; retrying the same call unchanged fails the same way.
+
+    Not a ``ServiceUnavailable``, although its code is ABORTED: code that
+    retries blindly on those must not retry this.
+
+    Attributes:
+        current_etags: dict of block key (as the request spelled it: the
+            key's ``str``) to the state's etag now, ``""`` when the state does
+            not exist, for each block whose precondition failed, in request
+            order. Blocks whose precondition held are not in it. At most 100
+            blocks: the service reports no more.
+        changed_count: how many blocks' preconditions failed (may exceed
+            ``len(current_etags)``).
+    """
+
+    def __init__(self, message, current_etags=None, **kwargs):
+        super().__init__(message, **kwargs)
+        self.current_etags = dict(current_etags or {})
+        try:
+            self.changed_count = int(self.metadata.get("changedCount", len(self.current_etags)))
+        except ValueError:
+            self.changed_count = len(self.current_etags)
+
+
+class ChangeFeedLost(LearnerStateError):
+    """``watch_changes`` cannot continue from the resume token (OUT_OF_RANGE):
+    changes after it may be missing, so the consumer must read the state
+    again (``iter_all_for_course``) and watch from now (``resume_token=""``).
+    ``reason`` says why; the subclasses :class:`ChangeFeedExpired` and
+    :class:`ChangeFeedPositionUnknown` match the two reasons the service
+    sends.
+
+    Attributes:
+        resume_token: the token that could not be honoured (the last one the
+            iterator received, or the one it was given), or ``None``.
+    """
+
+    def __init__(self, message, resume_token=None, **kwargs):
+        super().__init__(message, **kwargs)
+        self.resume_token = resume_token
+
+
+class ChangeFeedExpired(ChangeFeedLost):
+    """Reason ``CHANGE_FEED_EXPIRED``: the feed's retention removed changes
+    after the token (the server keeps them ``CHANGE_FEED_RETENTION_SECONDS``,
+    7 days by default). Store the tokens of heartbeat batches too, so that a
+    quiet feed does not age a consumer's position."""
+
+
+class ChangeFeedPositionUnknown(ChangeFeedLost):
+    """Reason ``CHANGE_FEED_POSITION_UNKNOWN``: the token names transactions
+    this database never had (a failover that lost committed transactions,
+    or a token of another deployment's database)."""
+
+
 _CLASS_OF_CODE = {
     grpc.StatusCode.NOT_FOUND: DoesNotExist,
     grpc.StatusCode.PERMISSION_DENIED: PermissionDenied,
@@ -116,6 +176,16 @@ _CLASS_OF_CODE = {
     grpc.StatusCode.INVALID_ARGUMENT: InvalidArgument,
     grpc.StatusCode.RESOURCE_EXHAUSTED: ResourceExhausted,
     grpc.StatusCode.FAILED_PRECONDITION: FailedPrecondition,
+    grpc.StatusCode.OUT_OF_RANGE: ChangeFeedLost,
+}
+
+# Reasons that pick a finer class than the code does.
+_CLASS_OF_REASON = {
+    "OUTCOME_UNKNOWN": OutcomeUnknown,
+    "OVERLOADED": Overloaded,
+    "STATE_CHANGED": StateChanged,
+    "CHANGE_FEED_EXPIRED": ChangeFeedExpired,
+    "CHANGE_FEED_POSITION_UNKNOWN": ChangeFeedPositionUnknown,
 }
 
 
@@ -123,49 +193,64 @@ def _type_name(type_url):
     return type_url.rsplit("/", 1)[-1]
 
 
+class _Details:
+    """What a failed call's ``grpc-status-details-bin`` trailer says; every part None when absent."""
+
+    def __init__(self):
+        self.info = None
+        self.retry_after = None
+        self.current_etags = None
+
+
+def _read_detail(details, name, value):
+    """Adds one Any detail to ``details``; the first of each type counts, unknown types are ignored."""
+    if name == _ERROR_INFO_TYPE and details.info is None:
+        details.info = rpc_details_pb2.ErrorInfo.FromString(value)
+    elif name == _RETRY_INFO_TYPE and details.retry_after is None:
+        delay = rpc_details_pb2.RetryInfo.FromString(value).retry_delay
+        details.retry_after = delay.seconds + delay.nanos / 1e9
+    elif name == _STATE_CHANGED_TYPE and details.current_etags is None:
+        detail = user_state_pb2.StateChangedDetail.FromString(value)
+        details.current_etags = {block.block_key: block.etag for block in detail.current_etags}
+
+
 def _status_details(error):
-    """The ErrorInfo and RetryInfo of a failed call, as (ErrorInfo or None, seconds or None)."""
+    """The details of a failed call (see _Details)."""
+    details = _Details()
     trailers = error.trailing_metadata() if hasattr(error, "trailing_metadata") else None
     blob = None
     for key, value in trailers or ():
         if key == _STATUS_DETAILS_KEY:
             blob = value
     if not blob:
-        return None, None
+        return details
     try:
         status = rpc_details_pb2.Status.FromString(blob)
     except Exception:  # a malformed trailer must not hide the real error
-        return None, None
-    info = None
-    retry_after = None
+        return details
     for detail in status.details:
-        name = _type_name(detail.type_url)
         try:
-            if name == _ERROR_INFO_TYPE and info is None:
-                info = rpc_details_pb2.ErrorInfo.FromString(detail.value)
-            elif name == _RETRY_INFO_TYPE and retry_after is None:
-                delay = rpc_details_pb2.RetryInfo.FromString(detail.value).retry_delay
-                retry_after = delay.seconds + delay.nanos / 1e9
+            _read_detail(details, _type_name(detail.type_url), detail.value)
         except Exception:
             continue
-    return info, retry_after
+    return details
 
 
 def from_rpc_error(error):
     """Turns a ``grpc.RpcError`` into the matching :class:`LearnerStateError` subclass."""
     code = error.code() if hasattr(error, "code") else None
     message = error.details() if hasattr(error, "details") else None
-    info, retry_after = _status_details(error)
-    cls = _CLASS_OF_CODE.get(code, LearnerStateError)
-    if info is not None and info.reason == "OUTCOME_UNKNOWN":
-        cls = OutcomeUnknown
-    elif info is not None and info.reason == "OVERLOADED":
-        cls = Overloaded
+    details = _status_details(error)
+    info = details.info
+    reason = info.reason if info is not None and info.reason else None
+    cls = _CLASS_OF_REASON.get(reason) or _CLASS_OF_CODE.get(code, LearnerStateError)
+    extra = {"current_etags": details.current_etags} if cls is StateChanged else {}
     return cls(
         message or (code.name if code is not None else str(error)),
         code=code.name if code is not None else None,
-        reason=info.reason if info is not None and info.reason else None,
+        reason=reason,
         domain=info.domain if info is not None and info.domain else None,
         metadata=dict(info.metadata) if info is not None else None,
-        retry_after=retry_after,
+        retry_after=details.retry_after,
+        **extra,
     )

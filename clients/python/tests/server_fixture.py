@@ -229,6 +229,15 @@ class Server:
         self.process.process.stdout.close()
         self.process = ServerProcess({**self._env, "PORT": str(port)})
 
+    def restart(self):
+        """Stops the server as a deployment does (SIGTERM: it ends its calls and exits) and starts a new one on
+        the same port and database; returns the old one's exit code."""
+        port = self.process.port
+        code = self.process.stop()
+        self.process.process.stdout.close()
+        self.process = ServerProcess({**self._env, "PORT": str(port)})
+        return code
+
     def stop(self):
         try:
             return self.process.stop()
@@ -269,7 +278,8 @@ class TcpProxy:
     Modes: "forward" (default), "refuse" (accept and close at once, like a
     server that went away) and "blackhole" (accept and never answer).
     `cut_next_connection_after(n)` lets the next connection carry n bytes
-    from the target to the client, then drops it.
+    from the target to the client, then drops it. `freeze()` silences the
+    open connections without closing them.
     """
 
     def __init__(self, target_host, target_port):
@@ -286,6 +296,7 @@ class TcpProxy:
         self._budget = None
         self._lock = threading.Lock()
         self._sockets = set()
+        self._links = set()
         self._closed = False
         threading.Thread(target=self._accept_loop, daemon=True).start()
 
@@ -304,6 +315,14 @@ class TcpProxy:
 
     def restore(self):
         self.mode = "forward"
+
+    def freeze(self):
+        """Stops forwarding anything on the open connections, in both directions, and keeps them open:
+        a peer gone silent without a reset (a dropped NAT entry, a dead host). New connections are forwarded."""
+        with self._lock:
+            links = list(self._links)
+        for link in links:
+            link.frozen = True
 
     def close(self):
         self._closed = True
@@ -347,6 +366,8 @@ class TcpProxy:
                 continue
             self._track(upstream)
             link = _Link(client, upstream, self)
+            with self._lock:
+                self._links.add(link)
             threading.Thread(target=link.pump, args=(client, upstream, None), daemon=True).start()
             threading.Thread(target=link.pump, args=(upstream, client, budget), daemon=True).start()
 
@@ -355,6 +376,7 @@ class _Link:
     def __init__(self, client, upstream, proxy):
         self.sockets = (client, upstream)
         self.proxy = proxy
+        self.frozen = False
 
     def close(self):
         for sock in self.sockets:
@@ -366,6 +388,8 @@ class _Link:
                 data = source.recv(65536)
                 if not data:
                     break
+                if self.frozen:
+                    continue
                 if budget is not None and len(data) >= budget:
                     sink.sendall(data[:budget])
                     with self.proxy._lock:

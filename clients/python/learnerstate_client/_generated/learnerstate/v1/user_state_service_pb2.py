@@ -15,13 +15,15 @@ from . import scope_pb2 as learnerstate_dot_v1_dot_scope__pb2
 from . import user_state_pb2 as learnerstate_dot_v1_dot_user__state__pb2
 
 
-DESCRIPTOR = _descriptor_pool.Default().AddSerializedFile(b'\n(learnerstate/v1/user_state_service.proto\x12\x0flearnerstate.v1\x1a\x1blearnerstate/v1/scope.proto\x1a learnerstate/v1/user_state.proto\"\xc7\x01\n\x0eGetManyRequest\x12\x10\n\x08username\x18\x01 \x01(\t\x12\x12\n\nblock_keys\x18\x02 \x03(\t\x12%\n\x05scope\x18\x03 \x01(\x0e\x32\x16.learnerstate.v1.Scope\x12\x38\n\x0f\x66ield_selection\x18\x04 \x01(\x0b\x32\x1f.learnerstate.v1.FieldSelection\x12.\n\nstate_form\x18\x05 \x01(\x0e\x32\x1a.learnerstate.v1.StateForm\"D\n\x0fGetManyResponse\x12\x31\n\x0c\x62lock_states\x18\x01 \x03(\x0b\x32\x1b.learnerstate.v1.BlockState\"x\n\x0eSetManyRequest\x12\x10\n\x08username\x18\x01 \x01(\t\x12%\n\x05scope\x18\x02 \x01(\x0e\x32\x16.learnerstate.v1.Scope\x12-\n\x07updates\x18\x03 \x03(\x0b\x32\x1c.learnerstate.v1.BlockUpdate\"E\n\x0fSetManyResponse\x12\x32\n\x07results\x18\x01 \x03(\x0b\x32!.learnerstate.v1.BlockWriteResult\"\x9a\x01\n\x11\x44\x65leteManyRequest\x12\x10\n\x08username\x18\x01 \x01(\t\x12\x12\n\nblock_keys\x18\x02 \x03(\t\x12%\n\x05scope\x18\x03 \x01(\x0e\x32\x16.learnerstate.v1.Scope\x12\x38\n\x0f\x66ield_selection\x18\x04 \x01(\x0b\x32\x1f.learnerstate.v1.FieldSelection\"\x14\n\x12\x44\x65leteManyResponse\"\x9b\x01\n\x12GetModDatesRequest\x12\x10\n\x08username\x18\x01 \x01(\t\x12\x12\n\nblock_keys\x18\x02 \x03(\t\x12%\n\x05scope\x18\x03 \x01(\x0e\x32\x16.learnerstate.v1.Scope\x12\x38\n\x0f\x66ield_selection\x18\x04 \x01(\x0b\x32\x1f.learnerstate.v1.FieldSelection\"V\n\x13GetModDatesResponse\x12?\n\x13\x66ield_modifications\x18\x01 \x03(\x0b\x32\".learnerstate.v1.FieldModification\"_\n\x11GetHistoryRequest\x12\x10\n\x08username\x18\x01 \x01(\t\x12\x11\n\tblock_key\x18\x02 \x01(\t\x12%\n\x05scope\x18\x03 \x01(\x0e\x32\x16.learnerstate.v1.Scope\"D\n\x12GetHistoryResponse\x12.\n\x07\x65ntries\x18\x01 \x03(\x0b\x32\x1d.learnerstate.v1.HistoryEntry\"\xac\x01\n\x16IterAllForBlockRequest\x12\x11\n\tblock_key\x18\x01 \x01(\t\x12%\n\x05scope\x18\x02 \x01(\x0e\x32\x16.learnerstate.v1.Scope\x12\x12\n\nbatch_size\x18\x03 \x01(\x05\x12\x14\n\x0cresume_token\x18\x04 \x01(\t\x12.\n\nstate_form\x18\x05 \x01(\x0e\x32\x1a.learnerstate.v1.StateForm\"b\n\x17IterAllForBlockResponse\x12\x31\n\x0c\x62lock_states\x18\x01 \x03(\x0b\x32\x1b.learnerstate.v1.BlockState\x12\x14\n\x0cresume_token\x18\x02 \x01(\t\"\xc2\x01\n\x17IterAllForCourseRequest\x12\x12\n\ncourse_key\x18\x01 \x01(\t\x12\x12\n\nblock_type\x18\x02 \x01(\t\x12%\n\x05scope\x18\x03 \x01(\x0e\x32\x16.learnerstate.v1.Scope\x12\x12\n\nbatch_size\x18\x04 \x01(\x05\x12\x14\n\x0cresume_token\x18\x05 \x01(\t\x12.\n\nstate_form\x18\x06 \x01(\x0e\x32\x1a.learnerstate.v1.StateForm\"c\n\x18IterAllForCourseResponse\x12\x31\n\x0c\x62lock_states\x18\x01 \x03(\x0b\x32\x1b.learnerstate.v1.BlockState\x12\x14\n\x0cresume_token\x18\x02 \x01(\t\"(\n\x14RetireLearnerRequest\x12\x10\n\x08username\x18\x01 \x01(\t\"\x8a\x01\n\x15RetireLearnerResponse\x12\x1a\n\x12user_states_erased\x18\x01 \x01(\x03\x12\x1a\n\x12preferences_erased\x18\x02 \x01(\x03\x12\x19\n\x11user_infos_erased\x18\x03 \x01(\x03\x12\x1e\n\x16history_entries_erased\x18\x04 \x01(\x03\x32\xef\x05\n\x10UserStateService\x12N\n\x07GetMany\x12\x1f.learnerstate.v1.GetManyRequest\x1a .learnerstate.v1.GetManyResponse0\x01\x12L\n\x07SetMany\x12\x1f.learnerstate.v1.SetManyRequest\x1a .learnerstate.v1.SetManyResponse\x12U\n\nDeleteMany\x12\".learnerstate.v1.DeleteManyRequest\x1a#.learnerstate.v1.DeleteManyResponse\x12Z\n\x0bGetModDates\x12#.learnerstate.v1.GetModDatesRequest\x1a$.learnerstate.v1.GetModDatesResponse0\x01\x12W\n\nGetHistory\x12\".learnerstate.v1.GetHistoryRequest\x1a#.learnerstate.v1.GetHistoryResponse0\x01\x12\x66\n\x0fIterAllForBlock\x12\'.learnerstate.v1.IterAllForBlockRequest\x1a(.learnerstate.v1.IterAllForBlockResponse0\x01\x12i\n\x10IterAllForCourse\x12(.learnerstate.v1.IterAllForCourseRequest\x1a).learnerstate.v1.IterAllForCourseResponse0\x01\x12^\n\rRetireLearner\x12%.learnerstate.v1.RetireLearnerRequest\x1a&.learnerstate.v1.RetireLearnerResponseb\x06proto3')
+DESCRIPTOR = _descriptor_pool.Default().AddSerializedFile(b'\n(learnerstate/v1/user_state_service.proto\x12\x0flearnerstate.v1\x1a\x1blearnerstate/v1/scope.proto\x1a learnerstate/v1/user_state.proto\"\xc7\x01\n\x0eGetManyRequest\x12\x10\n\x08username\x18\x01 \x01(\t\x12\x12\n\nblock_keys\x18\x02 \x03(\t\x12%\n\x05scope\x18\x03 \x01(\x0e\x32\x16.learnerstate.v1.Scope\x12\x38\n\x0f\x66ield_selection\x18\x04 \x01(\x0b\x32\x1f.learnerstate.v1.FieldSelection\x12.\n\nstate_form\x18\x05 \x01(\x0e\x32\x1a.learnerstate.v1.StateForm\"D\n\x0fGetManyResponse\x12\x31\n\x0c\x62lock_states\x18\x01 \x03(\x0b\x32\x1b.learnerstate.v1.BlockState\"x\n\x0eSetManyRequest\x12\x10\n\x08username\x18\x01 \x01(\t\x12%\n\x05scope\x18\x02 \x01(\x0e\x32\x16.learnerstate.v1.Scope\x12-\n\x07updates\x18\x03 \x03(\x0b\x32\x1c.learnerstate.v1.BlockUpdate\"E\n\x0fSetManyResponse\x12\x32\n\x07results\x18\x01 \x03(\x0b\x32!.learnerstate.v1.BlockWriteResult\"\xc2\x02\n\x11\x44\x65leteManyRequest\x12\x10\n\x08username\x18\x01 \x01(\t\x12\x12\n\nblock_keys\x18\x02 \x03(\t\x12%\n\x05scope\x18\x03 \x01(\x0e\x32\x16.learnerstate.v1.Scope\x12\x38\n\x0f\x66ield_selection\x18\x04 \x01(\x0b\x32\x1f.learnerstate.v1.FieldSelection\x12L\n\rpreconditions\x18\x05 \x03(\x0b\x32\x35.learnerstate.v1.DeleteManyRequest.PreconditionsEntry\x1aX\n\x12PreconditionsEntry\x12\x0b\n\x03key\x18\x01 \x01(\t\x12\x31\n\x05value\x18\x02 \x01(\x0b\x32\".learnerstate.v1.StatePrecondition:\x02\x38\x01\"\x14\n\x12\x44\x65leteManyResponse\"\x9b\x01\n\x12GetModDatesRequest\x12\x10\n\x08username\x18\x01 \x01(\t\x12\x12\n\nblock_keys\x18\x02 \x03(\t\x12%\n\x05scope\x18\x03 \x01(\x0e\x32\x16.learnerstate.v1.Scope\x12\x38\n\x0f\x66ield_selection\x18\x04 \x01(\x0b\x32\x1f.learnerstate.v1.FieldSelection\"V\n\x13GetModDatesResponse\x12?\n\x13\x66ield_modifications\x18\x01 \x03(\x0b\x32\".learnerstate.v1.FieldModification\"_\n\x11GetHistoryRequest\x12\x10\n\x08username\x18\x01 \x01(\t\x12\x11\n\tblock_key\x18\x02 \x01(\t\x12%\n\x05scope\x18\x03 \x01(\x0e\x32\x16.learnerstate.v1.Scope\"D\n\x12GetHistoryResponse\x12.\n\x07\x65ntries\x18\x01 \x03(\x0b\x32\x1d.learnerstate.v1.HistoryEntry\"\xac\x01\n\x16IterAllForBlockRequest\x12\x11\n\tblock_key\x18\x01 \x01(\t\x12%\n\x05scope\x18\x02 \x01(\x0e\x32\x16.learnerstate.v1.Scope\x12\x12\n\nbatch_size\x18\x03 \x01(\x05\x12\x14\n\x0cresume_token\x18\x04 \x01(\t\x12.\n\nstate_form\x18\x05 \x01(\x0e\x32\x1a.learnerstate.v1.StateForm\"b\n\x17IterAllForBlockResponse\x12\x31\n\x0c\x62lock_states\x18\x01 \x03(\x0b\x32\x1b.learnerstate.v1.BlockState\x12\x14\n\x0cresume_token\x18\x02 \x01(\t\"\xc2\x01\n\x17IterAllForCourseRequest\x12\x12\n\ncourse_key\x18\x01 \x01(\t\x12\x12\n\nblock_type\x18\x02 \x01(\t\x12%\n\x05scope\x18\x03 \x01(\x0e\x32\x16.learnerstate.v1.Scope\x12\x12\n\nbatch_size\x18\x04 \x01(\x05\x12\x14\n\x0cresume_token\x18\x05 \x01(\t\x12.\n\nstate_form\x18\x06 \x01(\x0e\x32\x1a.learnerstate.v1.StateForm\"c\n\x18IterAllForCourseResponse\x12\x31\n\x0c\x62lock_states\x18\x01 \x03(\x0b\x32\x1b.learnerstate.v1.BlockState\x12\x14\n\x0cresume_token\x18\x02 \x01(\t\"(\n\x14RetireLearnerRequest\x12\x10\n\x08username\x18\x01 \x01(\t\"\x8a\x01\n\x15RetireLearnerResponse\x12\x1a\n\x12user_states_erased\x18\x01 \x01(\x03\x12\x1a\n\x12preferences_erased\x18\x02 \x01(\x03\x12\x19\n\x11user_infos_erased\x18\x03 \x01(\x03\x12\x1e\n\x16history_entries_erased\x18\x04 \x01(\x03\"\x8e\x01\n\x13WatchChangesRequest\x12\x12\n\ncourse_key\x18\x01 \x01(\t\x12\x13\n\x0b\x62lock_types\x18\x02 \x03(\t\x12&\n\x06scopes\x18\x03 \x03(\x0e\x32\x16.learnerstate.v1.Scope\x12\x10\n\x08username\x18\x04 \x01(\t\x12\x14\n\x0cresume_token\x18\x05 \x01(\t\"[\n\x14WatchChangesResponse\x12-\n\x07\x63hanges\x18\x01 \x03(\x0b\x32\x1c.learnerstate.v1.StateChange\x12\x14\n\x0cresume_token\x18\x02 \x01(\t2\xce\x06\n\x10UserStateService\x12N\n\x07GetMany\x12\x1f.learnerstate.v1.GetManyRequest\x1a .learnerstate.v1.GetManyResponse0\x01\x12L\n\x07SetMany\x12\x1f.learnerstate.v1.SetManyRequest\x1a .learnerstate.v1.SetManyResponse\x12U\n\nDeleteMany\x12\".learnerstate.v1.DeleteManyRequest\x1a#.learnerstate.v1.DeleteManyResponse\x12Z\n\x0bGetModDates\x12#.learnerstate.v1.GetModDatesRequest\x1a$.learnerstate.v1.GetModDatesResponse0\x01\x12W\n\nGetHistory\x12\".learnerstate.v1.GetHistoryRequest\x1a#.learnerstate.v1.GetHistoryResponse0\x01\x12\x66\n\x0fIterAllForBlock\x12\'.learnerstate.v1.IterAllForBlockRequest\x1a(.learnerstate.v1.IterAllForBlockResponse0\x01\x12i\n\x10IterAllForCourse\x12(.learnerstate.v1.IterAllForCourseRequest\x1a).learnerstate.v1.IterAllForCourseResponse0\x01\x12^\n\rRetireLearner\x12%.learnerstate.v1.RetireLearnerRequest\x1a&.learnerstate.v1.RetireLearnerResponse\x12]\n\x0cWatchChanges\x12$.learnerstate.v1.WatchChangesRequest\x1a%.learnerstate.v1.WatchChangesResponse0\x01\x62\x06proto3')
 
 _builder.BuildMessageAndEnumDescriptors(DESCRIPTOR, globals())
 _builder.BuildTopDescriptorsAndMessages(DESCRIPTOR, 'learnerstate.v1.user_state_service_pb2', globals())
 if _descriptor._USE_C_DESCRIPTORS == False:
 
   DESCRIPTOR._options = None
+  _DELETEMANYREQUEST_PRECONDITIONSENTRY._options = None
+  _DELETEMANYREQUEST_PRECONDITIONSENTRY._serialized_options = b'8\001'
   _GETMANYREQUEST._serialized_start=125
   _GETMANYREQUEST._serialized_end=324
   _GETMANYRESPONSE._serialized_start=326
@@ -31,29 +33,35 @@ if _descriptor._USE_C_DESCRIPTORS == False:
   _SETMANYRESPONSE._serialized_start=518
   _SETMANYRESPONSE._serialized_end=587
   _DELETEMANYREQUEST._serialized_start=590
-  _DELETEMANYREQUEST._serialized_end=744
-  _DELETEMANYRESPONSE._serialized_start=746
-  _DELETEMANYRESPONSE._serialized_end=766
-  _GETMODDATESREQUEST._serialized_start=769
-  _GETMODDATESREQUEST._serialized_end=924
-  _GETMODDATESRESPONSE._serialized_start=926
-  _GETMODDATESRESPONSE._serialized_end=1012
-  _GETHISTORYREQUEST._serialized_start=1014
-  _GETHISTORYREQUEST._serialized_end=1109
-  _GETHISTORYRESPONSE._serialized_start=1111
-  _GETHISTORYRESPONSE._serialized_end=1179
-  _ITERALLFORBLOCKREQUEST._serialized_start=1182
-  _ITERALLFORBLOCKREQUEST._serialized_end=1354
-  _ITERALLFORBLOCKRESPONSE._serialized_start=1356
-  _ITERALLFORBLOCKRESPONSE._serialized_end=1454
-  _ITERALLFORCOURSEREQUEST._serialized_start=1457
-  _ITERALLFORCOURSEREQUEST._serialized_end=1651
-  _ITERALLFORCOURSERESPONSE._serialized_start=1653
-  _ITERALLFORCOURSERESPONSE._serialized_end=1752
-  _RETIRELEARNERREQUEST._serialized_start=1754
-  _RETIRELEARNERREQUEST._serialized_end=1794
-  _RETIRELEARNERRESPONSE._serialized_start=1797
-  _RETIRELEARNERRESPONSE._serialized_end=1935
-  _USERSTATESERVICE._serialized_start=1938
-  _USERSTATESERVICE._serialized_end=2689
+  _DELETEMANYREQUEST._serialized_end=912
+  _DELETEMANYREQUEST_PRECONDITIONSENTRY._serialized_start=824
+  _DELETEMANYREQUEST_PRECONDITIONSENTRY._serialized_end=912
+  _DELETEMANYRESPONSE._serialized_start=914
+  _DELETEMANYRESPONSE._serialized_end=934
+  _GETMODDATESREQUEST._serialized_start=937
+  _GETMODDATESREQUEST._serialized_end=1092
+  _GETMODDATESRESPONSE._serialized_start=1094
+  _GETMODDATESRESPONSE._serialized_end=1180
+  _GETHISTORYREQUEST._serialized_start=1182
+  _GETHISTORYREQUEST._serialized_end=1277
+  _GETHISTORYRESPONSE._serialized_start=1279
+  _GETHISTORYRESPONSE._serialized_end=1347
+  _ITERALLFORBLOCKREQUEST._serialized_start=1350
+  _ITERALLFORBLOCKREQUEST._serialized_end=1522
+  _ITERALLFORBLOCKRESPONSE._serialized_start=1524
+  _ITERALLFORBLOCKRESPONSE._serialized_end=1622
+  _ITERALLFORCOURSEREQUEST._serialized_start=1625
+  _ITERALLFORCOURSEREQUEST._serialized_end=1819
+  _ITERALLFORCOURSERESPONSE._serialized_start=1821
+  _ITERALLFORCOURSERESPONSE._serialized_end=1920
+  _RETIRELEARNERREQUEST._serialized_start=1922
+  _RETIRELEARNERREQUEST._serialized_end=1962
+  _RETIRELEARNERRESPONSE._serialized_start=1965
+  _RETIRELEARNERRESPONSE._serialized_end=2103
+  _WATCHCHANGESREQUEST._serialized_start=2106
+  _WATCHCHANGESREQUEST._serialized_end=2248
+  _WATCHCHANGESRESPONSE._serialized_start=2250
+  _WATCHCHANGESRESPONSE._serialized_end=2341
+  _USERSTATESERVICE._serialized_start=2344
+  _USERSTATESERVICE._serialized_end=3190
 # @@protoc_insertion_point(module_scope)

@@ -64,7 +64,7 @@ class UserStateServiceStub(object):
     learning contexts. A token with a scope but no filter is refused. The
     scopes: `learner_state:read` (GetMany, GetModDates, GetHistory),
     `learner_state:write` (SetMany, DeleteMany), `learner_state:bulk_read`
-    (IterAllForBlock, IterAllForCourse), `learner_state:erase`
+    (IterAllForBlock, IterAllForCourse, WatchChanges), `learner_state:erase`
     (RetireLearner). By XBlock scope: SCOPE_USER_STATE is the named learner's
     data in the courses of the keys. SCOPE_PREFERENCES and SCOPE_USER_INFO
     are the named learner's data in no course, so a `course:` or
@@ -120,6 +120,11 @@ class UserStateServiceStub(object):
                 '/learnerstate.v1.UserStateService/RetireLearner',
                 request_serializer=learnerstate_dot_v1_dot_user__state__service__pb2.RetireLearnerRequest.SerializeToString,
                 response_deserializer=learnerstate_dot_v1_dot_user__state__service__pb2.RetireLearnerResponse.FromString,
+                )
+        self.WatchChanges = channel.unary_stream(
+                '/learnerstate.v1.UserStateService/WatchChanges',
+                request_serializer=learnerstate_dot_v1_dot_user__state__service__pb2.WatchChangesRequest.SerializeToString,
+                response_deserializer=learnerstate_dot_v1_dot_user__state__service__pb2.WatchChangesResponse.FromString,
                 )
 
 
@@ -182,7 +187,7 @@ class UserStateServiceServicer(object):
     learning contexts. A token with a scope but no filter is refused. The
     scopes: `learner_state:read` (GetMany, GetModDates, GetHistory),
     `learner_state:write` (SetMany, DeleteMany), `learner_state:bulk_read`
-    (IterAllForBlock, IterAllForCourse), `learner_state:erase`
+    (IterAllForBlock, IterAllForCourse, WatchChanges), `learner_state:erase`
     (RetireLearner). By XBlock scope: SCOPE_USER_STATE is the named learner's
     data in the courses of the keys. SCOPE_PREFERENCES and SCOPE_USER_INFO
     are the named learner's data in no course, so a `course:` or
@@ -222,6 +227,14 @@ class UserStateServiceServicer(object):
         them). Repeating a call leaves the same state but adds history entries and
         moves modification times.
 
+        Preconditions: an update may carry a StatePrecondition (the etag the
+        caller read, or "absent"). The conditions are checked under the states'
+        row locks, atomically with the write: if any does not hold, nothing is
+        written and the call fails with ABORTED, reason STATE_CHANGED, with a
+        StateChangedDetail giving the current etag of every block whose
+        condition failed (empty for a state that does not exist). Read the
+        state again and retry. Calls without preconditions are unaffected.
+
         Needs scope `learner_state:write`.
         """
         context.set_code(grpc.StatusCode.UNIMPLEMENTED)
@@ -235,6 +248,8 @@ class UserStateServiceServicer(object):
         are skipped without error. Each state that changed gets one history entry
         (with no snapshot when it was deleted), however many keys of the call
         reach it. Atomic: all keys or none. Repeating a call is a no-op.
+        `preconditions` work as in SetMany (ABORTED, STATE_CHANGED, nothing
+        deleted).
 
         Needs scope `learner_state:write`.
         """
@@ -353,6 +368,48 @@ class UserStateServiceServicer(object):
         context.set_details('Method not implemented!')
         raise NotImplementedError('Method not implemented!')
 
+    def WatchChanges(self, request, context):
+        """Streams every change committed to stored state after a point: each
+        written or deleted state of SetMany and DeleteMany, and each course of a
+        learner erased by RetireLearner, as StateChange messages. History
+        retention removes no state and is not a change. The stream never ends
+        by itself: it waits for new changes, and sends a message with no
+        changes (and a newer resume token) at least every 10 seconds while it
+        has nothing to send, so that a consumer's token stays recent. A call
+        from now opens with a message with no changes, whose token marks where it
+        started; a resumed call sends nothing until it has changes or 10 seconds
+        pass.
+
+        Order and completeness: changes come in the order they were committed
+        (per stored state exactly; changes of different states committed
+        together, or concurrently, in some order). Every message carries a
+        resume token; a new call with the last token received continues right
+        after that message, with every change committed after it exactly once,
+        also after a server restart, on another server, and after a database
+        failover that lost no committed transaction. A token the database
+        cannot honour is OUT_OF_RANGE: reason CHANGE_FEED_EXPIRED when changes
+        after it were removed by the feed's retention (the server's
+        CHANGE_FEED_RETENTION_SECONDS, 7 days by default), reason
+        CHANGE_FEED_POSITION_UNKNOWN when it names transactions this database
+        never had (a failover that lost transactions, or another database). The
+        consumer must then read the state again (IterAllForCourse) and watch
+        from now. A consumer slower than the writers is never dropped: its
+        stream falls behind and catches up at its own pace.
+
+        Errors: INVALID_ARGUMENT for a malformed course key, block type, scope,
+        username or resume token (a token of a call with other filters is
+        INVALID_RESUME_TOKEN). UNAVAILABLE when the database fails: resume with
+        the last token.
+
+        Needs scope `learner_state:bulk_read` with a course or org filter
+        covering `course_key` (as IterAllForCourse), or a `user:me` filter and
+        `username` naming the token's own learner; watching every course (an
+        empty `course_key`) is for administrators only.
+        """
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
 
 def add_UserStateServiceServicer_to_server(servicer, server):
     rpc_method_handlers = {
@@ -395,6 +452,11 @@ def add_UserStateServiceServicer_to_server(servicer, server):
                     servicer.RetireLearner,
                     request_deserializer=learnerstate_dot_v1_dot_user__state__service__pb2.RetireLearnerRequest.FromString,
                     response_serializer=learnerstate_dot_v1_dot_user__state__service__pb2.RetireLearnerResponse.SerializeToString,
+            ),
+            'WatchChanges': grpc.unary_stream_rpc_method_handler(
+                    servicer.WatchChanges,
+                    request_deserializer=learnerstate_dot_v1_dot_user__state__service__pb2.WatchChangesRequest.FromString,
+                    response_serializer=learnerstate_dot_v1_dot_user__state__service__pb2.WatchChangesResponse.SerializeToString,
             ),
     }
     generic_handler = grpc.method_handlers_generic_handler(
@@ -462,7 +524,7 @@ class UserStateService(object):
     learning contexts. A token with a scope but no filter is refused. The
     scopes: `learner_state:read` (GetMany, GetModDates, GetHistory),
     `learner_state:write` (SetMany, DeleteMany), `learner_state:bulk_read`
-    (IterAllForBlock, IterAllForCourse), `learner_state:erase`
+    (IterAllForBlock, IterAllForCourse, WatchChanges), `learner_state:erase`
     (RetireLearner). By XBlock scope: SCOPE_USER_STATE is the named learner's
     data in the courses of the keys. SCOPE_PREFERENCES and SCOPE_USER_INFO
     are the named learner's data in no course, so a `course:` or
@@ -606,5 +668,22 @@ class UserStateService(object):
         return grpc.experimental.unary_unary(request, target, '/learnerstate.v1.UserStateService/RetireLearner',
             learnerstate_dot_v1_dot_user__state__service__pb2.RetireLearnerRequest.SerializeToString,
             learnerstate_dot_v1_dot_user__state__service__pb2.RetireLearnerResponse.FromString,
+            options, channel_credentials,
+            insecure, call_credentials, compression, wait_for_ready, timeout, metadata)
+
+    @staticmethod
+    def WatchChanges(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_stream(request, target, '/learnerstate.v1.UserStateService/WatchChanges',
+            learnerstate_dot_v1_dot_user__state__service__pb2.WatchChangesRequest.SerializeToString,
+            learnerstate_dot_v1_dot_user__state__service__pb2.WatchChangesResponse.FromString,
             options, channel_credentials,
             insecure, call_credentials, compression, wait_for_ready, timeout, metadata)
