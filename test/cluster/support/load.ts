@@ -44,10 +44,14 @@ export interface LoadOptions {
   readonly timeoutMs: number;
   /** Pause between one worker's calls. */
   readonly pauseMs: number;
+  /** The course to write to; unset: a new one. */
+  readonly course?: string;
 }
 
 /** A steady load running against a server (or a proxy in front of servers). */
 export interface Load {
+  /** The course every write goes to. */
+  readonly course: string;
   /** Calls finished so far. */
   readonly calls: readonly CallRecord[];
   /** Stops every worker after its current call and reports what they did. */
@@ -65,7 +69,7 @@ const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
  * often in flight.
  */
 export function startLoad(baseUrl: string, options: LoadOptions): Load {
-  const course = `course-v1:${unique("Org")}+Load+2026`;
+  const course = options.course ?? `course-v1:${unique("Org")}+Load+2026`;
   const calls: CallRecord[] = [];
   const writes: WriteRecord[] = [];
   let running = true;
@@ -118,6 +122,7 @@ export function startLoad(baseUrl: string, options: LoadOptions): Load {
     ...Array.from({ length: options.bulkReaders }, () => bulkReader()),
   ];
   return {
+    course,
     calls,
     async stop() {
       running = false;
