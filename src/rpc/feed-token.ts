@@ -13,11 +13,11 @@ export function encodeFeedPosition(codec: ResumeTokenCodec, filter: WatchFilter,
 export function decodeFeedPosition(codec: ResumeTokenCodec, filter: WatchFilter, token: string): FeedPosition | null {
   const fields = codec.openFor(token, filter.parts, "resume_token");
   if (fields === null) return null;
-  const [tokenVersion, fromText, toText, afterText, extra] = fields;
-  const from = parseTxSnapshot(fromText ?? "");
-  const to = toText === "" ? null : parseTxSnapshot(toText ?? "");
-  if (tokenVersion !== version || from === null || to === undefined || (toText !== "" && to === null) || extra !== undefined || !/^\d{1,19}$/u.test(afterText ?? "")) {
+  const [tokenVersion, fromText = "", toText = "", afterText = "", extra] = fields;
+  const from = parseTxSnapshot(fromText);
+  const to = toText === "" ? null : parseTxSnapshot(toText);
+  if (tokenVersion !== version || from === null || (toText !== "" && to === null) || extra !== undefined || !/^\d{1,19}$/u.test(afterText)) {
     throw invalidArgument("INVALID_RESUME_TOKEN", "resume_token", "is not a resume token of WatchChanges");
   }
-  return { from, to, afterId: BigInt(afterText!) };
+  return { from, to, afterId: BigInt(afterText) };
 }
