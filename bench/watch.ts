@@ -144,8 +144,7 @@ async function measureLevel(options: WatchBenchOptions, watchers: number, round:
   const cpu = trackCpu(options.serverPid);
   const started = performance.now();
   // Writers at a fixed rate: h2load processes of two connections, each
-  // writing one learner's block (so that no row lock is shared), the field
-  // named by the level's marker.
+  // process writing one learner's block, the field named by the level's marker.
   const writers = 5;
   const reports = await Promise.all(
     Array.from({ length: writers }, async (_, writer) => {

@@ -143,6 +143,11 @@ describe("etags", () => {
       expect(error.code).toBe(Code.InvalidArgument);
       expect(errorInfoOf(error)).toMatchObject({ reason: "INVALID_PRECONDITION", metadata: { field } });
     }
+    // An empty field selection deletes nothing, and still judges its preconditions.
+    const nothing = await failure(
+      fixture.client.deleteMany({ username, blockKeys: [absentKey], fieldSelection: create(FieldSelectionSchema, { fieldNames: [] }), preconditions: { [absentKey]: { etag: "stale" } } }),
+    );
+    expect(errorInfoOf(nothing).reason).toBe("STATE_CHANGED");
     const both = await failure(fixture.client.setMany({ username, updates: [{ blockKey: key, fields: {}, precondition: { etag: "x", absent: true } }] }));
     expect(errorInfoOf(both)).toMatchObject({ reason: "INVALID_PRECONDITION", metadata: { field: "updates[0].precondition" } });
   });

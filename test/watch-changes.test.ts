@@ -97,6 +97,34 @@ describe("WatchChanges", () => {
   });
 });
 
+describe("WatchChanges of large changes", () => {
+  it("splits a read whose changes would make a message over 4 MB into several, none over it, and resumes between them", async () => {
+    const course = `course-v1:${unique("Org")}+Large+2026`;
+    const learner = unique("learner");
+    // 40 blocks of 1,000 fields with names of 200 characters: about 8 MB of field names in changes committed together.
+    const names = Array.from({ length: 1000 }, (_, index) => `${String(index).padStart(4, "0")}${"n".repeat(196)}`);
+    const updates = Array.from({ length: 40 }, (_, block) => ({ blockKey: blockKey(course, "problem", `p${block}`), fields: Object.fromEntries(names.map((name) => [name, "1"])) }));
+    const client = userStateClient(fixture.server.baseUrl, "grpc", { readMaxBytes: 4 * 1024 * 1024 });
+    const controller = new AbortController();
+    const stream = client.watchChanges({ courseKey: course }, { signal: controller.signal })[Symbol.asyncIterator]();
+    await stream.next();
+    await fixture.client.setMany({ username: learner, updates });
+    const messages: WatchChangesResponse[] = [];
+    while (messages.reduce((sum, message) => sum + message.changes.length, 0) < 40) {
+      const next = await stream.next();
+      if (next.done) throw new Error("the watch ended");
+      messages.push(next.value);
+    }
+    controller.abort();
+    expect(messages.length).toBeGreaterThan(2);
+    expect(messages.flatMap((message) => message.changes.map((change) => change.blockKey))).toEqual(updates.map((update) => update.blockKey));
+    expect(messages.flatMap((message) => message.changes).every((change) => change.fieldNames.length === 1000)).toBe(true);
+    // Resuming after the first message gives the rest, once.
+    const rest = await readUntil(client.watchChanges({ courseKey: course, resumeToken: messages[0]!.resumeToken }), (changes) => changes.length >= 40 - messages[0]!.changes.length);
+    expect(rest.changes.map((change) => change.blockKey)).toEqual(updates.slice(messages[0]!.changes.length).map((update) => update.blockKey));
+  });
+});
+
 describe("WatchChanges with a short retention", () => {
   it("answers OUT_OF_RANGE (CHANGE_FEED_EXPIRED) for a token older than the changes kept, and serves a newer one", async () => {
     const server = await startServerProcess({ DATABASE_URL: inject("databaseUrl"), CHANGE_FEED_RETENTION_SECONDS: "1", CHANGE_FEED_RETENTION_INTERVAL_MS: "200" });

@@ -1,5 +1,6 @@
 import type { Logger } from "pino";
 import type { ChangeFeedStore } from "../domain/changes/index.js";
+import { backgroundWork } from "../domain/state/index.js";
 
 /** Options of {@link startChangeFeedRetentionJob}. */
 export interface ChangeFeedRetentionJobOptions {
@@ -38,7 +39,7 @@ export function startChangeFeedRetentionJob(options: ChangeFeedRetentionJobOptio
     let removed = 0;
     try {
       for (;;) {
-        const count = await store.removeOldChanges({ deadlineMs: null, signal: null }, keepSeconds, batchRows);
+        const count = await store.removeOldChanges(backgroundWork, keepSeconds, batchRows);
         removed += count;
         onRemoved(count);
         if (count < batchRows || stopping) break;

@@ -158,6 +158,8 @@ export async function startServer(config: ServerConfig, logger: Logger): Promise
     minPollGapMs: 10,
     heartbeatMs: 10_000,
     idleHubMs: 30_000,
+    // As the other streams: within what gRPC clients take by default, and the server's own limit.
+    maxBatchBytes: Math.min(4_000_000, config.maxMessageBytes - 1024),
     onRead: (reader) => metrics.changeFeedReads.inc({ reader }),
   });
   const feedRetentionJob = startChangeFeedRetentionJob({

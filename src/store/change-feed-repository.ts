@@ -39,7 +39,7 @@ export function createChangeFeedRepository(queries: GuardedQueries, signals: Cha
     },
 
     async readChanges(call, contexts, from, to, afterId, limit) {
-      const bounds = [from, to, from, to, afterId.toString(), limit];
+      const bounds = [from, from, to, to, afterId.toString(), limit];
       const rows = await queries.run(call, "read", (query) =>
         contexts === null ? query<ChangeRow>(changesOfAllSql, bounds) : query<ChangeRow>(changesOfContextsSql, [JSON.stringify(contexts), ...bounds]),
       );

@@ -1,10 +1,12 @@
 // The change feed's SQL (see migration 0007). A reader's position is a
 // snapshot: the changes after it are those of transactions it did not see
 // finished. Between two snapshots `from` and `to`, the changes to read are
-// those whose transaction is finished in `to` but not in `from`; every such
-// transaction id is at least from's xmin and below to's xmax, a range the
-// indexes on (tx) and (context_key, tx) serve. Snapshots and lists travel
-// as bound parameters.
+// those whose transaction is finished in `to` but not in `from`: each such
+// transaction id is either one `from` saw running or at least from's xmax,
+// and below to's xmax, ranges the indexes on (tx, id) and (context_key, tx)
+// serve (not [xmin, xmax): a long transaction holds xmin back, and the range
+// would grow with every change committed while it runs). Snapshots and lists
+// travel as bound parameters.
 
 import { micros } from "./state-sql.js";
 
@@ -19,8 +21,8 @@ const changesBetween = (contextCondition: string) => `
            ${micros("c.modified")} as modified
     from state_change c
     where ${contextCondition}
-      and c.tx >= pg_snapshot_xmin(?::pg_snapshot) and c.tx < pg_snapshot_xmax(?::pg_snapshot)
-      and not pg_visible_in_snapshot(c.tx, ?::pg_snapshot) and pg_visible_in_snapshot(c.tx, ?::pg_snapshot)
+      and (c.tx >= pg_snapshot_xmax(?::pg_snapshot) or c.tx = any(array(select pg_snapshot_xip(?::pg_snapshot))))
+      and c.tx < pg_snapshot_xmax(?::pg_snapshot) and pg_visible_in_snapshot(c.tx, ?::pg_snapshot)
       and c.id > ?::bigint
     order by c.id
     limit ?::int
@@ -29,7 +31,7 @@ const changesBetween = (contextCondition: string) => `
 /**
  * Up to a limit of changes between two snapshots after an id, by id, with
  * the retention horizon as of the same statement (one row with no change
- * when there is none). Parameters: from, to, from, to, after, limit; the
+ * when there is none). Parameters: from, from, to, to, after, limit; the
  * context variant takes the contexts (a JSON array) first.
  */
 export const changesOfContextsSql = changesBetween(`c.context_key in (select jsonb_array_elements_text(?::jsonb))`);
@@ -42,19 +44,19 @@ export const changesOfAllSql = changesBetween("true");
 export const committedSinceSql = `
   select s.now::text as now,
          array(select distinct c.context_key from state_change c
-               where c.tx >= pg_snapshot_xmin(?::pg_snapshot) and c.tx < pg_snapshot_xmax(s.now)
-                 and not pg_visible_in_snapshot(c.tx, ?::pg_snapshot)) as contexts
+               where (c.tx >= pg_snapshot_xmax(?::pg_snapshot) or c.tx = any(array(select pg_snapshot_xip(?::pg_snapshot))))
+                 and c.tx < pg_snapshot_xmax(s.now)) as contexts
   from (select pg_current_snapshot() as now) s`;
 
 /**
- * Removes up to a batch of the oldest changes, those older than the
- * retention (seconds, a parameter) among the batch's, and raises the
- * horizon to match, in one statement: readers see both or neither. The
- * bound is a transaction id: every change below it is removed. It never
- * passes the oldest transaction still running (whose changes may not be
- * visible yet), nor the oldest change still within the retention. Rows of
- * one transaction are removed together; a transaction larger than the
- * batch is removed with the batch it starts. Returns the rows removed.
+ * Removes up to about a batch of the oldest changes, those older than the
+ * retention (seconds, a parameter), and raises the horizon past the largest
+ * transaction id removed, in one statement: readers see both or neither. It
+ * removes whole transactions below a bound that never passes the oldest
+ * transaction still running (whose changes may not be visible yet) nor the
+ * oldest change within the retention; a transaction larger than the batch is
+ * removed with the batch it starts. Parameters: batch rows, retention
+ * seconds. Returns the rows removed; with none, nothing is written.
  */
 export const removeOldChangesSql = `
   with oldest as (
@@ -66,9 +68,11 @@ export const removeOldChangesSql = `
         (select min(o.tx) from oldest o where o.modified >= now() - make_interval(secs => ?::double precision)),
         (select ((max(o.tx)::text)::numeric + 1)::text::xid8 from oldest o),
         '0'::xid8)) as removed_before
-  ), horizon as (
-    update change_feed_horizon h set removed_before = greatest(h.removed_before, b.removed_before) from bound b returning h.removed_before
   ), removed as (
-    delete from state_change c using bound b where c.tx < b.removed_before returning 1
+    delete from state_change c using bound b where c.tx < b.removed_before returning c.tx
+  ), horizon as (
+    update change_feed_horizon h
+    set removed_before = greatest(h.removed_before, ((select max(r.tx) from removed r)::text::numeric + 1)::text::xid8)
+    where exists (select 1 from removed)
   )
-  select (select count(*) from removed)::int as removed, (select removed_before::text from horizon) as removed_before`;
+  select count(*)::int as removed from removed`;

@@ -1,8 +1,6 @@
-import type { CallLimits } from "../domain/state/index.js";
+import { backgroundWork } from "../domain/state/index.js";
 import { committedSinceSql, currentSnapshotSql } from "./change-feed-sql.js";
 import type { GuardedQueries } from "./guarded-queries.js";
-
-const backgroundWork: CallLimits = { deadlineMs: null, signal: null };
 
 /** Signals of committed changes, by learning context ("" for none). */
 export interface ChangeSignals {
@@ -32,30 +30,39 @@ export interface ChangeSignals {
 export function createChangeSignals(queries: GuardedQueries, detectMs: number): ChangeSignals {
   const listeners = new Set<(contextKey: string) => void>();
   let timer: NodeJS.Timeout | null = null;
+  // Each run of looks has a number: a look that ends after its run was stopped schedules nothing.
+  let run = 0;
   let lastLook: string | null = null;
 
   const tell = (context: string) => {
     for (const listener of listeners) listener(context);
   };
 
-  async function look(): Promise<void> {
+  async function look(ofRun: number): Promise<void> {
     try {
       if (lastLook === null) {
         const [row] = await queries.run(backgroundWork, "read", (query) => query<{ snapshot: string }>(currentSnapshotSql, []));
-        lastLook = row!.snapshot;
+        if (ofRun === run) lastLook = row!.snapshot;
       } else {
         const since = lastLook;
         const [row] = await queries.run(backgroundWork, "read", (query) => query<{ now: string; contexts: string[] }>(committedSinceSql, [since, since]));
-        lastLook = row!.now;
-        row!.contexts.forEach(tell);
+        if (ofRun === run) {
+          lastLook = row!.now;
+          row!.contexts.forEach(tell);
+        }
       }
     } catch {
       // Looked again at the next tick; the readers also look for themselves now and then.
     } finally {
-      if (listeners.size > 0) timer = setTimeout(() => void look(), detectMs);
-      else timer = null;
+      if (ofRun === run) timer = setTimeout(() => void look(ofRun), detectMs);
     }
   }
+
+  const stop = () => {
+    run += 1;
+    if (timer !== null) clearTimeout(timer);
+    timer = null;
+  };
 
   return {
     committed(contexts) {
@@ -63,21 +70,20 @@ export function createChangeSignals(queries: GuardedQueries, detectMs: number): 
     },
     onCommitted(listener) {
       listeners.add(listener);
-      if (timer === null) {
+      if (listeners.size === 1) {
+        stop();
         lastLook = null;
-        timer = setTimeout(() => void look(), 0);
+        const ofRun = run;
+        timer = setTimeout(() => void look(ofRun), 0);
       }
       return () => {
         listeners.delete(listener);
-        if (listeners.size > 0 || timer === null) return;
-        clearTimeout(timer);
-        timer = null;
+        if (listeners.size === 0) stop();
       };
     },
     close() {
       listeners.clear();
-      if (timer !== null) clearTimeout(timer);
-      timer = null;
+      stop();
     },
   };
 }

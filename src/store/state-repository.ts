@@ -33,11 +33,13 @@ const placementOf = (key: string, writes: readonly BlockWrite[]): Pick<StateLoca
   writes.find((write) => write.location.key === key)?.location ?? { contextKey: "", blockType: "" };
 
 /**
- * Judges `conditions` inside a transaction, before its write: locks the
- * states they name and throws the judge's error; holds each state that is
- * absent so with a placeholder row (see holdAbsent in state-sql.ts) and
- * returns the placeholders. A state created meanwhile by another
- * transaction is locked and judged in turn.
+ * Judges `conditions` inside a transaction, before its write: locks every
+ * existing state among `keys` (all the call writes, so that the write takes
+ * no lock after it: two such calls lock in one order, by key), throws the
+ * judge's error; holds each conditioned state that is absent so with a
+ * placeholder row (see holdAbsent in state-sql.ts) and returns the
+ * placeholders. A state created meanwhile by another transaction is locked
+ * and judged in turn.
  */
 async function judgeConditions(
   query: Query,
@@ -45,19 +47,24 @@ async function judgeConditions(
   owner: string,
   scope: Scope,
   conditions: WriteConditions,
+  keys: readonly string[],
   writes: readonly BlockWrite[],
 ): Promise<Array<{ usage_key: string; id: string }>> {
   const current = new Map<string, StateVersion | null>(conditions.keys.map((key) => [key, null]));
   const placeholders: Array<{ usage_key: string; id: string }> = [];
-  let unlocked = conditions.keys;
+  let unlocked = keys;
   while (unlocked.length > 0) {
     const rows = await query<{ usage_key: string; position: string; modified: string }>(statements.lockVersions, [owner, scope, json(unlocked)]);
     for (const row of rows) current.set(row.usage_key, versionOf(row));
     const failed = conditions.judge(current);
     if (failed !== null) throw failed;
-    const absent = unlocked.filter((key) => current.get(key) === null);
+    const absent = conditions.keys.filter((key) => unlocked.includes(key) && current.get(key) === null);
     if (absent.length === 0) break;
-    const records = absent.map((key) => ({ usage_key: key, context_key: placementOf(key, writes).contextKey, block_type: placementOf(key, writes).blockType }));
+    // Sorted by key, as the locks above: two such writers take them in one order.
+    const records = absent.sort().map((key) => {
+      const { contextKey, blockType } = placementOf(key, writes);
+      return { usage_key: key, context_key: contextKey, block_type: blockType };
+    });
     const held = await query<{ usage_key: string; id: string }>(statements.holdAbsent, [owner, scope, json(records)]);
     placeholders.push(...held);
     const heldKeys = new Set(held.map((row) => row.usage_key));
@@ -116,7 +123,7 @@ export function createStateRepository(knex: Knex, guard: DatabaseGuard, signals:
         conditions === null
           ? await run(call, "write", write)
           : await inTransaction(call, async (query) => {
-              await judgeConditions(query, statements, owner, scope, conditions, writes);
+              await judgeConditions(query, statements, owner, scope, conditions, writes.map((write) => write.location.key), writes);
               return write(query);
             });
       committed(new Set(writes.map((write) => write.location.contextKey)));
@@ -131,7 +138,7 @@ export function createStateRepository(knex: Knex, guard: DatabaseGuard, signals:
         conditions === null
           ? await run(call, "write", (query) => deleteStates(query, keys))
           : await inTransaction(call, async (query) => {
-              const placeholders = await judgeConditions(query, statements, owner, scope, conditions, []);
+              const placeholders = await judgeConditions(query, statements, owner, scope, conditions, keys, []);
               // Held absent, so nothing to delete: only the placeholders go, unlogged.
               const held = new Set(placeholders.map((row) => row.usage_key));
               const rows = await deleteStates(query, keys.filter((key) => !held.has(key)));
@@ -144,7 +151,7 @@ export function createStateRepository(knex: Knex, guard: DatabaseGuard, signals:
     async deleteFields(call, owner, scope, keys, fieldNames, conditions) {
       const statements = statementsOf(scope);
       const trimmed = await inTransaction(call, async (query) => {
-        const placeholders = conditions === null ? [] : await judgeConditions(query, statements, owner, scope, conditions, []);
+        const placeholders = conditions === null ? [] : await judgeConditions(query, statements, owner, scope, conditions, keys, []);
         const rows = await query<{ id: string; context_key: string; emptied: boolean }>(statements.trimFields, [json(fieldNames), json(keys), owner, scope, owner, scope]);
         const removed = [...rows.filter((row) => row.emptied), ...placeholders].map((row) => row.id);
         if (removed.length > 0) await query(statements.deleteEmptied, [json(removed)]);

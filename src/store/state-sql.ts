@@ -6,6 +6,9 @@
 // table families (StateTables): only the fixed table and column names below
 // differ between them.
 
+/** The columns every statement that changes state writes to state_change, the change feed (migration 0007). */
+const changeColumns = "(scope, username, state_key, context_key, block_type, kind, field_names, modified)";
+
 /** Microseconds since the epoch of a timestamptz column, exact (extract() is numeric). */
 export const micros = (column: string) => `(extract(epoch from ${column}) * 1000000)::bigint::text`;
 
@@ -96,7 +99,7 @@ export function stateStatements(tables: StateTables): StateStatements {
     insert into ${history} (username, ${key}, scope, state, modified)
     select ?, w.usage_key, ?, w.state, w.modified from written w
   ), changed as (
-    insert into state_change (scope, username, state_key, context_key, block_type, kind, field_names, modified)
+    insert into state_change ${changeColumns}
     select w.scope, w.username, w.usage_key, w.context_key, w.block_type, 'written',
            array(select k from jsonb_object_keys(i.state) k order by k collate "C"), w.modified
     from input i join written w on w.usage_key = i.usage_key
@@ -114,7 +117,7 @@ export function stateStatements(tables: StateTables): StateStatements {
     where s.username = ? and s.scope = ? and s.${key} = k.usage_key
     returning s.username, s.scope, s.${key} as usage_key, s.context_key, s.block_type
   ), changed as (
-    insert into state_change (scope, username, state_key, context_key, block_type, kind, field_names, modified)
+    insert into state_change ${changeColumns}
     select r.scope, r.username, r.usage_key, r.context_key, r.block_type, 'deleted', '{}', now() from removed r
   ), logged as (
     insert into ${history} (username, ${key}, scope, state)
@@ -144,7 +147,7 @@ export function stateStatements(tables: StateTables): StateStatements {
     insert into ${history} (username, ${key}, scope, state, modified)
     select ?, t.usage_key, ?, case when t.state = '{}'::jsonb then null else t.state end, t.modified from trimmed t
   ), changed as (
-    insert into state_change (scope, username, state_key, context_key, block_type, kind, field_names, modified)
+    insert into state_change ${changeColumns}
     select t.scope, t.username, t.usage_key, t.context_key, t.block_type,
            case when t.state = '{}'::jsonb then 'deleted' else 'fields_deleted' end, t.removed, t.modified
     from trimmed t
@@ -161,9 +164,10 @@ export function stateStatements(tables: StateTables): StateStatements {
   where ?::jsonb is null or f.key in (select jsonb_array_elements_text(?::jsonb))
   order by r.ord, f.key collate "C"`,
 
-    // Preconditions (SetMany, DeleteMany with etags): the states they name are
-    // locked, in key order so that two such writers cannot deadlock, and
-    // judged on their versions before anything is written.
+    // Preconditions (SetMany, DeleteMany with etags): every state the call
+    // writes is locked first, in key order, so that two such calls take their
+    // locks in one order, and the conditioned ones are judged on their
+    // versions before anything is written.
     lockVersions: `
   select s.${key} as usage_key, s.id::text as position, ${micros("s.modified")} as modified
   from ${state} s
@@ -211,7 +215,7 @@ export const eraseLearnerSql = `
   other_states as (delete from ${otherScopesTables.state} where username = ? returning scope, context_key),
   other_history as (delete from ${otherScopesTables.history} where username = ? returning 1),
   changed as (
-    insert into state_change (scope, username, state_key, context_key, block_type, kind, field_names, modified)
+    insert into state_change ${changeColumns}
     select '', ?, '', c.context_key, '', 'retired', '{}', now()
     from (select context_key from states union select context_key from other_states) c
   )

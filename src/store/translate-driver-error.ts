@@ -40,7 +40,9 @@ function* chain(error: unknown): Generator<unknown> {
  * Turns whatever the driver threw into a {@link LearnerStateError} where its
  * meaning is known: unreachable database → "unavailable" (STORE_UNAVAILABLE),
  * a write refused by a read-only server (a primary demoted by a failover, or
- * a standby: SQLSTATE 25006) → "unavailable" (STORE_READ_ONLY),
+ * a standby: SQLSTATE 25006) → "unavailable" (STORE_READ_ONLY), a deadlock
+ * PostgreSQL broke by rolling the statement back (40P01) → "aborted"
+ * (WRITE_CONFLICT),
  * data PostgreSQL refuses to store (SQLSTATE class 22, or nesting too deep for
  * its stack) → "invalid-argument" (VALUE_REJECTED_BY_DATABASE). Anything else
  * is returned unchanged and ends up as INTERNAL. The driver's text is kept as
@@ -56,6 +58,15 @@ export function translateDriverError(error: unknown): unknown {
       unavailableMessages.some((text) => message.includes(text))
     ) {
       return new LearnerStateError("unavailable", "STORE_UNAVAILABLE", "the state database is unavailable; retry later", {}, { cause: error });
+    }
+    if (code === "40P01") {
+      return new LearnerStateError(
+        "aborted",
+        "WRITE_CONFLICT",
+        "the write conflicted with a concurrent one (a deadlock, which the database broke by rolling this one back); nothing was applied: retry",
+        {},
+        { cause: error },
+      );
     }
     if (code === "25006") {
       return new LearnerStateError("unavailable", "STORE_READ_ONLY", "the database server is read-only (a failover is under way); retry later", {}, { cause: error });

@@ -184,6 +184,8 @@ _CLASS_OF_REASON = {
     "OUTCOME_UNKNOWN": OutcomeUnknown,
     "OVERLOADED": Overloaded,
     "STATE_CHANGED": StateChanged,
+    # A deadlock the database broke by rolling the write back: nothing was applied.
+    "WRITE_CONFLICT": ServiceUnavailable,
     "CHANGE_FEED_EXPIRED": ChangeFeedExpired,
     "CHANGE_FEED_POSITION_UNKNOWN": ChangeFeedPositionUnknown,
 }

@@ -637,9 +637,10 @@ export type WatchChangesRequest = Message<"learnerstate.v1.WatchChangesRequest">
   /**
    * A `resume_token` from an earlier response of a call with the same
    * `course_key`, `block_types`, `scopes` and `username`, to continue after
-   * that response. Empty: start now, with the changes committed after the
-   * call began. A token from a call with other filters, or one that was
-   * altered, is INVALID_ARGUMENT (reason INVALID_RESUME_TOKEN); see
+   * that response. Empty: start now, with the changes committed after a
+   * snapshot the server takes once the call has begun. A token from a call
+   * with other filters, or one that was altered, is INVALID_ARGUMENT (reason
+   * INVALID_RESUME_TOKEN); see
    * WatchChanges for OUT_OF_RANGE.
    *
    * @generated from field: string resume_token = 5;

@@ -1,10 +1,11 @@
-import { LearnerStateError } from "../errors.js";
 import type { CallLimits } from "../state/index.js";
 import type { ChangeFeedStore } from "./change-feed-store.js";
 import { ChangeHub, positionAfter, type ChangeHubOptions, type FeedPage } from "./change-hub.js";
 import { expiredBy, positionAt, type FeedPosition } from "./feed-position.js";
 import type { StateChange } from "./state-change.js";
-import { covers } from "./tx-snapshot.js";
+import { LearnerStateError } from "../errors.js";
+import { expired, positionUnknown } from "./feed-errors.js";
+import { covers, type TxSnapshot } from "./tx-snapshot.js";
 import { passes, type WatchFilter } from "./watch-filter.js";
 
 /** What a watcher is sent at a time: changes that pass its filter, and the position after them. */
@@ -19,6 +20,8 @@ export interface ChangeFeedOptions extends ChangeHubOptions {
   readonly heartbeatMs: number;
   /** How long a hub with no watchers lives on (a watcher that reconnects finds its pages). */
   readonly idleHubMs: number;
+  /** Largest message of changes, in bytes: gRPC clients refuse messages over 4 MiB by default. */
+  readonly maxBatchBytes: number;
   /** Called on each read of the changes: by a shared reader, or by a watcher catching up by itself (for metrics). */
   readonly onRead?: (reader: "shared" | "catch-up") => void;
 }
@@ -43,19 +46,15 @@ export interface ChangeFeed {
   close(): void;
 }
 
-const positionUnknown = () =>
-  new LearnerStateError(
-    "out-of-range",
-    "CHANGE_FEED_POSITION_UNKNOWN",
-    "resume_token: the token names transactions this database never had (a failover that lost transactions, or another database); read the state again and watch from now",
-  );
-
-const expired = () =>
-  new LearnerStateError(
-    "out-of-range",
-    "CHANGE_FEED_EXPIRED",
-    "resume_token: changes after this token were removed by the change feed's retention; read the state again and watch from now",
-  );
+/**
+ * Bytes a change takes in a message, at most (UTF-8 takes at most three
+ * bytes per UTF-16 unit; the rest covers tags, lengths and the time).
+ */
+function approximateBytes(change: StateChange): number {
+  let bytes = 64 + 3 * (change.username.length + change.stateKey.length + change.contextKey.length + change.blockType.length);
+  for (const name of change.fieldNames) bytes += 4 + 3 * name.length;
+  return bytes;
+}
 
 /** Whether `page` goes on from `position` (the ring's next page for a watcher there). */
 function continues(page: FeedPage, position: FeedPosition): boolean {
@@ -68,11 +67,13 @@ export function createChangeFeed(store: ChangeFeedStore, options: ChangeFeedOpti
   const hubs = new Map<string, { hub: ChangeHub; contexts: readonly string[] | null; watchers: number; idle: NodeJS.Timeout | null }>();
   // Signals are listened to while there are hubs: looking for other servers' changes costs the database.
   let stopSignals: (() => void) | null = null;
+  let closed = false;
   const wakeHubs = (context: string) => {
     for (const entry of hubs.values()) if (entry.contexts === null || entry.contexts.includes(context)) entry.hub.wake();
   };
 
   function acquire(contexts: readonly string[] | null) {
+    if (closed) throw new LearnerStateError("unavailable", "SERVER_SHUTTING_DOWN", "the server is shutting down; watch on another server");
     const name = JSON.stringify(contexts);
     let entry = hubs.get(name);
     if (entry === undefined) {
@@ -91,7 +92,7 @@ export function createChangeFeed(store: ChangeFeedStore, options: ChangeFeedOpti
         if (held.watchers > 0) return;
         held.idle = setTimeout(() => {
           held.hub.close();
-          hubs.delete(name);
+          if (hubs.get(name) === held) hubs.delete(name);
           if (hubs.size > 0) return;
           stopSignals?.();
           stopSignals = null;
@@ -113,13 +114,30 @@ export function createChangeFeed(store: ChangeFeedStore, options: ChangeFeedOpti
       // The ring page read next, or null while reading the database itself.
       let seq: number | null = null;
 
-      const deliver = (changes: readonly StateChange[], after: FeedPosition): FeedBatch | null => {
-        position = after;
+      // The changes of one read of the batch between `from` and `to` (a ring
+      // page, or the watcher's own read) that pass the filter, in messages of
+      // at most maxBatchBytes, then the position after the read (alone, once
+      // a heartbeat is due, when no change passed).
+      function* deliver(changes: readonly StateChange[], from: TxSnapshot, to: TxSnapshot, after: FeedPosition): Generator<FeedBatch> {
         const selected = changes.filter((change) => passes(filter, change));
-        if (selected.length === 0 && Date.now() - lastSent < options.heartbeatMs) return null;
+        let first = 0;
+        let bytes = 0;
+        for (const [index, change] of selected.entries()) {
+          const size = approximateBytes(change);
+          if (index > first && bytes + size > options.maxBatchBytes) {
+            position = { from, to, afterId: selected[index - 1]!.id };
+            lastSent = Date.now();
+            yield { changes: selected.slice(first, index), position };
+            first = index;
+            bytes = 0;
+          }
+          bytes += size;
+        }
+        position = after;
+        if (first === selected.length && Date.now() - lastSent < options.heartbeatMs) return;
         lastSent = Date.now();
-        return { changes: selected, position };
-      };
+        yield { changes: selected.slice(first), position };
+      }
 
       for (;;) {
         if (seq === null) {
@@ -132,37 +150,38 @@ export function createChangeFeed(store: ChangeFeedStore, options: ChangeFeedOpti
         if (seq !== null) {
           const page = await hub.page(seq, signal, Math.max(0, lastSent + options.heartbeatMs - Date.now()));
           if (page === "timeout") {
-            const batch = deliver([], position);
-            if (batch !== null) yield batch;
+            yield* deliver([], position.from, position.to ?? position.from, position);
             continue;
           }
           if (page === "evicted" || !continues(page, position)) {
+            // Out of the ring (too slow, or a page it does not follow on from): find its place again, or read the database.
             seq = null;
+            if (hub.locate(position) !== null) continue;
           } else {
             seq += 1;
             const sameBatch = position.to !== null && page.to.text === position.to.text;
-            const batch = deliver(sameBatch ? page.changes.filter((change) => change.id > position.afterId) : page.changes, positionAfter(page));
-            if (batch !== null) yield batch;
+            yield* deliver(sameBatch ? page.changes.filter((change) => change.id > position.afterId) : page.changes, page.from, page.to, positionAfter(page));
             continue;
           }
         }
         // Behind the ring: read the database up to the hub's boundary, then join it.
         if (position.to === null) {
-          const boundary = hub.currentBoundary();
-          if (boundary === null || boundary.text === position.from.text || !covers(boundary, position.from)) {
-            await hub.freshBoundary(signal);
-            continue;
+          let boundary = hub.currentBoundary();
+          if (boundary === null || !covers(boundary, position.from)) {
+            boundary = await hub.freshBoundary(signal);
+            // The database is behind the position: it never had transactions the position saw finished.
+            if (!covers(boundary, position.from)) throw positionUnknown();
           }
+          if (boundary.text === position.from.text) continue; // at the hub's head: the ring goes on from here
           position = { from: position.from, to: boundary, afterId: 0n };
         }
         const reading = position;
+        const to = reading.to!;
         options.onRead?.("catch-up");
-        const read = await store.readChanges(call, filter.contexts, reading.from.text, reading.to!.text, reading.afterId, options.pageChanges);
+        const read = await store.readChanges(call, filter.contexts, reading.from.text, to.text, reading.afterId, options.pageChanges);
         if (expiredBy(reading, read.removedBefore)) throw expired();
         const ends = read.changes.length < options.pageChanges;
-        const after = ends ? positionAt(reading.to!) : { ...reading, afterId: read.changes[read.changes.length - 1]!.id };
-        const batch = deliver(read.changes, after);
-        if (batch !== null) yield batch;
+        yield* deliver(read.changes, reading.from, to, ends ? positionAt(to) : { ...reading, afterId: read.changes[read.changes.length - 1]!.id });
       }
     } finally {
       release();
@@ -177,6 +196,7 @@ export function createChangeFeed(store: ChangeFeedStore, options: ChangeFeedOpti
       return { watchers, readers: hubs.size };
     },
     close() {
+      closed = true;
       stopSignals?.();
       stopSignals = null;
       for (const entry of hubs.values()) {

@@ -1,9 +1,10 @@
 import { LearnerStateError } from "../errors.js";
-import type { CallLimits } from "../state/index.js";
+import { backgroundWork } from "../state/index.js";
 import type { ChangeFeedStore } from "./change-feed-store.js";
-import type { FeedPosition } from "./feed-position.js";
 import type { StateChange } from "./state-change.js";
-import { parseTxSnapshot, type TxSnapshot } from "./tx-snapshot.js";
+import { expired, positionUnknown } from "./feed-errors.js";
+import { expiredBy, positionAt, type FeedPosition } from "./feed-position.js";
+import { covers, parseTxSnapshot, type TxSnapshot } from "./tx-snapshot.js";
 
 /** One page the hub read: changes finished in `to` but not in `from`, with ids above `afterId`. */
 export interface FeedPage {
@@ -43,16 +44,13 @@ export interface ChangeHubOptions {
 /** Where a watcher's next page is: a page of the hub's (maybe not read yet), or nowhere (it reads for itself). */
 export type PageLocation = { readonly seq: number; readonly position: FeedPosition } | null;
 
-/** Internal work of the hub's own: no deadline, never cancelled by a caller. */
-const backgroundWork: CallLimits = { deadlineMs: null, signal: null };
-
 /**
  * The shared reader of one course's changes (or of every change) on this
  * server: one read per signal (or per poll interval) whatever the number of
  * watchers, its pages kept in a bounded ring that every watcher reads at its
  * own pace. A watcher that falls out of the ring, or starts from an older
  * position, reads the database itself until it catches up (see
- * change-watch.ts).
+ * change-feed.ts).
  */
 export class ChangeHub {
   private boundary: TxSnapshot | null = null;
@@ -163,6 +161,7 @@ export class ChangeHub {
   }
 
   private schedule(delayMs: number): void {
+    if (this.closed) return;
     const due = Date.now() + delayMs;
     if (this.timer !== null) {
       if (this.timerDue <= due) return;
@@ -189,10 +188,17 @@ export class ChangeHub {
       if (to === null) throw new Error("the database answered a snapshot that does not parse");
       const from = this.boundary;
       if (from !== null) {
+        // The database went back (a failover that lost transactions): the
+        // ring's positions name transactions it never had. Watchers are told
+        // (OUT_OF_RANGE); the hub starts again from now.
+        if (!covers(to, from)) throw this.restart(to, positionUnknown());
         let afterId = 0n;
         for (;;) {
           this.options.onRead?.("shared");
-          const { changes } = await this.store.readChanges(backgroundWork, this.contexts, from.text, to.text, afterId, this.options.pageChanges);
+          const { changes, removedBefore } = await this.store.readChanges(backgroundWork, this.contexts, from.text, to.text, afterId, this.options.pageChanges);
+          if (this.closed) return;
+          // Retention removed changes the hub had not read (a very short retention, or reads that failed for that long).
+          if (expiredBy(positionAt(from), removedBefore)) throw this.restart(to, expired());
           const endsBatch = changes.length < this.options.pageChanges;
           const lastId = changes.length === 0 ? afterId : changes[changes.length - 1]!.id;
           this.append({ seq: this.nextSeq, from, to, afterId, lastId, changes, endsBatch });
@@ -200,10 +206,12 @@ export class ChangeHub {
           afterId = lastId;
         }
       }
+      if (this.closed) return;
       this.boundary = to;
       this.failure = null;
       this.succeeded = number;
     } catch (error) {
+      if (this.closed) return;
       // A busy server turned the read away: nothing is wrong, read again soon.
       if (error instanceof LearnerStateError && error.kind === "resource-exhausted") retryMs = this.options.minPollGapMs * 5;
       else this.failure = error instanceof Error ? error : new Error(String(error));
@@ -214,6 +222,15 @@ export class ChangeHub {
       if (this.rerun) this.wake();
       else this.schedule(retryMs);
     }
+  }
+
+  /** Drops the ring and the boundary (watchers in the ring find theirs evicted), moves the boundary to `to`, and returns `error` to fail the read with. */
+  private restart(to: TxSnapshot, error: Error): Error {
+    this.firstSeq += this.pages.length;
+    this.pages.length = 0;
+    this.keptChanges = 0;
+    this.boundary = to;
+    return error;
   }
 
   private append(page: FeedPage): void {

@@ -9,3 +9,6 @@ export interface CallLimits {
   /** Aborted when the caller goes away (disconnect, cancel, server shutdown). */
   readonly signal: AbortSignal | null;
 }
+
+/** The limits of the server's own background work (shared readers, signals, retention): no deadline, never cancelled by a caller. */
+export const backgroundWork: CallLimits = { deadlineMs: null, signal: null };

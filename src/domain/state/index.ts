@@ -1,5 +1,6 @@
 export { addressBlock, contextsOfCourse } from "./block-address.js";
 export type { BlockAddress } from "./block-address.js";
+export { backgroundWork } from "./call-limits.js";
 export type { CallLimits } from "./call-limits.js";
 export { checkFieldName, checkFieldValue } from "./field-value.js";
 export { createHistoryRetention, purgesHistory } from "./history-retention.js";

@@ -243,7 +243,8 @@ export function createUserStateOperations(store: StateStore, limits: StateLimits
       });
       const conditions = writeConditions(preconditions);
       if (fieldNames === null) return store.deleteStates(call, owner, request.scope, keys, conditions);
-      if (fieldNames.length === 0) return;
+      // An empty selection deletes nothing, but its preconditions are still judged.
+      if (fieldNames.length === 0 && conditions === null) return;
       return store.deleteFields(call, owner, request.scope, keys, fieldNames, conditions);
     },
 
