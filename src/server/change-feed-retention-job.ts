@@ -1,6 +1,7 @@
 import type { Logger } from "pino";
 import type { ChangeFeedStore } from "../domain/changes/index.js";
 import { backgroundWork } from "../domain/state/index.js";
+import { startBackgroundJob, type BackgroundJob } from "./background-job.js";
 
 /** Options of {@link startChangeFeedRetentionJob}. */
 export interface ChangeFeedRetentionJobOptions {
@@ -18,57 +19,25 @@ export interface ChangeFeedRetentionJobOptions {
   readonly onRemoved: (count: number) => void;
 }
 
-/** The running job. */
-export interface ChangeFeedRetentionJob {
-  /** Stops scheduling runs; resolves once a run in progress has ended its current statement. */
-  stop(): Promise<void>;
-}
-
 /**
  * Removes the change feed's changes older than its retention, in batches, one
  * run at a time. A failed run is logged and tried again at the next interval;
  * it never stops the server.
  */
-export function startChangeFeedRetentionJob(options: ChangeFeedRetentionJobOptions): ChangeFeedRetentionJob {
+export function startChangeFeedRetentionJob(options: ChangeFeedRetentionJobOptions): BackgroundJob {
   const { store, keepSeconds, intervalMs, batchRows, logger, databaseReady, onRemoved } = options;
-  let stopping = false;
-  let timer: NodeJS.Timeout | null = null;
-  let running: Promise<void> | null = null;
-
-  async function runOnce(): Promise<void> {
+  return startBackgroundJob(intervalMs, databaseReady, async (stopping) => {
     let removed = 0;
     try {
       for (;;) {
         const count = await store.removeOldChanges(backgroundWork, keepSeconds, batchRows);
         removed += count;
         onRemoved(count);
-        if (count < batchRows || stopping) break;
+        if (count < batchRows || stopping()) break;
       }
       if (removed > 0) logger.info({ changeFeed: { removed, keepSeconds } }, `change feed retention: ${removed} changes removed`);
     } catch (error) {
       logger.warn({ err: error, changeFeed: { removed } }, "change feed retention run failed; the next run goes on");
     }
-  }
-
-  function schedule(): void {
-    timer = setTimeout(() => {
-      if (!databaseReady()) {
-        schedule();
-        return;
-      }
-      running = runOnce().finally(() => {
-        running = null;
-        if (!stopping) schedule();
-      });
-    }, intervalMs);
-  }
-
-  schedule();
-  return {
-    async stop() {
-      stopping = true;
-      if (timer !== null) clearTimeout(timer);
-      await running;
-    },
-  };
+  });
 }

@@ -1,5 +1,6 @@
 import type { Logger } from "pino";
-import type { HistoryRetention, HistoryRetentionPolicy } from "../domain/state/index.js";
+import { backgroundWork, type HistoryRetention, type HistoryRetentionPolicy } from "../domain/state/index.js";
+import { startBackgroundJob, type BackgroundJob } from "./background-job.js";
 import type { Metrics } from "./metrics.js";
 
 /** Options of {@link startHistoryRetentionJob}. */
@@ -15,30 +16,21 @@ export interface HistoryRetentionJobOptions {
   readonly databaseReady: () => boolean;
 }
 
-/** The running job. */
-export interface HistoryRetentionJob {
-  /** Stops scheduling runs and stops a run in progress after its current batch; resolves once it has stopped. */
-  stop(): Promise<void>;
-}
-
 /**
  * Runs history retention in the background: one run at a time (the next is
  * scheduled only when the last has ended), each logged with what it did and
  * counted in the metrics. A failed run is logged and retried at the next
  * interval, resuming where it stopped; it never stops the server.
  */
-export function startHistoryRetentionJob(options: HistoryRetentionJobOptions): HistoryRetentionJob {
+export function startHistoryRetentionJob(options: HistoryRetentionJobOptions): BackgroundJob {
   const { retention, policy, intervalMs, metrics, logger, databaseReady } = options;
-  let stopping = false;
-  let timer: NodeJS.Timeout | null = null;
-  let running: Promise<void> | null = null;
 
-  async function runOnce(): Promise<void> {
+  async function runOnce(stopping: () => boolean): Promise<void> {
     const started = performance.now();
     let purged = 0;
     const elapsedMs = () => Math.round(performance.now() - started);
     try {
-      const report = await retention.run({ deadlineMs: null, signal: null }, () => stopping, (progress) => {
+      const report = await retention.run(backgroundWork, stopping, (progress) => {
         purged += progress.purged;
         metrics.historyPurged.inc({ part: progress.part }, progress.purged);
         metrics.historyRetentionBacklog.set(Number(progress.backlog));
@@ -54,26 +46,6 @@ export function startHistoryRetentionJob(options: HistoryRetentionJobOptions): H
     }
   }
 
-  function schedule(): void {
-    timer = setTimeout(() => {
-      if (!databaseReady()) {
-        schedule();
-        return;
-      }
-      running = runOnce().finally(() => {
-        running = null;
-        if (!stopping) schedule();
-      });
-    }, intervalMs);
-  }
-
   logger.info({ retention: { policy, intervalMs } }, "history retention job started");
-  schedule();
-  return {
-    async stop() {
-      stopping = true;
-      if (timer !== null) clearTimeout(timer);
-      await running;
-    },
-  };
+  return startBackgroundJob(intervalMs, databaseReady, runOnce);
 }
