@@ -246,6 +246,14 @@ class Server:
                 self.database.drop()
 
 
+def stop_cleanly(server, client):
+    """Closes `client` and stops `server` (SIGTERM); fails when the server did not exit 0, with its last output."""
+    client.close()
+    code = server.stop()
+    if code != 0:
+        raise AssertionError("the server exited with {} after SIGTERM:\n{}".format(code, "\n".join(server.process.output[-30:])))
+
+
 def free_port():
     """A loopback port nothing listens on (at the time of the call)."""
     with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as probe:

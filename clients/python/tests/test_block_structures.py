@@ -3,7 +3,7 @@
 import datetime
 import unittest
 
-from server_fixture import Server, block_key, unique
+from server_fixture import Server, block_key, stop_cleanly, unique
 
 from learnerstate_client import DoesNotExist, InvalidArgument, LearnerStateClient
 
@@ -21,10 +21,7 @@ def setUpModule():
 
 
 def tearDownModule():
-    CLIENT.close()
-    code = SERVER.stop()
-    if code != 0:
-        raise AssertionError("the server exited with {} after SIGTERM".format(code))
+    stop_cleanly(SERVER, CLIENT)
 
 
 class Course:

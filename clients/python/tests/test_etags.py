@@ -5,7 +5,7 @@ fails), including a read-modify-write loop raced from two threads."""
 import threading
 import unittest
 
-from server_fixture import Server, block_key, unique
+from server_fixture import Server, block_key, stop_cleanly, unique
 
 from learnerstate_client import (DoesNotExist, LearnerStateClient, LearnerStateError, OutcomeUnknown, Scope, ServiceUnavailable,
                                  StateChanged)
@@ -22,10 +22,7 @@ def setUpModule():
 
 
 def tearDownModule():
-    CLIENT.close()
-    code = SERVER.stop()
-    if code != 0:
-        raise AssertionError("the server exited with {} after SIGTERM".format(code))
+    stop_cleanly(SERVER, CLIENT)
 
 
 def new_course():

@@ -7,7 +7,7 @@ import unittest
 
 from edx_user_state_client import interface
 from opaque_keys.edx.keys import CourseKey, UsageKey
-from server_fixture import Server, block_key, free_port, mint_token, unique
+from server_fixture import Server, block_key, free_port, mint_token, stop_cleanly, unique
 from xblock.fields import Scope
 
 from learnerstate_client.openedx import ServiceUserStateClient
@@ -28,10 +28,7 @@ def setUpModule():
 
 
 def tearDownModule():
-    CLIENT.close()
-    code = SERVER.stop()
-    if code != 0:
-        raise AssertionError("the server exited with {} after SIGTERM".format(code))
+    stop_cleanly(SERVER, CLIENT)
 
 
 def new_course():

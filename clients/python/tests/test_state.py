@@ -5,7 +5,7 @@ import math
 import time
 import unittest
 
-from server_fixture import Server, TcpProxy, block_key, unique
+from server_fixture import Server, TcpProxy, block_key, stop_cleanly, unique
 
 from learnerstate_client import (DoesNotExist, InvalidArgument, LearnerErasure, LearnerStateClient, Scope,
                                  ServiceUnavailable, XBlockUserState)
@@ -21,10 +21,7 @@ def setUpModule():
 
 
 def tearDownModule():
-    CLIENT.close()
-    code = SERVER.stop()
-    if code != 0:
-        raise AssertionError("the server exited with {} after SIGTERM:\n{}".format(code, "\n".join(SERVER.process.output[-30:])))
+    stop_cleanly(SERVER, CLIENT)
 
 
 def new_course():

@@ -15,7 +15,7 @@ import unittest
 
 import grpc
 
-from server_fixture import Server, TcpProxy, block_key, unique
+from server_fixture import Server, TcpProxy, block_key, stop_cleanly, unique
 
 from learnerstate_client import (ChangeBatch, ChangeFeedExpired, ChangeFeedLost, ChangeKind, InvalidArgument, LearnerStateClient, Scope,
                                  StateChange)
@@ -34,10 +34,7 @@ def setUpModule():
 
 
 def tearDownModule():
-    CLIENT.close()
-    code = SERVER.stop()
-    if code != 0:
-        raise AssertionError("the server exited with {} after SIGTERM:\n{}".format(code, "\n".join(SERVER.process.output[-30:])))
+    stop_cleanly(SERVER, CLIENT)
 
 
 def new_course():
