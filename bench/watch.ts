@@ -4,7 +4,6 @@
 // each watcher, whether every watcher got every change, and what the watchers
 // cost PostgreSQL: its CPU above the writes alone, and the feed's reads.
 import http2 from "node:http2";
-import { create, toBinary } from "@bufbuild/protobuf";
 import { BinaryReader } from "@bufbuild/protobuf/wire";
 import { writeFile } from "node:fs/promises";
 import path from "node:path";
@@ -76,11 +75,7 @@ function rawWatch(session: http2.ClientHttp2Session, courseKey: string, onChange
     "content-type": "application/grpc",
     te: "trailers",
   });
-  const body = toBinary(WatchChangesRequestSchema, create(WatchChangesRequestSchema, { courseKey }));
-  const frame = Buffer.alloc(5 + body.length);
-  frame.writeUInt32BE(body.length, 1);
-  frame.set(body, 5);
-  stream.end(frame);
+  stream.end(grpcBody(WatchChangesRequestSchema, { courseKey }));
   let pending: Buffer = Buffer.alloc(0);
   let first: () => void = () => undefined;
   const opened = new Promise<void>((resolve) => (first = resolve));

@@ -1,13 +1,12 @@
+import { create } from "@bufbuild/protobuf";
 import { Code, ConnectError } from "@connectrpc/connect";
-import { describe, expect, it } from "vitest";
+import { describe, expect, inject, it } from "vitest";
 import { Scope } from "../gen/learnerstate/v1/scope_pb.js";
 import { ChangeKind, FieldSelectionSchema, type StateChange } from "../gen/learnerstate/v1/user_state_pb.js";
 import type { WatchChangesResponse } from "../gen/learnerstate/v1/user_state_service_pb.js";
-import { create } from "@bufbuild/protobuf";
-import { blockKey, errorInfoOf, unique, useServer } from "./support/fixture.js";
 import { userStateClient } from "./support/clients.js";
+import { blockKey, errorInfoOf, unique, useServer } from "./support/fixture.js";
 import { startServerProcess } from "./support/server-process.js";
-import { inject } from "vitest";
 
 const fixture = useServer();
 

@@ -4,8 +4,12 @@ import type { GuardedQueries } from "./guarded-queries.js";
 
 /** Signals of committed changes, by learning context ("" for none). */
 export interface ChangeSignals {
-  /** Tells this server's listeners now that changes of `contexts` committed (this server's own writes). */
-  committed(contexts: Iterable<string>): void;
+  /**
+   * Tells this server's listeners now that changes of the learning contexts
+   * `contextsOf` gives committed (this server's own writes); `contextsOf` is
+   * called only when someone listens, so a write pays nothing otherwise.
+   */
+  committed(contextsOf: () => Iterable<string>): void;
   /**
    * Calls `listener` for every signal: this server's writes at once, other
    * servers' within `detectMs`. While there are listeners, the server looks
@@ -65,8 +69,9 @@ export function createChangeSignals(queries: GuardedQueries, detectMs: number): 
   };
 
   return {
-    committed(contexts) {
-      for (const context of contexts) tell(context);
+    committed(contextsOf) {
+      if (listeners.size === 0) return;
+      for (const context of new Set(contextsOf())) tell(context);
     },
     onCommitted(listener) {
       listeners.add(listener);

@@ -90,7 +90,7 @@ const otherScopesHistoryPage = copyHistoryPageSql(otherScopesTables);
  */
 export function createStateRepository(knex: Knex, guard: DatabaseGuard, signals: ChangeSignals | null): StateStore {
   const { run, inTransaction, copy } = createGuardedQueries(knex, guard);
-  const committed = (contexts: Iterable<string>) => signals?.committed(contexts);
+  const committed = (contextsOf: () => Iterable<string>) => signals?.committed(contextsOf);
 
   const toState = (row: StateRow): PositionedState => ({
     username: row.username,
@@ -126,7 +126,7 @@ export function createStateRepository(knex: Knex, guard: DatabaseGuard, signals:
               await judgeConditions(query, statements, owner, scope, conditions, writes.map((write) => write.location.key), writes);
               return write(query);
             });
-      committed(new Set(writes.map((write) => write.location.contextKey)));
+      committed(() => writes.map((write) => write.location.contextKey));
       return rows.map(versionOf);
     },
 
@@ -145,7 +145,7 @@ export function createStateRepository(knex: Knex, guard: DatabaseGuard, signals:
               if (placeholders.length > 0) await query(statements.deleteEmptied, [json(placeholders.map((row) => row.id))]);
               return rows;
             });
-      committed(removed.map((row) => row.context_key));
+      committed(() => removed.map((row) => row.context_key));
     },
 
     async deleteFields(call, owner, scope, keys, fieldNames, conditions) {
@@ -157,7 +157,7 @@ export function createStateRepository(knex: Knex, guard: DatabaseGuard, signals:
         if (removed.length > 0) await query(statements.deleteEmptied, [json(removed)]);
         return rows;
       });
-      committed(new Set(trimmed.map((row) => row.context_key)));
+      committed(() => trimmed.map((row) => row.context_key));
     },
 
     async readFieldTimes(call, owner, scope, keys, fieldNames) {
@@ -187,7 +187,7 @@ export function createStateRepository(knex: Knex, guard: DatabaseGuard, signals:
           username,
         ]),
       );
-      committed(counts!.contexts);
+      committed(() => counts!.contexts);
       return { userStates: counts!.user_states, preferences: counts!.preferences, userInfos: counts!.user_infos, historyEntries: counts!.history_entries };
     },
   };

@@ -734,6 +734,9 @@ export const WatchChangesResponseSchema: GenMessage<WatchChangesResponse> = /*@_
  *   then did not answer within the statement timeout or lost the connection.
  *   The write may or may not have been applied (atomically: all its blocks or
  *   none). Read before writing again. Never answered for reads.
+ * - ABORTED (reason WRITE_CONFLICT): a write deadlocked with a concurrent
+ *   one (calls writing the same blocks in different orders) and the
+ *   database rolled it back: nothing was applied, retrying is safe.
  * - UNAUTHENTICATED: the call carries no valid bearer JWT (missing, badly
  *   signed, unsigned, expired, or for another issuer or audience).
  * - PERMISSION_DENIED: the token may not make this call. A token that is not
