@@ -9,6 +9,7 @@ import { afterAll, beforeAll, describe, expect, inject, it } from "vitest";
 import type { UserStateService } from "../gen/learnerstate/v1/user_state_service_pb.js";
 import { FieldSelectionSchema, type StateChange } from "../gen/learnerstate/v1/user_state_pb.js";
 import { create } from "@bufbuild/protobuf";
+import { refusedStream } from "../src/client/errors.js";
 import { userStateStatements } from "../src/store/state-sql.js";
 import { userStateClient } from "./support/clients.js";
 import { blockKey, unique } from "./support/fixture.js";
@@ -87,7 +88,10 @@ function startWatcher(startToken: string) {
           if (messages >= cutAfter || stopped) break;
         }
       } catch (error) {
-        if (!(error instanceof ConnectError) || ![Code.Canceled, Code.Unavailable].includes(error.code)) throw error;
+        // A stream opened on a connection the restarting server refuses is reset
+        // with REFUSED_STREAM (never processed), which connect-node reports as INTERNAL.
+        const refused = error instanceof ConnectError && error.code === Code.Internal && refusedStream.test(error.message);
+        if (!refused && (!(error instanceof ConnectError) || ![Code.Canceled, Code.Unavailable].includes(error.code))) throw error;
       } finally {
         clearTimeout(timer);
       }
