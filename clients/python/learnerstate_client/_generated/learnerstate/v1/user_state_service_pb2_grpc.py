@@ -54,6 +54,9 @@ class UserStateServiceStub(object):
     then did not answer within the statement timeout or lost the connection.
     The write may or may not have been applied (atomically: all its blocks or
     none). Read before writing again. Never answered for reads.
+    - ABORTED (reason WRITE_CONFLICT): a write deadlocked with a concurrent
+    one (calls writing the same blocks in different orders) and the
+    database rolled it back: nothing was applied, retrying is safe.
     - UNAUTHENTICATED: the call carries no valid bearer JWT (missing, badly
     signed, unsigned, expired, or for another issuer or audience).
     - PERMISSION_DENIED: the token may not make this call. A token that is not
@@ -177,6 +180,9 @@ class UserStateServiceServicer(object):
     then did not answer within the statement timeout or lost the connection.
     The write may or may not have been applied (atomically: all its blocks or
     none). Read before writing again. Never answered for reads.
+    - ABORTED (reason WRITE_CONFLICT): a write deadlocked with a concurrent
+    one (calls writing the same blocks in different orders) and the
+    database rolled it back: nothing was applied, retrying is safe.
     - UNAUTHENTICATED: the call carries no valid bearer JWT (missing, badly
     signed, unsigned, expired, or for another issuer or audience).
     - PERMISSION_DENIED: the token may not make this call. A token that is not
@@ -514,6 +520,9 @@ class UserStateService(object):
     then did not answer within the statement timeout or lost the connection.
     The write may or may not have been applied (atomically: all its blocks or
     none). Read before writing again. Never answered for reads.
+    - ABORTED (reason WRITE_CONFLICT): a write deadlocked with a concurrent
+    one (calls writing the same blocks in different orders) and the
+    database rolled it back: nothing was applied, retrying is safe.
     - UNAUTHENTICATED: the call carries no valid bearer JWT (missing, badly
     signed, unsigned, expired, or for another issuer or audience).
     - PERMISSION_DENIED: the token may not make this call. A token that is not
