@@ -42,6 +42,12 @@ beforeAll(async () => {
      from generate_series(0, $4 - 1) as i`,
     [org, problemsPerLearner, course, problemRows],
   );
+  // Modification times spread over 1960-2100, to the microsecond: the export formats them itself.
+  await fixture.db.query(
+    `update user_state set modified = timestamptz '1960-01-01 00:00:00+00' + random() * interval '140 years'
+     where scope = 'user_state' and context_key = $1`,
+    [course],
+  );
   // Through the service: a value JavaScript numbers cannot hold, and a video the answers report leaves out.
   await fixture.client.setMany({
     username: "exact",
@@ -88,7 +94,15 @@ describe("npx learnerstate export", () => {
     expect(Object.keys(rows[0]!)).toEqual(["username", "block_key", "updated", "state"]);
     const sample = rows.find((row) => row["username"] === "learner7" && row["block_key"] === problemKey(123))!;
     expect(JSON.parse(sample["state"]!)).toMatchObject({ attempts: 7123 % 7, seed: 7123, done: true, student_answers: { p123_2_1: `choice_${7123 % 4}` } });
-    expect(sample["updated"]).toMatch(/^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d{6}Z$/u);
+    const stored = await fixture.db.query<{ username: string; usage_key: string; updated: string }>(
+      `select username, usage_key, to_char(modified at time zone 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS.US"Z"') as updated
+       from user_state where scope = 'user_state' and context_key = $1`,
+      [course],
+    );
+    const storedUpdated = new Map(stored.rows.map((row) => [`${row.username} ${row.usage_key}`, row.updated]));
+    expect(new Set(stored.rows.map((row) => row.updated.slice(0, 4))).size).toBeGreaterThan(100);
+    const mismatched = rows.filter((row) => row["updated"] !== storedUpdated.get(`${row["username"]} ${row["block_key"]}`));
+    expect(mismatched).toEqual([]);
     const exact = rows.find((row) => row["username"] === "exact" && row["block_key"] === problemKey(0))!;
     // PostgreSQL's jsonb text (a space after each colon), never a JavaScript number.
     expect(exact["state"]).toMatch(/"student_answers": ?\{"p0_2_1": ?12345678901234567890\}/u);

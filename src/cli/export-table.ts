@@ -1,4 +1,3 @@
-import { timestampDate } from "@bufbuild/protobuf/wkt";
 import { StateForm, type BlockState } from "../client/index.js";
 
 /** A column of an export: its name and the type a Parquet file gives it (CSV and JSON Lines write the values as they are). */
@@ -22,11 +21,26 @@ export interface ExportTable {
   rowOf(state: BlockState): ExportValue[] | null;
 }
 
-/** RFC 3339 with microseconds, as the service keeps modification times. */
+const secondsPerDay = 86_400;
+const twoDigits = (value: number) => (value < 10 ? `0${value}` : String(value));
+
+/** The day last formatted by {@link updatedText} and its `YYYY-MM-DDT`: rows of an export mostly share few days. */
+let lastDay = { day: Number.NaN, text: "" };
+
+/**
+ * RFC 3339 with microseconds, as the service keeps modification times. The
+ * date comes from Date once per day met; the time of day and the fraction
+ * are computed (Date holds only milliseconds). Runs once per exported row.
+ */
 function updatedText(state: BlockState): string | null {
-  if (state.updateTime === undefined) return null;
-  const micros = Math.floor(state.updateTime.nanos / 1000);
-  return timestampDate(state.updateTime).toISOString().replace(/\.\d{3}Z$/u, `.${String(micros).padStart(6, "0")}Z`);
+  const time = state.updateTime;
+  if (time === undefined) return null;
+  const seconds = Number(time.seconds);
+  const day = Math.floor(seconds / secondsPerDay);
+  if (day !== lastDay.day) lastDay = { day, text: new Date(day * secondsPerDay * 1000).toISOString().slice(0, -13) };
+  const ofDay = seconds - day * secondsPerDay;
+  const clock = `${twoDigits(Math.floor(ofDay / 3600))}:${twoDigits(Math.floor(ofDay / 60) % 60)}:${twoDigits(ofDay % 60)}`;
+  return `${lastDay.text}${clock}.${String(Math.floor(time.nanos / 1000)).padStart(6, "0")}Z`;
 }
 
 /** Every stored state: who, which block, when, and the whole state as JSON, the stored text as it is. */

@@ -12,7 +12,16 @@ export const openJsonLinesWriter: OpenTableWriter = async (path, columns) => {
   const file = await openFileStream(path);
   const keys = columns.map((column) => `${JSON.stringify(column.name)}:`);
   return {
-    write: (rows) => file.write(rows.map((row) => `{${row.map((value, index) => keys[index] + jsonOf(value)).join(",")}}\n`).join("")),
+    write: (rows) => {
+      // Concatenated, not mapped and joined: this runs for every exported row.
+      let text = "";
+      for (const row of rows) {
+        text += "{";
+        for (let index = 0; index < row.length; index += 1) text += (index === 0 ? "" : ",") + keys[index] + jsonOf(row[index]!);
+        text += "}\n";
+      }
+      return file.write(text);
+    },
     close: () => file.close(),
   };
 };

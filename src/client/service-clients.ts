@@ -10,6 +10,7 @@ import { installExactTextEncoding } from "../rpc/exact-text-encoding.js";
 import { createCallRetry, sleep, type CallRetry, type RetryPolicy } from "./call-retry.js";
 import { learnerStateErrorOf } from "./errors.js";
 import { resumeOnUnavailable, type ResumePolicy } from "./resumable-stream.js";
+import { WideWindowSessions } from "./wide-window-sessions.js";
 
 /** Where and how to reach a learnerstate server. */
 export interface ConnectionOptions {
@@ -87,10 +88,11 @@ function bearer(token: string): Interceptor {
 export function transportOf(options: ConnectionOptions): Transport {
   if (options.transport !== undefined) return options.transport;
   if (options.target === undefined) throw new TypeError("learnerstate client: give a target (http://host:port) or a transport");
+  const baseUrl = baseUrlOf(options.target);
   return createGrpcTransport({
-    baseUrl: baseUrlOf(options.target),
+    baseUrl,
     interceptors: options.token === undefined ? [] : [bearer(options.token)],
-    ...(options.tls === undefined ? {} : { nodeOptions: { ...options.tls } }),
+    sessionManager: new WideWindowSessions(baseUrl, { ...options.tls }),
   });
 }
 
