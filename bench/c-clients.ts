@@ -408,11 +408,18 @@ export const rawCopyIterAll: CSide = async (options) => {
   return { ops: options.streams, rows, errors: 0, seconds: measured.seconds, meanLatencyMs: measured.seconds * 1000, cpu: measured.cpu };
 };
 
-/** GetHistory of the long history, `streams` callers at once, each reading it whole over and over. */
-export const serviceGetHistory: CSide = (options, directory) => {
-  const body = grpcBody(GetHistoryRequestSchema, { username: options.history.username, blockKey: options.history.blockKey });
-  return serviceCalls({ ...options, warmupSeconds: Math.min(options.warmupSeconds, 1) }, directory, UserStateService.typeName, "GetHistory", Array.from({ length: options.streams }, () => body), options.history.entries);
-};
+/** GetHistory of the long history in `stateForm`, `streams` callers at once, each reading it whole over and over. */
+const getHistoryIn =
+  (stateForm: StateForm): CSide =>
+  (options, directory) => {
+    const body = grpcBody(GetHistoryRequestSchema, { username: options.history.username, blockKey: options.history.blockKey, stateForm });
+    return serviceCalls({ ...options, warmupSeconds: Math.min(options.warmupSeconds, 1) }, directory, UserStateService.typeName, "GetHistory", Array.from({ length: options.streams }, () => body), options.history.entries);
+  };
+
+/** GetHistory with each snapshot as its fields. */
+export const serviceGetHistory = getHistoryIn(StateForm.FIELDS);
+/** {@link serviceGetHistory} with each snapshot as one JSON object text, as `psql \copy` writes the state. */
+export const serviceGetHistoryJson = getHistoryIn(StateForm.JSON_OBJECT);
 
 /** `streams` psql processes at once, each COPYing the long history out over and over for the window. */
 export const rawCopyHistory: CSide = async (options, directory) => {

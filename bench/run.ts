@@ -47,6 +47,7 @@ import {
   rawCopyOneCourse,
   serviceExport as serviceExportC,
   serviceGetHistory as serviceGetHistoryC,
+  serviceGetHistoryJson as serviceGetHistoryJsonC,
   serviceSetMany as serviceSetManyC,
   grpcBody,
   withScratchDirectory,
@@ -749,6 +750,7 @@ async function main(): Promise<void> {
     await cScenario(`IterAllForCourse, ${config.cStreams} whole-course streams, STATE_FORM_JSON_OBJECT`, false, 0.5, rawCopyIterAll, serviceIterAllJsonC);
     await ensureLongHistory(benchUrl);
     await cScenario(`GetHistory of a block with ${longHistory.entries.toLocaleString("en-US")} entries, ${config.cStreams} callers`, false, 0.5, rawCopyHistory, serviceGetHistoryC);
+    await cScenario(`GetHistory of a block with ${longHistory.entries.toLocaleString("en-US")} entries, ${config.cStreams} callers, STATE_FORM_JSON_OBJECT`, false, 0.5, rawCopyHistory, serviceGetHistoryJsonC);
     await cScenario("npx learnerstate export of one course (JSON Lines)", false, 0.5, rawCopyOneCourse, serviceExportC);
     log(`IterAllForCourse, 32 whole-course streams at once: the server's memory…`);
     const many = await inPhase("IterAllForCourse, 32 whole-course streams, service with h2load", () =>

@@ -70,11 +70,42 @@ describe.each(["grpc", "connect"] as const)("STATE_FORM_JSON_OBJECT over %s", (p
     const blocks = (await collect(client().iterAllForCourse({ courseKey: course, stateForm: StateForm.JSON_OBJECT }))).flatMap((message) => message.blockStates);
     expect(blocks.map((block) => block.stateJson).sort()).toEqual(['{"n": 0, "big": 123456789012345678901}', '{"n": 1, "big": 123456789012345678901}']);
   });
+
+  it("streams GetHistory in the same form: each snapshot the stored text, deletions without one", async () => {
+    const username = unique("learner");
+    const key = blockKey(`course-v1:${unique("Org")}+Forms+2026`, "problem", "p");
+    const states = fc.sample(state, { seed: 27, numRuns: 30 });
+    for (const fields of states) await fixture.client.setMany({ username, updates: [{ blockKey: key, fields }] });
+    await fixture.client.deleteMany({ username, blockKeys: [key] });
+    await fixture.client.setMany({ username, updates: [{ blockKey: key, fields: { after: "9007199254740993" } }] });
+    const asFields = (await collect(client().getHistory({ username, blockKey: key }))).flatMap((message) => message.entries);
+    const asObjects = (await collect(client().getHistory({ username, blockKey: key, stateForm: StateForm.JSON_OBJECT }))).flatMap((message) => message.entries);
+    const stored = await fixture.db.query<{ state: string | null }>("select state::text as state from user_state_history where username = $1 and usage_key = $2 order by id desc", [username, key]);
+    expect(asObjects.map((entry) => entry.state?.stateJson ?? null)).toEqual(stored.rows.map((row) => row.state));
+    expect(asObjects.filter((entry) => entry.state === undefined)).toHaveLength(1);
+    expect(asObjects.map((entry) => entry.updateTime)).toEqual(asFields.map((entry) => entry.updateTime));
+    asObjects.forEach((entry, index) => {
+      const perField = asFields[index]!.state;
+      expect(perField === undefined).toBe(entry.state === undefined);
+      if (entry.state === undefined || perField === undefined) return;
+      expect(entry.state.fields, "no per-field values in this form").toEqual({});
+      expect(perField.stateJson, "no object text in the fields form").toBe("");
+      const parsed = JSON.parse(entry.state.stateJson) as Record<string, unknown>;
+      expect(Object.keys(parsed).sort()).toEqual(Object.keys(perField.fields).sort());
+      for (const [name, text] of Object.entries(perField.fields)) expect(entry.state.stateJson).toContain(`${JSON.stringify(name)}: ${text}`);
+    });
+    expect(asObjects[0]!.state?.stateJson).toBe('{"after": 9007199254740993}');
+  });
 });
 
 describe("state_form", () => {
   it("refuses a number the contract does not name, naming the field", async () => {
     const error = await expectCode(collect(fixture.client.getMany({ username: "u", blockKeys: [blockKey("course-v1:Org+C+R", "problem", "p")], stateForm: 7 as StateForm })), Code.InvalidArgument);
+    expect(errorInfoOf(error)).toMatchObject({ reason: "INVALID_STATE_FORM", metadata: { field: "state_form" } });
+  });
+
+  it("refuses it in GetHistory too", async () => {
+    const error = await expectCode(collect(fixture.client.getHistory({ username: "u", blockKey: blockKey("course-v1:Org+C+R", "problem", "p"), stateForm: 7 as StateForm })), Code.InvalidArgument);
     expect(errorInfoOf(error)).toMatchObject({ reason: "INVALID_STATE_FORM", metadata: { field: "state_form" } });
   });
 });

@@ -32,18 +32,19 @@ function pageOf(entries: ReadonlyArray<{ username: string; fields: Record<string
   return { ...page, bounds };
 }
 
-describe("encodeHistoryPage()", () => {
+describe.each(["fields", "json-object"] as const)("encodeHistoryPage(), %s form", (form) => {
   it("should write the GetHistoryResponse protobuf-es writes, deletions without a state", () => {
     fc.assert(
       fc.property(fc.array(entry, { maxLength: 8 }), fc.oneof(fc.constant(""), fc.string({ maxLength: 30 })), (entries, blockKey) => {
         const page = pageOf(entries);
-        const encoded = encodeHistoryPage(page, Buffer.from(blockKey, "utf8"));
+        const encoded = encodeHistoryPage(page, Buffer.from(blockKey, "utf8"), form);
+        const stateText = (row: number) => Buffer.from(page.data).toString("utf8", page.bounds[boundsPerRow * row + 4]!, page.bounds[boundsPerRow * row + 5]!);
         const expected = create(GetHistoryResponseSchema, {
           entries: entries.map((item, row) =>
             create(HistoryEntrySchema, {
               username: item.username,
               blockKey,
-              state: item.fields === null ? undefined : create(StateSnapshotSchema, { fields: splitStateJson(Buffer.from(page.data).toString("utf8", page.bounds[boundsPerRow * row + 4]!, page.bounds[boundsPerRow * row + 5]!)) }),
+              state: item.fields === null ? undefined : create(StateSnapshotSchema, form === "fields" ? { fields: splitStateJson(stateText(row)) } : { stateJson: stateText(row) }),
               updateTime: timestampFromMicros(item.modified),
             }),
           ),

@@ -3,6 +3,7 @@ import { HistoryEntrySchema, StateSnapshotSchema } from "../../gen/learnerstate/
 import { GetHistoryResponseSchema, type GetHistoryResponse } from "../../gen/learnerstate/v1/user_state_service_pb.js";
 import { boundsPerRow, fixedLimits, splitStateJson, type StatePage } from "../domain/state/index.js";
 import { answersInBinary, encodedSizes, messageBudgetBytes, runEnds } from "./block-states-response.js";
+import type { StateForm } from "./block-state-encoding.js";
 import { encodeHistoryPage } from "./history-entry-encoding.js";
 import { recordFigures } from "./response-figures.js";
 import { timestampFromMicros } from "./timestamp.js";
@@ -15,13 +16,13 @@ export type HistoryResponder = (page: StatePage) => GetHistoryResponse[];
  * The responder of one GetHistory call for `blockKey` (the key as the caller
  * gave it). Binary answers are encoded from the page's bytes
  * (history-entry-encoding.ts); JSON answers get plain messages, each state's
- * fields sliced from its text.
+ * fields sliced from its text, or its text whole in the JSON-object form.
  */
-export function createHistoryResponder(requestContentType: string | null, blockKey: string): HistoryResponder {
+export function createHistoryResponder(requestContentType: string | null, blockKey: string, form: StateForm): HistoryResponder {
   if (answersInBinary(requestContentType)) {
     const keyBytes = new TextEncoder().encode(blockKey);
     return (page) => {
-      const encoded = encodeHistoryPage(page, keyBytes);
+      const encoded = encodeHistoryPage(page, keyBytes, form);
       page.release?.();
       let start = 0;
       const ends = runEnds(encodedSizes(encoded), messageBudgetBytes, fixedLimits.blocksPerMessage);
@@ -43,10 +44,11 @@ export function createHistoryResponder(requestContentType: string | null, blockK
     const entries = Array.from({ length: page.rows }, (_, row) => {
       const at = boundsPerRow * row;
       const stateStart = page.bounds[at + 4]!;
+      const stateText = stateStart < 0 ? null : data.toString("utf8", stateStart, page.bounds[at + 5]!);
       return create(HistoryEntrySchema, {
         username: data.toString("utf8", page.bounds[at]!, page.bounds[at + 1]!),
         blockKey,
-        state: stateStart < 0 ? undefined : create(StateSnapshotSchema, { fields: splitStateJson(data.toString("utf8", stateStart, page.bounds[at + 5]!)) }),
+        state: stateText === null ? undefined : create(StateSnapshotSchema, form === "json-object" ? { stateJson: stateText } : { fields: splitStateJson(stateText) }),
         updateTime: timestampFromMicros(page.modified[row]!),
       });
     });

@@ -124,8 +124,9 @@ export function createUserStateService(
     },
 
     async *getHistory(request, context) {
+      const form = stateFormFromEnum(request.stateForm);
       const history = operations.getHistory(callLimitsOf(context), request.username, scopeFromEnum(request.scope), request.blockKey);
-      const respond = createHistoryResponder(context.requestHeader.get("content-type"), request.blockKey);
+      const respond = createHistoryResponder(context.requestHeader.get("content-type"), request.blockKey, form);
       for await (const page of history) yield* respond(page);
     },
 

@@ -12,7 +12,7 @@ import grpc
 from . import errors
 from ._proto import user_state_pb2, user_state_service_pb2
 from ._times import datetime_of
-from ._values import decode_fields, decode_state, encode_fields
+from ._values import decode_state, encode_fields
 
 # Per-call maxima of the service's default configuration (MAX_READ_BLOCKS,
 # MAX_WRITE_BLOCKS). The clients split larger requests into calls of this size.
@@ -282,12 +282,14 @@ def add_mod_dates(dates, response):
 
 
 def history_request(username, block_key, scope):
-    return user_state_service_pb2.GetHistoryRequest(username=username, block_key=key_text(block_key), scope=scope_number(scope))
+    """A GetHistoryRequest for each snapshot as one JSON object text: one parse per entry, not one per field."""
+    return user_state_service_pb2.GetHistoryRequest(username=username, block_key=key_text(block_key), scope=scope_number(scope),
+                                                    state_form=user_state_pb2.STATE_FORM_JSON_OBJECT)
 
 
 def states_of_history(response, block_key, scope):
     """The XBlockUserStates of a GetHistory message; ``state`` is None for a deletion."""
-    return [XBlockUserState(entry.username, block_key, decode_fields(entry.state.fields) if entry.HasField("state") else None,
+    return [XBlockUserState(entry.username, block_key, decode_state(entry.state.state_json) if entry.HasField("state") else None,
                             datetime_of(entry.update_time), scope)
             for entry in response.entries]
 

@@ -14,7 +14,7 @@ import type { Message } from "@bufbuild/protobuf";
  * Describes the file learnerstate/v1/user_state.proto.
  */
 export const file_learnerstate_v1_user_state: GenFile = /*@__PURE__*/
-  fileDesc("CiBsZWFybmVyc3RhdGUvdjEvdXNlcl9zdGF0ZS5wcm90bxIPbGVhcm5lcnN0YXRlLnYxIuwBCgpCbG9ja1N0YXRlEhAKCHVzZXJuYW1lGAEgASgJEhEKCWJsb2NrX2tleRgCIAEoCRI3CgZmaWVsZHMYAyADKAsyJy5sZWFybmVyc3RhdGUudjEuQmxvY2tTdGF0ZS5GaWVsZHNFbnRyeRIvCgt1cGRhdGVfdGltZRgEIAEoCzIaLmdvb2dsZS5wcm90b2J1Zi5UaW1lc3RhbXASEgoKc3RhdGVfanNvbhgFIAEoCRIMCgRldGFnGAYgASgJGi0KC0ZpZWxkc0VudHJ5EgsKA2tleRgBIAEoCRINCgV2YWx1ZRgCIAEoCToCOAEiJQoORmllbGRTZWxlY3Rpb24SEwoLZmllbGRfbmFtZXMYASADKAkiwwEKC0Jsb2NrVXBkYXRlEhEKCWJsb2NrX2tleRgBIAEoCRI4CgZmaWVsZHMYAiADKAsyKC5sZWFybmVyc3RhdGUudjEuQmxvY2tVcGRhdGUuRmllbGRzRW50cnkSOAoMcHJlY29uZGl0aW9uGAMgASgLMiIubGVhcm5lcnN0YXRlLnYxLlN0YXRlUHJlY29uZGl0aW9uGi0KC0ZpZWxkc0VudHJ5EgsKA2tleRgBIAEoCRINCgV2YWx1ZRgCIAEoCToCOAEiMQoRU3RhdGVQcmVjb25kaXRpb24SDAoEZXRhZxgBIAEoCRIOCgZhYnNlbnQYAiABKAgiLAoJQmxvY2tFdGFnEhEKCWJsb2NrX2tleRgBIAEoCRIMCgRldGFnGAIgASgJIkcKElN0YXRlQ2hhbmdlZERldGFpbBIxCg1jdXJyZW50X2V0YWdzGAEgAygLMhoubGVhcm5lcnN0YXRlLnYxLkJsb2NrRXRhZyJkChBCbG9ja1dyaXRlUmVzdWx0EhEKCWJsb2NrX2tleRgBIAEoCRIvCgt1cGRhdGVfdGltZRgCIAEoCzIaLmdvb2dsZS5wcm90b2J1Zi5UaW1lc3RhbXASDAoEZXRhZxgDIAEoCSJrChFGaWVsZE1vZGlmaWNhdGlvbhIRCglibG9ja19rZXkYASABKAkSEgoKZmllbGRfbmFtZRgCIAEoCRIvCgt1cGRhdGVfdGltZRgDIAEoCzIaLmdvb2dsZS5wcm90b2J1Zi5UaW1lc3RhbXAiegoNU3RhdGVTbmFwc2hvdBI6CgZmaWVsZHMYASADKAsyKi5sZWFybmVyc3RhdGUudjEuU3RhdGVTbmFwc2hvdC5GaWVsZHNFbnRyeRotCgtGaWVsZHNFbnRyeRILCgNrZXkYASABKAkSDQoFdmFsdWUYAiABKAk6AjgBIpMBCgxIaXN0b3J5RW50cnkSEAoIdXNlcm5hbWUYASABKAkSEQoJYmxvY2tfa2V5GAIgASgJEi0KBXN0YXRlGAMgASgLMh4ubGVhcm5lcnN0YXRlLnYxLlN0YXRlU25hcHNob3QSLwoLdXBkYXRlX3RpbWUYBCABKAsyGi5nb29nbGUucHJvdG9idWYuVGltZXN0YW1wIvIBCgtTdGF0ZUNoYW5nZRIQCgh1c2VybmFtZRgBIAEoCRIRCglibG9ja19rZXkYAiABKAkSEgoKYmxvY2tfdHlwZRgDIAEoCRIlCgVzY29wZRgEIAEoDjIWLmxlYXJuZXJzdGF0ZS52MS5TY29wZRISCgpjb3Vyc2Vfa2V5GAUgASgJEikKBGtpbmQYBiABKA4yGy5sZWFybmVyc3RhdGUudjEuQ2hhbmdlS2luZBITCgtmaWVsZF9uYW1lcxgHIAMoCRIvCgt1cGRhdGVfdGltZRgIIAEoCzIaLmdvb2dsZS5wcm90b2J1Zi5UaW1lc3RhbXAqWgoJU3RhdGVGb3JtEhoKFlNUQVRFX0ZPUk1fVU5TUEVDSUZJRUQQABIVChFTVEFURV9GT1JNX0ZJRUxEUxABEhoKFlNUQVRFX0ZPUk1fSlNPTl9PQkpFQ1QQAiqpAQoKQ2hhbmdlS2luZBIbChdDSEFOR0VfS0lORF9VTlNQRUNJRklFRBAAEh4KGkNIQU5HRV9LSU5EX0ZJRUxEU19XUklUVEVOEAESHgoaQ0hBTkdFX0tJTkRfRklFTERTX0RFTEVURUQQAhIdChlDSEFOR0VfS0lORF9TVEFURV9ERUxFVEVEEAMSHwobQ0hBTkdFX0tJTkRfTEVBUk5FUl9SRVRJUkVEEARiBnByb3RvMw", [file_google_protobuf_timestamp, file_learnerstate_v1_scope]);
+  fileDesc("CiBsZWFybmVyc3RhdGUvdjEvdXNlcl9zdGF0ZS5wcm90bxIPbGVhcm5lcnN0YXRlLnYxIuwBCgpCbG9ja1N0YXRlEhAKCHVzZXJuYW1lGAEgASgJEhEKCWJsb2NrX2tleRgCIAEoCRI3CgZmaWVsZHMYAyADKAsyJy5sZWFybmVyc3RhdGUudjEuQmxvY2tTdGF0ZS5GaWVsZHNFbnRyeRIvCgt1cGRhdGVfdGltZRgEIAEoCzIaLmdvb2dsZS5wcm90b2J1Zi5UaW1lc3RhbXASEgoKc3RhdGVfanNvbhgFIAEoCRIMCgRldGFnGAYgASgJGi0KC0ZpZWxkc0VudHJ5EgsKA2tleRgBIAEoCRINCgV2YWx1ZRgCIAEoCToCOAEiJQoORmllbGRTZWxlY3Rpb24SEwoLZmllbGRfbmFtZXMYASADKAkiwwEKC0Jsb2NrVXBkYXRlEhEKCWJsb2NrX2tleRgBIAEoCRI4CgZmaWVsZHMYAiADKAsyKC5sZWFybmVyc3RhdGUudjEuQmxvY2tVcGRhdGUuRmllbGRzRW50cnkSOAoMcHJlY29uZGl0aW9uGAMgASgLMiIubGVhcm5lcnN0YXRlLnYxLlN0YXRlUHJlY29uZGl0aW9uGi0KC0ZpZWxkc0VudHJ5EgsKA2tleRgBIAEoCRINCgV2YWx1ZRgCIAEoCToCOAEiMQoRU3RhdGVQcmVjb25kaXRpb24SDAoEZXRhZxgBIAEoCRIOCgZhYnNlbnQYAiABKAgiLAoJQmxvY2tFdGFnEhEKCWJsb2NrX2tleRgBIAEoCRIMCgRldGFnGAIgASgJIkcKElN0YXRlQ2hhbmdlZERldGFpbBIxCg1jdXJyZW50X2V0YWdzGAEgAygLMhoubGVhcm5lcnN0YXRlLnYxLkJsb2NrRXRhZyJkChBCbG9ja1dyaXRlUmVzdWx0EhEKCWJsb2NrX2tleRgBIAEoCRIvCgt1cGRhdGVfdGltZRgCIAEoCzIaLmdvb2dsZS5wcm90b2J1Zi5UaW1lc3RhbXASDAoEZXRhZxgDIAEoCSJrChFGaWVsZE1vZGlmaWNhdGlvbhIRCglibG9ja19rZXkYASABKAkSEgoKZmllbGRfbmFtZRgCIAEoCRIvCgt1cGRhdGVfdGltZRgDIAEoCzIaLmdvb2dsZS5wcm90b2J1Zi5UaW1lc3RhbXAijgEKDVN0YXRlU25hcHNob3QSOgoGZmllbGRzGAEgAygLMioubGVhcm5lcnN0YXRlLnYxLlN0YXRlU25hcHNob3QuRmllbGRzRW50cnkSEgoKc3RhdGVfanNvbhgCIAEoCRotCgtGaWVsZHNFbnRyeRILCgNrZXkYASABKAkSDQoFdmFsdWUYAiABKAk6AjgBIpMBCgxIaXN0b3J5RW50cnkSEAoIdXNlcm5hbWUYASABKAkSEQoJYmxvY2tfa2V5GAIgASgJEi0KBXN0YXRlGAMgASgLMh4ubGVhcm5lcnN0YXRlLnYxLlN0YXRlU25hcHNob3QSLwoLdXBkYXRlX3RpbWUYBCABKAsyGi5nb29nbGUucHJvdG9idWYuVGltZXN0YW1wIvIBCgtTdGF0ZUNoYW5nZRIQCgh1c2VybmFtZRgBIAEoCRIRCglibG9ja19rZXkYAiABKAkSEgoKYmxvY2tfdHlwZRgDIAEoCRIlCgVzY29wZRgEIAEoDjIWLmxlYXJuZXJzdGF0ZS52MS5TY29wZRISCgpjb3Vyc2Vfa2V5GAUgASgJEikKBGtpbmQYBiABKA4yGy5sZWFybmVyc3RhdGUudjEuQ2hhbmdlS2luZBITCgtmaWVsZF9uYW1lcxgHIAMoCRIvCgt1cGRhdGVfdGltZRgIIAEoCzIaLmdvb2dsZS5wcm90b2J1Zi5UaW1lc3RhbXAqWgoJU3RhdGVGb3JtEhoKFlNUQVRFX0ZPUk1fVU5TUEVDSUZJRUQQABIVChFTVEFURV9GT1JNX0ZJRUxEUxABEhoKFlNUQVRFX0ZPUk1fSlNPTl9PQkpFQ1QQAiqpAQoKQ2hhbmdlS2luZBIbChdDSEFOR0VfS0lORF9VTlNQRUNJRklFRBAAEh4KGkNIQU5HRV9LSU5EX0ZJRUxEU19XUklUVEVOEAESHgoaQ0hBTkdFX0tJTkRfRklFTERTX0RFTEVURUQQAhIdChlDSEFOR0VfS0lORF9TVEFURV9ERUxFVEVEEAMSHwobQ0hBTkdFX0tJTkRfTEVBUk5FUl9SRVRJUkVEEARiBnByb3RvMw", [file_google_protobuf_timestamp, file_learnerstate_v1_scope]);
 
 /**
  * The stored state of one block for one learner, or, in the scopes that
@@ -325,11 +325,21 @@ export const FieldModificationSchema: GenMessage<FieldModification> = /*@__PURE_
 export type StateSnapshot = Message<"learnerstate.v1.StateSnapshot"> & {
   /**
    * Field name to value, each value being one JSON text. Empty for the empty
-   * state `{}`.
+   * state `{}`, and always empty when the request asked for
+   * STATE_FORM_JSON_OBJECT.
    *
    * @generated from field: map<string, string> fields = 1;
    */
   fields: { [key: string]: string };
+
+  /**
+   * The state as one JSON object text, exactly as PostgreSQL's jsonb writes
+   * it (see BlockState.state_json); `{}` for the empty state. Set only when
+   * the request asked for STATE_FORM_JSON_OBJECT.
+   *
+   * @generated from field: string state_json = 2;
+   */
+  stateJson: string;
 };
 
 /**
@@ -467,8 +477,8 @@ export const StateChangeSchema: GenMessage<StateChange> = /*@__PURE__*/
   messageDesc(file_learnerstate_v1_user_state, 10);
 
 /**
- * How BlockState messages carry a state (GetMany, IterAllForBlock,
- * IterAllForCourse).
+ * How BlockState messages (GetMany, IterAllForBlock, IterAllForCourse) and
+ * StateSnapshot messages (GetHistory) carry a state.
  *
  * @generated from enum learnerstate.v1.StateForm
  */
@@ -481,14 +491,14 @@ export enum StateForm {
   UNSPECIFIED = 0,
 
   /**
-   * Field by field in `BlockState.fields`, each value its own JSON text.
+   * Field by field in `fields`, each value its own JSON text.
    *
    * @generated from enum value: STATE_FORM_FIELDS = 1;
    */
   FIELDS = 1,
 
   /**
-   * The whole state as one JSON object text in `BlockState.state_json`: one
+   * The whole state as one JSON object text in `state_json`: one
    * parse per block for the client instead of one per field, and less work
    * for the server. The values keep every digit, as in the fields form.
    *

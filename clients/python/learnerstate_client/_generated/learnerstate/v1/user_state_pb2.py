@@ -15,7 +15,7 @@ from google.protobuf import timestamp_pb2 as google_dot_protobuf_dot_timestamp__
 from . import scope_pb2 as learnerstate_dot_v1_dot_scope__pb2
 
 
-DESCRIPTOR = _descriptor_pool.Default().AddSerializedFile(b'\n learnerstate/v1/user_state.proto\x12\x0flearnerstate.v1\x1a\x1fgoogle/protobuf/timestamp.proto\x1a\x1blearnerstate/v1/scope.proto\"\xec\x01\n\nBlockState\x12\x10\n\x08username\x18\x01 \x01(\t\x12\x11\n\tblock_key\x18\x02 \x01(\t\x12\x37\n\x06\x66ields\x18\x03 \x03(\x0b\x32\'.learnerstate.v1.BlockState.FieldsEntry\x12/\n\x0bupdate_time\x18\x04 \x01(\x0b\x32\x1a.google.protobuf.Timestamp\x12\x12\n\nstate_json\x18\x05 \x01(\t\x12\x0c\n\x04\x65tag\x18\x06 \x01(\t\x1a-\n\x0b\x46ieldsEntry\x12\x0b\n\x03key\x18\x01 \x01(\t\x12\r\n\x05value\x18\x02 \x01(\t:\x02\x38\x01\"%\n\x0e\x46ieldSelection\x12\x13\n\x0b\x66ield_names\x18\x01 \x03(\t\"\xc3\x01\n\x0b\x42lockUpdate\x12\x11\n\tblock_key\x18\x01 \x01(\t\x12\x38\n\x06\x66ields\x18\x02 \x03(\x0b\x32(.learnerstate.v1.BlockUpdate.FieldsEntry\x12\x38\n\x0cprecondition\x18\x03 \x01(\x0b\x32\".learnerstate.v1.StatePrecondition\x1a-\n\x0b\x46ieldsEntry\x12\x0b\n\x03key\x18\x01 \x01(\t\x12\r\n\x05value\x18\x02 \x01(\t:\x02\x38\x01\"1\n\x11StatePrecondition\x12\x0c\n\x04\x65tag\x18\x01 \x01(\t\x12\x0e\n\x06\x61\x62sent\x18\x02 \x01(\x08\",\n\tBlockEtag\x12\x11\n\tblock_key\x18\x01 \x01(\t\x12\x0c\n\x04\x65tag\x18\x02 \x01(\t\"G\n\x12StateChangedDetail\x12\x31\n\rcurrent_etags\x18\x01 \x03(\x0b\x32\x1a.learnerstate.v1.BlockEtag\"d\n\x10\x42lockWriteResult\x12\x11\n\tblock_key\x18\x01 \x01(\t\x12/\n\x0bupdate_time\x18\x02 \x01(\x0b\x32\x1a.google.protobuf.Timestamp\x12\x0c\n\x04\x65tag\x18\x03 \x01(\t\"k\n\x11\x46ieldModification\x12\x11\n\tblock_key\x18\x01 \x01(\t\x12\x12\n\nfield_name\x18\x02 \x01(\t\x12/\n\x0bupdate_time\x18\x03 \x01(\x0b\x32\x1a.google.protobuf.Timestamp\"z\n\rStateSnapshot\x12:\n\x06\x66ields\x18\x01 \x03(\x0b\x32*.learnerstate.v1.StateSnapshot.FieldsEntry\x1a-\n\x0b\x46ieldsEntry\x12\x0b\n\x03key\x18\x01 \x01(\t\x12\r\n\x05value\x18\x02 \x01(\t:\x02\x38\x01\"\x93\x01\n\x0cHistoryEntry\x12\x10\n\x08username\x18\x01 \x01(\t\x12\x11\n\tblock_key\x18\x02 \x01(\t\x12-\n\x05state\x18\x03 \x01(\x0b\x32\x1e.learnerstate.v1.StateSnapshot\x12/\n\x0bupdate_time\x18\x04 \x01(\x0b\x32\x1a.google.protobuf.Timestamp\"\xf2\x01\n\x0bStateChange\x12\x10\n\x08username\x18\x01 \x01(\t\x12\x11\n\tblock_key\x18\x02 \x01(\t\x12\x12\n\nblock_type\x18\x03 \x01(\t\x12%\n\x05scope\x18\x04 \x01(\x0e\x32\x16.learnerstate.v1.Scope\x12\x12\n\ncourse_key\x18\x05 \x01(\t\x12)\n\x04kind\x18\x06 \x01(\x0e\x32\x1b.learnerstate.v1.ChangeKind\x12\x13\n\x0b\x66ield_names\x18\x07 \x03(\t\x12/\n\x0bupdate_time\x18\x08 \x01(\x0b\x32\x1a.google.protobuf.Timestamp*Z\n\tStateForm\x12\x1a\n\x16STATE_FORM_UNSPECIFIED\x10\x00\x12\x15\n\x11STATE_FORM_FIELDS\x10\x01\x12\x1a\n\x16STATE_FORM_JSON_OBJECT\x10\x02*\xa9\x01\n\nChangeKind\x12\x1b\n\x17\x43HANGE_KIND_UNSPECIFIED\x10\x00\x12\x1e\n\x1a\x43HANGE_KIND_FIELDS_WRITTEN\x10\x01\x12\x1e\n\x1a\x43HANGE_KIND_FIELDS_DELETED\x10\x02\x12\x1d\n\x19\x43HANGE_KIND_STATE_DELETED\x10\x03\x12\x1f\n\x1b\x43HANGE_KIND_LEARNER_RETIRED\x10\x04\x62\x06proto3')
+DESCRIPTOR = _descriptor_pool.Default().AddSerializedFile(b'\n learnerstate/v1/user_state.proto\x12\x0flearnerstate.v1\x1a\x1fgoogle/protobuf/timestamp.proto\x1a\x1blearnerstate/v1/scope.proto\"\xec\x01\n\nBlockState\x12\x10\n\x08username\x18\x01 \x01(\t\x12\x11\n\tblock_key\x18\x02 \x01(\t\x12\x37\n\x06\x66ields\x18\x03 \x03(\x0b\x32\'.learnerstate.v1.BlockState.FieldsEntry\x12/\n\x0bupdate_time\x18\x04 \x01(\x0b\x32\x1a.google.protobuf.Timestamp\x12\x12\n\nstate_json\x18\x05 \x01(\t\x12\x0c\n\x04\x65tag\x18\x06 \x01(\t\x1a-\n\x0b\x46ieldsEntry\x12\x0b\n\x03key\x18\x01 \x01(\t\x12\r\n\x05value\x18\x02 \x01(\t:\x02\x38\x01\"%\n\x0e\x46ieldSelection\x12\x13\n\x0b\x66ield_names\x18\x01 \x03(\t\"\xc3\x01\n\x0b\x42lockUpdate\x12\x11\n\tblock_key\x18\x01 \x01(\t\x12\x38\n\x06\x66ields\x18\x02 \x03(\x0b\x32(.learnerstate.v1.BlockUpdate.FieldsEntry\x12\x38\n\x0cprecondition\x18\x03 \x01(\x0b\x32\".learnerstate.v1.StatePrecondition\x1a-\n\x0b\x46ieldsEntry\x12\x0b\n\x03key\x18\x01 \x01(\t\x12\r\n\x05value\x18\x02 \x01(\t:\x02\x38\x01\"1\n\x11StatePrecondition\x12\x0c\n\x04\x65tag\x18\x01 \x01(\t\x12\x0e\n\x06\x61\x62sent\x18\x02 \x01(\x08\",\n\tBlockEtag\x12\x11\n\tblock_key\x18\x01 \x01(\t\x12\x0c\n\x04\x65tag\x18\x02 \x01(\t\"G\n\x12StateChangedDetail\x12\x31\n\rcurrent_etags\x18\x01 \x03(\x0b\x32\x1a.learnerstate.v1.BlockEtag\"d\n\x10\x42lockWriteResult\x12\x11\n\tblock_key\x18\x01 \x01(\t\x12/\n\x0bupdate_time\x18\x02 \x01(\x0b\x32\x1a.google.protobuf.Timestamp\x12\x0c\n\x04\x65tag\x18\x03 \x01(\t\"k\n\x11\x46ieldModification\x12\x11\n\tblock_key\x18\x01 \x01(\t\x12\x12\n\nfield_name\x18\x02 \x01(\t\x12/\n\x0bupdate_time\x18\x03 \x01(\x0b\x32\x1a.google.protobuf.Timestamp\"\x8e\x01\n\rStateSnapshot\x12:\n\x06\x66ields\x18\x01 \x03(\x0b\x32*.learnerstate.v1.StateSnapshot.FieldsEntry\x12\x12\n\nstate_json\x18\x02 \x01(\t\x1a-\n\x0b\x46ieldsEntry\x12\x0b\n\x03key\x18\x01 \x01(\t\x12\r\n\x05value\x18\x02 \x01(\t:\x02\x38\x01\"\x93\x01\n\x0cHistoryEntry\x12\x10\n\x08username\x18\x01 \x01(\t\x12\x11\n\tblock_key\x18\x02 \x01(\t\x12-\n\x05state\x18\x03 \x01(\x0b\x32\x1e.learnerstate.v1.StateSnapshot\x12/\n\x0bupdate_time\x18\x04 \x01(\x0b\x32\x1a.google.protobuf.Timestamp\"\xf2\x01\n\x0bStateChange\x12\x10\n\x08username\x18\x01 \x01(\t\x12\x11\n\tblock_key\x18\x02 \x01(\t\x12\x12\n\nblock_type\x18\x03 \x01(\t\x12%\n\x05scope\x18\x04 \x01(\x0e\x32\x16.learnerstate.v1.Scope\x12\x12\n\ncourse_key\x18\x05 \x01(\t\x12)\n\x04kind\x18\x06 \x01(\x0e\x32\x1b.learnerstate.v1.ChangeKind\x12\x13\n\x0b\x66ield_names\x18\x07 \x03(\t\x12/\n\x0bupdate_time\x18\x08 \x01(\x0b\x32\x1a.google.protobuf.Timestamp*Z\n\tStateForm\x12\x1a\n\x16STATE_FORM_UNSPECIFIED\x10\x00\x12\x15\n\x11STATE_FORM_FIELDS\x10\x01\x12\x1a\n\x16STATE_FORM_JSON_OBJECT\x10\x02*\xa9\x01\n\nChangeKind\x12\x1b\n\x17\x43HANGE_KIND_UNSPECIFIED\x10\x00\x12\x1e\n\x1a\x43HANGE_KIND_FIELDS_WRITTEN\x10\x01\x12\x1e\n\x1a\x43HANGE_KIND_FIELDS_DELETED\x10\x02\x12\x1d\n\x19\x43HANGE_KIND_STATE_DELETED\x10\x03\x12\x1f\n\x1b\x43HANGE_KIND_LEARNER_RETIRED\x10\x04\x62\x06proto3')
 
 _builder.BuildMessageAndEnumDescriptors(DESCRIPTOR, globals())
 _builder.BuildTopDescriptorsAndMessages(DESCRIPTOR, 'learnerstate.v1.user_state_pb2', globals())
@@ -28,10 +28,10 @@ if _descriptor._USE_C_DESCRIPTORS == False:
   _BLOCKUPDATE_FIELDSENTRY._serialized_options = b'8\001'
   _STATESNAPSHOT_FIELDSENTRY._options = None
   _STATESNAPSHOT_FIELDSENTRY._serialized_options = b'8\001'
-  _STATEFORM._serialized_start=1491
-  _STATEFORM._serialized_end=1581
-  _CHANGEKIND._serialized_start=1584
-  _CHANGEKIND._serialized_end=1753
+  _STATEFORM._serialized_start=1512
+  _STATEFORM._serialized_end=1602
+  _CHANGEKIND._serialized_start=1605
+  _CHANGEKIND._serialized_end=1774
   _BLOCKSTATE._serialized_start=116
   _BLOCKSTATE._serialized_end=352
   _BLOCKSTATE_FIELDSENTRY._serialized_start=307
@@ -52,12 +52,12 @@ if _descriptor._USE_C_DESCRIPTORS == False:
   _BLOCKWRITERESULT._serialized_end=861
   _FIELDMODIFICATION._serialized_start=863
   _FIELDMODIFICATION._serialized_end=970
-  _STATESNAPSHOT._serialized_start=972
-  _STATESNAPSHOT._serialized_end=1094
+  _STATESNAPSHOT._serialized_start=973
+  _STATESNAPSHOT._serialized_end=1115
   _STATESNAPSHOT_FIELDSENTRY._serialized_start=307
   _STATESNAPSHOT_FIELDSENTRY._serialized_end=352
-  _HISTORYENTRY._serialized_start=1097
-  _HISTORYENTRY._serialized_end=1244
-  _STATECHANGE._serialized_start=1247
-  _STATECHANGE._serialized_end=1489
+  _HISTORYENTRY._serialized_start=1118
+  _HISTORYENTRY._serialized_end=1265
+  _STATECHANGE._serialized_start=1268
+  _STATECHANGE._serialized_end=1510
 # @@protoc_insertion_point(module_scope)
