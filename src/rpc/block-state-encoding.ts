@@ -131,9 +131,10 @@ export interface EncodedStates {
 /**
  * The buffers pages of rows are encoded in: as large as the pages, and as
  * many as there are pages in flight, so reused rather than left to the
- * garbage collector (see src/buffers/byte-pool.ts); 32 MiB kept at most.
+ * garbage collector (see src/buffers/byte-pool.ts); 16 MiB kept at most,
+ * as much as the pages of all streams aim at together (page-sizing.ts).
  */
-export const encodedPages = new BytePool(32 * 1024 * 1024, 8 * 1024 * 1024);
+export const encodedPages = new BytePool(16 * 1024 * 1024, 8 * 1024 * 1024);
 
 /**
  * The `repeated BlockState block_states = 1` of GetManyResponse and the

@@ -26,8 +26,8 @@ export interface CopyOutput {
   release(): void;
 }
 
-/** The buffers COPY output is gathered in: 32 MiB kept for reuse at most, none over 4 MiB. */
-const copyBuffers = new BytePool(32 * 1024 * 1024, 4 * 1024 * 1024);
+/** The buffers COPY output is gathered in: 16 MiB kept for reuse at most (the pages of all streams aim at as much together), none over 4 MiB. */
+const copyBuffers = new BytePool(16 * 1024 * 1024, 4 * 1024 * 1024);
 
 /** Database work through a {@link DatabaseGuard}, one statement at a time. */
 export interface GuardedQueries {

@@ -1,6 +1,6 @@
 import fc from "fast-check";
 import { describe, expect, it } from "vitest";
-import { nextPageRows, pageSizing } from "./page-sizing.js";
+import { nextPageRows, pageBytesFor, pageSizing } from "./page-sizing.js";
 import type { StatePage } from "./state-page.js";
 
 /** A page of `rows` rows taking `bytes` bytes (only its size matters here). */
@@ -29,6 +29,21 @@ describe("nextPageRows()", () => {
         expect(next).toBeGreaterThanOrEqual(unit);
         expect(next).toBeLessThanOrEqual(Math.max(unit, pageSizing.maxPageRows));
         if (next > unit) expect(next * bytesPerRow).toBeLessThanOrEqual(pageSizing.pageBytes);
+      }),
+    );
+  });
+});
+
+describe("pageBytesFor()", () => {
+  it("should give each stream a page's bytes while few are open, and a share of all pages' bytes, never below the least, when many are", () => {
+    expect(pageBytesFor(0)).toBe(pageSizing.pageBytes);
+    expect(pageBytesFor(pageSizing.allPagesBytes / pageSizing.pageBytes)).toBe(pageSizing.pageBytes);
+    expect(pageBytesFor(32)).toBe(pageSizing.allPagesBytes / 32);
+    expect(pageBytesFor(100_000)).toBe(pageSizing.minPageBytes);
+    fc.assert(
+      fc.property(fc.integer({ min: 1, max: 10_000 }), (streams) => {
+        expect(pageBytesFor(streams + 1)).toBeLessThanOrEqual(pageBytesFor(streams));
+        expect(pageBytesFor(streams) * streams).toBeLessThanOrEqual(Math.max(pageSizing.allPagesBytes, pageSizing.minPageBytes * streams));
       }),
     );
   });
