@@ -408,11 +408,11 @@ export const rawCopyIterAll: CSide = async (options) => {
   return { ops: options.streams, rows, errors: 0, seconds: measured.seconds, meanLatencyMs: measured.seconds * 1000, cpu: measured.cpu };
 };
 
-/** GetHistory of the long history in `stateForm`, `streams` callers at once, each reading it whole over and over. */
+/** GetHistory of the long history in `stateForm` and messages of 1,000 entries (as IterAll's), `streams` callers at once, each reading it whole over and over. */
 const getHistoryIn =
   (stateForm: StateForm): CSide =>
   (options, directory) => {
-    const body = grpcBody(GetHistoryRequestSchema, { username: options.history.username, blockKey: options.history.blockKey, stateForm });
+    const body = grpcBody(GetHistoryRequestSchema, { username: options.history.username, blockKey: options.history.blockKey, stateForm, batchSize: 1000 });
     return serviceCalls({ ...options, warmupSeconds: Math.min(options.warmupSeconds, 1) }, directory, UserStateService.typeName, "GetHistory", Array.from({ length: options.streams }, () => body), options.history.entries);
   };
 

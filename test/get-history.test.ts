@@ -67,7 +67,26 @@ describe("GetHistory", () => {
     const messages = await collect(fixture.client.getHistory({ username, blockKey: key }));
     expect(messages.map((message) => message.entries.length)).toEqual([100, 31]);
     const values = messages.flatMap((message) => message.entries.map((entry) => entry.state?.fields["n"] ?? null));
-    expect(values).toEqual([null, ...Array.from({ length: 130 }, (_, index) => String(129 - index))]);
+    const expected = [null, ...Array.from({ length: 130 }, (_, index) => String(129 - index))];
+    expect(values).toEqual(expected);
+
+    // batch_size sets the entries per message, as in IterAll (over 1,000 is 1,000), over both wires.
+    for (const protocol of ["grpc", "connect"] as const) {
+      const client = protocol === "grpc" ? fixture.client : userStateClient(fixture.server.baseUrl, "connect");
+      const inFifties = await collect(client.getHistory({ username, blockKey: key, batchSize: 50 }));
+      expect(inFifties.map((message) => message.entries.length), protocol).toEqual([50, 50, 31]);
+      expect(inFifties.flatMap((message) => message.entries.map((entry) => entry.state?.fields["n"] ?? null))).toEqual(expected);
+      const inOne = await collect(client.getHistory({ username, blockKey: key, batchSize: 5000 }));
+      expect(inOne.map((message) => message.entries.length), protocol).toEqual([131]);
+    }
+  });
+
+  it("refuses a negative batch_size, naming the field", async () => {
+    const username = unique("learner");
+    const key = blockKey(course(), "problem", "neg");
+    await fixture.client.setMany({ username, updates: [{ blockKey: key, fields: { n: "1" } }] });
+    const error = await expectCode(collect(fixture.client.getHistory({ username, blockKey: key, batchSize: -1 })), Code.InvalidArgument);
+    expect(errorInfoOf(error)).toMatchObject({ reason: "INVALID_BATCH_SIZE", metadata: { field: "batch_size" } });
   });
 
   it("is NOT_FOUND for a block that never had state for the learner", async () => {

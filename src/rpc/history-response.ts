@@ -1,7 +1,7 @@
 import { create } from "@bufbuild/protobuf";
 import { HistoryEntrySchema, StateSnapshotSchema } from "../../gen/learnerstate/v1/user_state_pb.js";
 import { GetHistoryResponseSchema, type GetHistoryResponse } from "../../gen/learnerstate/v1/user_state_service_pb.js";
-import { boundsPerRow, fixedLimits, splitStateJson, type StatePage } from "../domain/state/index.js";
+import { boundsPerRow, splitStateJson, type StatePage } from "../domain/state/index.js";
 import { answersInBinary, encodedSizes, messageBudgetBytes, runEnds } from "./block-states-response.js";
 import type { StateForm } from "./block-state-encoding.js";
 import { encodeHistoryPage } from "./history-entry-encoding.js";
@@ -9,7 +9,7 @@ import { recordFigures } from "./response-figures.js";
 import { timestampFromMicros } from "./timestamp.js";
 import { onLastOf, recordWireBytes } from "./wire-bytes.js";
 
-/** Builds the GetHistory messages of one page of history: at most 100 entries each, within the byte budget. */
+/** Builds the GetHistory messages of one page of history: at most the call's batch size of entries each, within the byte budget. */
 export type HistoryResponder = (page: StatePage) => GetHistoryResponse[];
 
 /**
@@ -18,14 +18,14 @@ export type HistoryResponder = (page: StatePage) => GetHistoryResponse[];
  * (history-entry-encoding.ts); JSON answers get plain messages, each state's
  * fields sliced from its text, or its text whole in the JSON-object form.
  */
-export function createHistoryResponder(requestContentType: string | null, blockKey: string, form: StateForm): HistoryResponder {
+export function createHistoryResponder(requestContentType: string | null, blockKey: string, form: StateForm, batchRows: number): HistoryResponder {
   if (answersInBinary(requestContentType)) {
     const keyBytes = new TextEncoder().encode(blockKey);
     return (page) => {
       const encoded = encodeHistoryPage(page, keyBytes, form);
       page.release?.();
       let start = 0;
-      const ends = runEnds(encodedSizes(encoded), messageBudgetBytes, fixedLimits.blocksPerMessage);
+      const ends = runEnds(encodedSizes(encoded), messageBudgetBytes, batchRows);
       const written = onLastOf(ends.length, encoded.release);
       return ends.map((end) => {
         const message = create(GetHistoryResponseSchema);
@@ -54,7 +54,7 @@ export function createHistoryResponder(requestContentType: string | null, blockK
     });
     page.release?.();
     const messages: GetHistoryResponse[] = [];
-    for (let start = 0; start < entries.length; start += fixedLimits.blocksPerMessage) messages.push(create(GetHistoryResponseSchema, { entries: entries.slice(start, start + fixedLimits.blocksPerMessage) }));
+    for (let start = 0; start < entries.length; start += batchRows) messages.push(create(GetHistoryResponseSchema, { entries: entries.slice(start, start + batchRows) }));
     return messages;
   };
 }

@@ -63,7 +63,7 @@ export function createUserStateService(
     batchSize: number,
     respond: BlockStatesResponder<Schema>,
   ) {
-    const batchRows = operations.iterationBatchRows(batchSize);
+    const batchRows = operations.messageRows(batchSize);
     const after = resumeTokens.decode(resumeToken, filter);
     return flatMapStream(operations.iterate(call, filter, after, batchRows), (page) => respond(page, (row) => resumeTokens.encode(filter, page.positions[row]!), batchRows));
   }
@@ -125,8 +125,9 @@ export function createUserStateService(
 
     async *getHistory(request, context) {
       const form = stateFormFromEnum(request.stateForm);
-      const history = operations.getHistory(callLimitsOf(context), request.username, scopeFromEnum(request.scope), request.blockKey);
-      const respond = createHistoryResponder(context.requestHeader.get("content-type"), request.blockKey, form);
+      const batchRows = operations.messageRows(request.batchSize);
+      const history = operations.getHistory(callLimitsOf(context), request.username, scopeFromEnum(request.scope), request.blockKey, batchRows);
+      const respond = createHistoryResponder(context.requestHeader.get("content-type"), request.blockKey, form, batchRows);
       for await (const page of history) yield* respond(page);
     },
 

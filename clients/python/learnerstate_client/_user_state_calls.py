@@ -282,9 +282,10 @@ def add_mod_dates(dates, response):
 
 
 def history_request(username, block_key, scope):
-    """A GetHistoryRequest for each snapshot as one JSON object text: one parse per entry, not one per field."""
+    """A GetHistoryRequest for each snapshot as one JSON object text (one parse per entry, not one per field),
+    in the largest messages the service sends (fewer of them to receive)."""
     return user_state_service_pb2.GetHistoryRequest(username=username, block_key=key_text(block_key), scope=scope_number(scope),
-                                                    state_form=user_state_pb2.STATE_FORM_JSON_OBJECT)
+                                                    state_form=user_state_pb2.STATE_FORM_JSON_OBJECT, batch_size=1000)
 
 
 def states_of_history(response, block_key, scope):

@@ -73,23 +73,24 @@ export interface UserStateOperations {
   getModDates(call: CallLimits, request: BlocksOfLearner): Promise<Array<{ usageKey: string; fieldName: string; modified: Micros }>>;
   /**
    * The history of the state the key reaches, newest first, in pages of rows
-   * as bytes (see StatePage; a deletion's state bounds are -1); NOT_FOUND
-   * when it has none.
+   * as bytes (see StatePage; a deletion's state bounds are -1) whose rows
+   * are a multiple of `batchRows` (see messageRows); NOT_FOUND when it
+   * has none.
    */
-  getHistory(call: CallLimits, username: string, scope: Scope, blockKey: string): AsyncIterable<StatePage>;
+  getHistory(call: CallLimits, username: string, scope: Scope, blockKey: string, batchRows: number): AsyncIterable<StatePage>;
   /**
    * Checks an iteration request and returns the filter it walks (to bind
    * resume tokens to); INVALID_ARGUMENT (UNSUPPORTED_SCOPE) for a scope the
    * iteration does not serve.
    */
   iterationFilter(request: IterationRequest): IterationFilter;
-  /** Rows per message of an iteration for the caller's `batch_size` (0: the default; above the maximum: the maximum); negative is INVALID_ARGUMENT. */
-  iterationBatchRows(batchSize: number): number;
+  /** Rows per message of an iteration or a history for the caller's `batch_size` (0: the default; above the maximum: the maximum); negative is INVALID_ARGUMENT. */
+  messageRows(batchSize: number): number;
   /**
    * Current states matching `filter` after position `after` (null: from the
    * start), in position order, in pages sized for the database (see
    * page-sizing.ts) whose rows are a multiple of `batchRows` (see
-   * iterationBatchRows): resume after any row by its position.
+   * messageRows): resume after any row by its position.
    */
   iterate(call: CallLimits, filter: IterationFilter, after: bigint | null, batchRows: number): AsyncIterable<StatePage>;
   /** Erases everything stored for `username` in every scope and course, with its history; returns what was erased. */
@@ -253,13 +254,13 @@ export function createUserStateOperations(store: StateStore, limits: StateLimits
       return answerEach(requested, await store.readFieldTimes(call, owner, request.scope, keys, fieldNames));
     },
 
-    getHistory(call, username, scope, blockKey) {
+    getHistory(call, username, scope, blockKey, batchRows) {
       checkUsername(username);
       const { key } = locateState(scope, addressBlock(blockKey, "block_key"));
       const owner = ownerOf(scope, username);
       const pages = pagesReadAhead(
         (previous, rows) => store.readHistoryPage(call, owner, scope, key, previous === null ? null : lastPosition(previous), rows),
-        fixedLimits.blocksPerMessage,
+        batchRows,
       );
       const notFound = () => {
         const never = owner === "" ? `this block never had ${scope} state` : `${username} never had ${scope} state for this block`;
@@ -291,7 +292,7 @@ export function createUserStateOperations(store: StateStore, limits: StateLimits
       return { kind: "course", scope, contextKeys: contextsOfCourse(request.courseKey, "course_key"), blockType: request.blockType === "" ? null : checkBlockType(request.blockType, "block_type") };
     },
 
-    iterationBatchRows(batchSize) {
+    messageRows(batchSize) {
       if (batchSize < 0) throw invalidArgument("INVALID_BATCH_SIZE", "batch_size", "must not be negative");
       return batchSize === 0 ? fixedLimits.defaultBatchSize : Math.min(batchSize, fixedLimits.maxBatchSize);
     },
