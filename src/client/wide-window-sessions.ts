@@ -7,12 +7,13 @@ import { Http2SessionManager } from "@connectrpc/connect-node";
  * 64 KiB, which holds a tenth of one 1,000-state message of a bulk read, so
  * the server waited for a window update from the client every 64 KiB: an
  * export of a whole course spent a fifth of its time with both sides idle.
- * Two messages fit a stream's window; four streams fit the connection's.
+ * A stream's window holds a few 1,000-state messages; the connection's, four
+ * such streams.
  */
 export const receiveWindows = { streamBytes: 2 * 1024 * 1024, connectionBytes: 8 * 1024 * 1024 } as const;
 
 /** `options` with the stream window of {@link receiveWindows}. */
-export function withStreamWindow(options: http2.ClientSessionOptions | http2.SecureClientSessionOptions): http2.ClientSessionOptions | http2.SecureClientSessionOptions {
+function withStreamWindow(options: http2.ClientSessionOptions | http2.SecureClientSessionOptions): http2.ClientSessionOptions | http2.SecureClientSessionOptions {
   return { ...options, settings: { ...options.settings, initialWindowSize: receiveWindows.streamBytes } };
 }
 
