@@ -1,7 +1,7 @@
 import type { UnknownField } from "@bufbuild/protobuf";
 import { WireType } from "@bufbuild/protobuf/wire";
 import { BytePool } from "../buffers/byte-pool.js";
-import { boundsPerRow, etagLength, etagOf, type StatePage } from "../domain/state/index.js";
+import { boundsPerRow, etagLength, etagOf, pageSizing, type StatePage } from "../domain/state/index.js";
 import { FieldEntries } from "./field-entries.js";
 import { int64Length, SizedWriter, twoTo53, varintLength } from "./sized-writer.js";
 
@@ -131,10 +131,10 @@ export interface EncodedStates {
 /**
  * The buffers pages of rows are encoded in: as large as the pages, and as
  * many as there are pages in flight, so reused rather than left to the
- * garbage collector (see src/buffers/byte-pool.ts); 16 MiB kept at most,
- * as much as the pages of all streams aim at together (page-sizing.ts).
+ * garbage collector (see src/buffers/byte-pool.ts); as many bytes kept at
+ * most as the pages of all streams aim at together (page-sizing.ts).
  */
-export const encodedPages = new BytePool(16 * 1024 * 1024, 8 * 1024 * 1024);
+export const encodedPages = new BytePool(pageSizing.allPagesBytes, 8 * 1024 * 1024);
 
 /**
  * The `repeated BlockState block_states = 1` of GetManyResponse and the

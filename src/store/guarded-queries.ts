@@ -2,7 +2,7 @@ import { createHash } from "node:crypto";
 import type { Knex } from "@mikro-orm/postgresql";
 import type pg from "pg";
 import { to as copyTo } from "pg-copy-streams";
-import type { CallLimits } from "../domain/state/index.js";
+import { pageSizing, type CallLimits } from "../domain/state/index.js";
 import { BytePool } from "../buffers/byte-pool.js";
 import type { DatabaseGuard, WorkAccess, WorkBounds } from "./database-guard.js";
 
@@ -26,8 +26,8 @@ export interface CopyOutput {
   release(): void;
 }
 
-/** The buffers COPY output is gathered in: 16 MiB kept for reuse at most (the pages of all streams aim at as much together), none over 4 MiB. */
-const copyBuffers = new BytePool(16 * 1024 * 1024, 4 * 1024 * 1024);
+/** The buffers COPY output is gathered in: as many bytes kept for reuse as the pages of all streams aim at together, none over 4 MiB. */
+const copyBuffers = new BytePool(pageSizing.allPagesBytes, 4 * 1024 * 1024);
 
 /** Database work through a {@link DatabaseGuard}, one statement at a time. */
 export interface GuardedQueries {

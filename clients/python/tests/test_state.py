@@ -218,6 +218,14 @@ class HistoryTest(unittest.TestCase):
         CLIENT.delete(username, key)
         self.assertEqual([entry.state for entry in CLIENT.get_history(username, key)], [None, {}])
 
+    def test_long_history_comes_whole_and_exact(self):
+        # Over one message of the server's default size (100): the client reads messages of up to 1,000.
+        username, key = unique("learner"), block_key(new_course(), "problem", "q")
+        for write in range(150):
+            CLIENT.set(username, key, {"n": write, "big": 12345678901234567890 + write, "x": 1.5})
+        states = [entry.state for entry in CLIENT.get_history(username, key)]
+        self.assertEqual(states, [{"n": write, "big": 12345678901234567890 + write, "x": 1.5} for write in reversed(range(150))])
+
     def test_history_of_a_block_never_written_raises_does_not_exist_at_once(self):
         with self.assertRaises(DoesNotExist) as caught:
             CLIENT.get_history(unique("learner"), block_key(new_course(), "problem", "q"))

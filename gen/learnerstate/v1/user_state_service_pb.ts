@@ -872,7 +872,8 @@ export const UserStateService: GenService<{
    * each holding the whole state after that write, or no snapshot for a
    * deletion. History outlives the deletion of the state. NOT_FOUND when that
    * state never existed, or its learner was retired (RetireLearner).
-   * Read-only.
+   * INVALID_ARGUMENT for a negative `batch_size` (INVALID_BATCH_SIZE) or a
+   * `state_form` the contract does not name (INVALID_STATE_FORM). Read-only.
    *
    * Retention: by default every entry is kept forever. An operator may set a
    * policy (the server's HISTORY_MAX_ENTRIES_PER_BLOCK and
