@@ -37,8 +37,14 @@ export interface WatchLevel {
   readonly writesPerSecond: number;
   /** Changes delivered per second, over all watchers. */
   readonly deliveriesPerSecond: number;
-  /** Of the writes acknowledged, the fewest one watcher got (should be all). */
+  /**
+   * The fewest and the most changes of the level one watcher got. Every
+   * watcher should get every acknowledged write, and all the same number:
+   * h2load cuts the calls in flight when its time is up, and those writes may
+   * still commit, unacknowledged, and be delivered.
+   */
   readonly leastComplete: number;
+  readonly mostComplete: number;
   readonly acknowledged: number;
   readonly p50Ms: number;
   readonly p99Ms: number;
@@ -172,6 +178,7 @@ async function measureLevel(options: WatchBenchOptions, watchers: number, round:
     writesPerSecond: acknowledged / seconds,
     deliveriesPerSecond: latencies.length / seconds,
     leastComplete: watchers === 0 ? acknowledged : Math.min(...received),
+    mostComplete: watchers === 0 ? acknowledged : Math.max(...received),
     acknowledged,
     p50Ms: sorted.length === 0 ? 0 : percentile(sorted, 50),
     p99Ms: sorted.length === 0 ? 0 : percentile(sorted, 99),
@@ -192,6 +199,15 @@ export async function measureWatch(options: WatchBenchOptions): Promise<WatchLev
   return levels;
 }
 
+/** Whether every watcher got every acknowledged write, and the same changes as every other watcher. */
+function completeness(level: WatchLevel): string {
+  if (level.watchers === 0) return "–";
+  if (level.leastComplete !== level.mostComplete) return `no: ${level.leastComplete} to ${level.mostComplete} of ${level.acknowledged} acknowledged`;
+  if (level.leastComplete < level.acknowledged) return `no: ${level.leastComplete} of ${level.acknowledged} acknowledged`;
+  const unacknowledged = level.leastComplete - level.acknowledged;
+  return unacknowledged === 0 ? "yes" : `yes (and ${unacknowledged} written as h2load cut their calls)`;
+}
+
 /** The table of the levels, and the targets. */
 export function formatWatch(levels: readonly WatchLevel[], writesPerSecond: number): string[] {
   const alone = levels.find((level) => level.watchers === 0);
@@ -202,7 +218,7 @@ export function formatWatch(levels: readonly WatchLevel[], writesPerSecond: numb
   for (const level of levels) {
     const above = alone === undefined || level === alone ? "" : ` (${(level.postgresCpuMsPerSecond - alone.postgresCpuMsPerSecond).toFixed(0)})`;
     lines.push(
-      `| ${level.watchers} | ${level.writesPerSecond.toFixed(0)} | ${level.deliveriesPerSecond.toFixed(0)} | ${level.watchers === 0 ? "–" : level.leastComplete === level.acknowledged ? "yes" : `no: ${level.leastComplete} of ${level.acknowledged}`} | ` +
+      `| ${level.watchers} | ${level.writesPerSecond.toFixed(0)} | ${level.deliveriesPerSecond.toFixed(0)} | ${completeness(level)} | ` +
         `${level.watchers === 0 ? "–" : `${level.p50Ms.toFixed(1)} / ${level.p99Ms.toFixed(1)} / ${level.maxMs.toFixed(0)}`} | ${level.sharedReadsPerSecond.toFixed(1)} / ${level.catchUpReadsPerSecond.toFixed(1)} | ` +
         `${level.postgresCpuMsPerSecond.toFixed(0)}${above} | ${level.serverCpuMsPerSecond.toFixed(0)} | ${level.benchCpuMsPerSecond.toFixed(0)} / ${level.machineCpuMsPerSecond.toFixed(0)} |`,
     );
