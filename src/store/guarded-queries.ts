@@ -1,9 +1,8 @@
 import { createHash } from "node:crypto";
 import type { Knex } from "@mikro-orm/postgresql";
 import type pg from "pg";
-import { to as copyTo } from "pg-copy-streams";
-import { pageSizing, type CallLimits } from "../domain/state/index.js";
-import { BytePool } from "../buffers/byte-pool.js";
+import type { CallLimits } from "../domain/state/index.js";
+import { CopyOut, type CopyOutput } from "./copy-out.js";
 import type { DatabaseGuard, WorkAccess, WorkBounds } from "./database-guard.js";
 
 /** Sends one statement (knex `?` placeholders, values bound in order) and returns its rows. */
@@ -18,16 +17,6 @@ export type Query = <T>(sql: string, params: readonly unknown[]) => Promise<T[]>
  * the store, never request text.
  */
 export type CopyQuery = (settings: ReadonlyArray<readonly [name: string, value: string]>, copySql: string) => Promise<CopyOutput>;
-
-/** All a COPY wrote, in a buffer of {@link copyBuffers}. */
-export interface CopyOutput {
-  readonly bytes: Buffer;
-  /** Gives the buffer back for reuse; `bytes` must not be read after. */
-  release(): void;
-}
-
-/** The buffers COPY output is gathered in: as many bytes kept for reuse as the pages of all streams aim at together, none over 4 MiB. */
-const copyBuffers = new BytePool(pageSizing.allPagesBytes, 4 * 1024 * 1024);
 
 /** Database work through a {@link DatabaseGuard}, one statement at a time. */
 export interface GuardedQueries {
@@ -123,47 +112,8 @@ function settingsSql(names: readonly string[]): string {
 }
 
 /**
- * Everything `stream` gives until it ends, in one buffer of
- * {@link copyBuffers}. Events rather than `for await`: PostgreSQL sends a
- * COPY one row per message, and a promise per row was a sixth of a bulk
- * read's CPU.
- */
-function gathered(stream: NodeJS.ReadableStream): Promise<CopyOutput> {
-  return new Promise((resolve, reject) => {
-    let buffer = copyBuffers.take(0);
-    let size = 0;
-    stream.on("data", (chunk: Buffer) => {
-      if (size + chunk.length > buffer.length) {
-        const larger = copyBuffers.take(size + chunk.length);
-        buffer.copy(larger, 0, 0, size);
-        copyBuffers.give(buffer);
-        buffer = larger;
-      }
-      chunk.copy(buffer, size);
-      size += chunk.length;
-    });
-    stream.once("error", (error) => {
-      copyBuffers.give(buffer);
-      reject(error);
-    });
-    stream.once("end", () => {
-      const whole = buffer;
-      let released = false;
-      resolve({
-        bytes: whole.subarray(0, size),
-        release() {
-          if (released) return;
-          released = true;
-          copyBuffers.give(whole);
-        },
-      });
-    });
-  });
-}
-
-/**
  * {@link directQuery} for a COPY: its settings, then the COPY on the same
- * pooled connection, its output gathered into one buffer; cancelled in
+ * pooled connection, its output received into one buffer ({@link CopyOut}); cancelled in
  * PostgreSQL when the guard's time runs out.
  */
 function directCopy(client: PooledClient, { timeoutMs, sent }: WorkBounds): CopyQuery {
@@ -176,7 +126,7 @@ function directCopy(client: PooledClient, { timeoutMs, sent }: WorkBounds): Copy
         const sql = settingsSql(settings.map(([name]) => name));
         await connection.query({ name: preparedName(sql), text: sql, values: settings.map(([, value]) => value) });
       }
-      return await gathered(connection.query(copyTo(copySql)));
+      return await connection.query(new CopyOut(copySql)).output;
     } finally {
       await cancel.settled();
       await client.releaseConnection(connection);

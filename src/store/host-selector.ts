@@ -1,6 +1,8 @@
+import net from "node:net";
 import pg from "pg";
 import { LearnerStateError } from "../domain/errors.js";
 import type { DatabaseUrl } from "./database-url.js";
+import { createReadInPlaceSocket } from "./read-in-place-socket.js";
 
 /** What node-postgres is given for one connection. */
 export interface ConnectionSettings {
@@ -27,7 +29,7 @@ export interface HostSelector {
    * turns true once another host is chosen or the choice is reconsidered.
    * Throws "unavailable" (STORE_UNAVAILABLE) when no host serves.
    */
-  connectionSettings(): Promise<ConnectionSettings & { expirationChecker: () => boolean }>;
+  connectionSettings(): Promise<ConnectionSettings & { expirationChecker: () => boolean; stream: typeof poolSocket }>;
   /** A new connection to the chosen host, outside the pool (for the heartbeat and the migration lock); throws as {@link connectionSettings}. */
   connect(): Promise<pg.Client>;
   /** Drops a connection from {@link connect} at once, without a goodbye that a silent server would never answer. */
@@ -57,6 +59,15 @@ interface Choice {
   readonly url: string;
   /** `host:port` as written in the URL. */
   readonly host: string;
+}
+
+/**
+ * The socket of a pooled connection, made by pg with its parsed settings
+ * (which its types leave out): one that reads in place
+ * (read-in-place-socket.ts), unless TLS is to wrap it.
+ */
+function poolSocket(parsed?: { readonly ssl?: unknown }): net.Socket {
+  return parsed?.ssl ? new net.Socket() : createReadInPlaceSocket();
 }
 
 /**
@@ -131,7 +142,7 @@ export function createHostSelector(url: DatabaseUrl, options: HostSelectorOption
     async connectionSettings() {
       const current = await chosen();
       handedOut = current;
-      return { ...settingsOf(current.url), expirationChecker: () => choice !== current };
+      return { ...settingsOf(current.url), expirationChecker: () => choice !== current, stream: poolSocket };
     },
     async connect() {
       const client = new pg.Client(settingsOf((await chosen()).url));

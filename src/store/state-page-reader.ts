@@ -1,6 +1,6 @@
 import { boundsPerRow, type IterationFilter, type StatePage } from "../domain/state/index.js";
 import { int8At, locateCopiedRows, timestampMicrosAt } from "./binary-copy.js";
-import type { CopyOutput } from "./guarded-queries.js";
+import type { CopyOutput } from "./copy-out.js";
 import { pageSettings, type PageSelection } from "./state-sql.js";
 
 /** The columns of a page statement, in order (see copyStatePageSql). */
