@@ -1,3 +1,4 @@
+import net from "node:net";
 import pg from "pg";
 import { afterAll, beforeAll, describe, expect, inject, it } from "vitest";
 import { createLearnerStateServices } from "../src/client/index.js";
@@ -56,5 +57,68 @@ describe("the TypeScript client's IterAllForCourse", () => {
     expect(seeds).toHaveLength(rowCount);
     expect(new Set(seeds).size).toBe(rowCount);
     expect(seeds.toSorted((a, b) => a - b)).toEqual(Array.from({ length: rowCount }, (_, index) => index));
+  });
+});
+
+/**
+ * A TCP proxy to `port` whose first connection is closed (FIN, not reset)
+ * towards the client once `cutAfterBytes` of the server's bytes went
+ * through; later connections pass everything.
+ */
+async function closingProxy(port: number, cutAfterBytes: number): Promise<{ url: string; cuts: () => number; close: () => void }> {
+  let cuts = 0;
+  let connections = 0;
+  const sockets = new Set<net.Socket>();
+  const proxy = net.createServer((client) => {
+    const first = connections === 0;
+    connections += 1;
+    const upstream = net.connect(port, "127.0.0.1");
+    for (const socket of [client, upstream]) {
+      sockets.add(socket);
+      socket.on("error", () => undefined);
+      socket.on("close", () => sockets.delete(socket));
+    }
+    client.pipe(upstream);
+    let passed = 0;
+    upstream.on("data", (chunk: Buffer) => {
+      if (!first) return void client.write(chunk);
+      if (passed >= cutAfterBytes) return;
+      passed += chunk.length;
+      client.write(chunk);
+      if (passed >= cutAfterBytes) {
+        cuts += 1;
+        client.end();
+        upstream.destroy();
+      }
+    });
+    upstream.on("end", () => client.end());
+  });
+  await new Promise<void>((resolve) => proxy.listen(0, "127.0.0.1", resolve));
+  return {
+    url: `http://127.0.0.1:${(proxy.address() as net.AddressInfo).port}`,
+    cuts: () => cuts,
+    close: () => {
+      for (const socket of sockets) socket.destroy();
+      proxy.close();
+    },
+  };
+}
+
+describe("the TypeScript client's IterAllForCourse over a connection that closes", () => {
+  // connect-node reports this cut as CANCELED; a server killed mid-stream has
+  // also shown up as UNKNOWN "Premature close" (src/client/resumable-stream.test.ts).
+  it("resumes from its last token when its connection is closed under the stream", { timeout: 60_000 }, async () => {
+    const proxy = await closingProxy(server.port, 100_000);
+    try {
+      const { userState } = createLearnerStateServices({ target: proxy.url, resume: { initialDelayMs: 50, maxDelayMs: 500, maxAttempts: 10 } });
+      const seeds: number[] = [];
+      for await (const page of userState.iterAllForCourse({ courseKey: course, batchSize: 100 })) {
+        seeds.push(...page.blockStates.map((state) => JSON.parse(state.fields["seed"]!) as number));
+      }
+      expect(proxy.cuts()).toBe(1);
+      expect(seeds.toSorted((a, b) => a - b)).toEqual(Array.from({ length: rowCount }, (_, index) => index));
+    } finally {
+      proxy.close();
+    }
   });
 });

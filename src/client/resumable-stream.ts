@@ -32,6 +32,20 @@ interface Resumable {
  * honour, as ChangeFeedLost). The server's RetryInfo, when longer, sets the
  * delay.
  */
+/**
+ * Whether `error` is connect-node's UNKNOWN for a response that ended
+ * without a status because its connection closed (Node's
+ * ERR_STREAM_PREMATURE_CLOSE, somewhere in its causes): what a server killed
+ * mid-stream can look like, when its socket closes rather than resets.
+ */
+function endedUnderTheCall(error: Error): boolean {
+  if ((error as { code?: unknown }).code !== Code.Unknown) return false;
+  for (let cause: unknown = error.cause; cause instanceof Error; cause = cause.cause) {
+    if ((cause as { code?: unknown }).code === "ERR_STREAM_PREMATURE_CLOSE") return true;
+  }
+  return false;
+}
+
 export async function* resumeOnUnavailable<Message extends Resumable>(
   open: (resumeToken: string) => AsyncIterable<Message>,
   firstToken: string,
@@ -57,9 +71,10 @@ export async function* resumeOnUnavailable<Message extends Resumable>(
       // The stream only reads, so rereading from the last token is safe
       // whatever broke: the service or its database (UNAVAILABLE), or the
       // connection itself (connect-node reports a reset socket as ABORTED,
-      // and a stream the dying connection cancelled as CANCELED; a
+      // a stream the dying connection cancelled as CANCELED, and a
+      // connection closed before the call's status as UNKNOWN; a
       // cancellation the caller asked for is not retried).
-      const brokenConnection = error.code === Code.Aborted || (error.code === Code.Canceled && signal?.aborted !== true);
+      const brokenConnection = error.code === Code.Aborted || (error.code === Code.Canceled && signal?.aborted !== true) || endedUnderTheCall(error);
       const overloaded = error.code === Code.ResourceExhausted && error.reason === "OVERLOADED";
       const retriable = error.code === Code.Unavailable || overloaded || brokenConnection;
       failures += 1;
