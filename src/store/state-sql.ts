@@ -226,7 +226,7 @@ export const eraseLearnerSql = `
          ((select count(*) from history) + (select count(*) from other_history))::int as history_entries`;
 
 // Pages of current states for the IterAll calls leave PostgreSQL as binary
-// COPY output (see copy-state-page.ts): one byte stream, no per-row
+// COPY output (see state-page-reader.ts and copy-out.ts): one byte stream, no per-row
 // message for the driver to decode into strings. COPY takes no bound
 // parameters, so each page's values are set on the connection first
 // (set_config, bound) and read here with current_setting; these texts are
