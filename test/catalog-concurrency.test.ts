@@ -5,10 +5,7 @@ import { catalogRowCounts } from "./support/catalog.js";
 import { transportTo } from "./support/clients.js";
 import { unique, useServer } from "./support/fixture.js";
 
-// Admission may wait long: these bursts test races between creations, and on
-// a slow machine the default 250 ms turned some of the 50 calls away as
-// OVERLOADED (what overload.test.ts checks), leaving fewer to race.
-const fixture = useServer({ env: { ADMISSION_MAX_WAIT_MS: "10000" } });
+const fixture = useServer();
 
 // Ten connections, so the calls reach the server as separate HTTP/2 sessions
 // as well as multiplexed streams, and run on every pooled database connection.
