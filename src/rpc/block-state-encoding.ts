@@ -1,7 +1,8 @@
 import type { UnknownField } from "@bufbuild/protobuf";
 import { WireType } from "@bufbuild/protobuf/wire";
 import { BytePool } from "../buffers/byte-pool.js";
-import { boundsPerRow, etagLength, etagOf, pageSizing, type StatePage } from "../domain/state/index.js";
+import { highWord, lowWord, safeIntegerAt, wordsOf } from "../buffers/int64-words.js";
+import { boundsPerRow, etagLength, pageSizing, writeEtag, type StatePage } from "../domain/state/index.js";
 import { FieldEntries } from "./field-entries.js";
 import { int64Length, SizedWriter, twoTo53, varintLength } from "./sized-writer.js";
 
@@ -31,34 +32,40 @@ function nanosOf(micros: bigint): number {
   return Number(((micros % millionBig) + millionBig) % millionBig) * 1000;
 }
 
+/** {@link timestampLength} of microseconds exact as a number and not negative. */
+function safeTimestampLength(micros: number): number {
+  const seconds = Math.floor(micros / million);
+  const nanos = (micros - seconds * million) * 1000;
+  return (seconds === 0 ? 0 : 1 + varintLength(seconds)) + (nanos === 0 ? 0 : 1 + varintLength(nanos));
+}
+
 /** Bytes of a Timestamp's body: seconds and nanos, each left out when 0. */
-export function timestampLength(micros: bigint): number {
-  if (micros >= 0n && micros < twoTo53) {
-    const value = Number(micros);
-    const seconds = Math.floor(value / million);
-    const nanos = (value - seconds * million) * 1000;
-    return (seconds === 0 ? 0 : 1 + varintLength(seconds)) + (nanos === 0 ? 0 : 1 + varintLength(nanos));
-  }
+function timestampLength(micros: bigint): number {
+  if (micros >= 0n && micros < twoTo53) return safeTimestampLength(Number(micros));
   const seconds = secondsOf(micros);
   const nanos = nanosOf(micros);
   return (seconds === 0n ? 0 : 1 + int64Length(seconds)) + (nanos === 0 ? 0 : 1 + varintLength(nanos));
 }
 
+/** {@link writeTimestamp} of microseconds exact as a number and not negative. */
+function writeSafeTimestamp(writer: SizedWriter, micros: number): void {
+  const seconds = Math.floor(micros / million);
+  const nanos = (micros - seconds * million) * 1000;
+  if (seconds !== 0) {
+    writer.byte(tagSeconds);
+    writer.varint(seconds);
+  }
+  if (nanos !== 0) {
+    writer.byte(tagNanos);
+    writer.varint(nanos);
+  }
+}
+
 /** Writes field 4 (`update_time`, of BlockState and HistoryEntry alike): a Timestamp of `micros`, its length measured with {@link timestampLength}. */
-export function writeTimestamp(writer: SizedWriter, micros: bigint): void {
+function writeTimestamp(writer: SizedWriter, micros: bigint): void {
   writer.nested(tagUpdateTime);
   if (micros >= 0n && micros < twoTo53) {
-    const value = Number(micros);
-    const seconds = Math.floor(value / million);
-    const nanos = (value - seconds * million) * 1000;
-    if (seconds !== 0) {
-      writer.byte(tagSeconds);
-      writer.varint(seconds);
-    }
-    if (nanos !== 0) {
-      writer.byte(tagNanos);
-      writer.varint(nanos);
-    }
+    writeSafeTimestamp(writer, Number(micros));
     return;
   }
   const seconds = secondsOf(micros);
@@ -73,11 +80,58 @@ export function writeTimestamp(writer: SizedWriter, micros: bigint): void {
   }
 }
 
+/**
+ * The versions of a page's rows (position and time, see etag.ts), read as
+ * 32-bit halves: a row's time as a number where that is exact (every time
+ * from 1970 to 2255) and its etag from the halves, so that encoding a row
+ * makes no BigInt and no string; other times are read as bigint.
+ */
+export class PageVersions {
+  private readonly positionWords: Int32Array;
+  private readonly modifiedWords: Int32Array;
+  private readonly modified: BigInt64Array;
+
+  constructor(page: Pick<StatePage, "positions" | "modified">) {
+    this.positionWords = wordsOf(page.positions);
+    this.modifiedWords = wordsOf(page.modified);
+    this.modified = page.modified;
+  }
+
+  /** {@link timestampLength} of row `row`'s time. */
+  timestampLength(row: number): number {
+    const micros = safeIntegerAt(this.modifiedWords, row);
+    return micros >= 0 ? safeTimestampLength(micros) : timestampLength(this.modified[row]!);
+  }
+
+  /** {@link writeTimestamp} of row `row`'s time. */
+  writeTimestamp(writer: SizedWriter, row: number): void {
+    const micros = safeIntegerAt(this.modifiedWords, row);
+    if (micros < 0) {
+      writeTimestamp(writer, this.modified[row]!);
+      return;
+    }
+    writer.nested(tagUpdateTime);
+    writeSafeTimestamp(writer, micros);
+  }
+
+  /** Writes row `row`'s etag as field 6 of BlockState: {@link etagFieldLength} bytes, none of them measured beforehand. */
+  writeEtag(writer: SizedWriter, row: number): void {
+    const { positionWords, modifiedWords } = this;
+    const high = 2 * row + highWord;
+    const low = 2 * row + lowWord;
+    writer.tagAndLength(tagEtag, etagLength);
+    writeEtag(writer.target, writer.advance(etagLength), positionWords[high]!, positionWords[low]!, modifiedWords[high]!, modifiedWords[low]!);
+  }
+}
+
+/** Bytes of a BlockState's etag field: tag, length (below 128, so one byte) and the etag. */
+const etagFieldLength = 2 + etagLength;
+
 /** How BlockStates carry their state: field by field (`fields`), or as one JSON object text (`state_json`). */
 export type StateForm = "fields" | "json-object";
 
 /** Measures row `row` of `page` and returns its BlockState body's length; records its fields in `entries` and its values' bytes in `valueBytes`. */
-function measureRow(writer: SizedWriter, entries: FieldEntries, valueBytes: number[], page: StatePage, row: number, form: StateForm): number {
+function measureRow(writer: SizedWriter, entries: FieldEntries, valueBytes: number[], page: StatePage, versions: PageVersions, row: number, form: StateForm): number {
   const at = boundsPerRow * row;
   const { bounds } = page;
   const usernameBytes = bounds[at + 1]! - bounds[at]!;
@@ -89,31 +143,31 @@ function measureRow(writer: SizedWriter, entries: FieldEntries, valueBytes: numb
   if (keyBytes > 0) length += writer.measureBytes(keyBytes);
   if (form === "json-object") {
     // Field 4 (the time) is written before field 5, so measured before it.
-    length += writer.fill(writer.reserve(), timestampLength(page.modified[row]!));
+    length += writer.fill(writer.reserve(), versions.timestampLength(row));
     length += writer.measureBytes(stateEnd - stateStart);
     valueBytes.push(stateEnd - stateStart);
   } else {
     length += entries.measure(page.data, stateStart, stateEnd);
     valueBytes.push(entries.valueBytes());
-    length += writer.fill(writer.reserve(), timestampLength(page.modified[row]!));
+    length += writer.fill(writer.reserve(), versions.timestampLength(row));
   }
-  return length + writer.measureBytes(etagLength);
+  return length + etagFieldLength;
 }
 
-function writeRow(writer: SizedWriter, entries: FieldEntries, page: StatePage, row: number, form: StateForm): void {
+function writeRow(writer: SizedWriter, entries: FieldEntries, page: StatePage, versions: PageVersions, row: number, form: StateForm): void {
   const at = boundsPerRow * row;
   const { data } = page;
   const position = page.bounds;
   if (position[at + 1]! > position[at]!) writer.bytesField(tagUsername, data, position[at]!, position[at + 1]!);
   if (position[at + 3]! > position[at + 2]!) writer.bytesField(tagBlockKey, data, position[at + 2]!, position[at + 3]!);
   if (form === "json-object") {
-    writeTimestamp(writer, page.modified[row]!);
+    versions.writeTimestamp(writer, row);
     writer.bytesField(tagStateJson, data, position[at + 4]!, position[at + 5]!);
   } else {
     entries.write(writer, data, tagFieldEntry);
-    writeTimestamp(writer, page.modified[row]!);
+    versions.writeTimestamp(writer, row);
   }
-  writer.string(tagEtag, etagOf(page.positions[row]!, page.modified[row]!));
+  versions.writeEtag(writer, row);
 }
 
 /** What {@link encodeStatePage} returns. */
@@ -151,17 +205,18 @@ export const encodedPages = new BytePool(pageSizing.allPagesBytes, 8 * 1024 * 10
 export function encodeStatePage(page: StatePage, form: StateForm = "fields"): EncodedStates {
   const writer = new SizedWriter();
   const entries = new FieldEntries();
+  const versions = new PageVersions(page);
   const valueBytes: number[] = [];
   let total = 0;
   for (let row = 0; row < page.rows; row += 1) {
     const slot = writer.reserve();
-    total += writer.fill(slot, measureRow(writer, entries, valueBytes, page, row, form));
+    total += writer.fill(slot, measureRow(writer, entries, valueBytes, page, versions, row, form));
   }
   writer.start(total, encodedPages);
   const ends: number[] = [];
   for (let row = 0; row < page.rows; row += 1) {
     writer.nested(tagRepeatedBlockState);
-    writeRow(writer, entries, page, row, form);
+    writeRow(writer, entries, page, versions, row, form);
     ends.push(writer.offset);
   }
   const bytes = writer.slice(0);

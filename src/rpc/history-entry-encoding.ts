@@ -1,5 +1,5 @@
 import { boundsPerRow, type StatePage } from "../domain/state/index.js";
-import { encodedPages, timestampLength, writeTimestamp, type EncodedStates, type StateForm } from "./block-state-encoding.js";
+import { encodedPages, PageVersions, type EncodedStates, type StateForm } from "./block-state-encoding.js";
 import { FieldEntries } from "./field-entries.js";
 import { SizedWriter } from "./sized-writer.js";
 
@@ -22,6 +22,7 @@ const tagSnapshotJson = 0x12; // StateSnapshot field 2
 export function encodeHistoryPage(page: StatePage, blockKey: Uint8Array, form: StateForm): EncodedStates {
   const writer = new SizedWriter();
   const entries = new FieldEntries();
+  const versions = new PageVersions(page);
   const valueBytes: number[] = [];
   const { data } = page;
   let total = 0;
@@ -44,7 +45,7 @@ export function encodeHistoryPage(page: StatePage, blockKey: Uint8Array, form: S
     } else {
       valueBytes.push(0);
     }
-    length += writer.fill(writer.reserve(), timestampLength(page.modified[row]!));
+    length += writer.fill(writer.reserve(), versions.timestampLength(row));
     total += writer.fill(entrySlot, length);
   }
   writer.start(total, encodedPages);
@@ -59,7 +60,7 @@ export function encodeHistoryPage(page: StatePage, blockKey: Uint8Array, form: S
       if (form === "json-object") writer.bytesField(tagSnapshotJson, data, page.bounds[at + 4]!, page.bounds[at + 5]!);
       else entries.write(writer, data, tagSnapshotField);
     }
-    writeTimestamp(writer, page.modified[row]!);
+    versions.writeTimestamp(writer, row);
     ends.push(writer.offset);
   }
   const bytes = writer.slice(0);

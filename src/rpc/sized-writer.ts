@@ -177,6 +177,18 @@ export class SizedWriter {
     return afterTag;
   }
 
+  /** The buffer being written, for a caller that writes {@link advance}'s bytes itself. */
+  get target(): Uint8Array {
+    return this.bytes;
+  }
+
+  /** Moves past `length` bytes the caller writes itself into {@link target}; returns where they start. */
+  advance(length: number): number {
+    const start = this.offset;
+    this.offset += length;
+    return start;
+  }
+
   /** Writes a tag and `length`, a length the caller counted itself (none was recorded for it). */
   tagAndLength(tag: number, length: number): void {
     this.byte(tag);

@@ -14,7 +14,7 @@ import {
 import { Scope as ScopeMessage } from "../../gen/learnerstate/v1/scope_pb.js";
 import { invalidArgument } from "../domain/errors.js";
 import { watchFilterOf, type ChangeFeed } from "../domain/changes/index.js";
-import { etagOf, fixedLimits, pageOfStates, type CallLimits, type IterationFilter, type UserStateOperations } from "../domain/state/index.js";
+import { etagOf, fixedLimits, type CallLimits, type IterationFilter, type UserStateOperations } from "../domain/state/index.js";
 import { batches } from "./batches.js";
 import { createBlockStatesResponder, messageBudgetBytes, type BlockStatesResponder, type BlockStatesResponseSchema } from "./block-states-response.js";
 import { createHistoryResponder } from "./history-response.js";
@@ -78,7 +78,7 @@ export function createUserStateService(
         fieldNames: fieldNamesOf(request.fieldSelection),
       });
       const respond = responder(GetManyResponseSchema, context, form);
-      yield* respond(pageOfStates(states), () => "", fixedLimits.blocksPerMessage);
+      yield* respond(states, () => "", fixedLimits.blocksPerMessage);
     },
 
     async setMany(request, context) {

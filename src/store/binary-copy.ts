@@ -1,5 +1,8 @@
-// PostgreSQL's binary COPY format, read in place: where each field of each
-// row lies in the bytes PostgreSQL sent, so that rows go on as bytes.
+import { highWord, lowWord } from "../buffers/int64-words.js";
+
+// PostgreSQL's binary row format (of binary COPY, and of a query's DataRow
+// messages in binary), read in place: where each field of each row lies in
+// the bytes PostgreSQL sent, so that rows go on as bytes.
 
 /** The signature, flags field and header extension length that open every binary COPY. */
 const signature = Buffer.from("PGCOPY\n\xff\r\n\0", "latin1");
@@ -28,14 +31,28 @@ function malformed(why: string): Error {
  */
 export function locateCopiedRows(data: Buffer, columns: number): CopiedRows {
   if (data.length < headerBytes || !data.subarray(0, signature.length).equals(signature)) throw malformed("does not start with the PGCOPY signature");
-  let offset = headerBytes + data.readUInt32BE(headerBytes - 4);
+  return locateRows(data, headerBytes + data.readUInt32BE(headerBytes - 4), columns, true);
+}
+
+/**
+ * Locates every field of `data`, the bodies of a query's DataRow messages in
+ * binary format, one after the other (a DataRow is laid out as a row of
+ * binary COPY; rows-out.ts), of `columns` fields each.
+ */
+export function locateDataRows(data: Buffer, columns: number): CopiedRows {
+  return locateRows(data, 0, columns, false);
+}
+
+/** Locates the rows of `data` from `offset` on: up to binary COPY's trailer when `trailed`, else to the end. */
+function locateRows(data: Buffer, offset: number, columns: number, trailed: boolean): CopiedRows {
   let bounds = new Int32Array(2 * columns * 64);
   let rows = 0;
   for (;;) {
-    if (offset + 2 > data.length) throw malformed("ends before its trailer");
+    if (!trailed && offset === data.length) break;
+    if (offset + 2 > data.length) throw malformed(trailed ? "ends before its trailer" : "ends inside a row");
     const fields = data.readInt16BE(offset);
     offset += 2;
-    if (fields === -1) break;
+    if (fields === -1 && trailed) break;
     if (fields !== columns) throw malformed(`has a row of ${fields} fields, not ${columns}`);
     if (2 * columns * (rows + 1) > bounds.length) {
       const larger = new Int32Array(bounds.length * 2);
@@ -61,15 +78,35 @@ export function locateCopiedRows(data: Buffer, columns: number): CopiedRows {
   return { data, rows, columns, bounds };
 }
 
-/** Microseconds between the Unix epoch and PostgreSQL's, 2000-01-01. */
-const postgresEpochMicros = 946_684_800_000_000n;
+/** Microseconds between the Unix epoch and PostgreSQL's, 2000-01-01 (946,684,800,000,000), as 32-bit halves. */
+const postgresEpochHigh = 0x35d01;
+const postgresEpochLow = 0x3b37e000;
 
-/** The bigint field of row `row`, column `column` (binary `int8`). */
-export function int8At(copied: CopiedRows, row: number, column: number): bigint {
-  return copied.data.readBigInt64BE(copied.bounds[2 * (row * copied.columns + column)]!);
+/** Where the 8 bytes of row `row`'s field in column `column` start. */
+function fieldAt(copied: CopiedRows, row: number, column: number): number {
+  return copied.bounds[2 * (row * copied.columns + column)]!;
 }
 
-/** The `timestamptz` field of row `row`, column `column`, as microseconds since the Unix epoch. */
-export function timestampMicrosAt(copied: CopiedRows, row: number, column: number): bigint {
-  return int8At(copied, row, column) + postgresEpochMicros;
+/**
+ * Copies the `int8` field of row `row`, column `column` into element `index`
+ * of a BigInt64Array given by its 32-bit `words` (see int64-words.ts).
+ */
+export function copyInt8(copied: CopiedRows, row: number, column: number, words: Int32Array, index: number): void {
+  const at = fieldAt(copied, row, column);
+  words[2 * index + highWord] = copied.data.readInt32BE(at);
+  words[2 * index + lowWord] = copied.data.readInt32BE(at + 4);
+}
+
+/**
+ * Copies the `timestamptz` field of row `row`, column `column` into element
+ * `index` of a BigInt64Array given by its 32-bit `words`, as microseconds
+ * since the Unix epoch: PostgreSQL's count plus the epochs' difference, added
+ * in halves with the carry (wrapping at 64 bits, as a BigInt64Array stores).
+ */
+export function copyTimestampMicros(copied: CopiedRows, row: number, column: number, words: Int32Array, index: number): void {
+  const at = fieldAt(copied, row, column);
+  const low = copied.data.readUInt32BE(at + 4) + postgresEpochLow;
+  const carry = low >= 0x1_0000_0000 ? 1 : 0;
+  words[2 * index + lowWord] = low | 0;
+  words[2 * index + highWord] = (copied.data.readInt32BE(at) + postgresEpochHigh + carry) | 0;
 }

@@ -2,8 +2,10 @@ import { createHash } from "node:crypto";
 import type { Knex } from "@mikro-orm/postgresql";
 import type pg from "pg";
 import type { CallLimits } from "../domain/state/index.js";
-import { CopyOut, type CopyOutput } from "./copy-out.js";
+import { CopyOut } from "./copy-out.js";
 import type { DatabaseGuard, WorkAccess, WorkBounds } from "./database-guard.js";
+import type { ReceivedRows } from "./in-place-result.js";
+import { RowsOut } from "./rows-out.js";
 
 /** Sends one statement (knex `?` placeholders, values bound in order) and returns its rows. */
 export type Query = <T>(sql: string, params: readonly unknown[]) => Promise<T[]>;
@@ -16,14 +18,22 @@ export type Query = <T>(sql: string, params: readonly unknown[]) => Promise<T[]>
  * back with `current_setting(name)`. Names and the COPY text are constants of
  * the store, never request text.
  */
-export type CopyQuery = (settings: ReadonlyArray<readonly [name: string, value: string]>, copySql: string) => Promise<CopyOutput>;
+export type CopyQuery = (settings: ReadonlyArray<readonly [name: string, value: string]>, copySql: string) => Promise<ReceivedRows>;
+
+/**
+ * Sends one read statement (knex `?` placeholders, values bound in order as
+ * text) and returns its rows in binary, as they came (see {@link RowsOut}).
+ */
+export type RowsQuery = (sql: string, params: ReadonlyArray<string | null>) => Promise<ReceivedRows>;
 
 /** Database work through a {@link DatabaseGuard}, one statement at a time. */
 export interface GuardedQueries {
   /** Runs `work` under the guard; its statements go through the pool. */
   run<T>(call: CallLimits, access: WorkAccess, work: (query: Query) => Promise<T>): Promise<T>;
+  /** Runs one read under the guard as a {@link RowsQuery} on one pooled connection. */
+  readRows(call: CallLimits, sql: string, params: ReadonlyArray<string | null>): Promise<ReceivedRows>;
   /** Runs a read under the guard with one {@link CopyQuery} (and its settings) on one pooled connection. */
-  copy(call: CallLimits, settings: ReadonlyArray<readonly [name: string, value: string]>, copySql: string): Promise<CopyOutput>;
+  copy(call: CallLimits, settings: ReadonlyArray<readonly [name: string, value: string]>, copySql: string): Promise<ReceivedRows>;
   /** Runs `work` as one transaction (a write): committed when it resolves, rolled back when it throws. */
   inTransaction<T>(call: CallLimits, work: (query: Query) => Promise<T>): Promise<T>;
 }
@@ -86,24 +96,30 @@ function cancellation(client: PooledClient, connection: pg.ClientBase, timeoutMs
 }
 
 /**
- * A statement sent straight on a connection of knex's pool, bypassing knex's
- * query builder and runner (a tenth of a GetMany's CPU): a named prepared
- * statement, bounded by the guard's time. When the time runs out it is
- * cancelled in PostgreSQL (pg_cancel_backend, as knex's own timeout does) and
- * fails with PostgreSQL's query_canceled, which the guard reads as a timeout.
+ * Runs `work` straight on a connection of knex's pool, bypassing knex's
+ * query builder and runner (a tenth of a GetMany's CPU), bounded by the
+ * guard's time: when the time runs out, what runs is cancelled in PostgreSQL
+ * (pg_cancel_backend, as knex's own timeout does) and fails with
+ * PostgreSQL's query_canceled, which the guard reads as a timeout.
  */
-function directQuery(client: PooledClient, { timeoutMs, sent }: WorkBounds): Query {
-  return async <T>(sql: string, params: readonly unknown[]) => {
-    const connection = await client.acquireConnection();
-    const cancel = cancellation(client, connection, timeoutMs);
-    try {
-      sent();
+async function onPooledConnection<T>(client: PooledClient, { timeoutMs, sent }: WorkBounds, work: (connection: pg.ClientBase) => Promise<T>): Promise<T> {
+  const connection = await client.acquireConnection();
+  const cancel = cancellation(client, connection, timeoutMs);
+  try {
+    sent();
+    return await work(connection);
+  } finally {
+    await cancel.settled();
+    await client.releaseConnection(connection);
+  }
+}
+
+/** One statement on a pooled connection (see {@link onPooledConnection}), as a named prepared statement. */
+function directQuery(client: PooledClient, bounds: WorkBounds): Query {
+  return async <T>(sql: string, params: readonly unknown[]) =>
+    onPooledConnection(client, bounds, async (connection) => {
       return (await connection.query<T & pg.QueryResultRow>({ name: preparedName(sql), text: positional(sql), values: params as unknown[] })).rows;
-    } finally {
-      await cancel.settled();
-      await client.releaseConnection(connection);
-    }
-  };
+    });
 }
 
 /** The statement that sets `names` on the connection, from bound parameters in their order. */
@@ -111,27 +127,21 @@ function settingsSql(names: readonly string[]): string {
   return `select ${names.map((name, index) => `set_config('${name}', $${index + 1}, false)`).join(", ")}`;
 }
 
-/**
- * {@link directQuery} for a COPY: its settings, then the COPY on the same
- * pooled connection, its output received into one buffer ({@link CopyOut}); cancelled in
- * PostgreSQL when the guard's time runs out.
- */
-function directCopy(client: PooledClient, { timeoutMs, sent }: WorkBounds): CopyQuery {
-  return async (settings, copySql) => {
-    const connection = await client.acquireConnection();
-    const cancel = cancellation(client, connection, timeoutMs);
-    try {
-      sent();
+/** A COPY on a pooled connection (see {@link onPooledConnection}): its settings, then the COPY, its output received in place ({@link CopyOut}). */
+function directCopy(client: PooledClient, bounds: WorkBounds): CopyQuery {
+  return async (settings, copySql) =>
+    onPooledConnection(client, bounds, async (connection) => {
       if (settings.length > 0) {
         const sql = settingsSql(settings.map(([name]) => name));
         await connection.query({ name: preparedName(sql), text: sql, values: settings.map(([, value]) => value) });
       }
-      return await connection.query(new CopyOut(copySql)).output;
-    } finally {
-      await cancel.settled();
-      await client.releaseConnection(connection);
-    }
-  };
+      return await connection.query(new CopyOut(copySql)).rows;
+    });
+}
+
+/** One statement on a pooled connection (see {@link onPooledConnection}), as a named prepared statement, its rows in binary received in place ({@link RowsOut}). */
+function directRows(client: PooledClient, bounds: WorkBounds): RowsQuery {
+  return async (sql, params) => onPooledConnection(client, bounds, async (connection) => connection.query(new RowsOut(preparedName(sql), positional(sql), params)).rows);
 }
 
 /**
@@ -157,6 +167,7 @@ export function createGuardedQueries(knex: Knex, guard: DatabaseGuard): GuardedQ
     };
   return {
     run: (call, access, work) => guard.run(call, access, (bounds) => work(directQuery(knex.client as unknown as PooledClient, bounds))),
+    readRows: (call, sql, params) => guard.run(call, "read", (bounds) => directRows(knex.client as unknown as PooledClient, bounds)(sql, params)),
     copy: (call, settings, copySql) => guard.run(call, "read", (bounds) => directCopy(knex.client as unknown as PooledClient, bounds)(settings, copySql)),
     inTransaction: (call, work) => guard.run(call, "write", (bounds) => knex.transaction((transaction) => work(bounded(transaction, bounds)))),
   };

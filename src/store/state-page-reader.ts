@@ -1,6 +1,7 @@
 import { boundsPerRow, type IterationFilter, type StatePage } from "../domain/state/index.js";
-import { int8At, locateCopiedRows, timestampMicrosAt } from "./binary-copy.js";
-import type { CopyOutput } from "./copy-out.js";
+import { wordsOf } from "../buffers/int64-words.js";
+import { copyInt8, copyTimestampMicros, locateCopiedRows, locateDataRows, type CopiedRows } from "./binary-copy.js";
+import type { ReceivedRows } from "./in-place-result.js";
 import { pageSettings, type PageSelection } from "./state-sql.js";
 
 /** The columns of a page statement, in order (see copyStatePageSql). */
@@ -45,15 +46,25 @@ export function pageQueryOf(filter: IterationFilter, after: bigint | null, limit
 }
 
 /**
- * The page of current states in the binary COPY output of a page or history
+ * The page of states in the binary COPY output of a page or history
  * statement, in place: fields are located, not copied (the jsonb state's
  * version byte is skipped); releasing the page gives the output's buffer back.
  */
-export function statePageOf({ bytes: data, release }: CopyOutput): StatePage {
-  const copied = locateCopiedRows(data, columns);
+export function statePageOfCopy({ bytes, release }: ReceivedRows): StatePage {
+  return statePageOf(locateCopiedRows(bytes, columns), release);
+}
+
+/** {@link statePageOfCopy} for the binary rows of a statement with the same columns (states read by key). */
+export function statePageOfRows({ bytes, release }: ReceivedRows): StatePage {
+  return statePageOf(locateDataRows(bytes, columns), release);
+}
+
+function statePageOf(copied: CopiedRows, release: () => void): StatePage {
   const bounds = new Int32Array(boundsPerRow * copied.rows);
   const positions = new BigInt64Array(copied.rows);
   const modified = new BigInt64Array(copied.rows);
+  const positionWords = wordsOf(positions);
+  const modifiedWords = wordsOf(modified);
   const fields = copied.bounds;
   for (let row = 0; row < copied.rows; row += 1) {
     const from = 2 * columns * row;
@@ -66,10 +77,11 @@ export function statePageOf({ bytes: data, release }: CopyOutput): StatePage {
     const stateStart = fields[from + 2 * stateColumn]!;
     bounds[at + 4] = stateStart < 0 ? -1 : stateStart + 1;
     bounds[at + 5] = fields[from + 2 * stateColumn + 1]!;
-    positions[row] = int8At(copied, row, positionColumn);
-    modified[row] = timestampMicrosAt(copied, row, modifiedColumn);
+    copyInt8(copied, row, positionColumn, positionWords, row);
+    copyTimestampMicros(copied, row, modifiedColumn, modifiedWords, row);
   }
   // A plain Uint8Array over the same bytes: the encoders slice it per field,
   // and a Buffer's slices are Buffers, several times dearer to make.
+  const { data } = copied;
   return { rows: copied.rows, data: new Uint8Array(data.buffer, data.byteOffset, data.length), bounds, positions, modified, release };
 }

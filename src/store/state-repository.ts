@@ -2,7 +2,6 @@ import type { Knex } from "@mikro-orm/postgresql";
 import type {
   BlockWrite,
   LearnerErasure,
-  PositionedState,
   Scope,
   StateLocation,
   StateStore,
@@ -12,17 +11,8 @@ import type {
 import type { ChangeSignals } from "./change-signals.js";
 import type { DatabaseGuard } from "./database-guard.js";
 import { createGuardedQueries, type Query } from "./guarded-queries.js";
-import { historyPageSettings, pageQueryOf, statePageOf } from "./state-page-reader.js";
+import { historyPageSettings, pageQueryOf, statePageOfCopy, statePageOfRows } from "./state-page-reader.js";
 import { copyHistoryPageSql, copyStatePageStatements, eraseLearnerSql, otherScopesStatements, otherScopesTables, userStateStatements, userStateTables, type StateStatements } from "./state-sql.js";
-
-interface StateRow {
-  username: string;
-  usage_key: string;
-  position: string;
-  modified: string;
-  /** The stored jsonb's text. */
-  state: string;
-}
 
 const json = (value: unknown) => JSON.stringify(value);
 
@@ -89,22 +79,15 @@ const otherScopesHistoryPage = copyHistoryPageSql(otherScopesTables);
  * (`signals`; null on a standby, which takes no writes).
  */
 export function createStateRepository(knex: Knex, guard: DatabaseGuard, signals: ChangeSignals | null): StateStore {
-  const { run, inTransaction, copy } = createGuardedQueries(knex, guard);
+  const { run, readRows, inTransaction, copy } = createGuardedQueries(knex, guard);
   const committed = (contextsOf: () => Iterable<string>) => signals?.committed(contextsOf);
 
-  const toState = (row: StateRow): PositionedState => ({
-    username: row.username,
-    usageKey: row.usage_key,
-    stateJson: row.state,
-    position: BigInt(row.position),
-    modified: BigInt(row.modified),
-  });
-
   return {
-    async readStates(call, owner, scope, keys, fieldNames) {
+    async readStates(call, owner, scope, blocks, fieldNames) {
       const names = fieldNames === null ? null : json(fieldNames);
-      const rows = await run(call, "read", (query) => query<StateRow>(statementsOf(scope).readStates, [names, names, json(keys), owner, scope]));
-      return rows.map(toState);
+      const keys = json(blocks.map((block) => block.key));
+      const spellings = json(blocks.map((block) => block.spelling));
+      return statePageOfRows(await readRows(call, statementsOf(scope).readStates, [names, names, keys, spellings, owner, scope]));
     },
 
     async writeStates(call, owner, scope, writes, maxStateBytes, conditions) {
@@ -169,12 +152,12 @@ export function createStateRepository(knex: Knex, guard: DatabaseGuard, signals:
     },
 
     async readHistoryPage(call, owner, scope, key, before, limit) {
-      return statePageOf(await copy(call, historyPageSettings(owner, scope, key, before, limit), scope === "user_state" ? userStateHistoryPage : otherScopesHistoryPage));
+      return statePageOfCopy(await copy(call, historyPageSettings(owner, scope, key, before, limit), scope === "user_state" ? userStateHistoryPage : otherScopesHistoryPage));
     },
 
     async readStatePage(call, filter, after, limit) {
       const { selection, settings } = pageQueryOf(filter, after, limit);
-      return statePageOf(await copy(call, settings, pageStatementsOf(filter.scope)[selection]));
+      return statePageOfCopy(await copy(call, settings, pageStatementsOf(filter.scope)[selection]));
     },
 
     async eraseLearner(call, username): Promise<LearnerErasure> {

@@ -17,11 +17,11 @@ export const micros = (column: string) => `(extract(epoch from ${column}) * 1000
 // each state in SQL (jsonb_each, jsonb_object_agg) cost PostgreSQL 2.5 times
 // the plain fetch, and the driver then parsed every value a second time.
 
-/** The stored state's text, or (with a field selection) that of the selected fields only. */
-const selectedStateText = (column: string) =>
-  `case when ?::jsonb is null then ${column}::text
+/** The stored state, or (with a field selection) only its selected fields. */
+const selectedState = (column: string) =>
+  `case when ?::jsonb is null then ${column}
         else coalesce((select jsonb_object_agg(e.key, e.value) from jsonb_each(${column}) e
-                       where e.key in (select jsonb_array_elements_text(?::jsonb))), '{}'::jsonb)::text end`;
+                       where e.key in (select jsonb_array_elements_text(?::jsonb))), '{}'::jsonb) end`;
 
 /**
  * One family of state tables: current states and their history, keyed by
@@ -67,10 +67,12 @@ export function stateStatements(tables: StateTables): StateStatements {
   return {
     tables,
 
+    // Read in binary (rows-out.ts), in the columns of the page statements
+    // (copyStatePageSql): one row per requested key that has a state, in
+    // request order, under the key as the caller spelled it.
     readStates: `
-  select s.username, s.${key} as usage_key, s.id::text as position, ${micros("s.modified")} as modified,
-         ${selectedStateText("s.state")} as state
-  from jsonb_array_elements_text(?::jsonb) with ordinality as r(usage_key, ord)
+  select s.username, r.spelling, s.id, s.modified, ${selectedState("s.state")}
+  from rows from (jsonb_array_elements_text(?::jsonb), jsonb_array_elements_text(?::jsonb)) with ordinality as r(usage_key, spelling, ord)
   join ${state} s on s.username = ? and s.scope = ? and s.${key} = r.usage_key
   order by r.ord`,
 

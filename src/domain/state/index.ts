@@ -27,7 +27,6 @@ export type {
   BlocksOfLearner,
   BlocksToDelete,
   IterationRequest,
-  ReturnedState,
   UserStateOperations,
 } from "./user-state-operations.js";
 export { checkUsername } from "./username.js";
@@ -36,7 +35,7 @@ export { boundsPerRow, pageOfStates, statesOfPage, withKey } from "./state-page.
 export { nextPageRows, pageSizing } from "./page-sizing.js";
 export type { StatePage } from "./state-page.js";
 export type { StateFieldSink } from "./state-json.js";
-export { etagLength, etagOf } from "./etag.js";
+export { etagLength, etagOf, writeEtag } from "./etag.js";
 export type { StateVersion } from "./etag.js";
 export { StateChangedError, checkPrecondition, writeConditions } from "./preconditions.js";
 export type { BlockEtag, KeyPrecondition, Precondition, RequestedPrecondition, WriteConditions } from "./preconditions.js";

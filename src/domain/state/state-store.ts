@@ -11,6 +11,12 @@ export type Micros = bigint;
 /** Field name to the JSON text of its value. */
 export type FieldTexts = Readonly<Record<string, string>>;
 
+/** A block whose state is read: the key it is stored under, and the block key as the caller spelled it (what the answer names). */
+export interface BlockToRead {
+  readonly key: string;
+  readonly spelling: string;
+}
+
 /** One stored state. */
 export interface StoredState {
   /** Whose state it is: the learner's username, or "" for state shared by all learners. */
@@ -71,11 +77,12 @@ export interface LearnerErasure {
  */
 export interface StateStore {
   /**
-   * The states among `keys` that exist, in the order of `keys`, with only
-   * `fieldNames` when given (a state with none of them comes back with no
-   * fields). One query.
+   * The states `blocks` reach that exist: one row per block whose key has a
+   * state (blocks that share a key each get it), in the order of `blocks`,
+   * under the block's spelling, with only `fieldNames` when given (a state
+   * with none of them comes back with no fields). One query.
    */
-  readStates(call: CallLimits, owner: string, scope: Scope, keys: readonly string[], fieldNames: readonly string[] | null): Promise<PositionedState[]>;
+  readStates(call: CallLimits, owner: string, scope: Scope, blocks: readonly BlockToRead[], fieldNames: readonly string[] | null): Promise<StatePage>;
 
   /**
    * Overlays each write on the stored state (creating it when absent), records

@@ -10,7 +10,7 @@ import { locateState, ownerOf, type StateLocation } from "./state-location.js";
 import { withKey, type StatePage } from "./state-page.js";
 import type { StateVersion } from "./etag.js";
 import { checkPrecondition, writeConditions, type KeyPrecondition, type RequestedPrecondition } from "./preconditions.js";
-import type { FieldTexts, IterationFilter, LearnerErasure, Micros, PositionedState, StateStore } from "./state-store.js";
+import type { BlockToRead, FieldTexts, IterationFilter, LearnerErasure, Micros, StateStore } from "./state-store.js";
 import { checkUsername } from "./username.js";
 
 /** Which blocks of one learner a read or delete is about. */
@@ -34,12 +34,6 @@ export interface BlocksToDelete extends BlocksOfLearner {
   readonly preconditions: Readonly<Record<string, RequestedPrecondition>>;
 }
 
-/**
- * A state as returned to the caller: its `usageKey` is the block key as the
- * caller spelled it, its `username` the learner's, or "" for state shared by
- * all learners; position and time are its version (see etag.ts).
- */
-export type ReturnedState = PositionedState;
 
 
 /** Where an iteration over many learners' states starts and what it covers. */
@@ -57,9 +51,11 @@ export interface UserStateOperations {
   /**
    * The existing state each requested block key reaches, in request order,
    * a key named twice (in any spelling) once; keys that reach one shared
-   * state each get it.
+   * state each get it. Each row's key is the block key as the caller spelled
+   * it, its username the learner's, or "" for state shared by all learners;
+   * position and time are its version (see etag.ts).
    */
-  getMany(call: CallLimits, request: BlocksOfLearner): Promise<ReturnedState[]>;
+  getMany(call: CallLimits, request: BlocksOfLearner): Promise<StatePage>;
   /**
    * Overlays each update's fields on the state its key reaches, updates that
    * reach one state merged in request order; returns the new version of each
@@ -121,20 +117,14 @@ function checkFieldNames(fieldNames: readonly string[] | null, field: string, ma
   return [...new Set(fieldNames)];
 }
 
-/** A requested block key: as the caller spelled it, and the key its state is stored under. */
-interface RequestedKey {
-  readonly spelling: string;
-  readonly key: string;
-}
-
 /**
  * Parses each key once; returns the distinct blocks in first-seen order, each
  * with the first spelling the caller used and the key its state in `scope` is
  * stored under, and the distinct stored keys in first-seen order.
  */
-function locateAll(scope: Scope, blockKeys: readonly string[], field: string): { requested: RequestedKey[]; keys: string[] } {
+function locateAll(scope: Scope, blockKeys: readonly string[], field: string): { requested: BlockToRead[]; keys: string[] } {
   const seen = new Set<string>();
-  const requested: RequestedKey[] = [];
+  const requested: BlockToRead[] = [];
   blockKeys.forEach((text, index) => {
     const address = addressBlock(text, `${field}[${index}]`);
     if (!seen.has(address.usageKey)) {
@@ -150,7 +140,7 @@ function locateAll(scope: Scope, blockKeys: readonly string[], field: string): {
  * request order, each row re-spelled as the caller named the key. Rows of one
  * stored key arrive together, as the store returns them.
  */
-function answerEach<Row extends { usageKey: string }>(requested: readonly RequestedKey[], rows: readonly Row[]): Row[] {
+function answerEach<Row extends { usageKey: string }>(requested: readonly BlockToRead[], rows: readonly Row[]): Row[] {
   const rowsOfKey = new Map<string, Row[]>();
   for (const row of rows) {
     const group = rowsOfKey.get(row.usageKey);
@@ -179,8 +169,8 @@ export function createUserStateOperations(store: StateStore, limits: StateLimits
 
   return {
     async getMany(call, request) {
-      const { owner, requested, keys, fieldNames } = prepareBlocks(request, limits.maxReadBlocks);
-      return answerEach(requested, await store.readStates(call, owner, request.scope, keys, fieldNames));
+      const { owner, requested, fieldNames } = prepareBlocks(request, limits.maxReadBlocks);
+      return store.readStates(call, owner, request.scope, requested, fieldNames);
     },
 
     async setMany(call, username, scope, updates) {
