@@ -119,6 +119,8 @@ const config = {
   transformedLearners: 64,
   /** IterAllForCourse streams at once in the C-client comparison, each a whole course. */
   cStreams: Math.floor(envNumber("BENCH_C_STREAMS", 4, 1)),
+  /** Scenarios of the C comparison to run, by the start of their names (BENCH_C_ONLY, comma-separated; unset: all). */
+  cOnly: (process.env["BENCH_C_ONLY"] || "").split(",").filter((prefix) => prefix !== ""),
   /** Extra NODE_OPTIONS for the server process (for example --max-old-space-size=128). */
   serverNodeOptions: process.env["BENCH_SERVER_NODE_OPTIONS"] || "",
   /** Window of the IterAll runs with one client (0: skip them). */
@@ -251,7 +253,7 @@ function rawGetMany(pool: pg.Pool): Operation {
     const { user, course } = pickReader(random);
     const keys = JSON.stringify(problemKeys[course]!);
     // Values left as PostgreSQL's text (the service reads them as bytes): no JSON parse of each state.
-    const result = await pool.query({ text: readStatesSql, values: [null, null, keys, keys, user, scope], types: { getTypeParser: () => asText } });
+    const result = await pool.query({ text: readStatesSql, values: [null, null, keys, null, user, scope], types: { getTypeParser: () => asText } });
     return result.rows.length;
   };
 }
@@ -726,7 +728,9 @@ async function main(): Promise<void> {
       streams: config.cStreams,
       history: longHistory,
     };
+    const chosen = (scenario: string) => config.cOnly.length === 0 || config.cOnly.some((prefix) => scenario.startsWith(prefix));
     const cScenario = async (scenario: string, perOp: boolean, target: number, raw: CSide, service: CSide) => {
+      if (!chosen(scenario)) return;
       log(`${scenario}: C clients (h2load against pgbench/psql), ${config.rounds} rounds each…`);
       const measured = await withScratchDirectory((directory) =>
         inRounds(
@@ -744,9 +748,11 @@ async function main(): Promise<void> {
         cRatioRow(scenario, measured.service, measured.raw, target),
       );
     };
-    log("DescribeKey (no database): the server's fixed cost of a call…");
-    const fixedCost = await inPhase("DescribeKey, service with h2load", () => withScratchDirectory((directory) => serviceDescribeKey(cOptions, directory)));
-    cRows.push(formatCRow("DescribeKey (no database)", "service (h2load, gRPC)", fixedCost, true));
+    if (chosen("DescribeKey")) {
+      log("DescribeKey (no database): the server's fixed cost of a call…");
+      const fixedCost = await inPhase("DescribeKey, service with h2load", () => withScratchDirectory((directory) => serviceDescribeKey(cOptions, directory)));
+      cRows.push(formatCRow("DescribeKey (no database)", "service (h2load, gRPC)", fixedCost, true));
+    }
     await cScenario(`GetMany(${config.getManyBlocks})`, true, 0.5, rawGetManyC, serviceGetManyC);
     await cScenario(`GetMany(${config.getManyBlocks}), STATE_FORM_JSON_OBJECT`, true, 0.5, rawGetManyC, serviceGetManyJsonC);
     await cScenario(`SetMany(${config.setManyBlocks})`, true, 0.6, rawSetManyC, serviceSetManyC);
@@ -756,11 +762,13 @@ async function main(): Promise<void> {
     await cScenario(`GetHistory of a block with ${longHistory.entries.toLocaleString("en-US")} entries, ${config.cStreams} callers`, false, 0.5, rawCopyHistory, serviceGetHistoryC);
     await cScenario(`GetHistory of a block with ${longHistory.entries.toLocaleString("en-US")} entries, ${config.cStreams} callers, STATE_FORM_JSON_OBJECT`, false, 0.5, rawCopyHistory, serviceGetHistoryJsonC);
     await cScenario("npx learnerstate export of one course (JSON Lines)", false, 0.5, rawCopyOneCourse, serviceExportC);
-    log(`IterAllForCourse, 32 whole-course streams at once: the server's memory…`);
-    const many = await inPhase("IterAllForCourse, 32 whole-course streams, service with h2load", () =>
-      withScratchDirectory((directory) => serviceIterAllC({ ...cOptions, streams: 32 }, directory)),
-    );
-    cRows.push(formatCRow("IterAllForCourse, 32 whole-course streams (RSS: see below)", "service (h2load, gRPC)", many, false));
+    if (chosen("IterAllForCourse, 32")) {
+      log(`IterAllForCourse, 32 whole-course streams at once: the server's memory…`);
+      const many = await inPhase("IterAllForCourse, 32 whole-course streams, service with h2load", () =>
+        withScratchDirectory((directory) => serviceIterAllC({ ...cOptions, streams: 32 }, directory)),
+      );
+      cRows.push(formatCRow("IterAllForCourse, 32 whole-course streams (RSS: see below)", "service (h2load, gRPC)", many, false));
+    }
   }
 
   let overload: OverloadLevel[] = [];

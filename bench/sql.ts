@@ -12,7 +12,7 @@ function positional(sql: string): string {
   return sql.replace(/\?/gu, () => `$${(next += 1)}`);
 }
 
-/** GetMany: $1 and $2 the field names (null: all), $3 the usage keys as a JSON array, $4 the keys as spelled in the request, $5 username, $6 scope. */
+/** GetMany: $1 and $2 the field names (null: all), $3 the usage keys as a JSON array, $4 the keys as spelled in the request (NULL: as stored), $5 username, $6 scope. */
 export const readStatesSql = positional(userStateStatements.readStates);
 
 /**

@@ -107,6 +107,24 @@ describe("GetMany", () => {
     expect((await getMany(username, [y, x, y])).map((state) => state.blockKey)).toEqual([y, x]);
   });
 
+  it("answers each block under the key as the caller spelled it, a block named in two spellings once, at the first", async () => {
+    const username = unique("learner");
+    const c = course();
+    const canonical = (id: string) => `block-v1:${c.slice("course-v1:".length)}+type@None+block@${id}`;
+    // Without its type, a block-v1 key is stored under its canonical form, type@None.
+    const untyped = (id: string) => `block-v1:${c.slice("course-v1:".length)}+block@${id}`;
+    const plain = blockKey(c, "problem", "plain");
+    await fixture.client.setMany({ username, updates: [{ blockKey: untyped("a"), fields: { v: "1" } }, { blockKey: plain, fields: { v: "2" } }] });
+    expect(fieldsOf(await getMany(username, [untyped("a"), plain, canonical("a")]))).toEqual([
+      { key: untyped("a"), fields: { v: "1" } },
+      { key: plain, fields: { v: "2" } },
+    ]);
+    expect(fieldsOf(await getMany(username, [canonical("a"), plain]))).toEqual([
+      { key: canonical("a"), fields: { v: "1" } },
+      { key: plain, fields: { v: "2" } },
+    ]);
+  });
+
   it("streams large answers in several messages of several blocks each", async () => {
     const username = unique("learner");
     const c = course();

@@ -39,19 +39,35 @@ export interface AccessRequest {
   readonly contexts: readonly ContextRef[] | null;
 }
 
-function refOf(context: LearningContextKey): ContextRef {
-  const key = context.run === null && context.deprecated ? `${context.org}/${context.course}` : context.toString();
-  return { key, org: context.org };
-}
+// The refs of the contexts of recently parsed keys: keys are immutable and
+// parseUsageKey shares the parsed ones, so a call's 100 keys of one course
+// reach one context object, whose canonical text is formatted once.
+const refsOfContexts = new WeakMap<LearningContextKey, ContextRef>();
 
-function distinct(refs: ContextRef[]): ContextRef[] {
-  return [...new Map(refs.map((ref) => [ref.key, ref])).values()];
+function refOf(context: LearningContextKey): ContextRef {
+  let ref = refsOfContexts.get(context);
+  if (ref === undefined) {
+    const key = context.run === null && context.deprecated ? `${context.org}/${context.course}` : context.toString();
+    ref = { key, org: context.org };
+    refsOfContexts.set(context, ref);
+  }
+  return ref;
 }
 
 /** The contexts of usage keys; null if any of them does not parse. */
 export function contextsOfUsageKeys(keys: readonly string[]): ContextRef[] | null {
   try {
-    return distinct(keys.map((key) => refOf(parseUsageKey(key).contextKey)));
+    const refs: ContextRef[] = [];
+    const seen = new Set<string>();
+    let last: ContextRef | null = null;
+    for (const key of keys) {
+      const ref = refOf(parseUsageKey(key).contextKey);
+      if (ref === last || seen.has(ref.key)) continue;
+      seen.add(ref.key);
+      refs.push(ref);
+      last = ref;
+    }
+    return refs;
   } catch (error) {
     if (error instanceof InvalidKeyError) return null;
     throw error;

@@ -107,13 +107,23 @@ export abstract class InPlaceResult implements pg.Submittable {
         continue;
       }
       const headerStart = at;
-      const headerEnd = Math.min(chunk.length, at + headerBytes - this.headerFill);
-      chunk.copy(this.header, this.headerFill, at, headerEnd);
-      this.headerFill += headerEnd - at;
-      at = headerEnd;
-      if (this.headerFill < headerBytes) return;
-      this.headerFill = 0;
-      const type = this.header[0]!;
+      let type: number;
+      let length: number;
+      if (this.headerFill === 0 && at + headerBytes <= chunk.length) {
+        // The usual case, read where it lies: a copy per message costs more than the message's work.
+        type = chunk[at]!;
+        length = chunk.readUInt32BE(at + 1);
+        at += headerBytes;
+      } else {
+        const headerEnd = Math.min(chunk.length, at + headerBytes - this.headerFill);
+        chunk.copy(this.header, this.headerFill, at, headerEnd);
+        this.headerFill += headerEnd - at;
+        at = headerEnd;
+        if (this.headerFill < headerBytes) return;
+        this.headerFill = 0;
+        type = this.header[0]!;
+        length = this.header.readUInt32BE(1);
+      }
       const kind = type === errorResponseType ? "end-with" : this.kindOf(type);
       if (kind === "end-with") {
         // pg's parser reads this message whole: its header, and the body after it.
@@ -124,7 +134,7 @@ export abstract class InPlaceResult implements pg.Submittable {
         this.giveBack(chunk.subarray(at));
         return;
       }
-      this.bodyLeft = this.header.readUInt32BE(1) - 4;
+      this.bodyLeft = length - 4;
       this.bodyKept = kind === "row";
     }
   };

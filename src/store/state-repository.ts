@@ -86,7 +86,8 @@ export function createStateRepository(knex: Knex, guard: DatabaseGuard, signals:
     async readStates(call, owner, scope, blocks, fieldNames) {
       const names = fieldNames === null ? null : json(fieldNames);
       const keys = json(blocks.map((block) => block.key));
-      const spellings = json(blocks.map((block) => block.spelling));
+      // Most callers spell keys as they are stored: then the keys go in once.
+      const spellings = blocks.every((block) => block.spelling === block.key) ? null : json(blocks.map((block) => block.spelling));
       return statePageOfRows(await readRows(call, statementsOf(scope).readStates, [names, names, keys, spellings, owner, scope]));
     },
 

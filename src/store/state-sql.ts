@@ -69,9 +69,10 @@ export function stateStatements(tables: StateTables): StateStatements {
 
     // Read in binary (rows-out.ts), in the columns of the page statements
     // (copyStatePageSql): one row per requested key that has a state, in
-    // request order, under the key as the caller spelled it.
+    // request order, under the key as the caller spelled it (the second
+    // array; NULL when every key is spelled as stored).
     readStates: `
-  select s.username, r.spelling, s.id, s.modified, ${selectedState("s.state")}
+  select s.username, coalesce(r.spelling, r.usage_key), s.id, s.modified, ${selectedState("s.state")}
   from rows from (jsonb_array_elements_text(?::jsonb), jsonb_array_elements_text(?::jsonb)) with ordinality as r(usage_key, spelling, ord)
   join ${state} s on s.username = ? and s.scope = ? and s.${key} = r.usage_key
   order by r.ord`,

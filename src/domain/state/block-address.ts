@@ -1,3 +1,4 @@
+import { LRUCache } from "lru-cache";
 import { AsideUsageKeyV2, InvalidKeyError, parseLearningContextKey, parseUsageKey, type LearningContextKey } from "../keys/index.js";
 import { invalidArgument } from "../errors.js";
 
@@ -26,20 +27,30 @@ function storedContext(context: LearningContextKey): string {
   return context.run === null && context.deprecated ? `${context.org}/${context.course}` : context.toString();
 }
 
+// Addresses of the keys asked for lately: every learner of a course asks for
+// the same blocks, and formatting a key's canonical text and its context's
+// (the address) cost more than finding the parsed key. Only keys that parse
+// are kept.
+const recentAddresses = new LRUCache<string, BlockAddress>({ max: 10_000 });
+
 /**
- * Parses a usage key from the request field `field` and derives its address.
- * Throws INVALID_ARGUMENT with reason INVALID_USAGE_KEY naming the field and
- * the key when it does not parse.
+ * Parses a usage key from the request field `field` (item `index` of it, when
+ * given) and derives its address. Throws INVALID_ARGUMENT with reason
+ * INVALID_USAGE_KEY naming the field and the key when it does not parse.
  */
-export function addressBlock(text: string, field: string): BlockAddress {
+export function addressBlock(text: string, field: string, index?: number): BlockAddress {
+  const known = recentAddresses.get(text);
+  if (known !== undefined) return known;
   try {
     const key = parseUsageKey(text);
     // AsideUsageKeyV1 extends V2, so this covers both aside key forms.
     const xblockType = key instanceof AsideUsageKeyV2 ? key.asideType : key.blockType;
-    return { usageKey: key.toString(), contextKey: storedContext(key.contextKey), blockType: key.blockType, xblockType };
+    const address: BlockAddress = Object.freeze({ usageKey: key.toString(), contextKey: storedContext(key.contextKey), blockType: key.blockType, xblockType });
+    recentAddresses.set(text, address);
+    return address;
   } catch (error) {
     if (error instanceof InvalidKeyError) {
-      throw invalidArgument("INVALID_USAGE_KEY", field, `${JSON.stringify(text.slice(0, 200))} is not a usage key: ${error.reason}`, {
+      throw invalidArgument("INVALID_USAGE_KEY", index === undefined ? field : `${field}[${index}]`, `${JSON.stringify(text.slice(0, 200))} is not a usage key: ${error.reason}`, {
         key: text.slice(0, 200),
       });
     }

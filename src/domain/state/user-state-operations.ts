@@ -126,7 +126,7 @@ function locateAll(scope: Scope, blockKeys: readonly string[], field: string): {
   const seen = new Set<string>();
   const requested: BlockToRead[] = [];
   blockKeys.forEach((text, index) => {
-    const address = addressBlock(text, `${field}[${index}]`);
+    const address = addressBlock(text, field, index);
     if (!seen.has(address.usageKey)) {
       seen.add(address.usageKey);
       requested.push({ spelling: text, key: locateState(scope, address).key });
