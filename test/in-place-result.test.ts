@@ -23,56 +23,68 @@ const sockets = {
 /** The text COPY of `rows` rows of `row(i)`, as PostgreSQL writes it (one line per row). */
 const expectedText = (rows: number, row: (i: number) => string) => Array.from({ length: rows }, (_, index) => `${row(index + 1)}\n`).join("");
 
-describe.each(Object.entries(sockets))("COPY out on %s", (_, socket) => {
-  let client: pg.Client;
-
+/**
+ * A connection for the tests of one describe block, on a socket from
+ * `socket`, with `pg_temp.noisy(i)`: a row function that raises a notice for
+ * every tenth row, so that notices arrive between the rows' messages.
+ */
+function useConnection(socket: () => net.Socket): { readonly client: pg.Client } {
+  let client: pg.Client | undefined;
   beforeAll(async () => {
     client = new pg.Client({ connectionString: inject("databaseUrl"), stream: socket });
     await client.connect();
-    // A row function that raises a notice for every tenth row: notices arrive between CopyData messages.
     await client.query(`create function pg_temp.noisy(i int) returns int language plpgsql as $$ begin if i % 10 = 0 then raise notice 'row %', i; end if; return i; end $$`);
   });
   afterAll(async () => {
-    await client.end();
+    await client?.end();
   });
+  return {
+    get client() {
+      return client!;
+    },
+  };
+}
+
+describe.each(Object.entries(sockets))("COPY out on %s", (_, socket) => {
+  const connection = useConnection(socket);
 
   it("receives every byte of a COPY of 200,000 rows of varied lengths, split over many reads, notices dropped", async () => {
     const row = (i: number) => `${i}\t${"é".repeat(i % 97)}`;
-    const copy = client.query(new CopyOut(`copy (select pg_temp.noisy(i), repeat('é', i % 97) from generate_series(1, 200000) i) to stdout`));
+    const copy = connection.client.query(new CopyOut(`copy (select pg_temp.noisy(i), repeat('é', i % 97) from generate_series(1, 200000) i) to stdout`));
     const output = await copy.rows;
     const expected = expectedText(200_000, row);
     expect(output.bytes.length).toBe(Buffer.byteLength(expected));
     expect(output.bytes.toString("utf8") === expected).toBe(true);
     output.release();
     // The connection goes on as usual.
-    expect((await client.query<{ one: number }>("select 1 as one")).rows).toEqual([{ one: 1 }]);
+    expect((await connection.client.query<{ one: number }>("select 1 as one")).rows).toEqual([{ one: 1 }]);
   });
 
   it("receives an empty COPY as no bytes", async () => {
-    const output = await client.query(new CopyOut("copy (select 1 where false) to stdout")).rows;
+    const output = await connection.client.query(new CopyOut("copy (select 1 where false) to stdout")).rows;
     expect(output.bytes.length).toBe(0);
     output.release();
   });
 
   it("reports an error raised after rows were sent, and leaves the connection usable", async () => {
-    const copy = client.query(new CopyOut(`copy (select case when i < 50000 then repeat('x', 100) else (1 / (i - i))::text end from generate_series(1, 60000) i) to stdout`));
+    const copy = connection.client.query(new CopyOut(`copy (select case when i < 50000 then repeat('x', 100) else (1 / (i - i))::text end from generate_series(1, 60000) i) to stdout`));
     await expect(copy.rows).rejects.toMatchObject({ code: "22012" }); // division_by_zero
-    expect((await client.query<{ one: number }>("select 1 as one")).rows).toEqual([{ one: 1 }]);
+    expect((await connection.client.query<{ one: number }>("select 1 as one")).rows).toEqual([{ one: 1 }]);
     // And runs the next COPY from its start.
-    const output = await client.query(new CopyOut("copy (select i from generate_series(1, 3) i) to stdout")).rows;
+    const output = await connection.client.query(new CopyOut("copy (select i from generate_series(1, 3) i) to stdout")).rows;
     expect(output.bytes.toString("utf8")).toBe("1\n2\n3\n");
     output.release();
   });
 
   it("reports an error raised before any row (a bad statement)", async () => {
-    const copy = client.query(new CopyOut("copy (select no_such_column from generate_series(1, 3) i) to stdout"));
+    const copy = connection.client.query(new CopyOut("copy (select no_such_column from generate_series(1, 3) i) to stdout"));
     await expect(copy.rows).rejects.toMatchObject({ code: "42703" }); // undefined_column
-    expect((await client.query<{ one: number }>("select 1 as one")).rows).toEqual([{ one: 1 }]);
+    expect((await connection.client.query<{ one: number }>("select 1 as one")).rows).toEqual([{ one: 1 }]);
   });
 
   it("runs COPYs one after another on one connection, each complete", async () => {
     for (const rows of [10, 20_000, 1, 5_000]) {
-      const output = await client.query(new CopyOut(`copy (select i, md5(i::text) from generate_series(1, ${rows}) i) to stdout`)).rows;
+      const output = await connection.client.query(new CopyOut(`copy (select i, md5(i::text) from generate_series(1, ${rows}) i) to stdout`)).rows;
       const lines = output.bytes.toString("utf8").split("\n");
       expect(lines.length).toBe(rows + 1);
       expect(lines[rows - 1]!.startsWith(`${rows}\t`)).toBe(true);
@@ -82,17 +94,8 @@ describe.each(Object.entries(sockets))("COPY out on %s", (_, socket) => {
 });
 
 describe.each(Object.entries(sockets))("a prepared statement's rows on %s", (_, socket) => {
-  let client: pg.Client;
-  const preparedCount = async () => (await client.query<{ count: string }>("select count(*) from pg_prepared_statements")).rows[0]!.count;
-
-  beforeAll(async () => {
-    client = new pg.Client({ connectionString: inject("databaseUrl"), stream: socket });
-    await client.connect();
-    await client.query(`create function pg_temp.noisy(i int) returns int language plpgsql as $$ begin if i % 10 = 0 then raise notice 'row %', i; end if; return i; end $$`);
-  });
-  afterAll(async () => {
-    await client.end();
-  });
+  const connection = useConnection(socket);
+  const preparedCount = async () => (await connection.client.query<{ count: string }>("select count(*) from pg_prepared_statements")).rows[0]!.count;
 
   /** The text fields of each row of `bytes` (binary rows of text columns). */
   const textRows = (bytes: Buffer, columns: number) => {
@@ -106,19 +109,19 @@ describe.each(Object.entries(sockets))("a prepared statement's rows on %s", (_, 
   };
 
   it("receives every row of 100,000 in binary, split over many reads, notices dropped, with bound values", async () => {
-    const rows = await client.query(new RowsOut("in_place_many", "select pg_temp.noisy(i)::text, repeat($1, i % 97) from generate_series(1, $2::int) i", ["é", "100000"])).rows;
+    const rows = await connection.client.query(new RowsOut("in_place_many", "select pg_temp.noisy(i)::text, repeat($1, i % 97) from generate_series(1, $2::int) i", ["é", "100000"])).rows;
     const received = textRows(rows.bytes, 2);
     expect(received).toHaveLength(100_000);
     expect(received.every(([number, text], index) => number === String(index + 1) && text === "é".repeat((index + 1) % 97))).toBe(true);
     rows.release();
-    expect((await client.query<{ one: number }>("select 1 as one")).rows).toEqual([{ one: 1 }]);
+    expect((await connection.client.query<{ one: number }>("select 1 as one")).rows).toEqual([{ one: 1 }]);
   });
 
   it("receives no rows as no bytes, and a NULL field as located nowhere", async () => {
-    const none = await client.query(new RowsOut("in_place_none", "select 1 where false", [])).rows;
+    const none = await connection.client.query(new RowsOut("in_place_none", "select 1 where false", [])).rows;
     expect(none.bytes.length).toBe(0);
     none.release();
-    const nulls = await client.query(new RowsOut("in_place_null", "select $1::text, 'x'", [null])).rows;
+    const nulls = await connection.client.query(new RowsOut("in_place_null", "select $1::text, 'x'", [null])).rows;
     expect(textRows(nulls.bytes, 2)).toEqual([[null, "x"]]);
     nulls.release();
   });
@@ -126,7 +129,7 @@ describe.each(Object.entries(sockets))("a prepared statement's rows on %s", (_, 
   it("prepares a statement once per connection, and runs it again by name", async () => {
     const before = Number(await preparedCount());
     for (const value of ["a", "b", "c"]) {
-      const rows = await client.query(new RowsOut("in_place_again", "select $1::text || '!'", [value])).rows;
+      const rows = await connection.client.query(new RowsOut("in_place_again", "select $1::text || '!'", [value])).rows;
       expect(textRows(rows.bytes, 1)).toEqual([[`${value}!`]]);
       rows.release();
     }
@@ -135,17 +138,17 @@ describe.each(Object.entries(sockets))("a prepared statement's rows on %s", (_, 
 
   it("reports an error raised after rows were sent, and leaves the connection and the statement usable", async () => {
     const text = "select case when i < $1::int then repeat('x', 100) else (1 / (i - i))::text end from generate_series(1, 60000) i";
-    await expect(client.query(new RowsOut("in_place_late_error", text, ["50000"])).rows).rejects.toMatchObject({ code: "22012" }); // division_by_zero
-    expect((await client.query<{ one: number }>("select 1 as one")).rows).toEqual([{ one: 1 }]);
-    const rows = await client.query(new RowsOut("in_place_late_error", text, ["70000"])).rows;
+    await expect(connection.client.query(new RowsOut("in_place_late_error", text, ["50000"])).rows).rejects.toMatchObject({ code: "22012" }); // division_by_zero
+    expect((await connection.client.query<{ one: number }>("select 1 as one")).rows).toEqual([{ one: 1 }]);
+    const rows = await connection.client.query(new RowsOut("in_place_late_error", text, ["70000"])).rows;
     expect(textRows(rows.bytes, 1)).toHaveLength(60_000);
     rows.release();
   });
 
   it("forgets a statement PostgreSQL refused to prepare, so that the next try prepares it again", async () => {
     for (let attempt = 0; attempt < 2; attempt += 1) {
-      await expect(client.query(new RowsOut("in_place_bad", "select no_such_column", [])).rows).rejects.toMatchObject({ code: "42703" }); // undefined_column, not "does not exist"
+      await expect(connection.client.query(new RowsOut("in_place_bad", "select no_such_column", [])).rows).rejects.toMatchObject({ code: "42703" }); // undefined_column, not "does not exist"
     }
-    expect((await client.query<{ one: number }>("select 1 as one")).rows).toEqual([{ one: 1 }]);
+    expect((await connection.client.query<{ one: number }>("select 1 as one")).rows).toEqual([{ one: 1 }]);
   });
 });
