@@ -65,17 +65,7 @@ export async function startServerProcess(
   waitFor: "database ready" | "listening" = "database ready",
 ): Promise<ServerProcess> {
   // No lame-duck delay unless a test asks for it (pass SHUTDOWN_DELAY_MS: undefined for the default): test clients keep their connections open.
-  // Calls may queue for 10 s, not 250 ms: the suite runs files side by side on small machines, and a file that
-  // races 50 writers must not have some turned away as OVERLOADED. Tests of admission set their own limit.
-  const merged: Record<string, string | undefined> = {
-    ...process.env,
-    PORT: "0",
-    METRICS_PORT: "0",
-    LOG_LEVEL: "info",
-    SHUTDOWN_DELAY_MS: "0",
-    ADMISSION_MAX_WAIT_MS: "10000",
-    ...env,
-  };
+  const merged: Record<string, string | undefined> = { ...process.env, PORT: "0", METRICS_PORT: "0", LOG_LEVEL: "info", SHUTDOWN_DELAY_MS: "0", ...env };
   const [command, args] = launcher === "bundle" ? [process.execPath, startArguments] : ["npm", ["start"]];
   const child = spawn(command, args, {
     cwd: repoRoot,
