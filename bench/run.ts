@@ -753,8 +753,8 @@ async function main(): Promise<void> {
       const fixedCost = await inPhase("DescribeKey, service with h2load", () => withScratchDirectory((directory) => serviceDescribeKey(cOptions, directory)));
       cRows.push(formatCRow("DescribeKey (no database)", "service (h2load, gRPC)", fixedCost, true));
     }
-    await cScenario(`GetMany(${config.getManyBlocks})`, true, 0.5, rawGetManyC, serviceGetManyC);
-    await cScenario(`GetMany(${config.getManyBlocks}), STATE_FORM_JSON_OBJECT`, true, 0.5, rawGetManyC, serviceGetManyJsonC);
+    await cScenario(`GetMany(${config.getManyBlocks})`, true, 0.35, rawGetManyC, serviceGetManyC);
+    await cScenario(`GetMany(${config.getManyBlocks}), STATE_FORM_JSON_OBJECT`, true, 0.35, rawGetManyC, serviceGetManyJsonC);
     await cScenario(`SetMany(${config.setManyBlocks})`, true, 0.6, rawSetManyC, serviceSetManyC);
     await cScenario(`IterAllForCourse, ${config.cStreams} whole-course streams`, false, 0.5, rawCopyIterAll, serviceIterAllC);
     await cScenario(`IterAllForCourse, ${config.cStreams} whole-course streams, STATE_FORM_JSON_OBJECT`, false, 0.5, rawCopyIterAll, serviceIterAllJsonC);
