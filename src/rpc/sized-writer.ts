@@ -8,6 +8,12 @@ import type { BytePool } from "../buffers/byte-pool.js";
 export const twoTo53 = 2n ** 53n;
 /** Longest ASCII string copied by a JavaScript loop rather than by Buffer.write. */
 const shortText = 64;
+/**
+ * Longest run of bytes copied by a JavaScript loop rather than by
+ * TypedArray.set, which needs a view of the source made for it: a view per
+ * field of every state was the largest garbage of a GetMany.
+ */
+const shortCopy = 512;
 
 /** Bytes of the varint of a non-negative integer below 2^53. */
 export function varintLength(value: number): number {
@@ -202,7 +208,7 @@ export class SizedWriter {
    */
   copy(source: Uint8Array, start: number, end: number): void {
     const length = end - start;
-    if (length <= shortText) {
+    if (length <= shortCopy) {
       const { bytes, offset } = this;
       for (let index = 0; index < length; index += 1) bytes[offset + index] = source[start + index]!;
     } else {

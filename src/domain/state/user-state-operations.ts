@@ -117,12 +117,15 @@ function checkFieldNames(fieldNames: readonly string[] | null, field: string, ma
   return [...new Set(fieldNames)];
 }
 
+/** The distinct stored keys of `blocks`, in first-seen order. */
+const storedKeys = (blocks: readonly BlockToRead[]): string[] => [...new Set(blocks.map((block) => block.key))];
+
 /**
  * Parses each key once; returns the distinct blocks in first-seen order, each
  * with the first spelling the caller used and the key its state in `scope` is
- * stored under, and the distinct stored keys in first-seen order.
+ * stored under.
  */
-function locateAll(scope: Scope, blockKeys: readonly string[], field: string): { requested: BlockToRead[]; keys: string[] } {
+function locateAll(scope: Scope, blockKeys: readonly string[], field: string): BlockToRead[] {
   const seen = new Set<string>();
   const requested: BlockToRead[] = [];
   blockKeys.forEach((text, index) => {
@@ -132,7 +135,7 @@ function locateAll(scope: Scope, blockKeys: readonly string[], field: string): {
       requested.push({ spelling: text, key: locateState(scope, address).key });
     }
   });
-  return { requested, keys: [...new Set(requested.map((block) => block.key))] };
+  return requested;
 }
 
 /**
@@ -162,9 +165,9 @@ export function createUserStateOperations(store: StateStore, limits: StateLimits
   function prepareBlocks(request: BlocksOfLearner, maxBlocks: number) {
     checkUsername(request.username);
     checkCount(request.blockKeys.length, maxBlocks, "block_keys");
-    const { requested, keys } = locateAll(request.scope, request.blockKeys, "block_keys");
+    const requested = locateAll(request.scope, request.blockKeys, "block_keys");
     const fieldNames = checkFieldNames(request.fieldNames, "field_selection.field_names", limits.maxFieldsPerBlock);
-    return { owner: ownerOf(request.scope, request.username), requested, keys, fieldNames };
+    return { owner: ownerOf(request.scope, request.username), requested, fieldNames };
   }
 
   return {
@@ -224,7 +227,8 @@ export function createUserStateOperations(store: StateStore, limits: StateLimits
     },
 
     async deleteMany(call, request) {
-      const { owner, keys, fieldNames } = prepareBlocks(request, limits.maxWriteBlocks);
+      const { owner, requested, fieldNames } = prepareBlocks(request, limits.maxWriteBlocks);
+      const keys = storedKeys(requested);
       const listed = new Set(request.blockKeys);
       const preconditions = Object.entries(request.preconditions).map(([spelling, precondition]): KeyPrecondition => {
         const field = `preconditions[${JSON.stringify(spelling)}]`;
@@ -240,8 +244,8 @@ export function createUserStateOperations(store: StateStore, limits: StateLimits
     },
 
     async getModDates(call, request) {
-      const { owner, requested, keys, fieldNames } = prepareBlocks(request, limits.maxReadBlocks);
-      return answerEach(requested, await store.readFieldTimes(call, owner, request.scope, keys, fieldNames));
+      const { owner, requested, fieldNames } = prepareBlocks(request, limits.maxReadBlocks);
+      return answerEach(requested, await store.readFieldTimes(call, owner, request.scope, storedKeys(requested), fieldNames));
     },
 
     getHistory(call, username, scope, blockKey, batchRows) {
