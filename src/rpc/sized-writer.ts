@@ -10,10 +10,11 @@ export const twoTo53 = 2n ** 53n;
 const shortText = 64;
 /**
  * Longest run of bytes copied by a JavaScript loop rather than by
- * TypedArray.set, which needs a view of the source made for it: a view per
- * field of every state was the largest garbage of a GetMany.
+ * TypedArray.set, which needs a view of the source made for it. Above this
+ * the view is cheaper than the loop: at 512 bytes GetMany made less garbage,
+ * but the bulk reads spent 16-23 % more CPU per row (docs/benchmarks.md).
  */
-const shortCopy = 512;
+const shortCopy = 64;
 
 /** Bytes of the varint of a non-negative integer below 2^53. */
 export function varintLength(value: number): number {
