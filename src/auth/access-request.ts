@@ -59,13 +59,11 @@ export function contextsOfUsageKeys(keys: readonly string[]): ContextRef[] | nul
   try {
     const refs: ContextRef[] = [];
     const seen = new Set<string>();
-    let last: ContextRef | null = null;
     for (const key of keys) {
       const ref = refOf(parseUsageKey(key).contextKey);
-      if (ref === last || seen.has(ref.key)) continue;
+      if (seen.has(ref.key)) continue;
       seen.add(ref.key);
       refs.push(ref);
-      last = ref;
     }
     return refs;
   } catch (error) {

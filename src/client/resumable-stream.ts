@@ -23,16 +23,6 @@ interface Resumable {
 }
 
 /**
- * The messages of `open(firstToken)` and, whenever the stream fails with
- * UNAVAILABLE, OVERLOADED, ABORTED or a CANCELED the caller did not ask for, of
- * `open(last token received)` after a back-off: the caller
- * sees every message once, in order, as if nothing had failed. Other errors,
- * and those after `maxAttempts` tries without a message, are thrown as
- * LearnerStateErrors (OUT_OF_RANGE, a token WatchChanges can no longer
- * honour, as ChangeFeedLost). The server's RetryInfo, when longer, sets the
- * delay.
- */
-/**
  * Whether `error` is connect-node's UNKNOWN for a response that ended
  * without a status because its connection closed (Node's
  * ERR_STREAM_PREMATURE_CLOSE, somewhere in its causes): what a server killed
@@ -46,6 +36,17 @@ function endedUnderTheCall(error: Error): boolean {
   return false;
 }
 
+/**
+ * The messages of `open(firstToken)` and, whenever the stream fails with
+ * UNAVAILABLE, OVERLOADED, ABORTED, a CANCELED the caller did not ask for or
+ * a connection closed under the call, of
+ * `open(last token received)` after a back-off: the caller
+ * sees every message once, in order, as if nothing had failed. Other errors,
+ * and those after `maxAttempts` tries without a message, are thrown as
+ * LearnerStateErrors (OUT_OF_RANGE, a token WatchChanges can no longer
+ * honour, as ChangeFeedLost). The server's RetryInfo, when longer, sets the
+ * delay.
+ */
 export async function* resumeOnUnavailable<Message extends Resumable>(
   open: (resumeToken: string) => AsyncIterable<Message>,
   firstToken: string,
