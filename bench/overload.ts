@@ -45,6 +45,8 @@ export interface OverloadLevel {
   /** Failures other than OVERLOADED and h2load's closing resets, by code: there should be none. */
   readonly otherFailures: Readonly<Record<string, number>>;
   readonly probe: ProbeFigures;
+  /** The server's event-loop delay over the level (prom-client's 10 ms sampling timer: about 10 when idle), p99 and max, ms. */
+  readonly loopDelayMs: { readonly p99: number; readonly max: number };
   readonly rssBytes: number;
 }
 
@@ -173,6 +175,8 @@ async function level(
     refusedPerSecond: refused / seconds,
     otherFailures,
     probe: probed,
+    // prom-client resets its event-loop histogram at each scrape: these cover the level alone.
+    loopDelayMs: { p99: (after.get("learnerstate_nodejs_eventloop_lag_p99_seconds") ?? Number.NaN) * 1000, max: (after.get("learnerstate_nodejs_eventloop_lag_max_seconds") ?? Number.NaN) * 1000 },
     rssBytes: options.peakRss(`overload: ${name}`),
   };
 }
@@ -200,8 +204,8 @@ const ms = (value: number) => (Number.isNaN(value) ? "–" : value.toFixed(1));
 export function formatOverload(levels: readonly OverloadLevel[]): string[] {
   const sorted = (values: readonly number[]) => [...values].sort((a, b) => a - b);
   const lines = [
-    "| load | in flight | OK calls/s (by method; IterAll: rows streamed) | refused (OVERLOADED)/s | other failures | probe: admitted p50 / p99 ms | probe: refused p50 / max ms | probe writes: acknowledged (found) / refused (found) | server RSS peak |",
-    "| --- | ---: | --- | ---: | --- | --- | --- | --- | ---: |",
+    "| load | in flight | OK calls/s (by method; IterAll: rows streamed) | refused (OVERLOADED)/s | other failures | probe: admitted p50 / p99 ms | probe: refused p50 / max ms | probe writes: acknowledged (found) / refused (found) | server event-loop delay p99 / max ms | server RSS peak |",
+    "| --- | ---: | --- | ---: | --- | --- | --- | --- | --- | ---: |",
   ];
   for (const entry of levels) {
     const ok = sorted(entry.probe.okMs);
@@ -215,7 +219,7 @@ export function formatOverload(levels: readonly OverloadLevel[]): string[] {
     const written = writes.acknowledged + writes.refused === 0 ? "–" : `${writes.acknowledged} (${writes.acknowledgedFound}) / ${writes.refused} (${writes.refusedFound})`;
     lines.push(
       `| ${entry.name} | ${entry.inFlight} | ${methods} | ${entry.refusedPerSecond.toFixed(0)} | ${failures} | ${ms(percentile(ok, 50))} / ${ms(percentile(ok, 99))} | ` +
-        `${ms(percentile(refused, 50))} / ${ms(refused.at(-1) ?? Number.NaN)} | ${written} | ${(entry.rssBytes / 1024 / 1024).toFixed(0)} MB |`,
+        `${ms(percentile(refused, 50))} / ${ms(refused.at(-1) ?? Number.NaN)} | ${written} | ${ms(entry.loopDelayMs.p99)} / ${ms(entry.loopDelayMs.max)} | ${(entry.rssBytes / 1024 / 1024).toFixed(0)} MB |`,
     );
   }
   const [alone, atPeak, flooded, mix] = levels;
