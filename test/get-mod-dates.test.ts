@@ -40,6 +40,21 @@ describe("GetModDates", () => {
     expect(await modDates(username, [x], [])).toEqual([]);
   });
 
+  it("names each block as the caller spelled it, a block named in two spellings once, at the first", async () => {
+    const username = unique("learner");
+    const c = course();
+    // Without its type, a block-v1 key is stored under its canonical form, type@None.
+    const canonical = `block-v1:${c.slice("course-v1:".length)}+type@None+block@a`;
+    const untyped = `block-v1:${c.slice("course-v1:".length)}+block@a`;
+    const plain = blockKey(c, "problem", "plain");
+    await fixture.client.setMany({ username, updates: [{ blockKey: untyped, fields: { v: "1" } }, { blockKey: plain, fields: { w: "2" } }] });
+    expect((await modDates(username, [plain, untyped, canonical])).map((entry) => [entry.blockKey, entry.fieldName])).toEqual([
+      [plain, "w"],
+      [untyped, "v"],
+    ]);
+    expect((await modDates(username, [canonical])).map((entry) => [entry.blockKey, entry.fieldName])).toEqual([[canonical, "v"]]);
+  });
+
   it("forgets the time of a deleted field", async () => {
     const username = unique("learner");
     const key = blockKey(course(), "problem", "forget");

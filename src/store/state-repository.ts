@@ -1,5 +1,6 @@
 import type { Knex } from "@mikro-orm/postgresql";
 import type {
+  BlockToRead,
   BlockWrite,
   LearnerErasure,
   Scope,
@@ -15,6 +16,16 @@ import { historyPageSettings, pageQueryOf, statePageOfCopy, statePageOfRows } fr
 import { copyHistoryPageSql, copyStatePageStatements, eraseLearnerSql, otherScopesStatements, otherScopesTables, userStateStatements, userStateTables, type StateStatements } from "./state-sql.js";
 
 const json = (value: unknown) => JSON.stringify(value);
+
+/**
+ * The stored keys of `blocks` in order, and their spellings, as JSON arrays
+ * for the read statements; the spellings are null when every key is spelled
+ * as stored, as most callers do, so that the keys go in once.
+ */
+function keysAndSpellings(blocks: readonly BlockToRead[]): [string, string | null] {
+  const keys = json(blocks.map((block) => block.key));
+  return [keys, blocks.every((block) => block.spelling === block.key) ? null : json(blocks.map((block) => block.spelling))];
+}
 
 const versionOf = (row: { position: string; modified: string }): StateVersion => ({ position: BigInt(row.position), modified: BigInt(row.modified) });
 
@@ -85,10 +96,7 @@ export function createStateRepository(knex: Knex, guard: DatabaseGuard, signals:
   return {
     async readStates(call, owner, scope, blocks, fieldNames) {
       const names = fieldNames === null ? null : json(fieldNames);
-      const keys = json(blocks.map((block) => block.key));
-      // Most callers spell keys as they are stored: then the keys go in once.
-      const spellings = blocks.every((block) => block.spelling === block.key) ? null : json(blocks.map((block) => block.spelling));
-      return statePageOfRows(await readRows(call, statementsOf(scope).readStates, [names, names, keys, spellings, owner, scope]));
+      return statePageOfRows(await readRows(call, statementsOf(scope).readStates, [names, names, ...keysAndSpellings(blocks), owner, scope]));
     },
 
     async writeStates(call, owner, scope, writes, maxStateBytes, conditions) {
@@ -144,10 +152,10 @@ export function createStateRepository(knex: Knex, guard: DatabaseGuard, signals:
       committed(() => trimmed.map((row) => row.context_key));
     },
 
-    async readFieldTimes(call, owner, scope, keys, fieldNames) {
+    async readFieldTimes(call, owner, scope, blocks, fieldNames) {
       const names = fieldNames === null ? null : json(fieldNames);
       const rows = await run(call, "read", (query) =>
-        query<{ usage_key: string; field_name: string; modified: string }>(statementsOf(scope).readFieldTimes, [json(keys), owner, scope, names, names]),
+        query<{ usage_key: string; field_name: string; modified: string }>(statementsOf(scope).readFieldTimes, [...keysAndSpellings(blocks), owner, scope, names, names]),
       );
       return rows.map((row) => ({ usageKey: row.usage_key, fieldName: row.field_name, modified: BigInt(row.modified) }));
     },

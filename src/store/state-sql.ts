@@ -159,9 +159,10 @@ export function stateStatements(tables: StateTables): StateStatements {
 
     deleteEmptied: `delete from ${state} where id in (select value::bigint from jsonb_array_elements_text(?::jsonb))`,
 
+    // As readStates: in request order, under the key as the caller spelled it.
     readFieldTimes: `
-  select s.${key} as usage_key, f.key as field_name, f.value::text as modified
-  from jsonb_array_elements_text(?::jsonb) with ordinality as r(usage_key, ord)
+  select coalesce(r.spelling, r.usage_key) as usage_key, f.key as field_name, f.value::text as modified
+  from rows from (jsonb_array_elements_text(?::jsonb), jsonb_array_elements_text(?::jsonb)) with ordinality as r(usage_key, spelling, ord)
   join ${state} s on s.username = ? and s.scope = ? and s.${key} = r.usage_key
   cross join lateral jsonb_each(s.field_modified) f
   where ?::jsonb is null or f.key in (select jsonb_array_elements_text(?::jsonb))

@@ -12,6 +12,7 @@ export { scopeKeyings } from "./scope.js";
 export type { Scope, ScopeKeying } from "./scope.js";
 export type { StateLocation } from "./state-location.js";
 export type {
+  BlockToRead,
   BlockWrite,
   FieldTexts,
   IterationFilter,

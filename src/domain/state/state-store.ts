@@ -123,15 +123,16 @@ export interface StateStore {
   ): Promise<void>;
 
   /**
-   * For each existing state among `keys` (in that order) and each of its
+   * For each of `blocks` (in that order) whose state exists, and each of its
    * fields (by name, only `fieldNames` when given): when the field was last
-   * written.
+   * written, under the block key as the caller spelled it. Blocks with no
+   * state, or none of the named fields, give nothing. One query.
    */
   readFieldTimes(
     call: CallLimits,
     owner: string,
     scope: Scope,
-    keys: readonly string[],
+    blocks: readonly BlockToRead[],
     fieldNames: readonly string[] | null,
   ): Promise<Array<{ usageKey: string; fieldName: string; modified: Micros }>>;
 

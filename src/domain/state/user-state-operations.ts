@@ -138,21 +138,6 @@ function locateAll(scope: Scope, blockKeys: readonly string[], field: string): B
   return requested;
 }
 
-/**
- * Answers each requested key with the rows of the state it reaches, in
- * request order, each row re-spelled as the caller named the key. Rows of one
- * stored key arrive together, as the store returns them.
- */
-function answerEach<Row extends { usageKey: string }>(requested: readonly BlockToRead[], rows: readonly Row[]): Row[] {
-  const rowsOfKey = new Map<string, Row[]>();
-  for (const row of rows) {
-    const group = rowsOfKey.get(row.usageKey);
-    if (group === undefined) rowsOfKey.set(row.usageKey, [row]);
-    else group.push(row);
-  }
-  return requested.flatMap((block) => (rowsOfKey.get(block.key) ?? []).map((row) => ({ ...row, usageKey: block.spelling })));
-}
-
 /** Builds the JSON object text of validated fields without re-serialising their values. */
 function stateJsonOf(fields: FieldTexts): string {
   return `{${Object.entries(fields)
@@ -245,7 +230,7 @@ export function createUserStateOperations(store: StateStore, limits: StateLimits
 
     async getModDates(call, request) {
       const { owner, requested, fieldNames } = prepareBlocks(request, limits.maxReadBlocks);
-      return answerEach(requested, await store.readFieldTimes(call, owner, request.scope, storedKeys(requested), fieldNames));
+      return store.readFieldTimes(call, owner, request.scope, requested, fieldNames);
     },
 
     getHistory(call, username, scope, blockKey, batchRows) {
