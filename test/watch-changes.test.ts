@@ -96,6 +96,48 @@ describe("WatchChanges", () => {
   });
 });
 
+describe("WatchChanges of a backlog many reads long", () => {
+  it("gives each change of the course once, in order, live and resumed on a server that reads the backlog itself, and so does a watch of every course", async () => {
+    const [course, other] = [`course-v1:${unique("Org")}+Backlog+2026`, `course-v1:${unique("Org")}+Busy+2026`];
+    const learner = unique("learner");
+    const keysOf = (courseKey: string, round: number) => Array.from({ length: 100 }, (_, index) => blockKey(courseKey, "problem", `r${round}b${index}`));
+    const controller = new AbortController();
+    const live = await tokenOfNow(course, controller);
+    const everyCourse = await tokenOfNow("", controller);
+    // 1,200 changes of the course between as many of another, more than two reads of 500 each.
+    const written: string[] = [];
+    for (let round = 0; round < 12; round += 1) {
+      await fixture.client.setMany({ username: learner, updates: keysOf(other, round).map((key) => ({ blockKey: key, fields: { a: "1" } })) });
+      const keys = keysOf(course, round);
+      await fixture.client.setMany({ username: learner, updates: keys.map((key) => ({ blockKey: key, fields: { a: "1" } })) });
+      written.push(...keys);
+    }
+    const liveChanges: StateChange[] = [];
+    while (liveChanges.length < written.length) {
+      const next = await live.stream.next();
+      if (next.done) throw new Error("the watch ended");
+      liveChanges.push(...next.value.changes);
+    }
+    controller.abort();
+    expect(liveChanges.map((change) => change.blockKey)).toEqual(written);
+
+    // A second server has no reader holding these changes: it walks the backlog in the database.
+    const server = await startServerProcess({ DATABASE_URL: inject("databaseUrl") });
+    try {
+      const client = userStateClient(server.baseUrl);
+      const resumed = await readUntil(client.watchChanges({ courseKey: course, resumeToken: live.token }), (changes) => changes.length >= written.length);
+      expect(resumed.changes.map((change) => change.blockKey)).toEqual(written);
+      // Other tests write beside this one: of every course's changes, those of these two courses.
+      const ofBoth = (changes: StateChange[]) => changes.filter((change) => change.courseKey === course || change.courseKey === other);
+      const all = await readUntil(client.watchChanges({ courseKey: "", resumeToken: everyCourse.token }), (changes) => ofBoth(changes).length >= 2 * written.length, 30_000);
+      const expected = Array.from({ length: 12 }, (_, round) => [...keysOf(other, round), ...keysOf(course, round)]).flat();
+      expect(ofBoth(all.changes).map((change) => change.blockKey)).toEqual(expected);
+    } finally {
+      expect(await server.stop()).toBe(0);
+    }
+  });
+});
+
 describe("WatchChanges of large changes", () => {
   it("splits a read whose changes would make a message over 4 MB into several, none over it, and resumes between them", async () => {
     const course = `course-v1:${unique("Org")}+Large+2026`;

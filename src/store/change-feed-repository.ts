@@ -6,6 +6,9 @@ import type { GuardedQueries } from "./guarded-queries.js";
 
 interface ChangeRow {
   removed_before: string;
+  /** The last id the read looked at; null when it looked at none. */
+  last_id: string | null;
+  complete: boolean;
   /** Null in the one row of a read that found no change. */
   id: string | null;
   scope: string;
@@ -39,11 +42,18 @@ export function createChangeFeedRepository(queries: GuardedQueries, signals: Cha
     },
 
     async readChanges(call, contexts, from, to, afterId, limit) {
-      const bounds = [from, from, to, to, afterId.toString(), limit];
-      const rows = await queries.run(call, "read", (query) =>
-        contexts === null ? query<ChangeRow>(changesOfAllSql, bounds) : query<ChangeRow>(changesOfContextsSql, [JSON.stringify(contexts), ...bounds]),
-      );
-      return { changes: rows.filter((row) => row.id !== null).map(toChange), removedBefore: BigInt(rows[0]!.removed_before) };
+      const after = afterId.toString();
+      const batch = [from, from, to, to];
+      const walk = contexts === null ? [limit] : [JSON.stringify(contexts), limit, limit];
+      const parameters = [after, after, ...batch, ...walk, limit, to, ...batch];
+      const rows = await queries.run(call, "read", (query) => query<ChangeRow>(contexts === null ? changesOfAllSql : changesOfContextsSql, parameters));
+      const [first] = rows;
+      return {
+        changes: rows.filter((row) => row.id !== null).map(toChange),
+        lastId: first!.last_id === null ? afterId : BigInt(first!.last_id),
+        complete: first!.complete,
+        removedBefore: BigInt(first!.removed_before),
+      };
     },
 
     onCommitted: (listener) => signals.onCommitted(listener),

@@ -28,5 +28,9 @@ export const StateChangeRow = defineEntity({
     fieldNames: p.array().columnType("text[]"),
     modified: p.datetime(6),
   }),
-  indexes: [{ properties: ["contextKey", "tx"], name: "state_change_context_index" }],
+  // The change feed walks a batch by id: over every course, or over some (change-feed-sql.ts).
+  indexes: [
+    { properties: ["id"], name: "state_change_id_index" },
+    { properties: ["contextKey", "id"], name: "state_change_context_id_index" },
+  ],
 });

@@ -1,10 +1,18 @@
 import type { CallLimits } from "../state/index.js";
 import type { StateChange } from "./state-change.js";
 
-/** Changes read between two snapshots, and what retention has removed. */
+/** Changes read between two snapshots, how far the read got, and what retention has removed. */
 export interface ChangesRead {
   /** In id order. */
   readonly changes: readonly StateChange[];
+  /**
+   * The last id the read looked at (the `afterId` it was given when it looked
+   * at none): every change of the batch up to it is in this read or an
+   * earlier one. The next read goes on after it.
+   */
+  readonly lastId: bigint;
+  /** Whether no change of the batch is left after `lastId`. */
+  readonly complete: boolean;
   /** Changes of transactions below this id were removed by retention (0: none), as of the same statement. */
   readonly removedBefore: bigint;
 }
@@ -14,9 +22,11 @@ export interface ChangeFeedStore {
   /** The database's snapshot now, in pg_snapshot's text form. */
   currentSnapshot(call: CallLimits): Promise<string>;
   /**
-   * Up to `limit` changes of transactions finished in snapshot `to` but not
-   * in `from`, with ids above `afterId`, in id order, of the learning
-   * contexts `contexts` (null: of all, and of no context).
+   * The changes of transactions finished in snapshot `to` but not in `from`
+   * (the batch), of the learning contexts `contexts` (null: of all, and of
+   * no context), among the next `limit` changes of those contexts with ids
+   * above `afterId` (0: from the batch's first), in id order. A read costs
+   * what it looks at, not the batch's length.
    */
   readChanges(call: CallLimits, contexts: readonly string[] | null, from: string, to: string, afterId: bigint, limit: number): Promise<ChangesRead>;
   /**

@@ -180,8 +180,7 @@ export function createChangeFeed(store: ChangeFeedStore, options: ChangeFeedOpti
         options.onRead?.("catch-up");
         const read = await store.readChanges(call, filter.contexts, reading.from.text, to.text, reading.afterId, options.pageChanges);
         if (expiredBy(reading, read.removedBefore)) throw expired();
-        const ends = read.changes.length < options.pageChanges;
-        yield* deliver(read.changes, reading.from, to, ends ? positionAt(to) : { ...reading, afterId: read.changes[read.changes.length - 1]!.id });
+        yield* deliver(read.changes, reading.from, to, read.complete ? positionAt(to) : { ...reading, afterId: read.lastId });
       }
     } finally {
       release();

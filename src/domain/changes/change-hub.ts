@@ -13,7 +13,7 @@ export interface FeedPage {
   readonly from: TxSnapshot;
   readonly to: TxSnapshot;
   readonly afterId: bigint;
-  /** The last change's id, or `afterId` for an empty page. */
+  /** The last id the read looked at (see ChangesRead.lastId): the page holds every change of the batch up to it after `afterId`. */
   readonly lastId: bigint;
   readonly changes: readonly StateChange[];
   /** Whether it holds the last changes between `from` and `to`. */
@@ -27,7 +27,7 @@ export function positionAfter(page: FeedPage): FeedPosition {
 
 /** How a hub reads and how much it keeps. */
 export interface ChangeHubOptions {
-  /** Changes per read. */
+  /** Changes a read looks at, at most. */
   readonly pageChanges: number;
   /** Changes kept for watchers that are behind, at most (older pages are dropped; such watchers read for themselves). */
   readonly keptChanges: number;
@@ -195,12 +195,10 @@ export class ChangeHub {
         let afterId = 0n;
         for (;;) {
           this.options.onRead?.("shared");
-          const { changes, removedBefore } = await this.store.readChanges(backgroundWork, this.contexts, from.text, to.text, afterId, this.options.pageChanges);
+          const { changes, lastId, complete: endsBatch, removedBefore } = await this.store.readChanges(backgroundWork, this.contexts, from.text, to.text, afterId, this.options.pageChanges);
           if (this.closed) return;
           // Retention removed changes the hub had not read (a very short retention, or reads that failed for that long).
           if (expiredBy(positionAt(from), removedBefore)) throw this.restart(to, expired());
-          const endsBatch = changes.length < this.options.pageChanges;
-          const lastId = changes.length === 0 ? afterId : changes[changes.length - 1]!.id;
           this.append({ seq: this.nextSeq, from, to, afterId, lastId, changes, endsBatch });
           if (endsBatch) break;
           afterId = lastId;
