@@ -45,7 +45,7 @@ export function createChangeFeedRepository(queries: GuardedQueries, signals: Cha
       const after = afterId.toString();
       const batch = [from, from, to, to];
       const walk = contexts === null ? [limit] : [JSON.stringify(contexts), limit, limit];
-      const parameters = [after, after, from, to, to, from, ...walk, limit, to, ...batch];
+      const parameters = [after, after, ...batch, ...walk, limit, to, ...batch];
       const rows = await queries.run(call, "read", (query) => query<ChangeRow>(contexts === null ? changesOfAllSql : changesOfContextsSql, parameters));
       const [first] = rows;
       return {

@@ -22,28 +22,17 @@ const inBatch = `(c.tx >= pg_snapshot_xmax(?::pg_snapshot) or c.tx = any(array(s
 // index of ids, and keeps those of the batch, so that it costs what it looks
 // at however long the batch is. (Selecting the batch by transaction and
 // sorting it by id cost each read the whole batch: a backlog of millions of
-// changes took an hour of reads.)
-//
-// Every write inserts its changes after its first row write, which gives its
-// transaction its id; ids come from one sequence. So a change of a
-// transaction at or after a snapshot's xmax has an id above every id taken
-// before that snapshot. The first read of a batch starts below the smallest
-// of: the ids of the changes of transactions running at `from` (looked up
-// on the (tx, id) key), and the others', which are above the ids of changes
-// of transactions finished before `from`'s xmin (the last hundred such, on
-// the same key, give a bound). The walk is over when it meets a change of a
-// transaction at or after to's xmax, or runs out of rows.
+// changes took an hour of reads.) The first read of a batch starts before its
+// smallest id, found once on the (tx, id) key. A change of a transaction at
+// or after to's xmax was made after `to` was taken, so its id is above every
+// id of the batch: the walk is over when it meets one, or runs out of rows.
 // (`c.id + 0` keeps PostgreSQL from taking min() off the index of ids, which
-// would walk from the table's first id.)
+// would walk from the table's first id to the batch's: for a recent batch,
+// the whole table.)
 const changesWalked = (walk: string) => `
   with start as (
     select case when ?::bigint > 0 then ?::bigint
-                else least(
-                  (select min(c.id + 0) - 1 from state_change c
-                   where c.tx = any(array(select pg_snapshot_xip(?::pg_snapshot)))
-                     and c.tx < pg_snapshot_xmax(?::pg_snapshot) and pg_visible_in_snapshot(c.tx, ?::pg_snapshot)),
-                  (select coalesce(max(b.id), 0) from (
-                     select c.id from state_change c where c.tx < pg_snapshot_xmin(?::pg_snapshot) order by c.tx desc limit 100) b)) end as after_id
+                else (select min(c.id + 0) - 1 from state_change c where ${inBatch}) end as after_id
   ), walked as materialized (${walk}
   ), reach as (
     select max(w.id) as last_id, count(*) < ?::int or coalesce(bool_or(w.tx >= pg_snapshot_xmax(?::pg_snapshot)), false) as complete
@@ -64,7 +53,7 @@ const changesWalked = (walk: string) => `
  * (0: from the batch's start): those among the next `limit` changes of the
  * walked contexts, with the last id looked at, whether the batch is over, and
  * the retention horizon as of the same statement (one row with no change
- * when none is of the batch). Parameters: after, after, from, to, to, from
+ * when none is of the batch). Parameters: after, after, from, from, to, to
  * (the batch's start), then the walk's, then limit, to (the end), then
  * from, from, to, to (the batch's changes).
  */
