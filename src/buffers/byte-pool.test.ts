@@ -1,4 +1,4 @@
-import { describe, expect, it } from "vitest";
+import { describe, expect, it, vi } from "vitest";
 import { BytePool } from "./byte-pool.js";
 
 describe("BytePool", () => {
@@ -31,5 +31,29 @@ describe("BytePool", () => {
     expect(reused).toContain(kept[0]);
     expect(reused).toContain(kept[1]);
     expect(reused).not.toContain(beyond);
+  });
+
+  it("lets go of a buffer nobody took again for its idle time, and keeps one taken meanwhile", () => {
+    vi.useFakeTimers({ toFake: ["setTimeout", "performance"] });
+    try {
+      const pool = new BytePool(1 << 24, 1 << 22, 100);
+      const idle = pool.take(100_000);
+      const busy = pool.take(300_000);
+      pool.give(idle);
+      pool.give(busy);
+      vi.advanceTimersByTime(60);
+      const again = pool.take(300_000);
+      expect(again).toBe(busy);
+      pool.give(again);
+      vi.advanceTimersByTime(60);
+      expect(pool.take(100_000)).not.toBe(idle);
+      const kept = pool.take(300_000);
+      expect(kept).toBe(busy);
+      pool.give(kept);
+      vi.advanceTimersByTime(300);
+      expect(pool.take(300_000)).not.toBe(busy);
+    } finally {
+      vi.useRealTimers();
+    }
   });
 });

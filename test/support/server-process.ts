@@ -6,15 +6,18 @@ import { fileURLToPath } from "node:url";
 const repoRoot = fileURLToPath(new URL("../..", import.meta.url));
 
 /**
- * The arguments `npm start` gives node (package.json's start script is
- * `exec node <arguments>`): Node's flags and the bundle `npm run build`
+ * The environment `npm start` sets and the arguments it gives node
+ * (package.json's start script is `exec [env NAME=value …] node <arguments>`):
+ * the C library's settings, Node's flags and the bundle `npm run build`
  * writes. Read from there so that tests run the server exactly as it ships.
  */
-const startArguments = (() => {
+const startCommand = (() => {
   const script = (JSON.parse(readFileSync(`${repoRoot}/package.json`, "utf8")) as { scripts: { start: string } }).scripts.start;
-  const match = /^exec node (.+)$/u.exec(script);
-  if (match === null) throw new Error(`package.json's start script is not "exec node <arguments>": ${script}`);
-  return match[1]!.split(" ");
+  const match = /^exec (?:env ((?:\w+=\S+ )+))?node (.+)$/u.exec(script);
+  if (match === null) throw new Error(`package.json's start script is not "exec [env NAME=value …] node <arguments>": ${script}`);
+  const settings = (match[1] ?? "").trim().split(" ").filter((setting) => setting !== "");
+  const environment = Object.fromEntries(settings.map((setting) => [setting.slice(0, setting.indexOf("=")), setting.slice(setting.indexOf("=") + 1)]));
+  return { environment, arguments: match[2]!.split(" ") };
 })();
 
 /**
@@ -65,8 +68,8 @@ export async function startServerProcess(
   waitFor: "database ready" | "listening" = "database ready",
 ): Promise<ServerProcess> {
   // No lame-duck delay unless a test asks for it (pass SHUTDOWN_DELAY_MS: undefined for the default): test clients keep their connections open.
-  const merged: Record<string, string | undefined> = { ...process.env, PORT: "0", METRICS_PORT: "0", LOG_LEVEL: "info", SHUTDOWN_DELAY_MS: "0", ...env };
-  const [command, args] = launcher === "bundle" ? [process.execPath, startArguments] : ["npm", ["start"]];
+  const merged: Record<string, string | undefined> = { ...process.env, PORT: "0", METRICS_PORT: "0", LOG_LEVEL: "info", SHUTDOWN_DELAY_MS: "0", ...env, ...startCommand.environment };
+  const [command, args] = launcher === "bundle" ? [process.execPath, startCommand.arguments] : ["npm", ["start"]];
   const child = spawn(command, args, {
     cwd: repoRoot,
     env: Object.fromEntries(Object.entries(merged).filter((entry): entry is [string, string] => entry[1] !== undefined)),

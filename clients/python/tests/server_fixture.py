@@ -1,8 +1,8 @@
 """What the tests need around the client: a real learnerstate server process,
 a database for it, HS256 tokens, and a TCP proxy that can break connections.
 
-The server is started the way `npm start` starts it (`exec node <arguments>`
-from package.json's start script, run from the repository root; the bundle
+The server is started the way `npm start` starts it (`exec [env NAME=value ...]
+node <arguments>` from package.json's start script, run from the repository root; the bundle
 it names is written by `npm run build`, which run-tests.sh runs first) with
 PORT=0, and its port is
 read from its "listening" log line. Its database is, in order:
@@ -17,6 +17,7 @@ import hashlib
 import hmac
 import json
 import os
+import re
 import secrets
 import shutil
 import signal
@@ -39,13 +40,16 @@ _SERVER_VARIABLES = ("DATABASE_URL", "LEARNERSTATE_DATA_DIR", "PORT", "HOST", "M
                      "JWT_JWKS_URL", "JWT_ISSUER", "JWT_AUDIENCE", "ALLOW_UNAUTHENTICATED_NETWORK", "CATALOG_AUTO_CREATE_ORGS")
 
 
-def _start_arguments():
-    """Node's arguments in package.json's start script, `exec node <arguments>`."""
+def _start_command():
+    """The environment and Node's arguments of package.json's start script,
+    `exec [env NAME=value ...] node <arguments>`."""
     with open(os.path.join(REPO_ROOT, "package.json"), encoding="utf-8") as package:
         script = json.load(package)["scripts"]["start"]
-    if not script.startswith("exec node "):
-        raise RuntimeError("package.json's start script is not 'exec node <arguments>': " + script)
-    return script[len("exec node "):].split(" ")
+    match = re.fullmatch(r"exec (?:env ((?:\w+=\S+ )+))?node (.+)", script)
+    if match is None:
+        raise RuntimeError("package.json's start script is not 'exec [env NAME=value ...] node <arguments>': " + script)
+    environment = dict(setting.split("=", 1) for setting in (match.group(1) or "").split())
+    return environment, match.group(2).split(" ")
 
 
 def unique(prefix):
@@ -144,12 +148,14 @@ class ServerProcess:
         merged = {key: value for key, value in os.environ.items() if key not in _SERVER_VARIABLES}
         merged.update({"PORT": "0", "METRICS_PORT": "0", "HOST": "127.0.0.1", "LOG_LEVEL": "info"})
         merged.update(env)
+        start_environment, start_arguments = _start_command()
+        merged.update(start_environment)
         self.output = []
         # Notified for every line the reader thread appends to output.
         self._new_output = threading.Condition()
         self._listening = threading.Event()
         self.port = None
-        self.process = subprocess.Popen(["node", *_start_arguments()], cwd=REPO_ROOT, env=merged,
+        self.process = subprocess.Popen(["node", *start_arguments], cwd=REPO_ROOT, env=merged,
                                         stdin=subprocess.DEVNULL, stdout=subprocess.PIPE, stderr=subprocess.STDOUT,
                                         text=True, encoding="utf-8", errors="replace")
         self._reader = threading.Thread(target=self._read, daemon=True)
