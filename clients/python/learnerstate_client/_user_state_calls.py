@@ -12,7 +12,7 @@ import grpc
 from . import errors
 from ._proto import user_state_pb2, user_state_service_pb2
 from ._times import datetime_of
-from ._values import decode_state, encode_fields
+from ._values import decode_state, decode_states, encode_fields
 
 # Per-call maxima of the service's default configuration (MAX_READ_BLOCKS,
 # MAX_WRITE_BLOCKS). The clients split larger requests into calls of this size.
@@ -199,9 +199,10 @@ def get_many_requests(username, block_keys, scope, fields, max_blocks):
 
 def states_of_get_many(response, username, originals, scope):
     """The XBlockUserStates of a GetMany message, under the keys the caller passed."""
+    blocks = response.block_states
     return [XBlockUserState(block.username or username, originals.get(block.block_key, block.block_key),
-                            decode_state(block.state_json), datetime_of(block.update_time), scope, block.etag or None)
-            for block in response.block_states]
+                            state, datetime_of(block.update_time), scope, block.etag or None)
+            for block, state in zip(blocks, decode_states([block.state_json for block in blocks]))]
 
 
 def _precondition(etag):
@@ -320,9 +321,9 @@ def iter_all_for_course_requests(course_key, block_type, scope, batch_size):
 
 def states_of_iteration(response, scope):
     """The XBlockUserStates of an IterAll message, under the canonical key strings."""
-    return [XBlockUserState(block.username, block.block_key, decode_state(block.state_json), datetime_of(block.update_time), scope,
-                            block.etag or None)
-            for block in response.block_states]
+    blocks = response.block_states
+    return [XBlockUserState(block.username, block.block_key, state, datetime_of(block.update_time), scope, block.etag or None)
+            for block, state in zip(blocks, decode_states([block.state_json for block in blocks]))]
 
 
 def resumable(error, failures, max_attempts):

@@ -5,7 +5,7 @@ import math
 import sys
 import unittest
 
-from learnerstate_client._values import decode_value, encode_fields, encode_value
+from learnerstate_client._values import decode_state, decode_states, decode_value, encode_fields, encode_value
 
 
 class EncodeValueTest(unittest.TestCase):
@@ -46,6 +46,27 @@ class EncodeValueTest(unittest.TestCase):
             encode_fields({1: "field names must be strings"})
         with self.assertRaises(TypeError):
             encode_fields([("a", 1)])
+
+
+class DecodeStatesTest(unittest.TestCase):
+    def test_one_parse_gives_what_a_parse_of_each_state_gives(self):
+        texts = ['{"big": 9007199254740993, "one": 1, "one_point_zero": 1.0, "tiny": 5e-324}',
+                 "{}",
+                 r'{"text": "\u00e9\ud834\udd1e \"quoted\"", "nested": {"a": [1, [2, {"b": null}]]}, "done": true}',
+                 '{"same": 1, "same": 2}']
+        states = decode_states(texts)
+        self.assertEqual(states, [decode_state(text) for text in texts])
+        self.assertEqual(states[0]["big"], 2 ** 53 + 1)
+        self.assertIs(type(states[0]["one"]), int)
+        self.assertIs(type(states[0]["one_point_zero"]), float)
+        self.assertEqual(states[2]["text"], "\u00e9\U0001d11e \"quoted\"")
+        self.assertEqual(states[3], {"same": 2})
+        self.assertEqual(decode_states([]), [])
+
+    def test_a_text_that_is_not_one_object_is_refused(self):
+        for texts in (['{"a": 1}, {"b": 2}'], ["[1]"], ['{"a": 1}', "1"]):
+            with self.assertRaises(ValueError):
+                decode_states(texts)
 
 
 if __name__ == "__main__":
