@@ -15,8 +15,7 @@ const startCommand = (() => {
   const script = (JSON.parse(readFileSync(`${repoRoot}/package.json`, "utf8")) as { scripts: { start: string } }).scripts.start;
   const match = /^exec (?:env ((?:\w+=\S+ )+))?node (.+)$/u.exec(script);
   if (match === null) throw new Error(`package.json's start script is not "exec [env NAME=value …] node <arguments>": ${script}`);
-  const settings = (match[1] ?? "").trim().split(" ").filter((setting) => setting !== "");
-  const environment = Object.fromEntries(settings.map((setting) => [setting.slice(0, setting.indexOf("=")), setting.slice(setting.indexOf("=") + 1)]));
+  const environment = Object.fromEntries([...(match[1] ?? "").matchAll(/(\w+)=(\S+) /gu)].map(([, name, value]) => [name!, value!]));
   return { environment, arguments: match[2]!.split(" ") };
 })();
 

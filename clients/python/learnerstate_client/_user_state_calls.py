@@ -12,7 +12,7 @@ import grpc
 from . import errors
 from ._proto import user_state_pb2, user_state_service_pb2
 from ._times import datetime_of
-from ._values import decode_state, decode_states, encode_fields
+from ._values import decode_states, encode_fields
 
 # Per-call maxima of the service's default configuration (MAX_READ_BLOCKS,
 # MAX_WRITE_BLOCKS). The clients split larger requests into calls of this size.
@@ -291,9 +291,10 @@ def history_request(username, block_key, scope):
 
 def states_of_history(response, block_key, scope):
     """The XBlockUserStates of a GetHistory message; ``state`` is None for a deletion."""
-    return [XBlockUserState(entry.username, block_key, decode_state(entry.state.state_json) if entry.HasField("state") else None,
-                            datetime_of(entry.update_time), scope)
-            for entry in response.entries]
+    entries = response.entries
+    states = iter(decode_states([entry.state.state_json for entry in entries if entry.HasField("state")]))
+    return [XBlockUserState(entry.username, block_key, next(states) if entry.HasField("state") else None, datetime_of(entry.update_time), scope)
+            for entry in entries]
 
 
 def retire_learner_request(username):

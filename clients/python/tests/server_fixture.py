@@ -48,8 +48,7 @@ def _start_command():
     match = re.fullmatch(r"exec (?:env ((?:\w+=\S+ )+))?node (.+)", script)
     if match is None:
         raise RuntimeError("package.json's start script is not 'exec [env NAME=value ...] node <arguments>': " + script)
-    environment = dict(setting.split("=", 1) for setting in (match.group(1) or "").split())
-    return environment, match.group(2).split(" ")
+    return dict(re.findall(r"(\w+)=(\S+) ", match.group(1) or "")), match.group(2).split(" ")
 
 
 def unique(prefix):
